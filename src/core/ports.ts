@@ -1,0 +1,223 @@
+/**
+ * The interfaces the core owns and the outside world implements: storage (`Store`) and hot counters
+ * (`Counters`). The core never imports a driver; `store/` and `counters/` implement these, and one
+ * contract suite per interface runs every implementation through the same cases.
+ *
+ * Units: times are epoch milliseconds; credits are integer milli-credits (1 credit = 1,000);
+ * money is integer minor units.
+ */
+
+export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
+export type BillingInterval = 'month' | 'year';
+
+export interface Customer {
+  id: string;
+  /** The app's own id for this customer (its user or organisation id), unique when set. */
+  externalId: string | null;
+  email: string | null;
+  name: string | null;
+  /** Plan id from the catalog. */
+  plan: string;
+  status: AccountStatus;
+  billingInterval: BillingInterval | null;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+  /** Current billing period from Stripe; null for customers without a subscription (calendar months). */
+  periodStart: number | null;
+  periodEnd: number | null;
+  trialEnd: number | null;
+  paymentFailedAt: number | null;
+  cancelAtPeriodEnd: boolean;
+  storageBytes: number;
+  storageItems: number;
+  metadata: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewCustomer {
+  id: string;
+  externalId?: string | null;
+  email?: string | null;
+  name?: string | null;
+  plan: string;
+  status?: AccountStatus;
+  metadata?: Record<string, string>;
+  createdAt: number;
+}
+
+/** Fields a caller may change; `updatedAt` is set by the caller too (the store keeps no clock). */
+export type CustomerPatch = Partial<Omit<Customer, 'id' | 'createdAt'>> & { updatedAt: number };
+
+export interface CustomerFilter {
+  plan?: string;
+  status?: AccountStatus;
+  /** Matches id, external id, email or name (case-insensitive substring). */
+  search?: string;
+  limit: number;
+  /** Customer id to start after (ids sort ascending). */
+  after?: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  /** Null for an admin key. */
+  customerId: string | null;
+  /** SHA-256 of the full key, hex. The key itself is never stored. */
+  hash: string;
+  /** The first characters of the key, safe to show (`tg_live_3xK9`). */
+  prefix: string;
+  name: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/**
+ * One request to debit credits for one usage event. The store decides admission inside its
+ * transaction with `decideDebits` (core), so the rule is the same on every database.
+ */
+export interface UsageDebit {
+  customerId: string;
+  /** Start of the credit period the debit belongs to (epoch ms); the counter row's key. */
+  periodStart: number;
+  operation: string;
+  /** Number of operations (a positive integer). */
+  quantity: number;
+  /** Total cost in milli-credits (quantity x unit cost), >= 0. */
+  cost: number;
+  /**
+   * The most milli-credits the period may reach with this debit admitted: the plan's quota, plus the
+   * overage allowance when the plan bills overage. Null means unlimited.
+   */
+  limit: number | null;
+  /** The plan's included quota (milli-credits), to split included from overage usage. Null = unlimited. */
+  included: number | null;
+  idempotencyKey: string | null;
+  /** Hash of the debit's payload, to tell a retry from a different request with the same key. */
+  requestHash: string | null;
+  /** When the usage happened (epoch ms). */
+  occurredAt: number;
+}
+
+export type UsageOutcome =
+  | {
+      kind: 'recorded';
+      eventId: string;
+      /** Period usage after this debit (milli-credits). */
+      used: number;
+      /** The part of this debit above the included quota (milli-credits), billed as overage. */
+      overage: number;
+      /** True when this answer repeats the first one for the same idempotency key. */
+      replayed: boolean;
+    }
+  | { kind: 'denied'; used: number }
+  | { kind: 'conflict'; eventId: string };
+
+export interface UsageEvent {
+  id: string;
+  customerId: string;
+  periodStart: number;
+  operation: string;
+  quantity: number;
+  cost: number;
+  overage: number;
+  /** Period usage right after this event was admitted: a replay answers with it. */
+  usedAfter: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  occurredAt: number;
+  recordedAt: number;
+}
+
+export interface PeriodUsage {
+  customerId: string;
+  periodStart: number;
+  used: number;
+  overage: number;
+}
+
+export interface Store {
+  /** Creates or upgrades the schema; safe to run on every start and from several processes. */
+  migrate(): Promise<void>;
+  /** Checks the database answers (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createCustomer(input: NewCustomer): Promise<Customer>;
+  getCustomer(id: string): Promise<Customer | undefined>;
+  getCustomerByExternalId(externalId: string): Promise<Customer | undefined>;
+  getCustomerByStripeId(stripeCustomerId: string): Promise<Customer | undefined>;
+  /** Applies the patch and returns the customer as stored, or undefined when it does not exist. */
+  updateCustomer(id: string, patch: CustomerPatch): Promise<Customer | undefined>;
+  listCustomers(filter: CustomerFilter): Promise<{ customers: Customer[]; hasMore: boolean }>;
+
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(customerId: string): Promise<ApiKeyRecord[]>;
+  /** Returns false when no such key exists. */
+  revokeApiKey(id: string, revokedAt: number): Promise<boolean>;
+  /** Stores many last-used times in one write (called periodically, never per request). */
+  touchApiKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
+
+  /**
+   * Debits a batch in ONE transaction: for every debit, in order, either records a usage event and
+   * raises the period counter, or denies it, or answers a replay/conflict for a known idempotency key.
+   * Admission never lets a period's usage exceed the debit's limit, also with several processes
+   * committing at once (rows are locked or the transaction is serialized). Returns one outcome per
+   * debit, in order. Durable when the promise resolves.
+   */
+  commitUsage(debits: readonly UsageDebit[], recordedAt: number): Promise<UsageOutcome[]>;
+  getPeriodUsage(customerId: string, periodStart: number): Promise<PeriodUsage>;
+  /** Events of one customer recorded in [from, to), oldest first, at most `limit`. */
+  listUsageEvents(customerId: string, from: number, to: number, limit: number): Promise<UsageEvent[]>;
+  /** Sum of recorded events' cost and count for a period: the counters' invariant is checked against it. */
+  sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
+}
+
+/** One fixed rate-limit window to count a hit in. */
+export interface RateWindow {
+  /** Identifies the limit, e.g. `rate:cus_1:minute`. */
+  key: string;
+  limit: number;
+  /** Start of the window (epoch ms, from the core's clock). */
+  windowStart: number;
+  windowMs: number;
+}
+
+export interface RateResult {
+  allowed: boolean;
+  /** Hits in each window after this call (unchanged windows when denied), in input order. */
+  counts: number[];
+  /** Index of the first window that was full when denied. */
+  deniedIndex?: number;
+}
+
+export interface SlotResult {
+  acquired: boolean;
+  /** Slots in use after this call (including this one when acquired). */
+  inUse: number;
+  /** Pass to releaseSlot; present when acquired. */
+  token?: string;
+}
+
+/**
+ * Hot counters for rate and concurrency limits. In memory for one process; Redis for several.
+ * Every method is atomic with respect to other callers, in this process and (Redis) in others.
+ */
+export interface Counters {
+  /** Counts one hit in every window if all stay within their limits; otherwise counts none. */
+  hitRate(windows: readonly RateWindow[]): Promise<RateResult>;
+  /** Current hits per window, counting nothing. */
+  peekRate(windows: readonly RateWindow[]): Promise<number[]>;
+  /** Takes back one hit per window (a later check denied the request, which must record nothing). */
+  undoRate(windows: readonly RateWindow[]): Promise<void>;
+  /**
+   * Takes one of `limit` concurrency slots for `key`. A slot not released by `expiresAt` (epoch ms, the
+   * core's clock) counts as free after it, so a crashed request cannot hold a slot forever.
+   */
+  acquireSlot(key: string, limit: number, now: number, expiresAt: number): Promise<SlotResult>;
+  /** Frees a slot; releasing twice or after expiry is harmless. */
+  releaseSlot(key: string, token: string): Promise<void>;
+  close(): Promise<void>;
+}
