@@ -53,12 +53,19 @@ export function decideDebits(
   const events: UsageEvent[] = [];
 
   for (const debit of debits) {
-    const scope = debit.idempotencyKey === null ? null : idempotencyScope(debit.customerId, debit.idempotencyKey);
+    const scope =
+      debit.idempotencyKey === null ? null : idempotencyScope(debit.customerId, debit.idempotencyKey);
     const prior = scope === null ? undefined : seen.get(scope);
     if (prior) {
       outcomes.push(
         prior.requestHash === debit.requestHash
-          ? { kind: 'recorded', eventId: prior.eventId, used: prior.usedAfter, overage: prior.overage, replayed: true }
+          ? {
+              kind: 'recorded',
+              eventId: prior.eventId,
+              used: prior.usedAfter,
+              overage: prior.overage,
+              replayed: true,
+            }
           : { kind: 'conflict', eventId: prior.eventId },
       );
       continue;
@@ -76,7 +83,8 @@ export function decideDebits(
       continue;
     }
 
-    const overage = debit.included === null ? 0 : Math.max(0, usedAfter - Math.max(debit.included, state.used));
+    const overage =
+      debit.included === null ? 0 : Math.max(0, usedAfter - Math.max(debit.included, state.used));
     state.used = usedAfter;
     state.overage += overage;
     counters.set(key, state);

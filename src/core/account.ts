@@ -1,0 +1,68 @@
+/**
+ * What a customer may do right now, derived from the mirrored Stripe state and the clock. Suspension
+ * after the grace period is computed, not scheduled: the moment the grace period ends, gated requests
+ * are refused, with no job that could run late.
+ */
+import { type Catalog, findPlan, type Plan } from './catalog/catalog.js';
+import { billingPeriod, calendarMonth, DAY_MS, type Period } from './periods.js';
+import type { AccountStatus, Customer } from './ports.js';
+
+export interface AccountAccess {
+  /** The plan whose limits apply (the default plan once a subscription is canceled). */
+  plan: Plan;
+  /** The status as it stands now: past_due turns into suspended when the grace period is over. */
+  status: AccountStatus;
+  /** False when gated requests must be refused with account_suspended. */
+  serviceable: boolean;
+  /** When past_due: the end of the grace period (epoch ms). */
+  graceEndsAt: number | null;
+  /** The credit period that contains now. */
+  period: Period;
+}
+
+export const DEFAULT_GRACE_PERIOD_MS = 3 * DAY_MS;
+
+export function resolveAccess(
+  customer: Customer,
+  catalog: Catalog,
+  now: number,
+  gracePeriodMs: number = DEFAULT_GRACE_PERIOD_MS,
+): AccountAccess {
+  const subscribed = customer.status !== 'canceled';
+  const plan =
+    (subscribed ? findPlan(catalog, customer.plan) : undefined) ??
+    findPlan(catalog, catalog.defaultPlan) ??
+    catalog.plans[0];
+  if (!plan) throw new Error('the catalog has no plans');
+
+  let status = customer.status;
+  let graceEndsAt: number | null = null;
+  if (status === 'past_due') {
+    graceEndsAt = (customer.paymentFailedAt ?? now) + gracePeriodMs;
+    if (now >= graceEndsAt) status = 'suspended';
+  }
+  return {
+    plan,
+    status,
+    serviceable: status !== 'suspended',
+    graceEndsAt,
+    period: creditPeriod(customer, now),
+  };
+}
+
+/**
+ * The period a customer's monthly credits count in: the Stripe billing cycle when there is one (rolled
+ * forward by the cycle's own rule if the renewal webhook is late), else the calendar month.
+ */
+export function creditPeriod(customer: Customer, now: number): Period {
+  if (customer.status === 'canceled' || customer.periodStart === null || customer.periodEnd === null) {
+    return calendarMonth(now);
+  }
+  const monthly = customer.periodEnd - customer.periodStart <= 31 * DAY_MS;
+  if (monthly && now >= customer.periodStart && now < customer.periodEnd) {
+    return { start: customer.periodStart, end: customer.periodEnd };
+  }
+  // Quotas are monthly: a yearly cycle is cut into months from its anchor, and a cycle whose renewal
+  // webhook is late rolls forward by the same rule.
+  return billingPeriod(customer.periodStart, 1, now);
+}

@@ -1,0 +1,114 @@
+/**
+ * API keys: random, shown once, stored as a SHA-256 hash. A key is found by its hash (an index
+ * lookup, so no secret is ever compared byte by byte), cached in memory so a request costs no
+ * query, and its last-used time is written in batches, never once per request.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { newId, randomToken } from './ids.js';
+import type { ApiKeyRecord, Store } from './ports.js';
+
+export const KEY_PREFIX_LENGTH = 12;
+
+export interface IssuedKey {
+  /** The full key: shown once, never stored. */
+  key: string;
+  record: ApiKeyRecord;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Makes a new key for a customer (or an admin key when customerId is null) without storing it. */
+export function generateApiKey(
+  customerId: string | null,
+  now: number,
+  name: string | null = null,
+): IssuedKey {
+  const key = `${customerId === null ? 'tg_admin_' : 'tg_live_'}${randomToken(32)}`;
+  return {
+    key,
+    record: {
+      id: newId('key', now),
+      customerId,
+      hash: hashApiKey(key),
+      prefix: key.slice(0, KEY_PREFIX_LENGTH),
+      name,
+      createdAt: now,
+      revokedAt: null,
+      lastUsedAt: null,
+    },
+  };
+}
+
+/** Compares two secrets in constant time (for a configured admin key). */
+export function secretsEqual(a: string, b: string): boolean {
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right);
+}
+
+interface CachedKey {
+  record: ApiKeyRecord | undefined;
+  expiresAt: number;
+}
+
+export interface KeyCacheOptions {
+  /** How long a found key is trusted before it is read again (revocations on other instances take this long). */
+  ttlMs?: number;
+  /** How long an unknown key is remembered as unknown. */
+  negativeTtlMs?: number;
+  maxEntries?: number;
+}
+
+/** Resolves keys to records through a bounded cache, and batches last-used times. */
+export class ApiKeyResolver {
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly lastUsed = new Map<string, number>();
+  private readonly ttlMs: number;
+  private readonly negativeTtlMs: number;
+  private readonly maxEntries: number;
+
+  constructor(
+    private readonly store: Store,
+    options: KeyCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.negativeTtlMs = options.negativeTtlMs ?? 5_000;
+    this.maxEntries = options.maxEntries ?? 100_000;
+  }
+
+  /** The active key record for `key`, or undefined when unknown or revoked. */
+  async resolve(key: string, now: number): Promise<ApiKeyRecord | undefined> {
+    const hash = hashApiKey(key);
+    let entry = this.cache.get(hash);
+    if (!entry || entry.expiresAt <= now) {
+      const record = await this.store.findApiKeyByHash(hash);
+      entry = { record, expiresAt: now + (record ? this.ttlMs : this.negativeTtlMs) };
+      if (this.cache.size >= this.maxEntries) this.cache.clear();
+      this.cache.set(hash, entry);
+    }
+    const record = entry.record;
+    if (!record || record.revokedAt !== null) return undefined;
+    this.lastUsed.set(record.id, now);
+    return record;
+  }
+
+  /** Forgets a key at once (after a local revocation). */
+  forget(hash: string): void {
+    this.cache.delete(hash);
+  }
+
+  /** Forgets every cached key (a revocation by id, whose hash this process may not know). */
+  forgetAll(): void {
+    this.cache.clear();
+  }
+
+  /** Writes the batched last-used times. */
+  async flushLastUsed(): Promise<void> {
+    if (this.lastUsed.size === 0) return;
+    const batch = new Map(this.lastUsed);
+    this.lastUsed.clear();
+    await this.store.touchApiKeys(batch);
+  }
+}

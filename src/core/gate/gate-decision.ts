@@ -1,0 +1,112 @@
+/**
+ * The gate's answer for one request, as a value: allowed or not, why, the figures behind it, and the
+ * response headers of the API contract. Middleware and the HTTP service only copy it onto the reply.
+ */
+import { formatCredits } from '../credits.js';
+import { errorRegistry } from '../errors.js';
+
+export type DenyReason =
+  | 'account_suspended'
+  | 'feature_not_available'
+  | 'rate_limited'
+  | 'concurrency_limited'
+  | 'storage_limit_exceeded'
+  | 'quota_exceeded';
+
+export interface WindowFigures {
+  limit: number;
+  remaining: number;
+  /** End of the window (epoch ms). */
+  resetAt: number;
+}
+
+export interface CreditFigures {
+  /** Milli-credits this request costs (debited when allowed by consume). */
+  cost: number;
+  /** Milli-credits used this period, after this request when it was debited. */
+  used: number;
+  /** Included quota for the period (milli-credits); null = unlimited. */
+  limit: number | null;
+  /** Quota left (milli-credits, never negative); null = unlimited. */
+  remaining: number | null;
+  /** End of the credit period (epoch ms). */
+  resetAt: number;
+}
+
+export interface GateDecision {
+  allowed: boolean;
+  reason: DenyReason | null;
+  /** HTTP status to answer with: 200 when allowed. */
+  status: number;
+  message: string | null;
+  customerId: string;
+  plan: string;
+  credits: CreditFigures;
+  rate: { minute: WindowFigures | null; day: WindowFigures | null };
+  /** Seconds to wait before retrying (429 only). */
+  retryAfterSeconds: number | null;
+  upgradeUrl: string | null;
+  /** The recorded usage event, when consume debited. */
+  eventId: string | null;
+  /** True when an idempotent retry got the first request's answer. */
+  replayed: boolean;
+  headers: Record<string, string>;
+  /** Frees the concurrency slot this request holds; safe to call more than once. */
+  release: () => void;
+}
+
+export type DecisionFigures = Omit<GateDecision, 'status' | 'message' | 'headers' | 'release'>;
+
+const noop = (): void => {};
+
+export function buildDecision(
+  figures: DecisionFigures,
+  now: number,
+  release: () => void = noop,
+): GateDecision {
+  const status = figures.reason === null ? 200 : errorRegistry[figures.reason].status;
+  const message = figures.reason === null ? null : errorRegistry[figures.reason].message;
+  return { ...figures, status, message, headers: decisionHeaders(figures, now), release };
+}
+
+/** The headers of DESIGN section 6, plus the IETF RateLimit-Policy / RateLimit fields. */
+export function decisionHeaders(figures: DecisionFigures, now: number): Record<string, string> {
+  const headers: Record<string, string> = { 'X-Tier': figures.plan };
+  const { minute, day } = figures.rate;
+  const policies: string[] = [];
+  const states: string[] = [];
+  if (minute) {
+    headers['X-RateLimit-Limit-Minute'] = String(minute.limit);
+    headers['X-RateLimit-Remaining-Minute'] = String(minute.remaining);
+    policies.push(`"minute";q=${minute.limit};w=60`);
+    states.push(`"minute";r=${minute.remaining};t=${secondsUntil(minute.resetAt, now)}`);
+  }
+  if (day) {
+    headers['X-RateLimit-Limit-Day'] = String(day.limit);
+    headers['X-RateLimit-Remaining-Day'] = String(day.remaining);
+    policies.push(`"day";q=${day.limit};w=86400`);
+    states.push(`"day";r=${day.remaining};t=${secondsUntil(day.resetAt, now)}`);
+  }
+  const nearest = minute ?? day;
+  if (nearest) headers['X-RateLimit-Reset'] = String(Math.ceil(nearest.resetAt / 1000));
+  if (policies.length > 0) {
+    headers['RateLimit-Policy'] = policies.join(', ');
+    headers.RateLimit = states.join(', ');
+  }
+
+  const { credits } = figures;
+  headers['X-Credits-Used'] = formatCredits(figures.eventId === null && !figures.replayed ? 0 : credits.cost);
+  headers['X-Credits-Remaining'] =
+    credits.remaining === null ? 'unlimited' : formatCredits(credits.remaining);
+  headers['X-Credits-Total'] = formatCredits(credits.used);
+  if (credits.limit !== null && credits.remaining !== null && credits.remaining * 10 < credits.limit) {
+    headers['X-Quota-Warning'] =
+      `${formatCredits(credits.remaining)} of ${formatCredits(credits.limit)} credits left this period`;
+  }
+  if (figures.retryAfterSeconds !== null) headers['Retry-After'] = String(figures.retryAfterSeconds);
+  return headers;
+}
+
+export function secondsUntil(epochMs: number, now: number): number {
+  return Math.max(0, Math.ceil((epochMs - now) / 1000));
+}

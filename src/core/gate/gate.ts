@@ -1,0 +1,298 @@
+/**
+ * The gate: for (customer, operation, quantity) decide whether a request may run, in the order the
+ * design fixes: account status, feature, rate per minute and day, concurrency, storage, credits.
+ * `consume` counts what it admits (a rate hit, a concurrency slot, a durable usage event); a request
+ * it denies records nothing, so earlier counts are taken back when a later check denies.
+ */
+import { type AccountAccess, resolveAccess } from '../account.js';
+import { type Catalog, creditCeiling } from '../catalog/catalog.js';
+import type { Clock } from '../clock.js';
+import { multiplyCost } from '../credits.js';
+import { invalidRequest, TollgateError } from '../errors.js';
+import type { GroupCommitter } from '../ledger/group-commit.js';
+import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
+import type { Counters, Customer, RateWindow } from '../ports.js';
+import {
+  buildDecision,
+  type DecisionFigures,
+  type DenyReason,
+  type GateDecision,
+  secondsUntil,
+} from './gate-decision.js';
+import type { UsageCache } from './usage-cache.js';
+
+export interface GateRequest {
+  /** Metered operation from the catalog; its credit cost x quantity is debited. */
+  operation?: string;
+  /** Units of the operation (a positive integer); default 1. */
+  quantity?: number;
+  /** A feature the plan must include. */
+  feature?: string;
+  /** Storage this request adds; refused with 507 when it would pass the plan's limit. */
+  storage?: { bytes?: number; items?: number };
+  /** A retry with the same key is not counted twice and gets the first answer. */
+  idempotencyKey?: string | null;
+  /** When the usage happened (epoch ms); default now. Part of the idempotency fingerprint when given. */
+  occurredAt?: number;
+  /** Hold a concurrency slot until `release()`: middleware does, a usage report does not. Default false. */
+  holdSlot?: boolean;
+  /** Count this request against the per-minute and per-day limits. Default true. */
+  countRequest?: boolean;
+}
+
+export interface GateDependencies {
+  catalog: Catalog;
+  counters: Counters;
+  committer: GroupCommitter;
+  usage: UsageCache;
+  clock: Clock;
+  loadCustomer: (customerId: string, now: number) => Promise<Customer>;
+  gracePeriodMs: number;
+  /** Longest a concurrency slot is held if a request never releases it. */
+  slotTimeoutMs: number;
+}
+
+interface Evaluation {
+  customer: Customer;
+  access: AccountAccess;
+  cost: number;
+  figures: DecisionFigures;
+  windows: RateWindow[];
+}
+
+export class Gate {
+  constructor(private readonly deps: GateDependencies) {}
+
+  /** Would this request be allowed now? Counts and debits nothing. */
+  async check(customerId: string, request: GateRequest): Promise<GateDecision> {
+    const now = this.deps.clock.now();
+    const evaluation = await this.evaluate(customerId, request, now);
+    const { figures, windows, access } = evaluation;
+    if (figures.reason !== null) return buildDecision(figures, now);
+
+    if (windows.length > 0) {
+      const counts = await this.deps.counters.peekRate(windows);
+      const full = windows.findIndex((window, index) => (counts[index] ?? 0) >= window.limit);
+      this.applyRateCounts(figures, windows, counts, 0);
+      if (full >= 0 && request.countRequest !== false)
+        return this.deny(figures, 'rate_limited', now, windows[full]);
+    }
+    if (this.storageExceeded(evaluation, request)) return this.deny(figures, 'storage_limit_exceeded', now);
+    const ceiling = creditCeiling(access.plan);
+    if (ceiling !== null && figures.credits.used + evaluation.cost > ceiling) {
+      return this.deny(figures, 'quota_exceeded', now);
+    }
+    return buildDecision(figures, now);
+  }
+
+  /** Admits and counts the request, or denies it having counted nothing. */
+  async consume(customerId: string, request: GateRequest): Promise<GateDecision> {
+    const { counters } = this.deps;
+    const now = this.deps.clock.now();
+    const evaluation = await this.evaluate(customerId, request, now);
+    const { figures, windows, access, customer, cost } = evaluation;
+    if (figures.reason !== null) return buildDecision(figures, now);
+
+    const counted = request.countRequest !== false ? windows : [];
+    if (counted.length > 0) {
+      const result = await counters.hitRate(counted);
+      this.applyRateCounts(figures, counted, result.counts, 0);
+      if (!result.allowed) return this.deny(figures, 'rate_limited', now, counted[result.deniedIndex ?? 0]);
+    }
+
+    let release = (): void => {};
+    const concurrent = access.plan.limits.concurrentRequests;
+    if (request.holdSlot && concurrent !== null) {
+      const slotKey = `slot:${customer.id}`;
+      const slot = await counters.acquireSlot(slotKey, concurrent, now, now + this.deps.slotTimeoutMs);
+      if (!slot.acquired || slot.token === undefined) {
+        await this.undoRate(counted);
+        return this.deny(figures, 'concurrency_limited', now, undefined, 1);
+      }
+      const token = slot.token;
+      let released = false;
+      release = () => {
+        if (released) return;
+        released = true;
+        void counters.releaseSlot(slotKey, token).catch(() => {});
+      };
+    }
+
+    const undo = async (): Promise<void> => {
+      release();
+      await this.undoRate(counted);
+    };
+    if (this.storageExceeded(evaluation, request)) {
+      await undo();
+      return this.deny(figures, 'storage_limit_exceeded', now);
+    }
+    if (cost === 0 && !request.idempotencyKey) return buildDecision(figures, now, release);
+
+    const operation = request.operation ?? '';
+    const quantity = request.quantity ?? 1;
+    const occurredAt = request.occurredAt ?? now;
+    let outcome: Awaited<ReturnType<GroupCommitter['debit']>>;
+    try {
+      outcome = await this.deps.committer.debit({
+        customerId: customer.id,
+        periodStart: access.period.start,
+        operation,
+        quantity,
+        cost,
+        limit: creditCeiling(access.plan),
+        included: access.plan.limits.credits,
+        idempotencyKey: request.idempotencyKey ?? null,
+        requestHash: request.idempotencyKey ? `${operation}:${quantity}:${request.occurredAt ?? ''}` : null,
+        occurredAt,
+      });
+    } catch (error) {
+      await undo();
+      throw error;
+    }
+    if (outcome.kind === 'conflict') {
+      await undo();
+      throw new TollgateError('conflict', 'This idempotency key was used for a different request.', {
+        event_id: outcome.eventId,
+      });
+    }
+    this.deps.usage.remember(customer.id, access.period.start, outcome.used);
+    this.setUsed(figures, outcome.used);
+    if (outcome.kind === 'denied') {
+      await undo();
+      return this.deny(figures, 'quota_exceeded', now);
+    }
+    if (outcome.replayed) await undo();
+    return buildDecision({ ...figures, eventId: outcome.eventId, replayed: outcome.replayed }, now, release);
+  }
+
+  private async evaluate(customerId: string, request: GateRequest, now: number): Promise<Evaluation> {
+    const { catalog } = this.deps;
+    const quantity = request.quantity ?? 1;
+    if (!Number.isSafeInteger(quantity) || quantity < 1) {
+      throw invalidRequest([{ path: 'quantity', message: 'expected a positive integer' }]);
+    }
+    let unitCost = 0;
+    if (request.operation !== undefined) {
+      const operation = catalog.operations[request.operation];
+      if (!operation)
+        throw invalidRequest([{ path: 'operation', message: `unknown operation '${request.operation}'` }]);
+      unitCost = operation.cost;
+    }
+    let cost: number;
+    try {
+      cost = multiplyCost(unitCost, quantity);
+    } catch {
+      throw invalidRequest([{ path: 'quantity', message: 'the quantity is too large' }]);
+    }
+
+    const customer = await this.deps.loadCustomer(customerId, now);
+    const access = resolveAccess(customer, catalog, now, this.deps.gracePeriodMs);
+    const plan = access.plan;
+    const used = await this.deps.usage.get(customer.id, access.period.start);
+    const windows = this.rateWindows(customer.id, access, now);
+    const figures: DecisionFigures = {
+      allowed: true,
+      reason: null,
+      customerId: customer.id,
+      plan: plan.id,
+      credits: { cost, used, limit: plan.limits.credits, remaining: null, resetAt: access.period.end },
+      rate: { minute: null, day: null },
+      retryAfterSeconds: null,
+      upgradeUrl: catalog.upgradeUrl,
+      eventId: null,
+      replayed: false,
+    };
+    this.setUsed(figures, used);
+    this.applyRateCounts(figures, windows, [], 0);
+    if (!access.serviceable) this.markDenied(figures, 'account_suspended');
+    else if (request.feature !== undefined && !plan.features.includes(request.feature)) {
+      this.markDenied(figures, 'feature_not_available');
+    }
+    return { customer, access, cost, figures, windows };
+  }
+
+  private rateWindows(customerId: string, access: AccountAccess, now: number): RateWindow[] {
+    const windows: RateWindow[] = [];
+    const { requestsPerMinute, requestsPerDay } = access.plan.limits;
+    if (requestsPerMinute !== null) {
+      windows.push({
+        key: `rate:${customerId}:minute`,
+        limit: requestsPerMinute,
+        windowStart: windowStart(now, MINUTE_MS),
+        windowMs: MINUTE_MS,
+      });
+    }
+    if (requestsPerDay !== null) {
+      windows.push({
+        key: `rate:${customerId}:day`,
+        limit: requestsPerDay,
+        windowStart: windowStart(now, DAY_MS),
+        windowMs: DAY_MS,
+      });
+    }
+    return windows;
+  }
+
+  private applyRateCounts(
+    figures: DecisionFigures,
+    windows: RateWindow[],
+    counts: number[],
+    fallback: number,
+  ): void {
+    windows.forEach((window, index) => {
+      const figure = {
+        limit: window.limit,
+        remaining: Math.max(0, window.limit - (counts[index] ?? fallback)),
+        resetAt: window.windowStart + window.windowMs,
+      };
+      if (window.windowMs === MINUTE_MS) figures.rate.minute = figure;
+      else figures.rate.day = figure;
+    });
+  }
+
+  private storageExceeded(evaluation: Evaluation, request: GateRequest): boolean {
+    if (!request.storage) return false;
+    const { storageBytes, storageItems } = evaluation.access.plan.limits;
+    const bytes = request.storage.bytes ?? 0;
+    const items = request.storage.items ?? 0;
+    return (
+      (storageBytes !== null && evaluation.customer.storageBytes + bytes > storageBytes) ||
+      (storageItems !== null && evaluation.customer.storageItems + items > storageItems)
+    );
+  }
+
+  private setUsed(figures: DecisionFigures, used: number): void {
+    const limit = figures.credits.limit;
+    figures.credits = {
+      ...figures.credits,
+      used,
+      remaining: limit === null ? null : Math.max(0, limit - used),
+    };
+  }
+
+  private markDenied(figures: DecisionFigures, reason: DenyReason): void {
+    figures.allowed = false;
+    figures.reason = reason;
+  }
+
+  private deny(
+    figures: DecisionFigures,
+    reason: DenyReason,
+    now: number,
+    window?: RateWindow,
+    retryAfterSeconds?: number,
+  ): GateDecision {
+    this.markDenied(figures, reason);
+    if (window)
+      figures.retryAfterSeconds = Math.max(1, secondsUntil(window.windowStart + window.windowMs, now));
+    else if (retryAfterSeconds !== undefined) figures.retryAfterSeconds = retryAfterSeconds;
+    else if (reason === 'quota_exceeded') {
+      figures.retryAfterSeconds = Math.max(1, secondsUntil(figures.credits.resetAt, now));
+    }
+    return buildDecision(figures, now);
+  }
+
+  private async undoRate(windows: RateWindow[]): Promise<void> {
+    if (windows.length > 0) await this.deps.counters.undoRate(windows);
+  }
+}

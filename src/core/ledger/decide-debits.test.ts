@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { UsageDebit } from '../ports.js';
+import { counterKey, decideDebits, idempotencyScope } from './decide-debits.js';
+
+const debit = (overrides: Partial<UsageDebit> = {}): UsageDebit => ({
+  customerId: 'cus_a',
+  periodStart: 0,
+  operation: 'capture',
+  quantity: 1,
+  cost: 1000,
+  limit: 3000,
+  included: 3000,
+  idempotencyKey: null,
+  requestHash: null,
+  occurredAt: 1,
+  ...overrides,
+});
+
+let sequence = 0;
+const nextId = () => `ue_${++sequence}`;
+
+describe('decideDebits', () => {
+  it('admits debits in order until the limit, then denies without counting', () => {
+    const decision = decideDebits([debit(), debit(), debit(), debit()], new Map(), new Map(), 5, nextId);
+    expect(decision.outcomes.map((o) => o.kind)).toEqual(['recorded', 'recorded', 'recorded', 'denied']);
+    expect(decision.counters.get(counterKey('cus_a', 0))?.used).toBe(3000);
+    expect(decision.events).toHaveLength(3);
+  });
+
+  it('starts from the stored counter and keeps periods and customers apart', () => {
+    const current = new Map([[counterKey('cus_a', 0), { used: 2500, overage: 0 }]]);
+    const decision = decideDebits(
+      [debit(), debit({ periodStart: 100 }), debit({ customerId: 'cus_b' })],
+      current,
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(decision.outcomes.map((o) => o.kind)).toEqual(['denied', 'recorded', 'recorded']);
+  });
+
+  it('splits usage past the included quota into overage, up to the ceiling', () => {
+    // Included quota 3,000 milli-credits, ceiling 6,000 with the overage allowance.
+    const withOverage = decideDebits(
+      [
+        debit({ cost: 2000, limit: 6000 }),
+        debit({ cost: 2000, limit: 6000 }),
+        debit({ cost: 2000, limit: 6000 }),
+        debit({ cost: 2000, limit: 6000 }),
+      ],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(withOverage.outcomes.map((o) => (o.kind === 'recorded' ? o.overage : o.kind))).toEqual([
+      0,
+      1000,
+      2000,
+      'denied',
+    ]);
+    expect(withOverage.counters.get(counterKey('cus_a', 0))).toMatchObject({ used: 6000, overage: 3000 });
+  });
+
+  it('answers a retry with the first answer and a different payload with a conflict', () => {
+    const known = new Map([
+      [idempotencyScope('cus_a', 'k1'), { eventId: 'ue_old', requestHash: 'h1', usedAfter: 700, overage: 0 }],
+    ]);
+    const decision = decideDebits(
+      [
+        debit({ idempotencyKey: 'k1', requestHash: 'h1' }),
+        debit({ idempotencyKey: 'k1', requestHash: 'h2' }),
+        debit({ idempotencyKey: 'k2', requestHash: 'h1' }),
+        debit({ idempotencyKey: 'k2', requestHash: 'h1' }),
+      ],
+      new Map(),
+      known,
+      5,
+      nextId,
+    );
+    expect(decision.outcomes[0]).toEqual({
+      kind: 'recorded',
+      eventId: 'ue_old',
+      used: 700,
+      overage: 0,
+      replayed: true,
+    });
+    expect(decision.outcomes[1]).toEqual({ kind: 'conflict', eventId: 'ue_old' });
+    expect(decision.outcomes[2]).toMatchObject({ kind: 'recorded', replayed: false });
+    expect(decision.outcomes[3]).toMatchObject({ kind: 'recorded', replayed: true });
+    expect(decision.events).toHaveLength(1);
+  });
+
+  it('never lets a period pass its limit and counters equal the sum of events (property)', () => {
+    const arbitraryDebit = fc.record({
+      customerId: fc.constantFrom('a', 'b'),
+      periodStart: fc.constantFrom(0, 1),
+      cost: fc.integer({ min: 0, max: 5000 }),
+      limit: fc.option(fc.integer({ min: 0, max: 20_000 }), { nil: null }),
+      idempotencyKey: fc.option(fc.constantFrom('x', 'y', 'z'), { nil: null }),
+    });
+    fc.assert(
+      fc.property(fc.array(arbitraryDebit, { maxLength: 60 }), (drafts) => {
+        const debits = drafts.map((d) =>
+          debit({ ...d, included: d.limit, requestHash: d.idempotencyKey ? 'same' : null }),
+        );
+        const decision = decideDebits(debits, new Map(), new Map(), 5, nextId);
+        for (const [key, state] of decision.counters) {
+          const events = decision.events.filter((e) => counterKey(e.customerId, e.periodStart) === key);
+          expect(state.used).toBe(events.reduce((sum, e) => sum + e.cost, 0));
+        }
+        debits.forEach((d, index) => {
+          const outcome = decision.outcomes[index];
+          if (outcome?.kind === 'recorded' && !outcome.replayed && d.limit !== null) {
+            expect(outcome.used).toBeLessThanOrEqual(d.limit);
+          }
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The engine, wired: `createTollgate({ catalog, store, counters })` gives the gate, API keys and
+ * customer operations that the HTTP service, the middleware and the CLI share. Everything is passed
+ * in (store, counters, clock), so tests run it on real databases with a fake clock.
+ */
+import { type AccountAccess, resolveAccess } from './account.js';
+import { ApiKeyResolver, generateApiKey, type IssuedKey, secretsEqual } from './api-keys.js';
+import { type Catalog, findPlan } from './catalog/catalog.js';
+import { type Clock, systemClock } from './clock.js';
+import { invalidRequest, TollgateError } from './errors.js';
+import { Gate, type GateRequest } from './gate/gate.js';
+import type { GateDecision } from './gate/gate-decision.js';
+import { UsageCache } from './gate/usage-cache.js';
+import { newId } from './ids.js';
+import { GroupCommitter } from './ledger/group-commit.js';
+import type { Counters, Customer, CustomerPatch, PeriodUsage, Store } from './ports.js';
+
+export interface TollgateOptions {
+  catalog: Catalog;
+  store: Store;
+  counters: Counters;
+  clock?: Clock;
+  /** A configured admin key (TOLLGATE_ADMIN_KEY), accepted besides stored admin keys. */
+  adminKey?: string | null;
+  /** Access kept after a failed payment; default 3 days. */
+  gracePeriodMs?: number;
+  /** Longest a concurrency slot is held if never released; default 60 s. */
+  slotTimeoutMs?: number;
+  /** How long a customer record is trusted before it is read again; default 1 s. */
+  customerTtlMs?: number;
+  /** Commits written at once: 1 for SQLite, a few for PostgreSQL. */
+  commitConcurrency?: number;
+  keyCacheTtlMs?: number;
+}
+
+export type Principal =
+  | { kind: 'admin'; keyId: string | null }
+  | { kind: 'customer'; customerId: string; keyId: string };
+
+export interface NewCustomerInput {
+  externalId?: string | null;
+  email?: string | null;
+  name?: string | null;
+  plan?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface Tollgate {
+  readonly catalog: Catalog;
+  readonly store: Store;
+  readonly counters: Counters;
+  readonly clock: Clock;
+  /** The customer or admin a key belongs to, or undefined for an unknown or revoked key. */
+  authenticate(key: string): Promise<Principal | undefined>;
+  check(customerId: string, request: GateRequest): Promise<GateDecision>;
+  consume(customerId: string, request: GateRequest): Promise<GateDecision>;
+  createCustomer(input: NewCustomerInput): Promise<Customer>;
+  getCustomer(customerId: string): Promise<Customer>;
+  updateCustomer(customerId: string, patch: Omit<CustomerPatch, 'updatedAt'>): Promise<Customer>;
+  access(customer: Customer): AccountAccess;
+  usage(customerId: string): Promise<PeriodUsage & { access: AccountAccess }>;
+  /** Reports the customer's current storage (absolute figures). */
+  setStorage(customerId: string, storage: { bytes: number; items: number }): Promise<Customer>;
+  issueApiKey(customerId: string | null, name?: string | null): Promise<IssuedKey>;
+  revokeApiKey(keyId: string): Promise<void>;
+  /** Waits for pending usage commits and writes batched key usage times. */
+  flush(): Promise<void>;
+  /** Flushes, then stops timers; does not close the store or counters it was given. */
+  close(): Promise<void>;
+}
+
+export function createTollgate(options: TollgateOptions): Tollgate {
+  const { catalog, store, counters } = options;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const gracePeriodMs = options.gracePeriodMs ?? 3 * 86_400_000;
+  const customerTtlMs = options.customerTtlMs ?? 1_000;
+  const committer = new GroupCommitter(store, now, { concurrency: options.commitConcurrency ?? 1 });
+  const usageCache = new UsageCache(store, now);
+  const keys = new ApiKeyResolver(store, { ttlMs: options.keyCacheTtlMs });
+  const customers = new Map<string, { customer: Customer; readAt: number }>();
+  const loading = new Map<string, Promise<Customer>>();
+
+  async function loadCustomer(customerId: string, at: number): Promise<Customer> {
+    const cached = customers.get(customerId);
+    if (cached && at - cached.readAt < customerTtlMs) return cached.customer;
+    let pending = loading.get(customerId);
+    if (!pending) {
+      // One read per customer at a time, however many requests are waiting for it.
+      pending = store.getCustomer(customerId).then((customer) => {
+        if (!customer) throw new TollgateError('not_found', `No customer '${customerId}'.`);
+        customers.set(customerId, { customer, readAt: at });
+        return customer;
+      });
+      loading.set(customerId, pending);
+      void pending.finally(() => loading.delete(customerId)).catch(() => {});
+    }
+    return pending;
+  }
+
+  function remember(customer: Customer): Customer {
+    customers.set(customer.id, { customer, readAt: now() });
+    return customer;
+  }
+
+  const gate = new Gate({
+    catalog,
+    counters,
+    committer,
+    usage: usageCache,
+    clock,
+    loadCustomer,
+    gracePeriodMs,
+    slotTimeoutMs: options.slotTimeoutMs ?? 60_000,
+  });
+
+  const lastUsedTimer = setInterval(() => void keys.flushLastUsed().catch(() => {}), 30_000);
+  lastUsedTimer.unref();
+
+  return {
+    catalog,
+    store,
+    counters,
+    clock,
+
+    async authenticate(key) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > 200) return undefined;
+      if (options.adminKey && secretsEqual(key, options.adminKey)) return { kind: 'admin', keyId: null };
+      const record = await keys.resolve(key, now());
+      if (!record) return undefined;
+      return record.customerId === null
+        ? { kind: 'admin', keyId: record.id }
+        : { kind: 'customer', customerId: record.customerId, keyId: record.id };
+    },
+
+    check: (customerId, request) => gate.check(customerId, request),
+    consume: (customerId, request) => gate.consume(customerId, request),
+
+    async createCustomer(input) {
+      const plan = input.plan ?? catalog.defaultPlan;
+      if (!findPlan(catalog, plan))
+        throw invalidRequest([{ path: 'plan', message: `unknown plan '${plan}'` }]);
+      const at = now();
+      return remember(
+        await store.createCustomer({
+          id: newId('cus', at),
+          externalId: input.externalId ?? null,
+          email: input.email ?? null,
+          name: input.name ?? null,
+          plan,
+          status: 'active',
+          metadata: input.metadata ?? {},
+          createdAt: at,
+        }),
+      );
+    },
+
+    getCustomer: (customerId) => loadCustomer(customerId, now()),
+
+    async updateCustomer(customerId, patch) {
+      const updated = await store.updateCustomer(customerId, { ...patch, updatedAt: now() });
+      if (!updated) throw new TollgateError('not_found', `No customer '${customerId}'.`);
+      usageCache.forget(customerId);
+      return remember(updated);
+    },
+
+    access: (customer) => resolveAccess(customer, catalog, now(), gracePeriodMs),
+
+    async usage(customerId) {
+      const customer = await loadCustomer(customerId, now());
+      const access = resolveAccess(customer, catalog, now(), gracePeriodMs);
+      await committer.drain();
+      return { ...(await store.getPeriodUsage(customerId, access.period.start)), access };
+    },
+
+    async setStorage(customerId, storage) {
+      for (const [path, value] of Object.entries(storage)) {
+        if (!Number.isSafeInteger(value) || value < 0) {
+          throw invalidRequest([{ path, message: 'expected a non-negative integer' }]);
+        }
+      }
+      return this.updateCustomer(customerId, { storageBytes: storage.bytes, storageItems: storage.items });
+    },
+
+    async issueApiKey(customerId, name = null) {
+      if (customerId !== null) await loadCustomer(customerId, now());
+      const issued = generateApiKey(customerId, now(), name);
+      await store.createApiKey(issued.record);
+      return issued;
+    },
+
+    async revokeApiKey(keyId) {
+      if (!(await store.revokeApiKey(keyId, now())))
+        throw new TollgateError('not_found', `No key '${keyId}'.`);
+      // Other instances see the revocation when their cached entry expires (keyCacheTtlMs).
+      keys.forgetAll();
+    },
+
+    async flush() {
+      await committer.drain();
+      await keys.flushLastUsed();
+    },
+
+    async close() {
+      clearInterval(lastUsedTimer);
+      await this.flush();
+    },
+  };
+}
