@@ -1,0 +1,182 @@
+/**
+ * Several OS processes against one store: admitted usage stays exact across instances on PostgreSQL
+ * (credits) and Redis (rate and concurrency), and acknowledged usage survives SIGKILL on both databases.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { createTollgate } from '../src/core/tollgate.js';
+import { createMemoryCounters } from '../src/counters/memory-counters.js';
+import { backends, openPostgres, openRedisCounters, redisUrl } from './support/backends.js';
+import { testCatalog } from './support/test-catalog.js';
+
+const workerPath = new URL('./support/engine-worker.ts', import.meta.url).pathname;
+
+function startWorker(args: object): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', workerPath, JSON.stringify(args)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function runWorker(
+  args: object,
+): Promise<{ admitted: number; rateDenied: number; slotDenied: number }> {
+  const child = startWorker(args);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk) => (out += chunk));
+  child.stderr?.on('data', (chunk) => (err += chunk));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`worker failed (${code}): ${err}`);
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}');
+}
+
+describe('several processes', () => {
+  it('admit exactly 100 credits in total from 4 processes on PostgreSQL', async () => {
+    const backend = await openPostgres();
+    try {
+      const setup = createTollgate({
+        catalog: testCatalog(),
+        store: backend.store,
+        counters: createMemoryCounters(),
+      });
+      const customer = await setup.createCustomer({ plan: 'bulk' });
+      await setup.close();
+      const results = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          runWorker({
+            mode: 'burst',
+            store: backend.location,
+            customerId: customer.id,
+            count: 250,
+            operation: 'capture',
+          }),
+        ),
+      );
+      expect(results.reduce((sum, r) => sum + r.admitted, 0)).toBe(100);
+      const usage = await backend.store.listCustomers({ limit: 1 });
+      expect(usage.customers).toHaveLength(1);
+      const periods = await backend.store.listUsageEvents(customer.id, 0, Number.MAX_SAFE_INTEGER, 10_000);
+      expect(periods).toHaveLength(100);
+    } finally {
+      await backend.cleanup();
+    }
+  });
+
+  it('keep rate and concurrency limits exact across 4 processes sharing Redis', async () => {
+    const backend = await openPostgres();
+    const redis = await openRedisCounters();
+    try {
+      const setup = createTollgate({
+        catalog: testCatalog(),
+        store: backend.store,
+        counters: redis.counters,
+      });
+      const rated = await setup.createCustomer({ plan: 'free' });
+      const slotted = await setup.createCustomer({ plan: 'pro' });
+      await setup.close();
+      const rate = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          runWorker({
+            mode: 'burst',
+            store: backend.location,
+            redis: { url: redisUrl, prefix: redis.prefix },
+            customerId: rated.id,
+            count: 50,
+            operation: 'search',
+          }),
+        ),
+      );
+      // free: 10 requests per minute.
+      expect(rate.reduce((sum, r) => sum + r.admitted, 0)).toBe(10);
+      const slots = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          runWorker({
+            mode: 'burst',
+            store: backend.location,
+            redis: { url: redisUrl, prefix: redis.prefix },
+            customerId: slotted.id,
+            count: 50,
+            operation: 'search',
+            holdSlot: true,
+          }),
+        ),
+      );
+      // pro: 10 concurrent requests; the workers never release their slots.
+      expect(slots.reduce((sum, r) => sum + r.admitted, 0)).toBe(10);
+    } finally {
+      await redis.cleanup();
+      await backend.cleanup();
+    }
+  });
+
+  it.each(backends)(
+    'lose no acknowledged record on SIGKILL and count none twice on retry (%s)',
+    async (_name, open) => {
+      const backend = await open();
+      try {
+        const setup = createTollgate({
+          catalog: testCatalog(),
+          store: backend.store,
+          counters: createMemoryCounters(),
+        });
+        const customer = await setup.createCustomer({ plan: 'bulk' });
+        await setup.updateCustomer(customer.id, { plan: 'bulk' });
+        await setup.close();
+        // 'search' costs 0.1 credit: 1,000 records fit the bulk plan's 100 credits.
+        const child = startWorker({
+          mode: 'stream',
+          store: backend.location,
+          customerId: customer.id,
+          count: 0,
+          operation: 'search',
+        });
+        const acked = new Set<string>();
+        let buffer = '';
+        await new Promise<void>((resolve) => {
+          child.stdout?.on('data', (chunk: Buffer) => {
+            buffer += chunk.toString();
+            const lines = buffer.split('\n');
+            buffer = lines.pop() ?? '';
+            for (const line of lines) if (line.startsWith('ack ')) acked.add(line.slice(4));
+            if (acked.size >= 300 && !child.killed) {
+              child.kill('SIGKILL');
+              resolve();
+            }
+          });
+        });
+        await once(child, 'exit');
+        expect(acked.size).toBeGreaterThanOrEqual(300);
+
+        // Every acknowledged record is in the store after the kill.
+        const events = await backend.store.listUsageEvents(customer.id, 0, Number.MAX_SAFE_INTEGER, 100_000);
+        const stored = new Set(events.map((event) => event.idempotencyKey));
+        const lost = [...acked].filter((key) => !stored.has(key));
+        expect(lost).toEqual([]);
+
+        // The client retries everything it sent (acknowledged or not): nothing is counted twice.
+        const retry = createTollgate({
+          catalog: testCatalog(),
+          store: backend.store,
+          counters: createMemoryCounters(),
+        });
+        const highest = Math.max(...[...stored].map((key) => Number(key?.slice(4))));
+        const retried = await Promise.all(
+          Array.from({ length: highest + 1 }, (_, i) =>
+            retry.consume(customer.id, { operation: 'search', idempotencyKey: `key-${i}` }),
+          ),
+        );
+        expect(retried.every((d) => d.allowed)).toBe(true);
+        const usage = await retry.usage(customer.id);
+        await retry.close();
+        expect(usage.used).toBe((highest + 1) * 100);
+        expect(await backend.store.sumUsageEvents(customer.id, usage.periodStart)).toEqual({
+          cost: (highest + 1) * 100,
+          events: highest + 1,
+        });
+      } finally {
+        await backend.cleanup();
+      }
+    },
+  );
+});

@@ -1,0 +1,75 @@
+/**
+ * A separate OS process running its own engine against a shared store, for multi-process tests.
+ * Modes:
+ *   burst   — fires `count` concurrent consume() calls at once, prints {"admitted": n, "rateDenied": n}
+ *   stream  — records keyed events `key-<i>` forever, printing "ack <key>" once each is committed,
+ *             so the parent can SIGKILL it mid-stream and check nothing acknowledged was lost.
+ */
+import type { Counters, Store } from '../../src/core/ports.js';
+import { createTollgate } from '../../src/core/tollgate.js';
+import { createMemoryCounters } from '../../src/counters/memory-counters.js';
+import { createRedisCounters } from '../../src/counters/redis-counters.js';
+import { createPostgresStore } from '../../src/store/postgres-store.js';
+import { createSqliteStore } from '../../src/store/sqlite-store.js';
+import { testCatalog } from './test-catalog.js';
+
+interface WorkerArgs {
+  mode: 'burst' | 'stream';
+  store: { kind: 'sqlite'; filename: string } | { kind: 'postgres'; url: string; schema: string };
+  redis?: { url: string; prefix: string };
+  customerId: string;
+  count: number;
+  operation: string;
+  holdSlot?: boolean;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
+
+async function openStore(): Promise<Store> {
+  return args.store.kind === 'sqlite'
+    ? createSqliteStore({ filename: args.store.filename, synchronous: 'NORMAL' })
+    : createPostgresStore({ connectionString: args.store.url, schema: args.store.schema });
+}
+
+const store = await openStore();
+const counters: Counters = args.redis
+  ? createRedisCounters({ url: args.redis.url, prefix: args.redis.prefix })
+  : createMemoryCounters();
+const tollgate = createTollgate({
+  catalog: testCatalog(),
+  store,
+  counters,
+  commitConcurrency: args.store.kind === 'postgres' ? 4 : 1,
+});
+
+if (args.mode === 'burst') {
+  const decisions = await Promise.all(
+    Array.from({ length: args.count }, () =>
+      tollgate.consume(args.customerId, { operation: args.operation, holdSlot: args.holdSlot ?? false }),
+    ),
+  );
+  process.stdout.write(
+    `${JSON.stringify({
+      admitted: decisions.filter((d) => d.allowed).length,
+      rateDenied: decisions.filter((d) => d.reason === 'rate_limited').length,
+      slotDenied: decisions.filter((d) => d.reason === 'concurrency_limited').length,
+    })}\n`,
+  );
+  await tollgate.close();
+  await counters.close();
+  await store.close();
+} else {
+  // Keep 64 records in flight; acknowledge each only after its commit resolved.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const key = `key-${next++}`;
+      const decision = await tollgate.consume(args.customerId, {
+        operation: args.operation,
+        idempotencyKey: key,
+      });
+      if (decision.allowed) process.stdout.write(`ack ${key}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+}
