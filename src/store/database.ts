@@ -1,0 +1,68 @@
+/**
+ * Row types of the tables, as Kysely sees them. Columns are snake_case; times and credits are integers
+ * (BIGINT on PostgreSQL, parsed to JS numbers; every value fits in 2^53). Booleans are stored as 0/1
+ * integers on both databases so one row mapping serves both (better-sqlite3 cannot bind booleans).
+ */
+
+export interface CustomersTable {
+  id: string;
+  external_id: string | null;
+  email: string | null;
+  name: string | null;
+  plan: string;
+  status: string;
+  billing_interval: string | null;
+  stripe_customer_id: string | null;
+  stripe_subscription_id: string | null;
+  period_start: number | null;
+  period_end: number | null;
+  trial_end: number | null;
+  payment_failed_at: number | null;
+  cancel_at_period_end: number;
+  storage_bytes: number;
+  storage_items: number;
+  /** JSON object of string values. */
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  customer_id: string | null;
+  hash: string;
+  prefix: string;
+  name: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface UsageEventsTable {
+  id: string;
+  customer_id: string;
+  period_start: number;
+  operation: string;
+  quantity: number;
+  cost: number;
+  overage: number;
+  used_after: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  occurred_at: number;
+  recorded_at: number;
+}
+
+export interface UsageCountersTable {
+  customer_id: string;
+  period_start: number;
+  used: number;
+  overage: number;
+}
+
+export interface Database {
+  customers: CustomersTable;
+  api_keys: ApiKeysTable;
+  usage_events: UsageEventsTable;
+  usage_counters: UsageCountersTable;
+}

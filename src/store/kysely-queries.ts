@@ -1,0 +1,168 @@
+/**
+ * The Store methods that are ordinary queries, written once with Kysely for both dialects. Each store
+ * adds what differs: migrations, closing, the batched `touchApiKeys` and the `commitUsage` hot path.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Store } from '../core/ports.js';
+import type { Database } from './database.js';
+import { translateUniqueViolation } from './errors.js';
+import {
+  apiKeyFromRow,
+  apiKeyToRow,
+  customerFromRow,
+  customerPatchToRow,
+  customerToRow,
+  newCustomerRecord,
+  usageEventFromRow,
+} from './rows.js';
+
+export type KyselyQueries = Omit<Store, 'migrate' | 'close' | 'commitUsage' | 'touchApiKeys'>;
+
+export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
+  return {
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+
+    async createCustomer(input) {
+      const customer = newCustomerRecord(input);
+      try {
+        await db.insertInto('customers').values(customerToRow(customer)).execute();
+      } catch (error) {
+        throw translateUniqueViolation(error);
+      }
+      return customer;
+    },
+
+    async getCustomer(id) {
+      const row = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && customerFromRow(row);
+    },
+
+    async getCustomerByExternalId(externalId) {
+      const row = await db
+        .selectFrom('customers')
+        .selectAll()
+        .where('external_id', '=', externalId)
+        .executeTakeFirst();
+      return row && customerFromRow(row);
+    },
+
+    async getCustomerByStripeId(stripeCustomerId) {
+      const row = await db
+        .selectFrom('customers')
+        .selectAll()
+        .where('stripe_customer_id', '=', stripeCustomerId)
+        .executeTakeFirst();
+      return row && customerFromRow(row);
+    },
+
+    async updateCustomer(id, patch) {
+      try {
+        const row = await db
+          .updateTable('customers')
+          .set(customerPatchToRow(patch))
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row && customerFromRow(row);
+      } catch (error) {
+        throw translateUniqueViolation(error);
+      }
+    },
+
+    async listCustomers(filter) {
+      let query = db.selectFrom('customers').selectAll();
+      if (filter.plan !== undefined) query = query.where('plan', '=', filter.plan);
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+      if (filter.search !== undefined && filter.search !== '') {
+        // Substring match on lower-cased text; LIKE wildcards in the search are matched literally.
+        const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+        query = query.where((eb) =>
+          eb.or(
+            (['id', 'external_id', 'email', 'name'] as const).map(
+              (column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
+            ),
+          ),
+        );
+      }
+      const rows = await query
+        .orderBy('id')
+        .limit(filter.limit + 1)
+        .execute();
+      return {
+        customers: rows.slice(0, filter.limit).map(customerFromRow),
+        hasMore: rows.length > filter.limit,
+      };
+    },
+
+    async createApiKey(key) {
+      try {
+        await db.insertInto('api_keys').values(apiKeyToRow(key)).execute();
+      } catch (error) {
+        throw translateUniqueViolation(error);
+      }
+    },
+
+    async findApiKeyByHash(hash) {
+      const row = await db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+      return row && apiKeyFromRow(row);
+    },
+
+    async listApiKeys(customerId) {
+      const rows = await db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(apiKeyFromRow);
+    },
+
+    async revokeApiKey(id, revokedAt) {
+      // A second revocation keeps the first time: that is when the key stopped working.
+      const result = await db
+        .updateTable('api_keys')
+        .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(revokedAt)) }))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async getPeriodUsage(customerId, periodStart) {
+      const row = await db
+        .selectFrom('usage_counters')
+        .select(['used', 'overage'])
+        .where('customer_id', '=', customerId)
+        .where('period_start', '=', periodStart)
+        .executeTakeFirst();
+      return { customerId, periodStart, used: row?.used ?? 0, overage: row?.overage ?? 0 };
+    },
+
+    async listUsageEvents(customerId, from, to, limit) {
+      const rows = await db
+        .selectFrom('usage_events')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .where('recorded_at', '>=', from)
+        .where('recorded_at', '<', to)
+        .orderBy('recorded_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map(usageEventFromRow);
+    },
+
+    async sumUsageEvents(customerId, periodStart) {
+      const row = await db
+        .selectFrom('usage_events')
+        .select((eb) => [eb.fn.sum<number>('cost').as('cost'), eb.fn.countAll<number>().as('events')])
+        .where('customer_id', '=', customerId)
+        .where('period_start', '=', periodStart)
+        .executeTakeFirstOrThrow();
+      return { cost: Number(row.cost ?? 0), events: Number(row.events) };
+    },
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * Every migration, in order. Adding one is adding a file `NNN-what-it-does.ts` beside this one and a
+ * line here; released migrations are never edited (they already ran on someone's database).
+ */
+import { initialSchema } from './001-initial-schema.js';
+import type { NamedMigration } from './migration.js';
+
+export const migrations: readonly NamedMigration[] = [initialSchema];

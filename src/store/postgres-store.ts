@@ -1,0 +1,103 @@
+/**
+ * The PostgreSQL store: Kysely over a pg pool for ordinary queries, the same pool used directly for
+ * the `commitUsage` hot path (postgres-commit-usage.ts). Several processes may share one database:
+ * admission locks the counter rows it changes, so usage stays exact across instances.
+ */
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Store } from '../core/ports.js';
+import type { Database } from './database.js';
+import { createKyselyQueries } from './kysely-queries.js';
+import { migrateToLatest } from './migrate-to-latest.js';
+import { commitUsageOnPostgres } from './postgres-commit-usage.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /**
+   * Schema for Tollgate's tables, created by `migrate()` when missing and put first on every pooled
+   * connection's search_path. Lower-case letters, digits and underscores.
+   */
+  schema?: string;
+  /** Most connections the store opens (default 10). */
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/**
+ * BIGINT (times, credits, counts) and NUMERIC (what SUM(bigint) returns) as JS numbers: every value
+ * we store fits in 2^53. Passed to this pool only; pg's global parsers stay untouched for other code.
+ */
+const numericTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+/**
+ * Connects lazily (the first query opens the pool). Call `migrate()` before using it.
+ * @example
+ * const store = createPostgresStore({ connectionString: 'postgres://localhost/app', schema: 'tollgate' });
+ * await store.migrate();
+ */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const { schema } = options;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw new Error(`schema must be lower-case letters, digits and underscores: ${JSON.stringify(schema)}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    types: numericTypes,
+    // A startup parameter rather than a SET after connecting: every connection, including those the
+    // hot path takes from the pool directly, has the schema before its first query.
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection that the server closes emits 'error' on the pool; without a listener that
+  // would crash the process. The pool drops the connection, and the next query opens a new one.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+
+  return {
+    ...createKyselyQueries(db),
+
+    async migrate() {
+      if (schema !== undefined) await createSchemaIfMissing(db, schema);
+      // Kysely looks for its bookkeeping tables in every schema unless told which one: name ours, so
+      // schemas sharing a database (tests, several apps) do not see each other's migrations.
+      const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+      const migrationTableSchema = current.rows[0]?.schema;
+      if (migrationTableSchema === undefined) throw new Error('no current schema: check search_path');
+      await migrateToLatest(db, { migrationTableSchema });
+    },
+
+    async close() {
+      await db.destroy();
+    },
+
+    commitUsage(debits, recordedAt) {
+      return commitUsageOnPostgres(pool, debits, recordedAt);
+    },
+
+    async touchApiKeys(lastUsed) {
+      if (lastUsed.size === 0) return;
+      // One statement for the whole map; times only move forward, whichever process flushes last.
+      await sql`
+        UPDATE api_keys AS k SET last_used_at = greatest(coalesce(k.last_used_at, 0), u.last_used_at)
+        FROM unnest(${[...lastUsed.keys()]}::text[], ${[...lastUsed.values()]}::bigint[]) AS u(id, last_used_at)
+        WHERE k.id = u.id`.execute(db);
+    },
+  };
+}
+
+async function createSchemaIfMissing(db: Kysely<Database>, schema: string): Promise<void> {
+  try {
+    await db.schema.createSchema(schema).ifNotExists().execute();
+  } catch (error) {
+    // Two processes creating it at once: IF NOT EXISTS can still fail on the catalog's unique index.
+    const code = (error as { code?: unknown }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  }
+}

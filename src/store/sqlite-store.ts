@@ -1,0 +1,110 @@
+/**
+ * The embedded store: SQLite through better-sqlite3, in WAL mode. Ordinary queries go through Kysely;
+ * the hot path (`commitUsage`) and the batched `touchApiKeys` use the raw Database handle kept next to
+ * the Kysely instance (see sqlite-commit-usage.ts for why).
+ *
+ * There is one connection. Kysely guards it with a mutex; the raw paths take that same mutex
+ * (`db.connection()`), so a raw transaction never runs in the middle of a Kysely transaction, where
+ * better-sqlite3 would silently nest it as a savepoint of someone else's transaction.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely';
+import type { Store } from '../core/ports.js';
+import type { Database } from './database.js';
+import { createKyselyQueries } from './kysely-queries.js';
+import { migrateToLatest } from './migrate-to-latest.js';
+import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or `:memory:`. */
+  filename: string;
+  /** NORMAL (default) is durable against a process crash; FULL also against power loss (fsync per commit). */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** How long a writer waits for another process's write lock, in ms (default 5,000). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (or creates) a SQLite database. Call `migrate()` before using it.
+ * @example
+ * const store = createSqliteStore({ filename: '.tollgate/tollgate.db' });
+ * await store.migrate();
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const database = new BetterSqlite3(options.filename);
+  database.pragma('journal_mode = WAL');
+  database.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
+  database.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+
+  // Prepared on first use: the statements need the tables, which migrate() may create.
+  let commitUsage: CommitUsage | undefined;
+  let touchApiKey: BetterSqlite3.Statement<[number, string]> | undefined;
+
+  return {
+    ...createKyselyQueries(db),
+
+    async migrate() {
+      await migrateToLatest(db);
+    },
+
+    async close() {
+      await db.destroy();
+    },
+
+    async commitUsage(debits, recordedAt) {
+      if (debits.length === 0) return [];
+      return db.connection().execute(async () => {
+        commitUsage ??= createSqliteCommitUsage(database);
+        return commitUsage(debits, recordedAt);
+      });
+    },
+
+    async touchApiKeys(lastUsed) {
+      if (lastUsed.size === 0) return;
+      await db.connection().execute(async () => {
+        // Last-used times only move forward, whichever process flushes last.
+        touchApiKey ??= database.prepare(
+          'UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
+        );
+        const statement = touchApiKey;
+        database.transaction(() => {
+          for (const [id, time] of lastUsed) statement.run(time, id);
+        })();
+      });
+    },
+  };
+}
+
+/**
+ * Kysely's SQLite dialect, with transactions opened by BEGIN IMMEDIATE: a deferred BEGIN that later
+ * writes fails with SQLITE_BUSY at once when another process wrote in between (busy_timeout cannot
+ * help), which is what two processes migrating at the same start would do.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
