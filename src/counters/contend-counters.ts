@@ -21,17 +21,27 @@ export interface Contention {
   now: number;
 }
 
-/** Makes `calls` concurrent calls and answers how many were admitted. Slots are never released. */
+/**
+ * Makes `calls` concurrent calls and answers how many were admitted. Slots are never released.
+ *
+ * The calls start in waves of four, one wave per event-loop turn, all of them in flight together.
+ * Started in one tick, they would leave in one pipeline, and the first process to arrive would take
+ * every admission: the waves make the processes' batches interleave in Redis, which is the contention
+ * worth testing.
+ */
 export async function contendCounters(counters: Counters, contention: Contention): Promise<number> {
   const { mode, key, limit, calls, now } = contention;
   const window = { key, limit, windowStart: now, windowMs: 60_000 };
-  const results = await Promise.all(
-    Array.from({ length: calls }, async () =>
-      mode === 'hitRate'
-        ? (await counters.hitRate([window])).allowed
-        : (await counters.acquireSlot(key, limit, now, now + 60_000)).acquired,
-    ),
-  );
+  const call = async (): Promise<boolean> =>
+    mode === 'hitRate'
+      ? (await counters.hitRate([window])).allowed
+      : (await counters.acquireSlot(key, limit, now, now + 60_000)).acquired;
+  const inFlight: Promise<boolean>[] = [];
+  for (let started = 0; started < calls; started++) {
+    inFlight.push(call());
+    if (started % 4 === 3) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const results = await Promise.all(inFlight);
   return results.filter(Boolean).length;
 }
 

@@ -174,7 +174,7 @@ export function createMemoryCounters(options: MemoryCountersOptions = {}): Memor
 
     releaseSlot(key: string, token: string): Promise<void> {
       const slots = slotsByKey.get(key);
-      if (slots !== undefined && slots.leases.delete(token) && slots.leases.size === 0) {
+      if (slots?.leases.delete(token) && slots.leases.size === 0) {
         slots.earliest = Number.POSITIVE_INFINITY;
       }
       return Promise.resolve();
