@@ -34,7 +34,10 @@ export class CatalogError extends Error {
   }
 }
 
-/** `plans.pro.name: required`; an issue about the whole file is its message alone. */
+/**
+ * One line of a `CatalogError` message; an issue about the whole file is its message alone.
+ * @example formatIssue({ path: 'plans.pro.name', message: 'required' }); // 'plans.pro.name: required'
+ */
 export function formatIssue(issue: CatalogIssue): string {
   return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
 }

@@ -48,27 +48,27 @@ const optionalMoney = scalar<number | null, number | null>(readOptionalMoney).de
 const priceId = scalar<string | null, string | null>((value) => readStripeId(value, 'price_')).default(null);
 const text = z.string().trim().min(1);
 
+const operationObject = z.strictObject({ credits, description: text.nullable().default(null) });
 const operationSchema = z
-  .union([z.strictObject({ credits, description: text.nullable().default(null) }), credits])
+  .union([operationObject, credits])
   .transform((operation) =>
     typeof operation === 'number'
       ? { cost: operation, description: null }
       : { cost: operation.credits, description: operation.description },
   );
 
+const requestsSchema = z.strictObject({ minute: countLimit(1), day: countLimit(1) });
+const storageSchema = z.strictObject({
+  bytes: scalar<LimitInput<ByteSizeInput>, number | null>(readByteLimit).default(null),
+  items: countLimit(0),
+});
+
 const limitsSchema = z.strictObject({
   /** Credits per billing period; required, because a forgotten quota must not mean "free for all". */
   credits: scalar<LimitInput<CreditsInput>, number | null>(readCreditLimit),
-  requests: z
-    .strictObject({ minute: countLimit(1), day: countLimit(1) })
-    .default({ minute: null, day: null }),
+  requests: requestsSchema.default({ minute: null, day: null }),
   concurrent: countLimit(1),
-  storage: z
-    .strictObject({
-      bytes: scalar<LimitInput<ByteSizeInput>, number | null>(readByteLimit).default(null),
-      items: countLimit(0),
-    })
-    .default({ bytes: null, items: null }),
+  storage: storageSchema.default({ bytes: null, items: null }),
 });
 
 const overageSchema = z.strictObject({
@@ -81,54 +81,60 @@ const overageSchema = z.strictObject({
   ).default(null),
 });
 
+const pricesSchema = z.strictObject({ month: optionalMoney, year: optionalMoney });
+const stripeSchema = z.strictObject({
+  product: scalar<string | null, string | null>((value) => readStripeId(value, null)).default(null),
+  month: priceId,
+  year: priceId,
+  overage: priceId,
+});
+
 const planSchema = z.strictObject({
   name: text,
   description: text.nullable().default(null),
-  prices: z.strictObject({ month: optionalMoney, year: optionalMoney }).default({ month: null, year: null }),
+  prices: pricesSchema.default({ month: null, year: null }),
   trial_days: scalar<number, number>((value) => readInteger(value, 0, 730)).default(0),
-  stripe: z
-    .strictObject({
-      product: scalar<string | null, string | null>((value) => readStripeId(value, null)).default(null),
-      month: priceId,
-      year: priceId,
-      overage: priceId,
-    })
-    .default({ product: null, month: null, year: null, overage: null }),
+  stripe: stripeSchema.default({ product: null, month: null, year: null, overage: null }),
   limits: limitsSchema,
   features: z.array(z.string()).default([]),
   overage: overageSchema.nullable().default(null),
 });
 
-/** The catalog file: parses what users write and outputs the normalized `Catalog`. */
-export const catalogSchema = z
-  .strictObject({
-    currency: z
-      .string()
-      .regex(/^[a-z]{3}$/i, 'expected a 3-letter ISO 4217 currency code such as usd')
-      .transform((code) => code.toLowerCase()),
-    default_plan: z.string(),
-    upgrade_url: scalar<string | null, string | null>(readUpgradeUrl).default(null),
-    features: z.record(z.string(), text).default({}),
-    operations: z.record(z.string(), operationSchema).default({}),
-    exempt_routes: z.array(z.string().startsWith('/', 'expected a path starting with /')).default([]),
-    plans: z.record(z.string(), planSchema),
-  })
-  .transform(
-    (file): Catalog => ({
-      currency: file.currency,
-      defaultPlan: file.default_plan,
-      upgradeUrl: file.upgrade_url,
-      plans: Object.entries(file.plans).map(([id, plan]) => toPlan(id, plan)),
-      operations: Object.fromEntries(
-        Object.entries(file.operations).map(([id, operation]): [string, Operation] => [
-          id,
-          { id, ...operation },
-        ]),
-      ),
-      features: file.features,
-      exemptRoutes: file.exempt_routes,
-    }),
-  );
+const fileSchema = z.strictObject({
+  currency: z
+    .string()
+    .regex(/^[a-z]{3}$/i, 'expected a 3-letter ISO 4217 currency code such as usd')
+    .transform((code) => code.toLowerCase()),
+  default_plan: z.string(),
+  upgrade_url: scalar<string | null, string | null>(readUpgradeUrl).default(null),
+  features: z.record(z.string(), text).default({}),
+  operations: z.record(z.string(), operationSchema).default({}),
+  exempt_routes: z.array(z.string().startsWith('/', 'expected a path starting with /')).default([]),
+  plans: z.record(z.string(), planSchema),
+});
+
+/**
+ * The catalog file: parses what users write and outputs the normalized `Catalog`. Use `parseCatalog`,
+ * which adds the cross-field rules and readable errors; this is exported for tools (JSON Schema export).
+ * @example
+ * catalogSchema.safeParse(YAML.parse(text)).success;
+ */
+export const catalogSchema = fileSchema.transform(
+  (file): Catalog => ({
+    currency: file.currency,
+    defaultPlan: file.default_plan,
+    upgradeUrl: file.upgrade_url,
+    plans: Object.entries(file.plans).map(([id, plan]) => toPlan(id, plan)),
+    operations: Object.fromEntries(
+      Object.entries(file.operations).map(([id, operation]): [string, Operation] => [
+        id,
+        { id, ...operation },
+      ]),
+    ),
+    features: file.features,
+    exemptRoutes: file.exempt_routes,
+  }),
+);
 
 /**
  * What `defineCatalog` accepts: the file format as TypeScript, so editors complete keys and units.
@@ -140,6 +146,31 @@ export const catalogSchema = z
  * };
  */
 export type CatalogInput = z.input<typeof catalogSchema>;
+
+/** The objects of the format by where they sit (`*` = any id), for "did you mean" hints. */
+const OBJECTS: [pattern: string[], fields: string[]][] = [
+  [[], Object.keys(fileSchema.shape)],
+  [['operations', '*'], Object.keys(operationObject.shape)],
+  [['plans', '*'], Object.keys(planSchema.shape)],
+  [['plans', '*', 'prices'], Object.keys(pricesSchema.shape)],
+  [['plans', '*', 'stripe'], Object.keys(stripeSchema.shape)],
+  [['plans', '*', 'limits'], Object.keys(limitsSchema.shape)],
+  [['plans', '*', 'limits', 'requests'], Object.keys(requestsSchema.shape)],
+  [['plans', '*', 'limits', 'storage'], Object.keys(storageSchema.shape)],
+  [['plans', '*', 'overage'], Object.keys(overageSchema.shape)],
+];
+
+/**
+ * The fields the format allows in the object at `path`, or none when `path` is not an object of it.
+ * @example knownFields(['plans', 'pro', 'limits']); // ['credits', 'requests', 'concurrent', 'storage']
+ */
+export function knownFields(path: readonly PropertyKey[]): string[] {
+  const match = OBJECTS.find(
+    ([pattern]) =>
+      pattern.length === path.length && pattern.every((part, index) => part === '*' || part === path[index]),
+  );
+  return match?.[1] ?? [];
+}
 
 function toPlan(id: string, plan: z.output<typeof planSchema>): Plan {
   return {

@@ -14,7 +14,10 @@ export const MILLI_PER_CREDIT = 1000;
 const ok = <T>(value: T): ValueResult<T> => ({ ok: true, value });
 const fail = (message: string): ValueResult<never> => ({ ok: false, message });
 
-/** True for the spellings of "no limit": `null`, `unlimited` (any case) and, when allowed, missing. */
+/**
+ * True for the spellings of "no limit": `null`, `unlimited` (any case) and, when allowed, missing.
+ * @example isUnlimited('Unlimited'); // true
+ */
 export function isUnlimited(value: unknown): boolean {
   return (
     value === null || value === undefined || (typeof value === 'string' && /^unlimited$/i.test(value.trim()))
@@ -44,7 +47,10 @@ export function readCredits(value: unknown): ValueResult<number> {
   return ok(Number(scaled.value));
 }
 
-/** A credit quota in milli-credits, or null for no limit. */
+/**
+ * A credit quota in milli-credits, or null for no limit.
+ * @example readCreditLimit('unlimited'); // { ok: true, value: null }
+ */
 export function readCreditLimit(value: unknown): ValueResult<number | null> {
   if (isUnlimited(value)) return ok(null);
   const credits = readCredits(value);
@@ -54,6 +60,7 @@ export function readCreditLimit(value: unknown): ValueResult<number | null> {
 /**
  * An amount of money in integer minor units (cents for usd). A decimal such as 9.99 is refused with the
  * integer to write instead, because guessing the unit of a price is how customers get billed 100 times too much.
+ * @example readMoney(9.99); // { ok: false, message: 'expected an integer amount in minor units (cents): write 999 for 9.99' }
  */
 export function readMoney(value: unknown, options: { positive?: boolean } = {}): ValueResult<number> {
   const expected = options.positive ? 'expected a positive amount' : 'expected an amount';
@@ -77,7 +84,10 @@ export function readMoney(value: unknown, options: { positive?: boolean } = {}):
 /** Most minor units a price or cap may name; keeps overage arithmetic within safe integers. */
 export const MAX_MONEY = 1_000_000_000_000;
 
-/** A price that may be absent: null means the interval is not offered. */
+/**
+ * A price that may be absent: null means the interval is not offered.
+ * @example readOptionalMoney(null); // { ok: true, value: null }
+ */
 export function readOptionalMoney(value: unknown): ValueResult<number | null> {
   return value === null || value === undefined ? ok(null) : readMoney(value);
 }
@@ -102,7 +112,10 @@ export function readInteger(
   return ok(value);
 }
 
-/** A count limit (requests per window, concurrent requests, stored items), or null for no limit. */
+/**
+ * A count limit (requests per window, concurrent requests, stored items), or null for no limit.
+ * @example readCountLimit(0, 1); // { ok: false, message: 'expected a positive integer, or unlimited' }
+ */
 export function readCountLimit(value: unknown, minimum: 0 | 1): ValueResult<number | null> {
   if (isUnlimited(value)) return ok(null);
   const count = readInteger(value, minimum);
@@ -146,7 +159,10 @@ export function readByteSize(value: unknown): ValueResult<number> {
   return ok(Number(bytes));
 }
 
-/** A storage limit in bytes, or null for no limit. */
+/**
+ * A storage limit in bytes, or null for no limit.
+ * @example readByteLimit('100MB'); // { ok: true, value: 100_000_000 }
+ */
 export function readByteLimit(value: unknown): ValueResult<number | null> {
   if (isUnlimited(value)) return ok(null);
   const bytes = readByteSize(value);
@@ -160,6 +176,7 @@ function tooLarge(unit: string, maximum: number): string {
 /**
  * A Stripe id such as `price_1Nx...`, or null when `tollgate plans push` should create the object.
  * `prefix` is checked for prices, whose ids Stripe always makes; product ids may be chosen by the user.
+ * @example readStripeId('prod_1', 'price_'); // { ok: false, message: "expected a Stripe id starting with 'price_', or null" }
  */
 export function readStripeId(value: unknown, prefix: string | null): ValueResult<string | null> {
   if (value === null || value === undefined) return ok(null);
@@ -169,7 +186,10 @@ export function readStripeId(value: unknown, prefix: string | null): ValueResult
   return ok(value);
 }
 
-/** Where limit errors send customers: an absolute http(s) URL or a path on this service, or null. */
+/**
+ * Where limit errors send customers: an absolute http(s) URL or a path on this service, or null.
+ * @example readUpgradeUrl('/billing'); // { ok: true, value: '/billing' }
+ */
 export function readUpgradeUrl(value: unknown): ValueResult<string | null> {
   if (value === null || value === undefined) return ok(null);
   const expected = 'expected an http(s) URL or a path starting with /, or null';

@@ -33,6 +33,10 @@ describe('defineCatalog', () => {
         // @ts-expect-error: the type knows the fields, so a misspelt one fails to compile too
         plans: { free: { name: 'Free', limits: { credits: 100 }, trail_days: 14 } },
       }),
-    ).toThrow(new CatalogError([{ path: 'plans.free.trail_days', message: 'unknown field' }]));
+    ).toThrow(
+      new CatalogError([
+        { path: 'plans.free.trail_days', message: "unknown field (did you mean 'trial_days'?)" },
+      ]),
+    );
   });
 });

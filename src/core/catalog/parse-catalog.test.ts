@@ -264,6 +264,27 @@ describe('parseCatalog', () => {
     ]);
   });
 
+  it('suggests the field a near-miss key was meant to be', () => {
+    const input = demoInput();
+    input.plan = input.plans;
+    delete input.plans;
+    input.plan.free.limts = input.plan.free.limits;
+    input.plan.free.limits.storage.byte = 1;
+    input.operations.reflect.descripton = 'x';
+    expect(issuesOf(input)).toEqual([
+      { path: 'operations.reflect.descripton', message: "unknown field (did you mean 'description'?)" },
+      { path: 'plan', message: "unknown field (did you mean 'plans'?)" },
+      { path: 'plans', message: 'required' },
+    ]);
+    const nested = demoInput();
+    nested.plans.free.limits.storage.byte = 1;
+    nested.plans.free.limts = {};
+    expect(issuesOf(nested)).toEqual([
+      { path: 'plans.free.limits.storage.byte', message: "unknown field (did you mean 'bytes'?)" },
+      { path: 'plans.free.limts', message: "unknown field (did you mean 'limits'?)" },
+    ]);
+  });
+
   it('refuses input that is not a mapping', () => {
     for (const input of [null, undefined, [], 'plans', 3]) {
       expect(issuesOf(input)).toEqual([

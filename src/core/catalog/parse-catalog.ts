@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { Catalog } from './catalog.js';
 import { CatalogError, type CatalogIssue } from './catalog-error.js';
-import { catalogSchema } from './catalog-schema.js';
+import { catalogSchema, knownFields } from './catalog-schema.js';
 import { checkCatalogRules } from './check-catalog-rules.js';
 
 /**
@@ -46,7 +46,7 @@ function toCatalogIssues(issue: ZodIssue, prefix: PropertyKey[]): CatalogIssue[]
   const path = [...prefix, ...issue.path];
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ path: dotPath([...path, key]), message: 'unknown field' }));
+      return issue.keys.map((key) => ({ path: dotPath([...path, key]), message: unknownField(key, path) }));
     case 'invalid_union': {
       // A value with two forms (`capture: 1` or `capture: { credits: 1 }`): report against the form
       // the user evidently chose, the first one that did not reject the value's type outright.
@@ -60,6 +60,36 @@ function toCatalogIssues(issue: ZodIssue, prefix: PropertyKey[]): CatalogIssue[]
     default:
       return [{ path: dotPath(path), message: issue.message }];
   }
+}
+
+/** `unknown field`, with the intended one when the key is a near miss (`trail_days`, `limts`). */
+function unknownField(key: string, objectPath: PropertyKey[]): string {
+  const known = knownFields(objectPath);
+  const closest = known
+    .map((field) => ({ field, distance: editDistance(key.toLowerCase(), field) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  const nearMiss =
+    closest !== undefined && closest.distance <= Math.max(1, Math.floor(closest.field.length / 3));
+  return nearMiss ? `unknown field (did you mean '${closest.field}'?)` : 'unknown field';
+}
+
+/** Levenshtein distance, with a transposition counted as one edit (`trail` -> `trial`). */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i]!;
+      const above = rows[i - 1]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(above[j]! + 1, row[j - 1]! + 1, above[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1);
+      }
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 function isTypeMismatch(option: ZodIssue[]): boolean {
