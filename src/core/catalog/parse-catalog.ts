@@ -32,8 +32,8 @@ type ZodIssue = z.core.$ZodIssue;
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return 'required';
-    if (issue.expected === 'object' || issue.expected === 'record')
-      return 'expected a mapping (key: value pairs)';
+    const mapping = issue.expected === 'object' || issue.expected === 'record';
+    if (mapping) return 'expected a mapping (key: value pairs)';
     if (issue.expected === 'array') return 'expected a list';
     if (issue.expected === 'string') return 'expected a text value';
     return `expected a value of type ${issue.expected}`;
@@ -54,9 +54,9 @@ function toCatalogIssues(issue: ZodIssue, prefix: PropertyKey[]): CatalogIssue[]
       return chosen.flatMap((inner) => toCatalogIssues(inner, path));
     }
     case 'invalid_type':
-      if (path.length === 0)
-        return [{ path: '', message: 'expected the catalog to be a mapping (key: value pairs)' }];
-      return [{ path: dotPath(path), message: issue.message }];
+      return path.length === 0
+        ? [{ path: '', message: 'expected the catalog to be a mapping (key: value pairs)' }]
+        : [{ path: dotPath(path), message: issue.message }];
     default:
       return [{ path: dotPath(path), message: issue.message }];
   }
