@@ -5,6 +5,7 @@
  *   stream  — records keyed events `key-<i>` forever, printing "ack <key>" once each is committed,
  *             so the parent can SIGKILL it mid-stream and check nothing acknowledged was lost.
  */
+import type { GateDecision } from '../../src/core/gate/gate-decision.js';
 import type { Counters, Store } from '../../src/core/ports.js';
 import { createTollgate } from '../../src/core/tollgate.js';
 import { createMemoryCounters } from '../../src/counters/memory-counters.js';
@@ -42,12 +43,26 @@ const tollgate = createTollgate({
   commitConcurrency: args.store.kind === 'postgres' ? 4 : 1,
 });
 
+/** Says "ready" and waits for the parent's "go", so every process fires at the same moment. */
+async function barrier(): Promise<void> {
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  process.stdin.pause();
+}
+
 if (args.mode === 'burst') {
-  const decisions = await Promise.all(
-    Array.from({ length: args.count }, () =>
+  await tollgate.check(args.customerId, {});
+  await barrier();
+  // Fire in waves of 10 a tick, so this process commits many small batches that interleave with
+  // the other processes' batches on the same counter row (one wave would be one batch).
+  const pending: Array<Promise<GateDecision>> = [];
+  for (let i = 0; i < args.count; i++) {
+    pending.push(
       tollgate.consume(args.customerId, { operation: args.operation, holdSlot: args.holdSlot ?? false }),
-    ),
-  );
+    );
+    if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const decisions = await Promise.all(pending);
   process.stdout.write(
     `${JSON.stringify({
       admitted: decisions.filter((d) => d.allowed).length,
