@@ -33,10 +33,14 @@ interface WindowCell {
   count: number;
 }
 
-/** The leases of one concurrency key. */
+/**
+ * The leases of one concurrency key, as two parallel arrays. A concurrency limit is small (tens), so a
+ * linear search is quick, and pushing and swap-removing allocate nothing, where a Map allocates a new
+ * table every few inserts and deletes as it cleans up deleted entries.
+ */
 interface SlotLeases {
-  /** Token -> expiresAt. */
-  leases: Map<string, number>;
+  tokens: string[];
+  expiries: number[];
   /** No lease expires before this, so most acquires skip the scan for expired ones. */
   earliest: number;
 }
@@ -95,10 +99,19 @@ export function createMemoryCounters(options: MemoryCountersOptions = {}): Memor
     return cell;
   }
 
+  function removeLease(slots: SlotLeases, index: number): void {
+    const last = slots.tokens.length - 1;
+    slots.tokens[index] = slots.tokens[last]!;
+    slots.expiries[index] = slots.expiries[last]!;
+    slots.tokens.pop();
+    slots.expiries.pop();
+  }
+
   function dropExpiredLeases(slots: SlotLeases, now: number): void {
     let earliest = Number.POSITIVE_INFINITY;
-    for (const [token, expiresAt] of slots.leases) {
-      if (expiresAt <= now) slots.leases.delete(token);
+    for (let i = slots.expiries.length - 1; i >= 0; i--) {
+      const expiresAt = slots.expiries[i]!;
+      if (expiresAt <= now) removeLease(slots, i);
       else if (expiresAt < earliest) earliest = expiresAt;
     }
     slots.earliest = earliest;
@@ -113,7 +126,7 @@ export function createMemoryCounters(options: MemoryCountersOptions = {}): Memor
     }
     for (const [key, slots] of slotsByKey) {
       if (slots.earliest <= latest) dropExpiredLeases(slots, latest);
-      if (slots.leases.size === 0) slotsByKey.delete(key);
+      if (slots.tokens.length === 0) slotsByKey.delete(key);
     }
   }
 
@@ -161,21 +174,25 @@ export function createMemoryCounters(options: MemoryCountersOptions = {}): Memor
       if (now > latest) latest = now;
       let slots = slotsByKey.get(key);
       if (slots === undefined) {
-        slots = { leases: new Map(), earliest: Number.POSITIVE_INFINITY };
+        slots = { tokens: [], expiries: [], earliest: Number.POSITIVE_INFINITY };
         slotsByKey.set(key, slots);
       }
       if (slots.earliest <= now) dropExpiredLeases(slots, now);
-      if (slots.leases.size >= limit) return Promise.resolve({ acquired: false, inUse: slots.leases.size });
+      const inUse = slots.tokens.length;
+      if (inUse >= limit) return Promise.resolve({ acquired: false, inUse });
       const token = (++tokenSequence).toString(36);
-      slots.leases.set(token, expiresAt);
+      slots.tokens.push(token);
+      slots.expiries.push(expiresAt);
       if (expiresAt < slots.earliest) slots.earliest = expiresAt;
-      return Promise.resolve({ acquired: true, inUse: slots.leases.size, token });
+      return Promise.resolve({ acquired: true, inUse: inUse + 1, token });
     },
 
     releaseSlot(key: string, token: string): Promise<void> {
       const slots = slotsByKey.get(key);
-      if (slots?.leases.delete(token) && slots.leases.size === 0) {
-        slots.earliest = Number.POSITIVE_INFINITY;
+      const index = slots === undefined ? -1 : slots.tokens.indexOf(token);
+      if (slots !== undefined && index >= 0) {
+        removeLease(slots, index);
+        if (slots.tokens.length === 0) slots.earliest = Number.POSITIVE_INFINITY;
       }
       return Promise.resolve();
     },
@@ -193,7 +210,7 @@ export function createMemoryCounters(options: MemoryCountersOptions = {}): Memor
       let windows = 0;
       let leases = 0;
       for (const cells of windowsByKey.values()) windows += cells.length;
-      for (const slots of slotsByKey.values()) leases += slots.leases.size;
+      for (const slots of slotsByKey.values()) leases += slots.tokens.length;
       return { windows, leases };
     },
   };
