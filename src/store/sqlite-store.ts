@@ -11,8 +11,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
   Kysely,
+  SqliteAdapter,
   SqliteDialect,
   type SqliteDialectConfig,
   SqliteDriver,
@@ -40,9 +42,10 @@ export interface SqliteStoreOptions {
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const database = new BetterSqlite3(options.filename);
+  // busy_timeout first: switching a new file to WAL takes a lock another process may hold.
+  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
   database.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
 
@@ -86,9 +89,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 }
 
 /**
- * Kysely's SQLite dialect, with transactions opened by BEGIN IMMEDIATE: a deferred BEGIN that later
- * writes fails with SQLITE_BUSY at once when another process wrote in between (busy_timeout cannot
- * help), which is what two processes migrating at the same start would do.
+ * Kysely's SQLite dialect, changed so that several processes can migrate one file at the same start.
+ * Kysely's migrator takes no lock on SQLite and runs migrations outside a transaction, so two
+ * processes both see a migration pending and both run it. Here transactions open with BEGIN IMMEDIATE
+ * (the write lock, waited for with busy_timeout; a deferred BEGIN that later writes fails at once
+ * with SQLITE_BUSY), and the adapter says DDL is transactional (it is, in SQLite), so the migrator
+ * reads the applied migrations and applies the rest inside one locked transaction.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
@@ -100,6 +106,16 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new ImmediateSqliteDriver(this.#config);
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 

@@ -1,0 +1,168 @@
+/**
+ * Exactness across OS processes: four processes, each with its own store (its own connection pool or
+ * SQLite connection) on one database, race for the same customer's credits.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../core/ports.js';
+import type { WorkerSummary, WorkerTask } from './concurrency-worker.js';
+import { openPostgresTestStore, openSqliteTestStore, postgresTestUrl } from './test-databases.js';
+
+const workerPath = fileURLToPath(new URL('./concurrency-worker.ts', import.meta.url));
+const PERIOD = Date.UTC(2026, 0, 1);
+
+/** Starts the processes, waits until all are ready, then releases them together. */
+async function runProcesses(tasks: WorkerTask[]): Promise<WorkerSummary[]> {
+  const children = tasks.map((task) =>
+    spawn(process.execPath, ['--import', 'tsx', workerPath, JSON.stringify(task)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const outputs = children.map((child) => collectLines(child));
+  await Promise.all(outputs.map((output) => output.next()));
+  for (const child of children) child.stdin?.write('go\n');
+  const summaries = await Promise.all(outputs.map((output) => output.next()));
+  return summaries.map((line) => JSON.parse(line) as WorkerSummary);
+}
+
+function collectLines(child: ChildProcess): { next(): Promise<string> } {
+  const lines: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  let failure: Error | undefined;
+  const failed: Array<(error: Error) => void> = [];
+  let buffer = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      const resolve = waiting.shift();
+      if (resolve) resolve(line);
+      else lines.push(line);
+      newline = buffer.indexOf('\n');
+    }
+  });
+  child.on('exit', (code) => {
+    if (code === 0) return;
+    failure = new Error(`worker exited with ${code}`);
+    for (const reject of failed) reject(failure);
+  });
+  return {
+    next() {
+      const line = lines.shift();
+      if (line !== undefined) return Promise.resolve(line);
+      if (failure) return Promise.reject(failure);
+      return new Promise((resolve, reject) => {
+        waiting.push(resolve);
+        failed.push(reject);
+      });
+    },
+  };
+}
+
+function total(summaries: WorkerSummary[], field: 'recorded' | 'replayed' | 'denied' | 'conflicts'): number {
+  return summaries.reduce((sum, summary) => sum + summary[field], 0);
+}
+
+const databases = [
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      const handle = await openPostgresTestStore();
+      return { ...handle, location: { databaseUrl: postgresTestUrl, schema: handle.schema } };
+    },
+  },
+  {
+    name: 'SQLite file',
+    open: async () => {
+      const handle = await openSqliteTestStore();
+      return { ...handle, location: { databaseUrl: `sqlite:${handle.filename}` } };
+    },
+  },
+];
+
+for (const database of databases) {
+  describe(`${database.name} shared by 4 processes`, () => {
+    let store: Store;
+    let location: Pick<WorkerTask, 'databaseUrl' | 'schema'>;
+    let cleanup: () => Promise<void>;
+
+    beforeAll(async () => {
+      const handle = await database.open();
+      ({ store, location, cleanup } = handle);
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    async function newCustomerId(): Promise<string> {
+      const customer = await store.createCustomer({
+        id: `cus_${Math.random().toString(36).slice(2)}`,
+        plan: 'free',
+        createdAt: PERIOD,
+      });
+      return customer.id;
+    }
+
+    it('admits exactly 100 of 1,000 racing debits, and the counter equals the sum of events', async () => {
+      const customerId = await newCustomerId();
+      const task: WorkerTask = {
+        ...location,
+        mode: 'debit',
+        customerId,
+        batches: 250,
+        debit: { periodStart: PERIOD, cost: 1000, limit: 100_000, idempotencyKey: null, requestHash: null },
+      };
+      const summaries = await runProcesses([task, task, task, task]);
+      expect(total(summaries, 'recorded')).toBe(100);
+      expect(total(summaries, 'denied')).toBe(900);
+      expect((await store.getPeriodUsage(customerId, PERIOD)).used).toBe(100_000);
+      expect(await store.sumUsageEvents(customerId, PERIOD)).toEqual({ cost: 100_000, events: 100 });
+    });
+
+    it('counts a debit sent with the same idempotency key by 4 processes once', async () => {
+      const customerId = await newCustomerId();
+      const task: WorkerTask = {
+        ...location,
+        mode: 'debit',
+        customerId,
+        batches: 50,
+        debit: { periodStart: PERIOD, cost: 1000, limit: null, idempotencyKey: 'retry-1', requestHash: 'h' },
+      };
+      const summaries = await runProcesses([task, task, task, task]);
+      expect(total(summaries, 'recorded')).toBe(1);
+      expect(total(summaries, 'replayed')).toBe(199);
+      expect(new Set(summaries.flatMap((summary) => summary.eventIds)).size).toBe(1);
+      expect(await store.sumUsageEvents(customerId, PERIOD)).toEqual({ cost: 1000, events: 1 });
+      expect((await store.getPeriodUsage(customerId, PERIOD)).used).toBe(1000);
+    });
+  });
+}
+
+describe('migrations from several processes at once', () => {
+  it('PostgreSQL: 4 processes migrating a fresh schema all succeed', async () => {
+    const handle = await openPostgresTestStore();
+    await handle.store.close();
+    const schema = `${handle.schema}_fresh`;
+    try {
+      const task: WorkerTask = { databaseUrl: postgresTestUrl, schema, mode: 'migrate' };
+      await runProcesses([task, task, task, task]);
+    } finally {
+      const { dropSchema } = await import('./test-databases.js');
+      await dropSchema(schema);
+      await dropSchema(handle.schema);
+    }
+  });
+
+  it('SQLite: 4 processes migrating a fresh file all succeed', async () => {
+    const handle = await openSqliteTestStore();
+    try {
+      const task: WorkerTask = { databaseUrl: `sqlite:${handle.filename}.fresh`, mode: 'migrate' };
+      await runProcesses([task, task, task, task]);
+    } finally {
+      await handle.cleanup();
+    }
+  });
+});
