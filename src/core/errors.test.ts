@@ -5,7 +5,10 @@ import { errorRegistry, invalidRequest, TollgateError } from './errors.js';
 describe('error registry', () => {
   it('is documented exactly in docs/errors.md, with the same statuses', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-    const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((match) => [match[1], Number(match[2])]);
+    const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((match) => [
+      match[1],
+      Number(match[2]),
+    ]);
     expect(Object.fromEntries(rows)).toEqual(
       Object.fromEntries(Object.entries(errorRegistry).map(([code, entry]) => [code, entry.status])),
     );
@@ -25,6 +28,9 @@ describe('error registry', () => {
         { path: 'operation', message: 'unknown operation' },
       ],
     });
-    expect(new TollgateError('not_found').toBody()).toEqual({ error: 'not_found', message: 'No such resource.' });
+    expect(new TollgateError('not_found').toBody()).toEqual({
+      error: 'not_found',
+      message: 'No such resource.',
+    });
   });
 });
