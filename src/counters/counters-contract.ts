@@ -120,6 +120,45 @@ export function describeCountersContract(name: string, create: () => Promise<Cou
       });
     });
 
+    describe('bad arguments', () => {
+      it('rejects a window without a finite start or a positive length, counting nothing', async () => {
+        const good = minuteWindow('cus_1', 5);
+        await expect(counters.hitRate([good, { ...good, key: 'cus_1:x', windowMs: 0 }])).rejects.toThrow(
+          TypeError,
+        );
+        await expect(counters.hitRate([{ ...good, windowStart: Number.NaN }])).rejects.toThrow(TypeError);
+        await expect(counters.hitRate([{ ...good, limit: Number.NaN }])).rejects.toThrow(TypeError);
+        expect(await counters.peekRate([good])).toEqual([0]);
+      });
+
+      it('rejects a slot request with a time that is not finite', async () => {
+        await expect(counters.acquireSlot('cus_1', 1, Number.NaN, T0)).rejects.toThrow(TypeError);
+        await expect(counters.acquireSlot('cus_1', 1, T0, Number.POSITIVE_INFINITY)).rejects.toThrow(
+          TypeError,
+        );
+        expect((await counters.acquireSlot('cus_1', 1, T0, T0 + 1_000)).acquired).toBe(true);
+      });
+
+      it('fails a bad call alone, not the calls made beside it', async () => {
+        const good = minuteWindow('cus_1', 5);
+        const [bad, fine] = await Promise.allSettled([
+          counters.hitRate([{ ...good, windowMs: Number.NaN }]),
+          counters.hitRate([good]),
+        ]);
+        expect(bad.status).toBe('rejected');
+        expect(fine).toEqual({ status: 'fulfilled', value: { allowed: true, counts: [1] } });
+      });
+
+      it('never denies under an infinite limit', async () => {
+        const window = minuteWindow('cus_1', Number.POSITIVE_INFINITY);
+        for (let hit = 1; hit <= 3; hit++) {
+          expect(await counters.hitRate([window])).toEqual({ allowed: true, counts: [hit] });
+        }
+        const slot = await counters.acquireSlot('cus_1', Number.POSITIVE_INFINITY, T0, T0 + 1_000);
+        expect(slot.acquired).toBe(true);
+      });
+    });
+
     describe('concurrency slots', () => {
       const now = T0;
       const expiresAt = T0 + 30_000;

@@ -8,6 +8,7 @@
  * live is ever evicted.
  */
 import type { Counters, RateResult, RateWindow, SlotResult } from '../core/ports.js';
+import { checkSlotRequest, checkWindows } from './counter-input.js';
 
 export interface MemoryCountersOptions {
   /**
@@ -137,6 +138,8 @@ export function createMemoryCounters(options: MemoryCountersOptions = {}): Memor
 
   return {
     hitRate(windows: readonly RateWindow[]): Promise<RateResult> {
+      const invalid = checkWindows(windows);
+      if (invalid !== undefined) return Promise.reject(invalid);
       const n = windows.length;
       const counts = new Array<number>(n);
       for (let i = 0; i < n; i++) {
@@ -171,6 +174,8 @@ export function createMemoryCounters(options: MemoryCountersOptions = {}): Memor
     },
 
     acquireSlot(key: string, limit: number, now: number, expiresAt: number): Promise<SlotResult> {
+      const invalid = checkSlotRequest(limit, now, expiresAt);
+      if (invalid !== undefined) return Promise.reject(invalid);
       if (now > latest) latest = now;
       let slots = slotsByKey.get(key);
       if (slots === undefined) {

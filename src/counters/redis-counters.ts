@@ -1,7 +1,8 @@
 /**
  * Hot counters in Redis, shared by every instance. Each method is one Lua script or one command, so it
- * is atomic across processes and costs one round trip; with auto-pipelining, all calls made in the same
- * tick travel in one write and come back in one read.
+ * is atomic across processes and costs one round trip. The hot-path methods (hit, acquire, release)
+ * made in the same tick travel together as one script call (see tick-batcher.ts); the rest rely on
+ * ioredis's auto-pipelining to share the round trip.
  *
  * The caller's clock decides window starts and slot expiry (both are passed in), so a fake clock works
  * here as in memory. Redis's own clock is used only to let keys expire, and only with relative TTLs:
@@ -10,6 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Counters, RateResult, RateWindow, SlotResult } from '../core/ports.js';
+import { checkSlotRequest, checkWindows } from './counter-input.js';
+import { ACQUIRE_SLOT_BATCH, HIT_RATE_BATCH, RELEASE_SLOT_BATCH, UNDO_RATE } from './counter-scripts.js';
+import { createTickBatcher } from './tick-batcher.js';
 
 export interface RedisCountersOptions {
   /** Where Redis is, when no `client` is given. Default `redis://127.0.0.1:6379`. */
@@ -30,63 +34,23 @@ export interface RedisCountersOptions {
  */
 const EXPIRY_MARGIN_MS = 10_000;
 
-// KEYS: one counter per window. ARGV: each window's limit, then each counter's TTL (ms).
-// Reply: allowed (1/0), index of the first full window (-1), then the count of every window.
-const HIT_RATE = `
-local n = #KEYS
-local values = redis.call('MGET', unpack(KEYS))
-local reply = {1, -1}
-for i = 1, n do
-  local count = tonumber(values[i]) or 0
-  reply[i + 2] = count
-  if reply[1] == 1 and count >= tonumber(ARGV[i]) then
-    reply[1] = 0
-    reply[2] = i - 1
-  end
-end
-if reply[1] == 1 then
-  for i = 1, n do
-    local count = redis.call('INCR', KEYS[i])
-    reply[i + 2] = count
-    if count == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[n + i]) end
-  end
-end
-return reply
-`;
-
-// KEYS: one counter per window. A missing or zero counter stays as it is.
-const UNDO_RATE = `
-for i = 1, #KEYS do
-  local count = tonumber(redis.call('GET', KEYS[i]))
-  if count and count > 0 then redis.call('DECR', KEYS[i]) end
-end
-return 0
-`;
-
-// KEYS[1]: the key's leases, token -> expiresAt. ARGV: now, expiresAt, limit, token, TTL (ms).
-// Reply: acquired (1/0), slots in use after the call.
-const ACQUIRE_SLOT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local inUse = redis.call('ZCARD', KEYS[1])
-if inUse >= tonumber(ARGV[3]) then return {0, inUse} end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-local ttl = tonumber(ARGV[5])
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return {1, inUse + 1}
-`;
+/** Most calls per batched script: a script holds Redis while it runs (about 1 µs per call). */
+const MAX_BATCH = 1_000;
 
 /** The scripts as ioredis commands: EVALSHA, loaded on first use, and auto-pipelined like any command. */
 interface CounterScripts {
-  tollgateHitRate(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
-  tollgateUndoRate(numberOfKeys: number, ...keys: string[]): Promise<number>;
-  tollgateAcquireSlot(
-    key: string,
-    now: number,
-    expiresAt: number,
-    limit: number,
-    token: string,
-    ttlMs: number,
-  ): Promise<[number, number]>;
+  tollgateHitRate(...keysThenArgs: Array<string | number>): Promise<number[]>;
+  tollgateUndoRate(...keys: Array<string | number>): Promise<number>;
+  tollgateAcquireSlot(...keysThenArgs: Array<string | number>): Promise<number[]>;
+  tollgateReleaseSlot(...keysThenArgs: Array<string | number>): Promise<number>;
+}
+
+interface SlotRequest {
+  key: string;
+  limit: number;
+  now: number;
+  expiresAt: number;
+  token: string;
 }
 
 // Tokens must be unique across processes: a random part per process, then a counter.
@@ -107,9 +71,10 @@ export function createRedisCounters(options: RedisCountersOptions = {}): Counter
     options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
   const prefix = options.prefix ?? 'tollgate:';
 
-  client.defineCommand('tollgateHitRate', { lua: HIT_RATE });
+  client.defineCommand('tollgateHitRate', { lua: HIT_RATE_BATCH });
   client.defineCommand('tollgateUndoRate', { lua: UNDO_RATE });
-  client.defineCommand('tollgateAcquireSlot', { lua: ACQUIRE_SLOT, numberOfKeys: 1 });
+  client.defineCommand('tollgateAcquireSlot', { lua: ACQUIRE_SLOT_BATCH });
+  client.defineCommand('tollgateReleaseSlot', { lua: RELEASE_SLOT_BATCH });
   const scripts = client as Redis & CounterScripts;
 
   function windowKey(window: RateWindow): string {
@@ -120,21 +85,68 @@ export function createRedisCounters(options: RedisCountersOptions = {}): Counter
     return `${prefix}slots:${key}`;
   }
 
-  return {
-    async hitRate(windows: readonly RateWindow[]): Promise<RateResult> {
-      const n = windows.length;
-      if (n === 0) return { allowed: true, counts: [] };
-      const args = new Array<string | number>(n * 3);
-      for (let i = 0; i < n; i++) {
-        const window = windows[i]!;
-        args[i] = windowKey(window);
-        args[n + i] = window.limit;
-        args[2 * n + i] = window.windowMs + EXPIRY_MARGIN_MS;
+  // The hot-path calls (hit, acquire, release) of one tick travel as one script call each.
+  const hits = createTickBatcher(async (calls: readonly (readonly RateWindow[])[]) => {
+    const keys: string[] = [];
+    const argv: number[] = [];
+    for (const windows of calls) {
+      argv.push(windows.length);
+      for (const window of windows) {
+        keys.push(windowKey(window));
+        argv.push(window.limit, Math.ceil(window.windowMs) + EXPIRY_MARGIN_MS);
       }
-      const reply = await scripts.tollgateHitRate(n, ...args);
-      const counts = reply.slice(2);
-      const deniedIndex = reply[1]!;
-      return reply[0] === 1 ? { allowed: true, counts } : { allowed: false, counts, deniedIndex };
+    }
+    const reply = await scripts.tollgateHitRate(keys.length, ...keys, ...argv);
+    const results = new Array<RateResult>(calls.length);
+    let r = 0;
+    for (let i = 0; i < calls.length; i++) {
+      const n = calls[i]!.length;
+      const counts = reply.slice(r + 2, r + 2 + n);
+      results[i] =
+        reply[r] === 1 ? { allowed: true, counts } : { allowed: false, counts, deniedIndex: reply[r + 1]! };
+      r += 2 + n;
+    }
+    return results;
+  }, MAX_BATCH);
+
+  const acquires = createTickBatcher(async (calls: readonly SlotRequest[]) => {
+    const args = new Array<string | number>(1 + calls.length * 6);
+    args[0] = calls.length;
+    for (let i = 0; i < calls.length; i++) {
+      const { key, limit, now, expiresAt, token } = calls[i]!;
+      args[1 + i] = slotsKey(key);
+      const a = 1 + calls.length + 5 * i;
+      args[a] = now;
+      args[a + 1] = expiresAt;
+      args[a + 2] = limit;
+      args[a + 3] = token;
+      // The set lives as long as its longest lease (plus the margin), measured from now on either clock.
+      args[a + 4] = Math.max(0, Math.ceil(expiresAt - now)) + EXPIRY_MARGIN_MS;
+    }
+    const reply = await scripts.tollgateAcquireSlot(...args);
+    return calls.map((call, i): SlotResult => {
+      const inUse = reply[2 * i + 1]!;
+      return reply[2 * i] === 1 ? { acquired: true, inUse, token: call.token } : { acquired: false, inUse };
+    });
+  }, MAX_BATCH);
+
+  const releases = createTickBatcher(async (calls: readonly { key: string; token: string }[]) => {
+    const args = new Array<string | number>(1 + calls.length * 2);
+    args[0] = calls.length;
+    for (let i = 0; i < calls.length; i++) {
+      args[1 + i] = slotsKey(calls[i]!.key);
+      args[1 + calls.length + i] = calls[i]!.token;
+    }
+    await scripts.tollgateReleaseSlot(...args);
+    return calls.map(() => undefined);
+  }, MAX_BATCH);
+
+  return {
+    hitRate(windows: readonly RateWindow[]): Promise<RateResult> {
+      const invalid = checkWindows(windows);
+      if (invalid !== undefined) return Promise.reject(invalid);
+      if (windows.length === 0) return Promise.resolve({ allowed: true, counts: [] });
+      return hits.add(windows);
     },
 
     async peekRate(windows: readonly RateWindow[]): Promise<number[]> {
@@ -148,26 +160,22 @@ export function createRedisCounters(options: RedisCountersOptions = {}): Counter
       await scripts.tollgateUndoRate(windows.length, ...windows.map(windowKey));
     },
 
-    async acquireSlot(key: string, limit: number, now: number, expiresAt: number): Promise<SlotResult> {
+    acquireSlot(key: string, limit: number, now: number, expiresAt: number): Promise<SlotResult> {
+      const invalid = checkSlotRequest(limit, now, expiresAt);
+      if (invalid !== undefined) return Promise.reject(invalid);
       const token = `${processPart}${(++tokenSequence).toString(36)}`;
-      // The set lives as long as its longest lease (plus the margin), measured from now on either clock.
-      const ttlMs = Math.max(0, Math.ceil(expiresAt - now)) + EXPIRY_MARGIN_MS;
-      const [acquired, inUse] = await scripts.tollgateAcquireSlot(
-        slotsKey(key),
-        now,
-        expiresAt,
-        limit,
-        token,
-        ttlMs,
-      );
-      return acquired === 1 ? { acquired: true, inUse, token } : { acquired: false, inUse };
+      return acquires.add({ key, limit, now, expiresAt, token });
     },
 
-    async releaseSlot(key: string, token: string): Promise<void> {
-      await client.zrem(slotsKey(key), token);
+    releaseSlot(key: string, token: string): Promise<void> {
+      return releases.add({ key, token });
     },
 
     async close(): Promise<void> {
+      // Calls queued for the end of this tick go out before the connection closes.
+      hits.flush();
+      acquires.flush();
+      releases.flush();
       if (owned) await client.quit();
     },
   };
