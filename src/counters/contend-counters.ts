@@ -19,18 +19,19 @@ export interface Contention {
   calls: number;
   /** The caller's clock (epoch ms): window start for hits, `now` for slots. */
   now: number;
+  /** Calls started together before pausing for a millisecond. */
+  waveSize: number;
 }
 
 /**
  * Makes `calls` concurrent calls and answers how many were admitted. Slots are never released.
  *
- * The calls start in waves of four, one wave per event-loop turn, all of them in flight together.
- * Started in one tick, they would leave in one pipeline, and the first process to arrive would take
- * every admission: the waves make the processes' batches interleave in Redis, which is the contention
- * worth testing.
+ * The calls start in small waves a millisecond apart, all of them in flight together. Started in one
+ * tick, they would leave in one batch, and the first process to arrive would take every admission: the
+ * waves make the processes' batches interleave in Redis, which is the contention worth testing.
  */
 export async function contendCounters(counters: Counters, contention: Contention): Promise<number> {
-  const { mode, key, limit, calls, now } = contention;
+  const { mode, key, limit, calls, now, waveSize } = contention;
   const window = { key, limit, windowStart: now, windowMs: 60_000 };
   const call = async (): Promise<boolean> =>
     mode === 'hitRate'
@@ -39,7 +40,7 @@ export async function contendCounters(counters: Counters, contention: Contention
   const inFlight: Promise<boolean>[] = [];
   for (let started = 0; started < calls; started++) {
     inFlight.push(call());
-    if (started % 4 === 3) await new Promise((resolve) => setImmediate(resolve));
+    if (started % waveSize === waveSize - 1) await new Promise((resolve) => setTimeout(resolve, 1));
   }
   const results = await Promise.all(inFlight);
   return results.filter(Boolean).length;

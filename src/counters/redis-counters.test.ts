@@ -122,13 +122,27 @@ describe('redis counters across processes', () => {
   const now = Date.UTC(2026, 0, 1);
 
   it('admits exactly 100 hits of 4 processes x 250 concurrent calls on a limit of 100', async () => {
-    const admitted = await contend(4, { mode: 'hitRate', key: 'cus_hot', limit: 100, calls: 250, now });
+    const admitted = await contend(4, {
+      mode: 'hitRate',
+      key: 'cus_hot',
+      limit: 100,
+      calls: 250,
+      now,
+      waveSize: 4,
+    });
     expect(admitted).toHaveLength(4);
     expect(admitted.reduce((sum, n) => sum + n, 0)).toBe(100);
   });
 
   it('grants exactly 10 slots to 4 processes x 250 concurrent requests on a limit of 10', async () => {
-    const admitted = await contend(4, { mode: 'acquireSlot', key: 'cus_hot', limit: 10, calls: 250, now });
+    const admitted = await contend(4, {
+      mode: 'acquireSlot',
+      key: 'cus_hot',
+      limit: 10,
+      calls: 250,
+      now,
+      waveSize: 1,
+    });
     expect(admitted).toHaveLength(4);
     expect(admitted.reduce((sum, n) => sum + n, 0)).toBe(10);
   });
