@@ -1,0 +1,118 @@
+/**
+ * The hosted invoice page (`hosted_invoice_url`, with a Pay form) and the invoice PDF (`invoice_pdf`),
+ * a real PDF drawn with pdf-lib.
+ */
+import { PDFDocument, rgb, StandardFonts } from 'pdf-lib';
+import { payInvoice } from '../billing/invoicing.js';
+import type { Engine } from '../engine.js';
+import { StripeApiError } from '../errors.js';
+import { customerPaymentMethod } from '../payments.js';
+import type { PageHandler, Router } from '../router.js';
+import type { Invoice } from '../types.js';
+import { cardPicker, escapeHtml, formatDate, formatMoney, notFound, page, redirect } from './html.js';
+
+export function registerInvoicePages(pages: Router<PageHandler>): void {
+  pages
+    .add('GET', '/i/:id', (engine, request) => {
+      const invoice = engine.get('invoice', request.pathParams.id!);
+      if (invoice === undefined || invoice.status === 'draft')
+        return notFound('This invoice does not exist.');
+      return renderInvoice(invoice, request.query.get('error') ?? undefined);
+    })
+    .add('POST', '/i/:id/pay', (engine, request) => {
+      const invoice = engine.get('invoice', request.pathParams.id!);
+      if (invoice === undefined) return notFound('This invoice does not exist.');
+      try {
+        const pm = customerPaymentMethod(
+          engine,
+          String(invoice.customer),
+          request.form.string('card') ?? 'pm_card_visa',
+          'payment_method',
+        );
+        const error = payInvoice(engine, invoice, { paymentMethod: pm.id, automatic: false });
+        if (error) return redirect(`/i/${invoice.id}?error=${encodeURIComponent(error.body.message)}`);
+      } catch (error) {
+        if (error instanceof StripeApiError)
+          return redirect(`/i/${invoice.id}?error=${encodeURIComponent(error.body.message)}`);
+        throw error;
+      }
+      return redirect(`/i/${invoice.id}`);
+    })
+    .add('GET', '/i/:id/pdf', async (engine, request) => {
+      const invoice = engine.get('invoice', request.pathParams.id!);
+      if (invoice === undefined || invoice.status === 'draft')
+        return notFound('This invoice does not exist.');
+      return {
+        status: 200,
+        headers: {
+          'content-type': 'application/pdf',
+          'content-disposition': `inline; filename="${invoice.number ?? invoice.id}.pdf"`,
+        },
+        body: await renderInvoicePdf(engine, invoice),
+      };
+    });
+}
+
+function renderInvoice(invoice: Invoice, error: string | undefined) {
+  const lines = invoice.lines.data
+    .map(
+      (line) =>
+        `<tr><td>${escapeHtml(line.description)}</td><td>${line.quantity ?? ''}</td><td>${formatMoney(line.amount, line.currency)}</td></tr>`,
+    )
+    .join('');
+  const payable = invoice.status === 'open' || invoice.status === 'uncollectible';
+  const body = `
+<h1>Invoice ${escapeHtml(invoice.number ?? invoice.id)}</h1>
+${error ? `<p class="error" data-testid="error">${escapeHtml(error)}</p>` : ''}
+<p>Status: <strong data-testid="invoice-status">${escapeHtml(invoice.status)}</strong> · Issued ${formatDate(invoice.effective_at ?? invoice.created)}</p>
+<table><thead><tr><th>Description</th><th>Qty</th><th>Amount</th></tr></thead><tbody>${lines}</tbody></table>
+<p>Total: <strong>${formatMoney(invoice.total, invoice.currency)}</strong> · Amount due: <strong data-testid="amount-due">${formatMoney(invoice.amount_remaining, invoice.currency)}</strong></p>
+${payable ? `<form method="post" action="/i/${invoice.id}/pay"><fieldset><legend>Pay with a test card</legend>${cardPicker()}</fieldset><button type="submit" data-testid="pay">Pay ${formatMoney(invoice.amount_remaining, invoice.currency)}</button></form>` : ''}
+<p><a href="/i/${invoice.id}/pdf" data-testid="pdf">Download PDF</a></p>`;
+  return page(`Invoice ${invoice.number ?? invoice.id}`, body);
+}
+
+export async function renderInvoicePdf(engine: Engine, invoice: Invoice): Promise<Uint8Array> {
+  const pdf = await PDFDocument.create();
+  pdf.setTitle(`Invoice ${invoice.number ?? invoice.id}`);
+  pdf.setProducer('Tollgate Stripe emulator');
+  const pageObject = pdf.addPage([595, 842]);
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  const bold = await pdf.embedFont(StandardFonts.HelveticaBold);
+  let y = 790;
+  const text = (value: string, x: number, size = 11, useBold = false) =>
+    pageObject.drawText(value.replace(/[^\x20-\x7e]/g, '?'), {
+      x,
+      y,
+      size,
+      font: useBold ? bold : font,
+      color: rgb(0.1, 0.12, 0.21),
+    });
+  text(`Invoice ${invoice.number ?? invoice.id}`, 50, 20, true);
+  y -= 30;
+  const customer =
+    typeof invoice.customer === 'string' ? engine.get('customer', invoice.customer) : undefined;
+  text(
+    `Billed to: ${customer?.name ?? customer?.email ?? invoice.customer_email ?? String(invoice.customer)}`,
+    50,
+  );
+  y -= 16;
+  text(`Date: ${formatDate(invoice.effective_at ?? invoice.created)}   Status: ${invoice.status}`, 50);
+  y -= 30;
+  text('Description', 50, 11, true);
+  text('Qty', 380, 11, true);
+  text('Amount', 450, 11, true);
+  for (const line of invoice.lines.data) {
+    y -= 18;
+    text((line.description ?? '').slice(0, 60), 50, 10);
+    text(String(line.quantity ?? ''), 380, 10);
+    text(formatMoney(line.amount, line.currency), 450, 10);
+  }
+  y -= 30;
+  text(`Total: ${formatMoney(invoice.total, invoice.currency)}`, 380, 12, true);
+  y -= 16;
+  text(`Amount due: ${formatMoney(invoice.amount_remaining, invoice.currency)}`, 380, 12, true);
+  y -= 40;
+  text('Test mode document generated by a local Stripe emulator. Not a real invoice.', 50, 8);
+  return pdf.save();
+}
