@@ -34,7 +34,7 @@ export interface RedisCountersOptions {
  */
 const EXPIRY_MARGIN_MS = 10_000;
 
-/** Most calls per batched script: a script holds Redis while it runs (about 1 µs per call). */
+/** Most calls per batched script: a script holds Redis while it runs, a few µs per call. */
 const MAX_BATCH = 1_000;
 
 /** The scripts as ioredis commands: EVALSHA, loaded on first use, and auto-pipelined like any command. */
