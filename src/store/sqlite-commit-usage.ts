@@ -8,7 +8,6 @@
  * can change them between the read and the write; busy_timeout makes other writers wait for it.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { newId } from '../core/ids.js';
 import {
   type CounterState,
   counterKey,
@@ -17,6 +16,7 @@ import {
   type KnownEvent,
 } from '../core/ledger/decide-debits.js';
 import type { UsageDebit, UsageOutcome } from '../core/ports.js';
+import { batchEventIds } from './event-ids.js';
 
 interface CounterRow {
   used: number;
@@ -89,7 +89,7 @@ export function createSqliteCommitUsage(database: BetterSqlite3.Database): Commi
       }
     }
 
-    const decision = decideDebits(debits, current, known, recordedAt, () => newId('usage'));
+    const decision = decideDebits(debits, current, known, recordedAt, batchEventIds());
     for (const counter of decision.counters.values()) {
       upsertCounter.run(counter.customerId, counter.periodStart, counter.used, counter.overage);
     }

@@ -667,6 +667,44 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
           await Promise.all(others.map((other) => other.close()));
         }
       });
+
+      it('counts a key once when racing batches carry it under different periods', async () => {
+        // Different periods lock different counter rows, so only the unique key stops the second event.
+        const { id } = await newCustomer();
+        const others = await openStores(3);
+        try {
+          const stores = [store, ...others];
+          const outcomes = (
+            await Promise.all(
+              Array.from({ length: 100 }, (_, index) =>
+                stores[index % stores.length]!.commitUsage(
+                  [
+                    debit(id, { periodStart: index % 2 === 0 ? PERIOD : NEXT_PERIOD, cost: 0 }),
+                    debit(id, {
+                      periodStart: index % 2 === 0 ? PERIOD : NEXT_PERIOD,
+                      idempotencyKey: 'across-periods',
+                      requestHash: 'h',
+                    }),
+                  ],
+                  T0,
+                ),
+              ),
+            )
+          ).flat();
+          const keyed = outcomes.filter((_, index) => index % 2 === 1);
+          expect(keyed.filter((outcome) => outcome.kind === 'recorded' && !outcome.replayed)).toHaveLength(1);
+          expect(keyed.every((outcome) => outcome.kind === 'recorded')).toBe(true);
+          const used =
+            (await store.getPeriodUsage(id, PERIOD)).used +
+            (await store.getPeriodUsage(id, NEXT_PERIOD)).used;
+          const sums = [await store.sumUsageEvents(id, PERIOD), await store.sumUsageEvents(id, NEXT_PERIOD)];
+          expect(used).toBe(1000);
+          expect(sums[0]!.cost + sums[1]!.cost).toBe(1000);
+          expect(sums[0]!.events + sums[1]!.events).toBe(101);
+        } finally {
+          await Promise.all(others.map((other) => other.close()));
+        }
+      });
     });
   });
 }
