@@ -288,7 +288,11 @@ export function payInvoice(
   invoice: Invoice,
   options: PayOptions,
 ): StripeApiError | undefined {
-  if (invoice.status === 'draft') finalizeInvoice(engine, invoice);
+  if (invoice.status === 'draft') {
+    finalizeInvoice(engine, invoice);
+    // A zero invoice is paid by finalizing it.
+    if (invoice.status === 'paid') return undefined;
+  }
   if (invoice.status === 'paid')
     throw invalidRequest('Invoice is already paid', undefined, 'invoice_already_paid');
   if (invoice.status === 'void')
@@ -339,7 +343,8 @@ function recordFailure(engine: Engine, invoice: Invoice, automatic: boolean): vo
   const now = engine.nowFor(invoice);
   const schedule = engine.settings.retryInvoicesSchedule;
   const isSubscription = invoice.parent?.subscription_details?.subscription != null;
-  let finalAttempt = true;
+  // Only automatic collection retries, so only its last failure triggers the after-retries outcome.
+  let finalAttempt = false;
   if (automatic && isSubscription && invoice.collection_method === 'charge_automatically') {
     if (note.firstFailureAt === undefined) {
       note.firstFailureAt = now;

@@ -98,6 +98,17 @@ export function invoiceSubscription(
       );
     } else if (options.includeLicensed !== false) {
       const quantity = item.quantity ?? 1;
+      // A trial bills nothing for its period; Stripe still issues a zero invoice.
+      const trial = subscription.status === 'trialing';
+      if (trial) {
+        const line = subscriptionLine(invoice, subscription.id, item.id, price, quantity, 0, {
+          start: options.periodStart,
+          end: options.periodEnd,
+        });
+        line.description = `Trial period for ${engine.get('product', String(price.product))?.name ?? String(price.product)}`;
+        invoice.lines.data.push(line);
+        continue;
+      }
       invoice.lines.data.push(
         subscriptionLine(invoice, subscription.id, item.id, price, quantity, unit * quantity, {
           start: options.periodStart,
