@@ -1,0 +1,118 @@
+/**
+ * Drives a server with autocannon from this (the parent) process: a warm-up run, then the measured
+ * run, 50 connections without pipelining. Each connection starts at a different key and then walks
+ * through all of them, so concurrent requests belong to different customers, as with real traffic;
+ * request buffers are built once per connection, keeping autocannon's own cost per request low.
+ *
+ * Latency percentiles are computed from every response's exact time (autocannon's histogram rounds
+ * to whole milliseconds). The server child is sampled before and after the measured run to report
+ * how busy its core was, and this process's CPU tells whether autocannon itself was the limit.
+ */
+import autocannon from 'autocannon';
+import { BENCH_ROUTE } from './bench-app.js';
+import type { BenchChild } from './child-process.js';
+import { type SampleDelta, sampleDelta } from './child-protocol.js';
+
+export interface LoadOptions {
+  warmupSeconds: number;
+  measureSeconds: number;
+  connections: number;
+  /** API keys to send in X-API-Key, in rotation; none for the ungated route. */
+  keys: readonly string[];
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  /** Milliseconds. */
+  latency: { p50: number; p90: number; p99: number; max: number };
+  responses: number;
+  non2xx: number;
+  errors: number;
+  seconds: number;
+  server: SampleDelta;
+  /** Share of one core autocannon used in this process. */
+  clientCpu: number;
+}
+
+export async function driveLoad(server: BenchChild, options: LoadOptions): Promise<LoadResult> {
+  await runAutocannon(server.port, options, options.warmupSeconds);
+  const before = await server.sample();
+  const clientBefore = process.cpuUsage();
+  const startedAt = performance.now();
+  const measured = await runAutocannon(server.port, options, options.measureSeconds);
+  const elapsedMs = performance.now() - startedAt;
+  const clientCpu = process.cpuUsage(clientBefore);
+  const after = await server.sample();
+  const latencies = measured.latencies.subarray(0, measured.count).sort();
+  return {
+    requestsPerSecond: measured.result['2xx'] / measured.result.duration,
+    latency: {
+      p50: percentile(latencies, 0.5),
+      p90: percentile(latencies, 0.9),
+      p99: percentile(latencies, 0.99),
+      max: latencies.length === 0 ? 0 : (latencies[latencies.length - 1] ?? 0),
+    },
+    responses: measured.result['2xx'] + measured.result.non2xx,
+    non2xx: measured.result.non2xx,
+    errors: measured.result.errors,
+    seconds: measured.result.duration,
+    server: sampleDelta(before, after),
+    clientCpu: (clientCpu.user + clientCpu.system) / 1000 / elapsedMs,
+  };
+}
+
+interface Measured {
+  /** Response times of 2xx responses, ms; the first `count` entries are filled. */
+  latencies: Float64Array;
+  count: number;
+}
+
+async function runAutocannon(
+  port: number,
+  options: LoadOptions,
+  seconds: number,
+): Promise<Measured & { result: autocannon.Result }> {
+  const requests = options.keys.map((key) => ({
+    method: 'POST' as const,
+    path: BENCH_ROUTE,
+    headers: { 'x-api-key': key },
+  }));
+  const connections = options.connections;
+  let nextClient = 0;
+  const measured: Measured = { latencies: new Float64Array(1 << 20), count: 0 };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}${BENCH_ROUTE}`,
+        method: 'POST',
+        connections,
+        pipelining: 1,
+        duration: seconds,
+        // Without keys (the ungated route) autocannon repeats the url's request.
+        ...(requests.length > 0 ? { requests: requests.slice(0, 1) } : {}),
+        setupClient(client) {
+          if (requests.length <= 1) return;
+          // Connection i starts i/connections of the way through the keys.
+          const offset = Math.floor((nextClient++ * requests.length) / connections) % requests.length;
+          client.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
+        },
+      },
+      (error: unknown, done: autocannon.Result) => (error ? reject(error) : resolve(done)),
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode < 200 || statusCode >= 300) return;
+      if (measured.count === measured.latencies.length) {
+        const grown = new Float64Array(measured.latencies.length * 2);
+        grown.set(measured.latencies);
+        measured.latencies = grown;
+      }
+      measured.latencies[measured.count++] = responseTime;
+    });
+  });
+  return { ...measured, result };
+}
+
+function percentile(sorted: Float64Array, fraction: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
+}

@@ -1,0 +1,67 @@
+/** How a run's figures are printed: one line per measurement, then the summary against the targets. */
+import type { ConsumeResult } from './consume.js';
+import type { LoadResult } from './load.js';
+import type { TargetRow } from './targets.js';
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const percent = (share: number): string => `${Math.round(share * 100)}%`;
+const ms = (value: number): string => `${value.toFixed(2)} ms`;
+
+export function formatLoad(label: string, result: LoadResult): string {
+  const { server } = result;
+  const parts = [
+    `${label.padEnd(34)}${integer.format(result.requestsPerSecond).padStart(8)} req/s`,
+    `p50 ${ms(result.latency.p50).padStart(9)}`,
+    `p99 ${ms(result.latency.p99).padStart(9)}`,
+    `server cpu ${percent(server.cpu).padStart(4)} loop ${percent(server.eventLoop).padStart(4)}`,
+    `autocannon cpu ${percent(result.clientCpu).padStart(4)}`,
+  ];
+  if (server.commits > 0) {
+    parts.push(
+      `${integer.format(server.commits / result.seconds)} commits/s of ${server.debitsPerCommit.toFixed(0)}` +
+        ` (${percent(server.commitShare)} of the time in commitUsage)`,
+    );
+  }
+  let line = `  ${parts.join('  ')}`;
+  if (result.non2xx > 0 || result.errors > 0) {
+    line += `\n  ${''.padEnd(34)}WARNING: ${result.non2xx} non-2xx responses, ${result.errors} errors`;
+  }
+  return line;
+}
+
+export function formatConsume(label: string, result: ConsumeResult): string {
+  const { process } = result;
+  return (
+    `  ${label.padEnd(34)}${integer.format(result.consumesPerSecond).padStart(8)} consume()/s` +
+    `  cpu ${percent(process.cpu)}  ${integer.format(process.commits / result.seconds)} commits/s of` +
+    ` ${process.debitsPerCommit.toFixed(0)} (${percent(process.commitShare)} of the time in commitUsage)` +
+    (result.denied > 0 ? `  WARNING: ${result.denied} denied` : '')
+  );
+}
+
+export function formatValue(row: Pick<TargetRow, 'unit' | 'value'>): string {
+  switch (row.unit) {
+    case 'ratio':
+      return row.value.toFixed(2);
+    case 'times':
+      return `${row.value.toFixed(1)}x`;
+    case 'per-second':
+      return `${integer.format(row.value)}/s`;
+    case 'ms':
+      return ms(row.value);
+  }
+}
+
+export function formatSummary(rows: readonly TargetRow[]): string {
+  const lines = [
+    `  ${'Target'.padEnd(48)}${'Measured'.padStart(12)}  ${'Goal'.padEnd(12)}Result`,
+    `  ${'-'.repeat(80)}`,
+  ];
+  for (const row of rows) {
+    const goal = `${row.comparison} ${formatValue({ unit: row.unit, value: row.target })}`;
+    lines.push(
+      `  ${row.name.padEnd(48)}${formatValue(row).padStart(12)}  ${goal.padEnd(12)}${row.pass ? 'PASS' : 'MISS'}`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,315 @@
+/**
+ * `npm run bench`: the targets of DESIGN.md section 7, measured in one run on this machine.
+ *
+ * Each server runs in a child process and autocannon in this one, so on a 2-core machine each gets a
+ * core. Every store is fresh: SQLite files in a temporary directory, PostgreSQL schemas created for
+ * the run; all are removed at the end, and every child is ended, also on an error or Ctrl-C.
+ * Environment: BENCH_SECONDS (measured seconds per server, default 8), BENCH_QUICK=1 (short smoke
+ * run), BENCH_ONLY=sqlite,sqlite-full,postgres,consume, BENCH_PROFILE=1 (CPU profile of every child),
+ * TOLLGATE_BENCH_POSTGRES_URL, BENCH_POSTGRES_COMMIT_CONCURRENCY (default 4).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { ServerSpec } from './bench-app.js';
+import { readBenchConfig } from './bench-config.js';
+import { makeBenchCustomers } from './bench-customers.js';
+import { killAllChildren, startChild } from './child-process.js';
+import type { ConsumeResult, ConsumeSpec } from './consume.js';
+import { driveLoad, type LoadResult } from './load.js';
+import { prepareNaiveDatabase } from './naive-design.js';
+import { busiestProfile, formatProfile, summarizeProfile } from './profile-summary.js';
+import { formatConsume, formatLoad, formatSummary } from './report.js';
+import type { StoreSpec } from './store-spec.js';
+import { evaluateTargets, type RunFigures } from './targets.js';
+import { prepareTollgateStore } from './tollgate-fixture.js';
+
+const config = readBenchConfig();
+const resultsDirectory = fileURLToPath(new URL('./results/', import.meta.url));
+const profileDirectory = join(resultsDirectory, 'profiles');
+const workDirectory = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+const postgresSchemas: string[] = [];
+const figures: RunFigures = { loads: new Map(), consumes: new Map() };
+const profiles: Array<{ label: string; directory: string }> = [];
+const now = Date.now();
+const customers = makeBenchCustomers(config.customers, now);
+const keys = customers.map((customer) => customer.key);
+const rowsLabel = `${formatCount(config.preloadRows)} usage rows`;
+
+function formatCount(count: number): string {
+  return count >= 1_000_000 && count % 1_000_000 === 0
+    ? `${count / 1_000_000}M`
+    : count.toLocaleString('en-US');
+}
+
+const selected = (block: string): boolean => config.only === null || config.only.has(block);
+
+async function measureServer(name: string, label: string, spec: ServerSpec, sentKeys: readonly string[]) {
+  const profile = config.profile ? { directory: join(profileDirectory, name) } : undefined;
+  const child = await startChild({
+    entry: 'server.ts',
+    spec,
+    waitForReady: true,
+    ...(profile ? { profile } : {}),
+  });
+  let result: LoadResult;
+  try {
+    result = await driveLoad(child, {
+      warmupSeconds: config.warmupSeconds,
+      measureSeconds: config.measureSeconds,
+      connections: config.connections,
+      keys: sentKeys,
+    });
+  } finally {
+    await child.stop();
+  }
+  if (profile) profiles.push({ label, directory: profile.directory });
+  figures.loads.set(name, result);
+  console.log(formatLoad(label, result));
+  return result;
+}
+
+let ungated: Promise<LoadResult> | undefined;
+/** The baseline, measured once per run whichever block needs it first. */
+const measureUngated = (): Promise<LoadResult> => {
+  ungated ??= measureServer('ungated', 'ungated (no Tollgate)', { app: 'ungated' }, []);
+  return ungated;
+};
+
+async function timed<T>(what: string, work: () => Promise<T> | T): Promise<T> {
+  const started = performance.now();
+  const value = await work();
+  console.log(`  (${what}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  return value;
+}
+
+function sqliteSpec(name: string, synchronous: 'NORMAL' | 'FULL'): StoreSpec {
+  return { kind: 'sqlite', filename: join(workDirectory, `${name}.db`), synchronous };
+}
+
+function postgresSpec(suffix: string): StoreSpec & { kind: 'postgres' } {
+  const schema = `tollgate_bench_${process.pid}_${suffix}`;
+  postgresSchemas.push(schema);
+  return { kind: 'postgres', connectionString: config.postgresUrl, schema };
+}
+
+async function runSqliteBlock(): Promise<void> {
+  console.log('\nSQLite, WAL, synchronous=NORMAL');
+  await measureUngated();
+  const empty = sqliteSpec('gated-0', 'NORMAL');
+  await prepareTollgateStore(empty, { customers, usageRows: 0, now });
+  await measureServer('sqlite-gated-0', 'gated (Tollgate), 0 usage rows', gated(empty, 1), keys);
+
+  const loaded = sqliteSpec('gated-1m', 'NORMAL');
+  await timed(`stored ${rowsLabel}`, () =>
+    prepareTollgateStore(loaded, { customers, usageRows: config.preloadRows, now }),
+  );
+  await measureServer('sqlite-gated-1m', `gated (Tollgate), ${rowsLabel}`, gated(loaded, 1), keys);
+
+  const naive = { kind: 'sqlite' as const, filename: join(workDirectory, 'naive.db') };
+  await timed(`stored ${rowsLabel} for the naive design`, () =>
+    prepareNaiveDatabase(naive, customers, config.preloadRows, now),
+  );
+  await measureServer('sqlite-naive-1m', `naive, ${rowsLabel}`, { app: 'naive', database: naive }, keys);
+}
+
+async function runSqliteFullBlock(): Promise<void> {
+  console.log('\nSQLite, WAL, synchronous=FULL (an fsync per commit)');
+  await measureUngated();
+  const spec = sqliteSpec('gated-full', 'FULL');
+  await prepareTollgateStore(spec, { customers, usageRows: 0, now });
+  await measureServer('sqlite-full-gated', 'gated (Tollgate), 0 usage rows', gated(spec, 1), keys);
+}
+
+async function runPostgresBlock(): Promise<void> {
+  console.log(`\nPostgreSQL (commitConcurrency ${config.postgresCommitConcurrency})`);
+  if (!(await postgresAnswers())) return;
+  await measureUngated();
+  const spec = postgresSpec('gated');
+  await timed(`stored ${rowsLabel}`, () =>
+    prepareTollgateStore(spec, { customers, usageRows: config.preloadRows, now }),
+  );
+  const server = gated(spec, config.postgresCommitConcurrency);
+  await measureServer('postgres-gated-1m', `gated (Tollgate), ${rowsLabel}`, server, keys);
+  await measureServer('postgres-gated-hot', 'gated, one hot customer', server, keys.slice(0, 1));
+
+  const naiveSchema = `tollgate_bench_${process.pid}_naive`;
+  postgresSchemas.push(naiveSchema);
+  const naive = {
+    kind: 'postgres' as const,
+    connectionString: config.postgresUrl,
+    schema: naiveSchema,
+    poolSize: 10,
+  };
+  await timed(`stored ${rowsLabel} for the naive design`, () =>
+    prepareNaiveDatabase(naive, customers, config.preloadRows, now),
+  );
+  await measureServer('postgres-naive-1m', `naive, ${rowsLabel}`, { app: 'naive', database: naive }, keys);
+}
+
+async function runConsumeBlock(): Promise<void> {
+  console.log(`\nIn-process consume(), ${config.customers} customers, 2,000 in flight, memory counters`);
+  const stores: Array<{ name: string; label: string; store: StoreSpec; commitConcurrency: number }> = [
+    {
+      name: 'consume-sqlite',
+      label: 'SQLite WAL NORMAL',
+      store: sqliteSpec('consume', 'NORMAL'),
+      commitConcurrency: 1,
+    },
+  ];
+  if (selected('postgres') && (await postgresAnswers())) {
+    stores.push({
+      name: 'consume-postgres',
+      label: 'PostgreSQL',
+      store: postgresSpec('consume'),
+      commitConcurrency: config.postgresCommitConcurrency,
+    });
+  }
+  for (const { name, label, store, commitConcurrency } of stores) {
+    await prepareTollgateStore(store, { customers, usageRows: 0, now });
+    const spec: ConsumeSpec = {
+      store,
+      commitConcurrency,
+      customers: config.customers,
+      inFlight: 2_000,
+      warmupSeconds: config.warmupSeconds,
+      seconds: config.consumeSeconds,
+    };
+    const profile = config.profile ? { directory: join(profileDirectory, name) } : undefined;
+    const child = await startChild({
+      entry: 'consume.ts',
+      spec,
+      waitForReady: false,
+      ...(profile ? { profile } : {}),
+    });
+    const result = await child.result<ConsumeResult>();
+    await child.stop();
+    if (profile) profiles.push({ label: `consume() ${label}`, directory: profile.directory });
+    figures.consumes.set(name, result);
+    console.log(formatConsume(label, result));
+  }
+}
+
+function gated(store: StoreSpec, commitConcurrency: number): ServerSpec {
+  return { app: 'gated', store, commitConcurrency };
+}
+
+let postgresReachable: Promise<boolean> | undefined;
+function postgresAnswers(): Promise<boolean> {
+  postgresReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: config.postgresUrl, connectionTimeoutMillis: 3_000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return true;
+    } catch (error) {
+      console.log(
+        `  skipped: PostgreSQL at ${config.postgresUrl} does not answer (${(error as Error).message})`,
+      );
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return postgresReachable;
+}
+
+async function cleanUp(): Promise<void> {
+  killAllChildren();
+  rmSync(workDirectory, { recursive: true, force: true });
+  if (postgresSchemas.length === 0) return;
+  const client = new pg.Client({ connectionString: config.postgresUrl, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    for (const schema of postgresSchemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } catch (error) {
+    console.error(
+      `could not drop the bench schemas ${postgresSchemas.join(', ')}: ${(error as Error).message}`,
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function describeMachine() {
+  const cores = cpus();
+  return {
+    cores: cores.length,
+    model: cores[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  const loadBefore = loadavg();
+  console.log(
+    `Tollgate bench: ${machine.cores} x ${machine.model}, Node ${machine.node}; ` +
+      `${config.warmupSeconds} s warm-up + ${config.measureSeconds} s per server, ${config.connections} connections` +
+      `${config.quick ? ' (quick mode)' : ''}`,
+  );
+  console.log(`load average before: ${loadBefore.map((value) => value.toFixed(2)).join(' ')}`);
+  if ((loadBefore[0] ?? 0) > 0.7) {
+    console.log('WARNING: other processes are using the CPU; every figure below is lower and noisier.');
+  }
+  // Profiles of an earlier run would be mixed with this run's.
+  if (config.profile) rmSync(profileDirectory, { recursive: true, force: true });
+
+  if (selected('sqlite')) await runSqliteBlock();
+  if (selected('sqlite-full')) await runSqliteFullBlock();
+  if (selected('postgres')) await runPostgresBlock();
+  if (selected('consume')) await runConsumeBlock();
+
+  const rows = evaluateTargets(figures);
+  console.log('\nSummary (targets from DESIGN.md section 7)');
+  console.log(formatSummary(rows));
+  const loadAfter = loadavg();
+  console.log(`load average after: ${loadAfter.map((value) => value.toFixed(2)).join(' ')}`);
+
+  for (const profile of profiles) {
+    const file = busiestProfile(profile.directory);
+    if (!file) continue;
+    console.log(`\nCPU profile, ${profile.label} (${file}):`);
+    console.log(formatProfile(summarizeProfile(file)));
+  }
+
+  mkdirSync(resultsDirectory, { recursive: true });
+  const file = join(resultsDirectory, 'latest.json');
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        startedAt: new Date(now).toISOString(),
+        machine: { ...machine, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
+        config: { ...config, only: config.only === null ? null : [...config.only] },
+        loads: Object.fromEntries(figures.loads),
+        consumes: Object.fromEntries(figures.consumes),
+        targets: rows,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nfigures written to ${file}`);
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping the bench and cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  if (!interrupted) await cleanUp();
+}
