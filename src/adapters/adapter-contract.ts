@@ -1,0 +1,447 @@
+/**
+ * One contract for every framework adapter: a real HTTP server on port 0, driven with `fetch`, over a
+ * real SQLite store, memory counters and a manual clock. Each adapter's test file only says how to
+ * mount an app (`contract-servers.ts`); the cases, and the exact denial answers, live here once, so
+ * Express, Fastify and Hono answer byte for byte alike.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testCatalog } from '../../test/support/test-catalog.js';
+import { ManualClock } from '../core/clock.js';
+import type { Store } from '../core/ports.js';
+import { createTollgate, type Tollgate } from '../core/tollgate.js';
+import { createMemoryCounters } from '../counters/memory-counters.js';
+import { createSqliteStore } from '../store/sqlite-store.js';
+
+/** Reads a request header by lower-case name, whatever the framework. */
+export type HeaderReader = (name: string) => string | undefined;
+
+/** A gated route, described without a framework; `quantity` and `storage` read request headers. */
+export interface ContractRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  gate: {
+    operation?: string;
+    feature?: string;
+    quantity?: (header: HeaderReader) => number;
+    storage?: (header: HeaderReader) => { bytes?: number; items?: number };
+  };
+  /** The handler: its result is answered as JSON; a throw is left to the framework (a 500). */
+  handle: () => Promise<unknown>;
+}
+
+export interface ContractApp {
+  routes: ContractRoute[];
+  resolveCustomer?: (header: HeaderReader) => string | undefined;
+  exempt?: string[];
+}
+
+export interface MountedApp {
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Serves `app` with the adapter under test on a real socket (port 0). */
+export type MountAdapter = (tollgate: Tollgate, app: ContractApp) => Promise<MountedApp>;
+
+const start = Date.UTC(2026, 0, 1);
+const minuteReset = String(Math.ceil((start + 60_000) / 1000));
+const policy = '"minute";q=10;w=60, "day";q=100;w=86400';
+const upgradeUrl = 'https://example.test/upgrade';
+const json = 'application/json; charset=utf-8';
+
+/** Untouched limits of the free test plan, as the headers state them. */
+const freshFreeHeaders = {
+  'x-tier': 'free',
+  'x-ratelimit-limit-minute': '10',
+  'x-ratelimit-remaining-minute': '10',
+  'x-ratelimit-limit-day': '100',
+  'x-ratelimit-remaining-day': '100',
+  'x-ratelimit-reset': minuteReset,
+  'ratelimit-policy': policy,
+  ratelimit: '"minute";r=10;t=60, "day";r=100;t=86400',
+  'x-credits-used': '0',
+  'x-credits-remaining': '100',
+  'x-credits-total': '0',
+};
+
+/** A denial as the wire carries it: the content length follows from the body. */
+function denial<Body extends Record<string, unknown>>(
+  status: number,
+  headers: Record<string, string>,
+  body: Body,
+): { status: number; headers: Record<string, string>; body: Body } {
+  const length = String(Buffer.byteLength(JSON.stringify(body)));
+  return { status, headers: { ...headers, 'content-type': json, 'content-length': length }, body };
+}
+
+/**
+ * The answers every adapter must give, recorded once: status, Tollgate's headers and the exact body.
+ * Headers a framework adds on its own (date, etag, x-powered-by) and the measured duration are left out.
+ */
+export const expectedDenials = {
+  unauthorized: denial(401, {}, { error: 'unauthorized', message: 'A valid API key is required.' }),
+  forbidden: denial(403, {}, { error: 'forbidden', message: 'This endpoint needs a customer key.' }),
+  invalid_request: denial(
+    400,
+    {},
+    {
+      error: 'invalid_request',
+      message: 'quantity: expected a positive integer',
+      issues: [{ path: 'quantity', message: 'expected a positive integer' }],
+    },
+  ),
+  feature_not_available: denial(403, freshFreeHeaders, {
+    error: 'feature_not_available',
+    message: 'Your plan does not include this feature.',
+    upgrade_url: upgradeUrl,
+    plan: 'free',
+  }),
+  account_suspended: denial(403, freshFreeHeaders, {
+    error: 'account_suspended',
+    message: 'This account is suspended because a payment failed.',
+    upgrade_url: upgradeUrl,
+    plan: 'free',
+  }),
+  rate_limited: denial(
+    429,
+    {
+      ...freshFreeHeaders,
+      'x-ratelimit-remaining-minute': '0',
+      'x-ratelimit-remaining-day': '90',
+      ratelimit: '"minute";r=0;t=60, "day";r=90;t=86400',
+      'x-credits-remaining': '90',
+      'x-credits-total': '10',
+      'retry-after': '60',
+    },
+    {
+      error: 'rate_limited',
+      message: 'Too many requests; slow down.',
+      upgrade_url: upgradeUrl,
+      retry_after: 60,
+      plan: 'free',
+    },
+  ),
+  quota_exceeded: denial(
+    429,
+    {
+      ...freshFreeHeaders,
+      'x-ratelimit-remaining-minute': '9',
+      'x-ratelimit-remaining-day': '99',
+      ratelimit: '"minute";r=9;t=60, "day";r=99;t=86400',
+      // January has 31 days: the free plan's calendar-month quota resets on February 1.
+      'retry-after': '2678400',
+    },
+    {
+      error: 'quota_exceeded',
+      message: 'The credit quota for this billing period is used up.',
+      upgrade_url: upgradeUrl,
+      retry_after: 2_678_400,
+      plan: 'free',
+    },
+  ),
+  storage_limit_exceeded: denial(
+    507,
+    {
+      ...freshFreeHeaders,
+      'x-ratelimit-remaining-minute': '9',
+      'x-ratelimit-remaining-day': '99',
+      ratelimit: '"minute";r=9;t=60, "day";r=99;t=86400',
+    },
+    {
+      error: 'storage_limit_exceeded',
+      message: 'The storage limit of this plan is reached.',
+      upgrade_url: upgradeUrl,
+      plan: 'free',
+    },
+  ),
+};
+
+/** Headers that the framework, the connection or the clock decide, not Tollgate. */
+const frameworkHeaders = new Set([
+  'date',
+  'connection',
+  'keep-alive',
+  'etag',
+  'x-powered-by',
+  'vary',
+  'x-request-duration-ms',
+]);
+
+async function answerOf(response: Response) {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!frameworkHeaders.has(name)) headers[name] = value;
+  });
+  return { status: response.status, headers, body: await response.json() };
+}
+
+/** Handlers that wait until the test lets them go, counting arrivals so tests need not sleep. */
+class Waiters {
+  private waiting: Array<() => void> = [];
+  private arrivals: Array<() => void> = [];
+  arrived = 0;
+
+  async handle(): Promise<unknown> {
+    this.arrived++;
+    for (const notify of this.arrivals.splice(0)) notify();
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return { ok: true };
+  }
+
+  /** Resolves once `count` requests have reached the handler. */
+  async reached(count: number): Promise<void> {
+    while (this.arrived < count) await new Promise<void>((resolve) => this.arrivals.push(resolve));
+  }
+
+  releaseAll(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/** Retries until `check` passes: for effects of a closed socket, which land a moment later. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('condition not reached within a second');
+}
+
+/**
+ * Runs the adapter contract against one framework.
+ * @example
+ * describeAdapterContract('express', mountExpress);
+ */
+export function describeAdapterContract(name: string, mount: MountAdapter): void {
+  describe(`${name} adapter contract`, () => {
+    let store: Store;
+    let tollgate: Tollgate;
+    let clock: ManualClock;
+    let customerId: string;
+    let key: string;
+    let waiters: Waiters;
+    let mounted: MountedApp[];
+    let baseUrl: string;
+
+    const quantityHeader = (header: HeaderReader) => {
+      const value = header('x-quantity');
+      return value === undefined ? 1 : Number(value);
+    };
+
+    function contractApp(): ContractApp {
+      return {
+        routes: [
+          {
+            method: 'POST',
+            path: '/capture',
+            gate: { operation: 'capture', quantity: quantityHeader },
+            handle: ok,
+          },
+          {
+            method: 'POST',
+            path: '/upload',
+            gate: { operation: 'capture', storage: (header) => ({ bytes: Number(header('x-bytes') ?? 0) }) },
+            handle: ok,
+          },
+          { method: 'GET', path: '/federation', gate: { feature: 'federation' }, handle: ok },
+          { method: 'GET', path: '/health', gate: { operation: 'capture' }, handle: ok },
+          { method: 'GET', path: '/status', gate: {}, handle: ok },
+          { method: 'POST', path: '/fails', gate: { operation: 'search' }, handle: fail },
+          { method: 'POST', path: '/wait', gate: { operation: 'search' }, handle: () => waiters.handle() },
+        ],
+      };
+    }
+    const ok = async () => ({ ok: true });
+    const fail = async () => {
+      throw new Error('handler broke');
+    };
+
+    async function serve(app: ContractApp): Promise<string> {
+      const server = await mount(tollgate, app);
+      mounted.push(server);
+      return server.baseUrl;
+    }
+
+    function call(path: string, init: RequestInit & { key?: string | null } = {}): Promise<Response> {
+      const { key: given, ...rest } = init;
+      const apiKey = given === undefined ? key : given;
+      const headers = new Headers(rest.headers);
+      if (apiKey !== null) headers.set('x-api-key', apiKey);
+      const method = rest.method ?? (/^\/(federation|health|status)\b/.test(path) ? 'GET' : 'POST');
+      return fetch(`${baseUrl}${path}`, { ...rest, method, headers });
+    }
+
+    async function used(): Promise<number> {
+      return (await tollgate.usage(customerId)).used;
+    }
+
+    beforeEach(async () => {
+      store = createSqliteStore({ filename: ':memory:' });
+      await store.migrate();
+      clock = new ManualClock(start);
+      const catalog = testCatalog();
+      catalog.exemptRoutes = ['/health'];
+      tollgate = createTollgate({ catalog, store, counters: createMemoryCounters(), clock });
+      customerId = (await tollgate.createCustomer({ plan: 'free' })).id;
+      key = (await tollgate.issueApiKey(customerId)).key;
+      waiters = new Waiters();
+      mounted = [];
+      baseUrl = await serve(contractApp());
+    });
+
+    afterEach(async () => {
+      waiters.releaseAll();
+      await Promise.all(mounted.map((server) => server.close()));
+      await tollgate.close();
+      await store.close();
+    });
+
+    it('answers 401 in the documented shape without a key, with a wrong key, or a wrong Bearer', async () => {
+      for (const headers of [{}, { 'x-api-key': 'tg_live_nope' }, { authorization: 'Bearer nope' }]) {
+        const response = await call('/capture', { key: null, headers });
+        expect(await answerOf(response)).toEqual(expectedDenials.unauthorized);
+        expect(Number(response.headers.get('x-request-duration-ms'))).toBeGreaterThanOrEqual(0);
+      }
+      expect(await used()).toBe(0);
+    });
+
+    it('refuses an admin key on a metered route with 403 forbidden', async () => {
+      const admin = (await tollgate.issueApiKey(null)).key;
+      expect(await answerOf(await call('/capture', { key: admin }))).toEqual(expectedDenials.forbidden);
+    });
+
+    it('meters the route and sets the contract headers (X-API-Key or Bearer)', async () => {
+      const first = await call('/capture');
+      expect(first.status).toBe(200);
+      expect(await first.json()).toEqual({ ok: true });
+      const second = await call('/capture', { key: null, headers: { authorization: `Bearer ${key}` } });
+      const answer = await answerOf(second);
+      expect(answer.status).toBe(200);
+      expect(answer.headers).toMatchObject({
+        ...freshFreeHeaders,
+        'x-ratelimit-remaining-minute': '8',
+        'x-ratelimit-remaining-day': '98',
+        ratelimit: '"minute";r=8;t=60, "day";r=98;t=86400',
+        'x-credits-used': '1',
+        'x-credits-remaining': '98',
+        'x-credits-total': '2',
+      });
+      expect(Number(second.headers.get('x-request-duration-ms'))).toBeGreaterThanOrEqual(0);
+      expect(await used()).toBe(2000);
+    });
+
+    it('debits quantity x cost', async () => {
+      const response = await call('/capture', { headers: { 'x-quantity': '5' } });
+      expect(response.headers.get('x-credits-used')).toBe('5');
+      expect(await used()).toBe(5000);
+    });
+
+    it('answers 400 invalid_request for a bad quantity, recording nothing', async () => {
+      const response = await call('/capture', { headers: { 'x-quantity': 'many' } });
+      expect(await answerOf(response)).toEqual(expectedDenials.invalid_request);
+      expect(await used()).toBe(0);
+    });
+
+    it('denies a missing feature with 403 and an upgrade link, recording nothing', async () => {
+      expect(await answerOf(await call('/federation'))).toEqual(expectedDenials.feature_not_available);
+      const next = await call('/capture');
+      expect(next.headers.get('x-ratelimit-remaining-minute')).toBe('9');
+    });
+
+    it('answers 429 rate_limited with Retry-After once the minute is used up', async () => {
+      for (let i = 0; i < 10; i++) expect((await call('/capture')).status).toBe(200);
+      expect(await answerOf(await call('/capture'))).toEqual(expectedDenials.rate_limited);
+      expect(await used()).toBe(10_000);
+      clock.advance(60_000);
+      expect((await call('/capture')).status).toBe(200);
+    });
+
+    it('answers 429 quota_exceeded when the request would pass the credit quota', async () => {
+      const response = await call('/capture', { headers: { 'x-quantity': '101' } });
+      expect(await answerOf(response)).toEqual(expectedDenials.quota_exceeded);
+      expect(await used()).toBe(0);
+    });
+
+    it('answers 507 storage_limit_exceeded when the request would pass the storage limit', async () => {
+      // A route's storage is what the request adds; what the customer holds is reported separately.
+      await tollgate.setStorage(customerId, { bytes: 1000, items: 0 });
+      const response = await call('/upload', { headers: { 'x-bytes': '1' } });
+      expect(await answerOf(response)).toEqual(expectedDenials.storage_limit_exceeded);
+      expect(await used()).toBe(0);
+    });
+
+    it('answers 403 account_suspended once the grace period after a failed payment is over', async () => {
+      await tollgate.updateCustomer(customerId, {
+        status: 'past_due',
+        paymentFailedAt: clock.now() - 4 * 86_400_000,
+      });
+      expect(await answerOf(await call('/capture'))).toEqual(expectedDenials.account_suspended);
+      expect(await used()).toBe(0);
+    });
+
+    it('lets exempt paths through without a key and records nothing', async () => {
+      const anonymous = await call('/health', { key: null });
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.headers.get('x-tier')).toBeNull();
+      expect((await call('/health?probe=1')).status).toBe(200);
+      expect(await used()).toBe(0);
+      expect((await call('/capture')).headers.get('x-ratelimit-remaining-minute')).toBe('9');
+    });
+
+    it('takes the exempt list from the adapter options instead of the catalog when given', async () => {
+      baseUrl = await serve({ ...contractApp(), exempt: ['/status'] });
+      expect((await call('/status', { key: null, method: 'GET' })).status).toBe(200);
+      expect((await call('/health', { key: null })).status).toBe(401);
+    });
+
+    it('uses resolveCustomer instead of the API key when given', async () => {
+      baseUrl = await serve({ ...contractApp(), resolveCustomer: (header) => header('x-session-user') });
+      const response = await call('/capture', { key: null, headers: { 'x-session-user': customerId } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-credits-total')).toBe('1');
+      const withKeyOnly = await call('/capture');
+      expect(await answerOf(withKeyOnly)).toEqual(expectedDenials.unauthorized);
+    });
+
+    it('frees the concurrency slot when the handler throws', async () => {
+      // The free plan allows 2 requests at once: 5 failing requests in a row must not leak slots.
+      for (let i = 0; i < 5; i++) expect((await call('/fails')).status).toBe(500);
+      await eventually(async () => (await call('/capture')).status === 200);
+    });
+
+    it('holds the slot while the handler runs and refuses a third request with 429 concurrency_limited', async () => {
+      const first = call('/wait');
+      const second = call('/wait');
+      await waiters.reached(2);
+      const third = await answerOf(await call('/capture'));
+      expect(third.status).toBe(429);
+      expect(third.body).toMatchObject({ error: 'concurrency_limited', retry_after: 1 });
+      expect(third.headers['retry-after']).toBe('1');
+      waiters.releaseAll();
+      expect((await first).status).toBe(200);
+      expect((await second).status).toBe(200);
+      await eventually(async () => (await call('/capture')).status === 200);
+    });
+
+    it('frees the slots of clients that disconnect while their handlers still run', async () => {
+      const aborts = [new AbortController(), new AbortController()];
+      const pending = aborts.map((abort) => call('/wait', { signal: abort.signal }).catch(() => 'aborted'));
+      await waiters.reached(2);
+      expect((await call('/capture')).status).toBe(429);
+      for (const abort of aborts) abort.abort();
+      expect(await Promise.all(pending)).toEqual(['aborted', 'aborted']);
+      // Both slots come back while both handlers still wait: one request holds a slot, another gets in.
+      let holder: Promise<Response> | undefined;
+      await eventually(async () => {
+        const attempt = call('/wait');
+        const held = waiters.reached(3).then(() => true);
+        if (!(await Promise.race([held, attempt.then(() => false)]))) return false;
+        holder = attempt;
+        return true;
+      });
+      await eventually(async () => (await call('/capture')).status === 200);
+      waiters.releaseAll();
+      expect((await holder)?.status).toBe(200);
+    });
+  });
+}
