@@ -1,72 +1,76 @@
 /**
- * The HTTP service on Fastify. This is the first cut: health, readiness, usage, and the demo app's
- * metered routes gated by Tollgate; the full API of docs/api.md grows here route file by route file.
+ * The HTTP service on Fastify: the API of DESIGN section 6 that needs no Stripe (plans, usage,
+ * entitlements, check, record, storage, admin customers and keys), health, the OpenAPI document and
+ * its page, and the demo app's metered routes. Routes are declared through `ApiRouter`, one file per
+ * area under `routes/`, so the OpenAPI document is generated from the schemas that validate requests.
+ *
+ * Bodies are JSON only: Fastify's text/plain parser is removed, so any other content type answers
+ * 400 `invalid_request` (issue path `content-type`) before a route runs.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
-import { formatCredits } from '../core/credits.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Tollgate } from '../core/tollgate.js';
-import { installErrorHandler } from './error-handler.js';
-import { gateRoute } from './gate-hook.js';
-import { authenticateCustomer } from './request-auth.js';
+import { ApiRouter } from './api-router.js';
+import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerDemoRoutes } from './routes/demo-routes.js';
+import { registerDocsRoutes } from './routes/docs-routes.js';
+import { registerPlansRoutes } from './routes/plans-routes.js';
+import { registerRecordRoutes } from './routes/record-routes.js';
+import { registerSystemRoutes } from './routes/system-routes.js';
+import { registerUsageRoutes } from './routes/usage-routes.js';
 
 export interface ServerOptions {
   tollgate: Tollgate;
+  /** Log requests with pino (keys redacted). Ignored when `loggerInstance` is given. */
   logger?: boolean;
+  /** A pino logger of your own (tests pass one to read the audit entries). */
+  loggerInstance?: FastifyBaseLogger;
   /** Mount the demo app's metered routes (capture, search, reflect, federation). */
   demoRoutes?: boolean;
+  /** Most bytes of a request body; default 2 MiB (a batch of 1,000 events fits well within). */
+  bodyLimit?: number;
+  /** Shown in the OpenAPI document. */
+  version?: string;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+// Every route Fastify registered, per server: the OpenAPI test checks each one is documented.
+const registeredRoutes = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** The routes registered on a server made by `createServer` (HEAD routes included). */
+export function routesOf(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registeredRoutes.get(app) ?? [];
 }
 
 export function createServer(options: ServerOptions): FastifyInstance {
   const { tollgate } = options;
-  const app = Fastify({
-    logger: options.logger ? { redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] } : false,
-    bodyLimit: 2 * 1024 * 1024,
+  const redact = ['req.headers.authorization', 'req.headers["x-api-key"]'];
+  const app: FastifyInstance = Fastify({
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ? { redact } : false }),
+    bodyLimit: options.bodyLimit ?? 2 * 1024 * 1024,
+    frameworkErrors: frameworkErrorHandler,
+  }) as unknown as FastifyInstance;
+  const routes: RegisteredRoute[] = [];
+  registeredRoutes.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
+  app.removeContentTypeParser('text/plain');
   installErrorHandler(app);
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
-    try {
-      await tollgate.store.ping();
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ error: 'internal', message: 'The store does not answer.' });
-    }
-  });
-
-  app.get('/api/v1/usage', async (request) => {
-    const customerId = await authenticateCustomer(tollgate, request.headers);
-    const usage = await tollgate.usage(customerId);
-    const limit = usage.access.plan.limits.credits;
-    return {
-      customer_id: customerId,
-      subscription_tier: usage.access.plan.id,
-      credits_used: formatCredits(usage.used),
-      monthly_limit: limit === null ? null : formatCredits(limit),
-      quota_remaining: limit === null ? null : formatCredits(Math.max(0, limit - usage.used)),
-      usage_percentage: limit === null || limit === 0 ? null : Math.floor((usage.used * 100) / limit),
-      quota_exceeded: limit !== null && usage.used >= limit,
-      status: usage.access.status,
-      period_start: new Date(usage.periodStart).toISOString(),
-      period_end: new Date(usage.access.period.end).toISOString(),
-    };
-  });
-
-  if (options.demoRoutes) {
-    for (const operation of ['capture', 'search', 'reflect']) {
-      app.post(`/api/v1/${operation}`, { preHandler: gateRoute(tollgate, { operation }) }, async () => ({
-        ok: true,
-        operation,
-      }));
-    }
-    app.all(
-      '/api/v1/federation',
-      { preHandler: gateRoute(tollgate, { feature: 'federation' }) },
-      async () => ({
-        ok: true,
-        feature: 'federation',
-      }),
-    );
-  }
+  const router = new ApiRouter(app, tollgate);
+  registerSystemRoutes(router, tollgate);
+  registerDocsRoutes(router, options.version ?? '0.1.0');
+  registerPlansRoutes(router, tollgate);
+  registerUsageRoutes(router, tollgate);
+  registerRecordRoutes(router, tollgate);
+  registerAdminRoutes(router, tollgate);
+  if (options.demoRoutes) registerDemoRoutes(router, tollgate);
   return app;
 }

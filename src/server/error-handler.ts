@@ -1,31 +1,60 @@
 /**
  * One error envelope for every failure: `{ error, message, ...details }`. Known errors keep their
- * code and status; anything else is `internal` with no stack trace in the body.
+ * code and status. What Fastify refuses before a route runs (malformed JSON, an empty JSON body, a
+ * content type other than JSON, a body over the size limit, a malformed URL) is `invalid_request`
+ * with status 400 and one issue, so the code's status always matches the registry. Anything else is
+ * `internal`, logged, with no stack trace in the body.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { errorRegistry, TollgateError } from '../core/errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { type ErrorIssue, errorRegistry, invalidRequest, TollgateError } from '../core/errors.js';
+
+/** Fastify's request errors, by code, as the issue a client can act on. */
+const requestErrors: Record<string, ErrorIssue> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { path: '', message: 'the body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    path: '',
+    message: 'the body is empty but Content-Type says JSON; send {} or no Content-Type',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    path: 'content-type',
+    message: 'expected Content-Type: application/json',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { path: 'content-length', message: 'does not match the body' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { path: '', message: 'the body is too large' },
+  FST_ERR_BAD_URL: { path: 'url', message: 'the URL is malformed' },
+};
+
+function requestError(error: FastifyError): TollgateError | undefined {
+  const issue = requestErrors[error.code];
+  if (issue) return invalidRequest([issue]);
+  // Any other error Fastify raises for a bad request (a 4xx it sets itself) is the client's too.
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return invalidRequest([{ path: '', message: 'the request could not be read' }]);
+  }
+  return undefined;
+}
+
+export function sendError(reply: FastifyReply, error: TollgateError): FastifyReply {
+  return reply.code(error.status).send(error.toBody());
+}
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | TollgateError, request, reply) => {
-    if (error instanceof TollgateError) {
-      return reply.code(error.status).send(error.toBody());
-    }
-    if (
-      error.validation ||
-      error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ||
-      (error.statusCode ?? 500) < 500
-    ) {
-      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
-      return reply.code(status === 404 ? 404 : 400).send({
-        error: status === 404 ? 'not_found' : 'invalid_request',
-        message: error.message,
-        issues: [{ path: '', message: error.message }],
-      });
-    }
+    if (error instanceof TollgateError) return sendError(reply, error);
+    const known = requestError(error);
+    if (known) return sendError(reply, known);
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: errorRegistry.internal.message });
   });
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send({ error: 'not_found', message: errorRegistry.not_found.message }),
+  );
+}
+
+/** For Fastify's `frameworkErrors` option: a malformed URL answers the envelope, not Fastify's own. */
+export function frameworkErrorHandler(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  void sendError(
+    reply,
+    requestError(error) ?? invalidRequest([{ path: 'url', message: 'the URL is malformed' }]),
   );
 }

@@ -1,0 +1,142 @@
+/**
+ * The customer's own figures: usage, entitlements, "would this be allowed?" and storage reports.
+ * The customer is the key's customer, never one named in a path, query or body, so no route here can
+ * reach another customer's data.
+ */
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { GateDecision } from '../../core/gate/gate-decision.js';
+import type { Tollgate } from '../../core/tollgate.js';
+import type { ApiRouter } from '../api-router.js';
+import { checkResultSchema, checkResultView } from '../decision-view.js';
+import { limitsSchema, limitsView, overageSchema, overageView } from '../plan-view.js';
+import { operationSchema, quantitySchema } from '../usage-event-input.js';
+import { accountStatusSchema, usageSchema, usageView } from '../usage-view.js';
+import { credits, creditsSchema } from '../wire-format.js';
+
+const entitlementsSchema = z.object({
+  customer_id: z.string(),
+  subscription_tier: z.string(),
+  plan_name: z.string(),
+  status: accountStatusSchema,
+  serviceable: z.boolean().describe('False when gated requests are refused (account suspended)'),
+  features: z.record(z.string(), z.boolean()).describe('Every declared feature: included in the plan or not'),
+  limits: limitsSchema,
+  overage: overageSchema,
+  operations: z.record(z.string(), creditsSchema).describe('Credit cost of one unit of each operation'),
+});
+
+const storageBodySchema = z.strictObject({
+  bytes: z.number().int().min(0).describe('Bytes stored now (absolute, not a delta)'),
+  items: z.number().int().min(0).describe('Items stored now (absolute, not a delta)'),
+});
+
+const storageResultSchema = z.object({
+  storage_bytes: z.number().int(),
+  storage_bytes_limit: z.number().int().nullable(),
+  storage_items: z.number().int(),
+  storage_items_limit: z.number().int().nullable(),
+  over_limit: z.boolean().describe('Requests that add storage are refused (507) until usage drops'),
+});
+
+/** Copies the decision's headers (the contract's X-RateLimit-*, X-Credits-*, RateLimit) onto the reply. */
+export function sendDecisionHeaders(reply: FastifyReply, decision: GateDecision, started: number): void {
+  reply.headers(decision.headers);
+  reply.header('X-Request-Duration-Ms', (performance.now() - started).toFixed(2));
+}
+
+export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void {
+  router.route({
+    method: 'GET',
+    url: '/api/v1/usage',
+    access: 'customer',
+    tag: 'usage',
+    summary: "The customer's usage this period",
+    description: 'Credits, request windows, storage and account status, as of now.',
+    response: { description: 'Usage figures', schema: usageSchema },
+    async handler({ caller }) {
+      const now = tollgate.clock.now();
+      const [usage, rates, customer] = await Promise.all([
+        tollgate.usage(caller.customerId),
+        // A check with no operation counts nothing and reads the request windows as the gate sees them.
+        tollgate.check(caller.customerId, { countRequest: false }),
+        tollgate.getCustomer(caller.customerId),
+      ]);
+      return usageView(customer, usage.access, usage, rates.rate, now);
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    url: '/api/v1/entitlements',
+    access: 'customer',
+    tag: 'usage',
+    summary: 'Features and limits of the current plan',
+    response: { description: 'Entitlements', schema: entitlementsSchema },
+    async handler({ caller }) {
+      const customer = await tollgate.getCustomer(caller.customerId);
+      const access = tollgate.access(customer);
+      const { catalog } = tollgate;
+      const featureIds = new Set([...Object.keys(catalog.features), ...access.plan.features]);
+      return {
+        customer_id: customer.id,
+        subscription_tier: access.plan.id,
+        plan_name: access.plan.name,
+        status: access.status,
+        serviceable: access.serviceable,
+        features: Object.fromEntries([...featureIds].map((id) => [id, access.plan.features.includes(id)])),
+        limits: limitsView(access.plan.limits),
+        overage: overageView(access.plan),
+        operations: Object.fromEntries(
+          Object.values(catalog.operations).map((operation) => [operation.id, credits(operation.cost)]),
+        ),
+      };
+    },
+  });
+
+  router.route({
+    method: 'POST',
+    url: '/api/v1/usage/check',
+    access: 'customer',
+    tag: 'usage',
+    summary: 'Would this operation be allowed now?',
+    description:
+      'Answers 200 with `allowed` and, when not, the `reason` (the error code a record would get). ' +
+      'Counts and debits nothing; the decision headers are set as on a gated request.',
+    body: z.strictObject({ operation: operationSchema, quantity: quantitySchema.optional() }),
+    response: { description: 'The decision', schema: checkResultSchema, decisionHeaders: true },
+    async handler({ caller, body, reply }) {
+      const started = performance.now();
+      const quantity = body.quantity ?? 1;
+      const decision = await tollgate.check(caller.customerId, { operation: body.operation, quantity });
+      sendDecisionHeaders(reply, decision, started);
+      return checkResultView(decision, { operation: body.operation, quantity });
+    },
+  });
+
+  router.route({
+    method: 'POST',
+    url: '/api/v1/usage/storage',
+    access: 'customer',
+    tag: 'usage',
+    summary: "Report the customer's current storage",
+    description:
+      'Absolute figures, not deltas, so a repeated report is harmless. A report past the limit is ' +
+      'recorded (it is a fact); requests that would add storage are then refused with 507.',
+    body: storageBodySchema,
+    response: { description: 'Storage as recorded, with limits', schema: storageResultSchema },
+    async handler({ caller, body }) {
+      const customer = await tollgate.setStorage(caller.customerId, { bytes: body.bytes, items: body.items });
+      const { storageBytes, storageItems } = tollgate.access(customer).plan.limits;
+      return {
+        storage_bytes: customer.storageBytes,
+        storage_bytes_limit: storageBytes,
+        storage_items: customer.storageItems,
+        storage_items_limit: storageItems,
+        over_limit:
+          (storageBytes !== null && customer.storageBytes > storageBytes) ||
+          (storageItems !== null && customer.storageItems > storageItems),
+      };
+    },
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * One usage event as a client reports it (`POST /api/v1/usage/record`, alone or in a batch), and
+ * how it becomes a gate request. Timestamps are ISO strings or epoch seconds, accepted from 35 days
+ * back (late reports, retries after an outage) to 5 minutes ahead (clock skew), no further.
+ */
+import { z } from 'zod';
+import { type ErrorIssue, invalidRequest } from '../core/errors.js';
+import type { GateRequest } from '../core/gate/gate.js';
+import { DAY_MS, MINUTE_MS } from '../core/periods.js';
+
+export const MAX_QUANTITY = 1_000_000_000;
+export const MAX_BATCH_EVENTS = 1000;
+export const MAX_EVENT_AGE_MS = 35 * DAY_MS;
+export const MAX_EVENT_SKEW_MS = 5 * MINUTE_MS;
+
+export const operationSchema = z.string().min(1).max(100).describe('An operation of the catalog');
+export const quantitySchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_QUANTITY)
+  .describe('Units of the operation; default 1');
+
+export const usageEventSchema = z.strictObject({
+  operation: operationSchema,
+  quantity: quantitySchema.optional(),
+  idempotency_key: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('A retry with the same key records nothing more and gets the first answer'),
+  timestamp: z
+    .union([
+      z.iso.datetime({ offset: true }),
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(Number.MAX_SAFE_INTEGER / 1000),
+    ])
+    .optional()
+    .describe('When the usage happened: ISO 8601 or epoch seconds; within the last 35 days, default now'),
+});
+
+export type UsageEventInput = z.infer<typeof usageEventSchema>;
+
+export const usageBatchSchema = z.strictObject({
+  events: z.array(usageEventSchema).min(1).max(MAX_BATCH_EVENTS),
+});
+
+/** Epoch ms of the event's timestamp, or the issue that refuses it. */
+export function readTimestamp(
+  timestamp: string | number | undefined,
+  now: number,
+): { ok: true; value: number | undefined } | { ok: false; issue: ErrorIssue } {
+  if (timestamp === undefined) return { ok: true, value: undefined };
+  const at = typeof timestamp === 'number' ? timestamp * 1000 : Date.parse(timestamp);
+  if (!Number.isSafeInteger(at))
+    return { ok: false, issue: { path: 'timestamp', message: 'not a valid time' } };
+  if (at < now - MAX_EVENT_AGE_MS)
+    return { ok: false, issue: { path: 'timestamp', message: 'more than 35 days in the past' } };
+  if (at > now + MAX_EVENT_SKEW_MS)
+    return { ok: false, issue: { path: 'timestamp', message: 'more than 5 minutes in the future' } };
+  return { ok: true, value: at };
+}
+
+/**
+ * The gate request for a parsed event.
+ * @param countRequest whether the event also counts against the per-minute and per-day request limits
+ */
+export function eventGateRequest(event: UsageEventInput, now: number, countRequest: boolean): GateRequest {
+  const timestamp = readTimestamp(event.timestamp, now);
+  if (!timestamp.ok) throw invalidRequest([timestamp.issue]);
+  const request: GateRequest = { operation: event.operation, quantity: event.quantity ?? 1, countRequest };
+  if (event.idempotency_key !== undefined) request.idempotencyKey = event.idempotency_key;
+  if (timestamp.value !== undefined) request.occurredAt = timestamp.value;
+  return request;
+}

@@ -1,0 +1,101 @@
+/**
+ * A customer's usage as the API shows it: the credit figures of the current period (as exact decimal
+ * strings), the request windows, storage, and where the account stands (trial, grace, suspension).
+ * The admin routes show the same figures, so one function builds them for both.
+ */
+import { z } from 'zod';
+import type { AccountAccess } from '../core/account.js';
+import type { GateDecision } from '../core/gate/gate-decision.js';
+import type { Customer, PeriodUsage } from '../core/ports.js';
+import {
+  countLimitSchema,
+  creditLimitSchema,
+  credits,
+  creditsSchema,
+  isoTime,
+  isoTimeSchema,
+} from './wire-format.js';
+
+export const accountStatusSchema = z.enum(['active', 'trialing', 'past_due', 'suspended', 'canceled']);
+
+export const creditUsageSchema = z.object({
+  subscription_tier: z.string(),
+  credits_used: creditsSchema.describe('Credits used this period'),
+  monthly_limit: creditLimitSchema,
+  quota_remaining: creditLimitSchema,
+  usage_percentage: z.number().nullable().describe('Share of the quota used, 2 decimals; null = unlimited'),
+  quota_exceeded: z.boolean(),
+  overage_used: creditsSchema.describe('Credits used past the included quota (billed as overage)'),
+  period_start: isoTimeSchema,
+  period_end: isoTimeSchema,
+});
+
+export const usageSchema = creditUsageSchema.extend({
+  customer_id: z.string(),
+  status: accountStatusSchema.describe('As it stands now: past_due becomes suspended after the grace period'),
+  in_trial: z.boolean(),
+  trial_end_date: isoTimeSchema.nullable(),
+  grace_period_end: isoTimeSchema.nullable(),
+  requests_this_minute: z.number().int().nullable().describe('null when the plan has no such limit'),
+  requests_per_minute_limit: countLimitSchema,
+  requests_today: z.number().int().nullable().describe('null when the plan has no such limit'),
+  requests_per_day_limit: countLimitSchema,
+  concurrent_requests_limit: countLimitSchema,
+  storage_bytes: z.number().int(),
+  storage_bytes_limit: countLimitSchema,
+  storage_items: z.number().int(),
+  storage_items_limit: countLimitSchema,
+});
+
+export type CreditUsage = z.infer<typeof creditUsageSchema>;
+export type UsageBody = z.infer<typeof usageSchema>;
+
+export function creditUsageView(access: AccountAccess, usage: PeriodUsage): CreditUsage {
+  const limit = access.plan.limits.credits;
+  const used = usage.used;
+  return {
+    subscription_tier: access.plan.id,
+    credits_used: credits(used),
+    monthly_limit: credits(limit),
+    quota_remaining: limit === null ? null : credits(Math.max(0, limit - used)),
+    // Integer arithmetic to the hundredth, then one division for display.
+    usage_percentage: limit === null || limit === 0 ? null : Math.floor((used * 10_000) / limit) / 100,
+    quota_exceeded: limit !== null && used >= limit,
+    overage_used: credits(usage.overage),
+    period_start: isoTime(access.period.start),
+    period_end: isoTime(access.period.end),
+  };
+}
+
+/**
+ * @param rate the request windows as the gate sees them now (from `tollgate.check`), or null when not
+ *   read; a window the plan does not limit is not counted, so its figure is null.
+ */
+export function usageView(
+  customer: Customer,
+  access: AccountAccess,
+  usage: PeriodUsage,
+  rate: GateDecision['rate'] | null,
+  now: number,
+): UsageBody {
+  const limits = access.plan.limits;
+  const minute = rate?.minute ?? null;
+  const day = rate?.day ?? null;
+  return {
+    customer_id: customer.id,
+    ...creditUsageView(access, usage),
+    status: access.status,
+    in_trial: access.status === 'trialing' && customer.trialEnd !== null && customer.trialEnd > now,
+    trial_end_date: isoTime(customer.trialEnd),
+    grace_period_end: isoTime(access.graceEndsAt),
+    requests_this_minute: minute === null ? null : minute.limit - minute.remaining,
+    requests_per_minute_limit: limits.requestsPerMinute,
+    requests_today: day === null ? null : day.limit - day.remaining,
+    requests_per_day_limit: limits.requestsPerDay,
+    concurrent_requests_limit: limits.concurrentRequests,
+    storage_bytes: customer.storageBytes,
+    storage_bytes_limit: limits.storageBytes,
+    storage_items: customer.storageItems,
+    storage_items_limit: limits.storageItems,
+  };
+}
