@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Contention } from './contend-counters.js';
 import { describeCountersContract } from './counters-contract.js';
 import { createRedisCounters } from './redis-counters.js';
@@ -27,9 +27,18 @@ afterAll(async () => {
   await admin?.quit();
 });
 
+// Every prefix handed out is cleaned after each test, also when the test failed half-way.
+const usedPrefixes: string[] = [];
+
 function randomPrefix(): string {
-  return `tollgate-test:${randomBytes(6).toString('hex')}:`;
+  const prefix = `tollgate-test:${randomBytes(6).toString('hex')}:`;
+  usedPrefixes.push(prefix);
+  return prefix;
 }
+
+afterEach(async () => {
+  for (const prefix of usedPrefixes.splice(0)) await deleteKeysWithPrefix(prefix);
+});
 
 /** Lists this test's keys only: other suites share the Redis, so never FLUSHDB. */
 async function keysWithPrefix(prefix: string): Promise<string[]> {
@@ -76,7 +85,6 @@ describe('redis counters', () => {
       expect(ttl).toBeLessThanOrEqual(70_000);
     }
     await counters.close();
-    await deleteKeysWithPrefix(prefix);
   });
 
   it('leaves a client it was given open when closed', async () => {
@@ -86,7 +94,6 @@ describe('redis counters', () => {
     await counters.acquireSlot('cus_1', 1, t0, t0 + 1_000);
     await counters.close();
     expect(await client.ping()).toBe('PONG');
-    await deleteKeysWithPrefix(prefix);
     await client.quit();
   });
 });
@@ -115,7 +122,6 @@ describe('redis counters across processes', () => {
       return lines.map((line) => (JSON.parse(line) as { admitted: number }).admitted);
     } finally {
       for (const started of children) if (started.exitCode === null) started.kill();
-      await deleteKeysWithPrefix(prefix);
     }
   }
 
