@@ -160,7 +160,11 @@ function renderPortal(
   ${switchForm}${cancelForm}</div>`;
     })
     .join('');
-  const defaultPm = customer.invoice_settings.default_payment_method;
+  // Checkout sets the card on the subscription; show that when the customer has no default.
+  const defaultPm =
+    customer.invoice_settings.default_payment_method ??
+    subscriptions.map((sub) => sub.default_payment_method).find((pm) => typeof pm === 'string') ??
+    null;
   const card = typeof defaultPm === 'string' ? engine.get('payment_method', defaultPm)?.card : undefined;
   const invoices = engine.store
     .all('invoice')
@@ -172,7 +176,7 @@ function renderPortal(
     )
     .join('');
   const body = `
-<h1>${escapeHtml(customer.name ?? customer.email ?? customer.id)}</h1>
+<h1>${escapeHtml(customer.name || customer.email || customer.id)}</h1>
 ${notice ? `<p class="notice" data-testid="notice">${escapeHtml(notice)}</p>` : ''}
 ${error ? `<p class="error" data-testid="error">${escapeHtml(error)}</p>` : ''}
 <h2>Subscriptions</h2>${subscriptionCards || '<p>No active subscriptions.</p>'}

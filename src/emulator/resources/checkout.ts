@@ -302,7 +302,7 @@ export function completeSession(
       engine,
       new Params({
         ...(customerEmail ? { email: customerEmail } : {}),
-        name: paymentMethod.billing_details.name ?? '',
+        ...(paymentMethod.billing_details.name ? { name: paymentMethod.billing_details.name } : {}),
       }),
     ).id;
     session.customer = customerId;
