@@ -13,6 +13,8 @@ export const MAX_BATCH_EVENTS = 1000;
 export const MAX_EVENT_AGE_MS = 35 * DAY_MS;
 export const MAX_EVENT_SKEW_MS = 5 * MINUTE_MS;
 
+const TIMESTAMP_EXPECTED = 'expected an ISO 8601 time with a zone (2026-01-31T12:00:00Z) or epoch seconds';
+
 export const operationSchema = z.string().min(1).max(100).describe('An operation of the catalog');
 export const quantitySchema = z
   .number()
@@ -31,14 +33,17 @@ export const usageEventSchema = z.strictObject({
     .optional()
     .describe('A retry with the same key records nothing more and gets the first answer'),
   timestamp: z
-    .union([
-      z.iso.datetime({ offset: true }),
-      z
-        .number()
-        .int()
-        .min(0)
-        .max(Number.MAX_SAFE_INTEGER / 1000),
-    ])
+    .union(
+      [
+        z.iso.datetime({ offset: true, error: TIMESTAMP_EXPECTED }),
+        z
+          .number({ error: TIMESTAMP_EXPECTED })
+          .int({ error: TIMESTAMP_EXPECTED })
+          .min(0)
+          .max(Number.MAX_SAFE_INTEGER / 1000),
+      ],
+      { error: TIMESTAMP_EXPECTED },
+    )
     .optional()
     .describe('When the usage happened: ISO 8601 or epoch seconds; within the last 35 days, default now'),
 });
