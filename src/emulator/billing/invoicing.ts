@@ -144,6 +144,9 @@ export function createInvoice(engine: Engine, input: NewInvoice): Invoice {
   };
   if (invoice.customer_address === null && customer.address === undefined)
     invoice.customer_address = emptyAddress();
+  // Stripe's example invoice (fixtures3.json) still carries the pre-2025 top-level `subscription`;
+  // keep it, mirroring `parent.subscription_details.subscription`, for clients that read it.
+  Object.assign(invoice, { subscription: input.subscription ?? null });
   engine.store.insert<'invoice'>(invoice);
   return invoice;
 }
