@@ -9,7 +9,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Tollgate } from '../core/tollgate.js';
-import { ApiRouter } from './api-router.js';
+import { ApiRouter, type DocumentedRoute } from './api-router.js';
 import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerDemoRoutes } from './routes/demo-routes.js';
@@ -38,12 +38,18 @@ export interface RegisteredRoute {
   url: string;
 }
 
-// Every route Fastify registered, per server: the OpenAPI test checks each one is documented.
-const registeredRoutes = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+// Per server: every route Fastify registered and every route declared, so a test can check that
+// each one is documented and answers as documented.
+const servers = new WeakMap<FastifyInstance, { registered: RegisteredRoute[]; router: ApiRouter }>();
 
 /** The routes registered on a server made by `createServer` (HEAD routes included). */
 export function routesOf(app: FastifyInstance): readonly RegisteredRoute[] {
-  return registeredRoutes.get(app) ?? [];
+  return servers.get(app)?.registered ?? [];
+}
+
+/** The declarations (schemas included) of the routes of a server made by `createServer`. */
+export function documentedRoutesOf(app: FastifyInstance): readonly DocumentedRoute[] {
+  return servers.get(app)?.router.routes ?? [];
 }
 
 export function createServer(options: ServerOptions): FastifyInstance {
@@ -56,15 +62,15 @@ export function createServer(options: ServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? 2 * 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
   }) as unknown as FastifyInstance;
-  const routes: RegisteredRoute[] = [];
-  registeredRoutes.set(app, routes);
+  const registered: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    for (const method of [route.method].flat()) registered.push({ method, url: route.url });
   });
   app.removeContentTypeParser('text/plain');
   installErrorHandler(app);
 
   const router = new ApiRouter(app, tollgate);
+  servers.set(app, { registered, router });
   registerSystemRoutes(router, tollgate);
   registerDocsRoutes(router, options.version ?? '0.1.0');
   registerPlansRoutes(router, tollgate);

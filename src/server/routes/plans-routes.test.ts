@@ -1,0 +1,83 @@
+/** `GET /api/v1/plans` on the demo catalog: public, exact units, no Stripe configuration leaked. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoCatalog } from '../../core/catalog/demo-catalog.js';
+import { plansSchema } from '../plan-view.js';
+import { openTestServer, type TestServer } from '../testing/open-test-server.js';
+
+describe('GET /api/v1/plans', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await openTestServer({ catalog: demoCatalog() });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('lists the demo tiers with prices in minor units, credits as strings and null for unlimited', async () => {
+    const response = await server.call('GET', '/api/v1/plans');
+    expect(response.statusCode).toBe(200);
+    const body = plansSchema.parse(response.json());
+    expect(body.plans.map((plan) => plan.id)).toEqual(['free', 'starter', 'pro', 'enterprise']);
+    const [free, , pro, enterprise] = body.plans;
+    expect(free).toEqual({
+      id: 'free',
+      name: 'Free',
+      description: 'Try it out, no card needed',
+      default: true,
+      currency: 'usd',
+      prices: { month: 0, year: null },
+      trial_days: 0,
+      limits: {
+        credits_per_month: '100',
+        requests_per_minute: 10,
+        requests_per_day: 100,
+        concurrent_requests: 2,
+        storage_bytes: 100_000_000,
+        storage_items: null,
+      },
+      features: ['semantic_search'],
+      overage: null,
+    });
+    expect(pro).toMatchObject({
+      prices: { month: 2900, year: 29000 },
+      trial_days: 14,
+      limits: { credits_per_month: '100000', requests_per_minute: 100 },
+      features: ['semantic_search', 'federation', 'realtime_sync'],
+      overage: { unit_amount: 10, unit_credits: 1000, cap_amount: null },
+    });
+    expect(enterprise?.limits).toEqual({
+      credits_per_month: null,
+      requests_per_minute: null,
+      requests_per_day: null,
+      concurrent_requests: null,
+      storage_bytes: null,
+      storage_items: null,
+    });
+    expect(body.operations).toEqual([
+      { id: 'capture', credits: '1', description: 'Capture a memory' },
+      { id: 'search', credits: '0.1', description: 'Search stored memories' },
+      { id: 'reflect', credits: '2', description: 'Reflect over stored memories' },
+    ]);
+    expect(body.features.map((feature) => feature.id)).toEqual([
+      'semantic_search',
+      'federation',
+      'realtime_sync',
+    ]);
+    expect(response.body).not.toContain('stripe');
+  });
+
+  it('needs no key, and answers the same with one', async () => {
+    const { key } = await server.newCustomer();
+    const anonymous = await server.call('GET', '/api/v1/plans');
+    const withKey = await server.call('GET', '/api/v1/plans', { key });
+    expect(withKey.body).toBe(anonymous.body);
+  });
+
+  it('refuses unknown query fields', async () => {
+    const response = await server.call('GET', '/api/v1/plans?currency=eur');
+    expect(response.statusCode).toBe(400);
+    expect(response.json().issues).toEqual([{ path: 'currency', message: 'unknown field' }]);
+  });
+});
