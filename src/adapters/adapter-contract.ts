@@ -11,6 +11,7 @@ import type { Store } from '../core/ports.js';
 import { createTollgate, type Tollgate } from '../core/tollgate.js';
 import { createMemoryCounters } from '../counters/memory-counters.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
+import { contractStart, expectedDenials, freshFreeHeaders } from './expected-denials.js';
 
 /** Reads a request header by lower-case name, whatever the framework. */
 export type HeaderReader = (name: string) => string | undefined;
@@ -42,119 +43,6 @@ export interface MountedApp {
 
 /** Serves `app` with the adapter under test on a real socket (port 0). */
 export type MountAdapter = (tollgate: Tollgate, app: ContractApp) => Promise<MountedApp>;
-
-const start = Date.UTC(2026, 0, 1);
-const minuteReset = String(Math.ceil((start + 60_000) / 1000));
-const policy = '"minute";q=10;w=60, "day";q=100;w=86400';
-const upgradeUrl = 'https://example.test/upgrade';
-const json = 'application/json; charset=utf-8';
-
-/** Untouched limits of the free test plan, as the headers state them. */
-const freshFreeHeaders = {
-  'x-tier': 'free',
-  'x-ratelimit-limit-minute': '10',
-  'x-ratelimit-remaining-minute': '10',
-  'x-ratelimit-limit-day': '100',
-  'x-ratelimit-remaining-day': '100',
-  'x-ratelimit-reset': minuteReset,
-  'ratelimit-policy': policy,
-  ratelimit: '"minute";r=10;t=60, "day";r=100;t=86400',
-  'x-credits-used': '0',
-  'x-credits-remaining': '100',
-  'x-credits-total': '0',
-};
-
-/** A denial as the wire carries it: the content length follows from the body. */
-function denial<Body extends Record<string, unknown>>(
-  status: number,
-  headers: Record<string, string>,
-  body: Body,
-): { status: number; headers: Record<string, string>; body: Body } {
-  const length = String(Buffer.byteLength(JSON.stringify(body)));
-  return { status, headers: { ...headers, 'content-type': json, 'content-length': length }, body };
-}
-
-/**
- * The answers every adapter must give, recorded once: status, Tollgate's headers and the exact body.
- * Headers a framework adds on its own (date, etag, x-powered-by) and the measured duration are left out.
- */
-export const expectedDenials = {
-  unauthorized: denial(401, {}, { error: 'unauthorized', message: 'A valid API key is required.' }),
-  forbidden: denial(403, {}, { error: 'forbidden', message: 'This endpoint needs a customer key.' }),
-  invalid_request: denial(
-    400,
-    {},
-    {
-      error: 'invalid_request',
-      message: 'quantity: expected a positive integer',
-      issues: [{ path: 'quantity', message: 'expected a positive integer' }],
-    },
-  ),
-  feature_not_available: denial(403, freshFreeHeaders, {
-    error: 'feature_not_available',
-    message: 'Your plan does not include this feature.',
-    upgrade_url: upgradeUrl,
-    plan: 'free',
-  }),
-  account_suspended: denial(403, freshFreeHeaders, {
-    error: 'account_suspended',
-    message: 'This account is suspended because a payment failed.',
-    upgrade_url: upgradeUrl,
-    plan: 'free',
-  }),
-  rate_limited: denial(
-    429,
-    {
-      ...freshFreeHeaders,
-      'x-ratelimit-remaining-minute': '0',
-      'x-ratelimit-remaining-day': '90',
-      ratelimit: '"minute";r=0;t=60, "day";r=90;t=86400',
-      'x-credits-remaining': '90',
-      'x-credits-total': '10',
-      'retry-after': '60',
-    },
-    {
-      error: 'rate_limited',
-      message: 'Too many requests; slow down.',
-      upgrade_url: upgradeUrl,
-      retry_after: 60,
-      plan: 'free',
-    },
-  ),
-  quota_exceeded: denial(
-    429,
-    {
-      ...freshFreeHeaders,
-      'x-ratelimit-remaining-minute': '9',
-      'x-ratelimit-remaining-day': '99',
-      ratelimit: '"minute";r=9;t=60, "day";r=99;t=86400',
-      // January has 31 days: the free plan's calendar-month quota resets on February 1.
-      'retry-after': '2678400',
-    },
-    {
-      error: 'quota_exceeded',
-      message: 'The credit quota for this billing period is used up.',
-      upgrade_url: upgradeUrl,
-      retry_after: 2_678_400,
-      plan: 'free',
-    },
-  ),
-  storage_limit_exceeded: denial(
-    507,
-    {
-      ...freshFreeHeaders,
-      'x-ratelimit-remaining-minute': '9',
-      'x-ratelimit-remaining-day': '99',
-      ratelimit: '"minute";r=9;t=60, "day";r=99;t=86400',
-    },
-    {
-      error: 'storage_limit_exceeded',
-      message: 'The storage limit of this plan is reached.',
-      upgrade_url: upgradeUrl,
-      plan: 'free',
-    },
-  ),
-};
 
 /** Headers that the framework, the connection or the clock decide, not Tollgate. */
 const frameworkHeaders = new Set([
@@ -278,7 +166,7 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
     beforeEach(async () => {
       store = createSqliteStore({ filename: ':memory:' });
       await store.migrate();
-      clock = new ManualClock(start);
+      clock = new ManualClock(contractStart);
       const catalog = testCatalog();
       catalog.exemptRoutes = ['/health'];
       tollgate = createTollgate({ catalog, store, counters: createMemoryCounters(), clock });
