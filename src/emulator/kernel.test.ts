@@ -334,11 +334,28 @@ describe('emulator kernel', () => {
       event_name: 'api_call',
       payload: { stripe_customer_id: customer.id, value: '7' },
     });
+    const session = (await (
+      await fetch(`${emulator.url}/v2/billing/meter_event_session`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${emulator.secretKey}` },
+      })
+    ).json()) as { authentication_token: string };
+    const streamed = await fetch(`${emulator.url}/v2/billing/meter_event_stream`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${session.authentication_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        events: [{ event_name: 'api_call', payload: { stripe_customer_id: customer.id, value: '3' } }],
+      }),
+    });
+    expect(streamed.status).toBe(202);
     const summaries = await stripe.billing.meters.listEventSummaries(meter.id, {
       customer: customer.id,
       start_time: now - 3600,
       end_time: now + 3600,
     });
-    expect(summaries.data[0]?.aggregated_value).toBe(12);
+    expect(summaries.data[0]?.aggregated_value).toBe(15);
   });
 });

@@ -16,7 +16,7 @@ export interface ApiRequest {
   headers: IncomingHttpHeaders;
 }
 
-/** A handler returns the response body (status 200) or an explicit `{ status, body }`. */
+/** A handler returns the response body (status 200) or an `ApiResult` with another status. */
 export type ApiHandler = (engine: Engine, request: ApiRequest) => unknown;
 
 export interface PageResponse {
@@ -91,4 +91,12 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
 /** What every resource module exports: its routes, registered on the shared API router. */
 export interface ResourceModule {
   register(api: Router<ApiHandler>, engine: Engine): void;
+}
+
+/** An explicit status for a handler result; plain objects answer 200. */
+export class ApiResult {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
 }

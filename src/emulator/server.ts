@@ -12,7 +12,14 @@ import { expandPaths } from './expand.js';
 import { fingerprintOf, type IdempotencyCache, type StoredResponse } from './idempotency.js';
 import { randomToken } from './ids.js';
 import { Params, parseForm, type RawParams } from './params.js';
-import type { ApiHandler, ApiRequest, PageHandler, PageResponse, Router } from './router.js';
+import {
+  type ApiHandler,
+  type ApiRequest,
+  ApiResult,
+  type PageHandler,
+  type PageResponse,
+  type Router,
+} from './router.js';
 
 export interface ServerParts {
   engine: Engine;
@@ -22,14 +29,6 @@ export interface ServerParts {
   idempotency: IdempotencyCache;
   /** Called after every request that may have changed state (for persistence). */
   afterChange(): void;
-}
-
-/** An explicit status for a handler result; plain objects answer 200. */
-export class ApiResult {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {}
 }
 
 export function createRequestListener(

@@ -10,8 +10,7 @@ import { invalidRequest, missingParam, StripeApiError } from '../errors.js';
 import { newId, randomToken } from '../ids.js';
 import { listOf, paginate } from '../pagination.js';
 import { Params } from '../params.js';
-import type { ApiHandler, Router } from '../router.js';
-import { ApiResult } from '../server.js';
+import { type ApiHandler, ApiResult, type Router } from '../router.js';
 import { DAY } from '../shapes.js';
 import type { Meter, MeterEvent, MeterEventSummary } from '../types.js';
 
@@ -24,6 +23,7 @@ export interface UsageRecord {
 }
 
 const WINDOW_PAST = 35 * DAY;
+const SESSIONS_NOTE = 'meter_event_sessions';
 const WINDOW_FUTURE = 5 * 60;
 
 export function registerMeters(api: Router<ApiHandler>): void {
@@ -88,16 +88,16 @@ export function registerMeters(api: Router<ApiHandler>): void {
         expires_at: new Date((now + 15 * 60) * 1000).toISOString(),
         livemode: false,
       };
-      const sessions = engine.sequences as Record<string, number>;
-      sessions[`session:${session.authentication_token}`] = now + 15 * 60;
+      // Session tokens are kept in the store's notes under a fixed key, so they persist with the state.
+      engine.store.setNote(SESSIONS_NOTE, { [session.authentication_token]: now + 15 * 60 });
       return session;
     })
     .add('POST', '/v2/billing/meter_event_stream', (engine, request) => {
       const token = String(request.headers.authorization ?? '').replace(/^Bearer\s+/, '');
-      const expiresAt = engine.sequences[`session:${token}`];
+      const expiresAt = engine.store.note<Record<string, number>>(SESSIONS_NOTE)[token];
       if (expiresAt === undefined || expiresAt < engine.realNow()) {
         throw new StripeApiError(401, {
-          type: 'authentication_error' as never,
+          type: 'authentication_error',
           code: 'billing_meter_event_session_expired',
           message: 'The meter event session token is missing or expired.',
         });
