@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { CatalogError } from '../core/catalog/catalog-error.js';
 import { TollgateError } from '../core/errors.js';
+import { registerEmulatorCommand } from './emulator-command.js';
 import { registerServeCommands } from './serve-commands.js';
 
 const program = new Command()
@@ -14,6 +15,7 @@ const program = new Command()
   .exitOverride();
 
 registerServeCommands(program);
+registerEmulatorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,73 @@
+/**
+ * The `tollgate` command as a user runs it: a real process, its output and exit codes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
+
+const cli = new URL('../../bin/tollgate.js', import.meta.url).pathname;
+
+function run(args: string[], env: Record<string, string> = {}, untilLine?: RegExp) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string; kill: () => void }>((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    const kill = () => child.kill('SIGTERM');
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (untilLine?.test(stdout)) resolve({ code: null, stdout, stderr, kill });
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code) => resolve({ code, stdout, stderr, kill }));
+  });
+}
+
+describe('tollgate command', () => {
+  it('lists its commands in --help', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['start', 'serve', 'migrate', 'emulator']) expect(result.stdout).toContain(command);
+  });
+
+  it('migrates a fresh SQLite database and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+    try {
+      const result = await run(['migrate'], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` });
+      expect(result.stdout).toContain('Database schema is up to date.');
+      expect(result.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops on invalid configuration with one line per problem and no stack trace', async () => {
+    const result = await run(['migrate'], { PORT: 'eighty', REDIS_URL: 'nope' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PORT:');
+    expect(result.stderr).toContain('REDIS_URL:');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('runs the Stripe emulator standalone, and the official SDK talks to it', async () => {
+    const result = await run(['emulator', '--port', '0'], {}, /STRIPE_WEBHOOK_SECRET=whsec_\w+/);
+    try {
+      const url = /listening on (http:\/\/[\d.]+:(\d+))/.exec(result.stdout);
+      const key = /STRIPE_SECRET_KEY=(sk_test_\w+)/.exec(result.stdout)?.[1];
+      expect(url).not.toBeNull();
+      const stripe = new Stripe(key ?? '', { host: '127.0.0.1', port: Number(url?.[2]), protocol: 'http' });
+      const customer = await stripe.customers.create({ email: 'cli@example.com' });
+      expect(customer).toMatchObject({ object: 'customer', email: 'cli@example.com' });
+    } finally {
+      result.kill();
+    }
+  });
+
+  it('refuses a bad port with a clear message', async () => {
+    const result = await run(['emulator', '--port', 'abc']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe("tollgate: --port: expected a port number, got 'abc'");
+  });
+});
