@@ -39,15 +39,19 @@ async function measure(label: string, store: Store, size: number, customerCount:
   const rounds = Math.max(20, Math.min(2000, Math.round(20_000 / size)));
   const batches = Array.from({ length: rounds }, () => batchOf(size, customers, keyed));
   for (const batch of batches.slice(0, 3)) await store.commitUsage(batch, Date.now()); // warm up
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (const batch of batches.slice(3)) await store.commitUsage(batch, Date.now());
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const measured = rounds - 3;
+  const shape = `batch ${String(size).padStart(5)} x ${String(customerCount).padStart(3)} customers${keyed ? ' keyed' : '      '}`;
   console.log(
-    `${label.padEnd(34)} batch ${String(size).padStart(5)} x ${String(customerCount).padStart(3)} customers${keyed ? ' keyed' : '      '}: ` +
-      `${((seconds / measured) * 1000).toFixed(2).padStart(7)} ms/batch  ${Math.round(measured / seconds)
+    `${label.padEnd(26)} ${shape}: ${((seconds / measured) * 1000).toFixed(2).padStart(7)} ms/batch ` +
+      `(${((cpu.user + cpu.system) / 1000 / measured).toFixed(2).padStart(6)} ms Node CPU) ` +
+      `${Math.round(measured / seconds)
         .toString()
-        .padStart(6)} batches/s  ` +
+        .padStart(6)} batches/s ` +
       `${Math.round((measured * size) / seconds)
         .toString()
         .padStart(8)} events/s`,

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
@@ -25,6 +26,22 @@ describe('SQLite store', () => {
       raw.close();
     } finally {
       await handle.cleanup().catch(() => {});
+    }
+  });
+});
+
+describe('SQLite store location', () => {
+  it('creates the folder of a new database file', async () => {
+    const handle = await openSqliteTestStore();
+    try {
+      const store = createSqliteStore({
+        filename: join(dirname(handle.filename), 'nested', 'deeper', 'new.db'),
+      });
+      await store.migrate();
+      await store.ping();
+      await store.close();
+    } finally {
+      await handle.cleanup();
     }
   });
 });

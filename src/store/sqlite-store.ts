@@ -7,6 +7,8 @@
  * (`db.connection()`), so a raw transaction never runs in the middle of a Kysely transaction, where
  * better-sqlite3 would silently nest it as a savepoint of someone else's transaction.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -41,6 +43,10 @@ export interface SqliteStoreOptions {
  * await store.migrate();
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
+  // The default location (`.tollgate/tollgate.db`) lives in a folder that may not exist yet.
+  if (options.filename !== ':memory:' && options.filename !== '') {
+    mkdirSync(dirname(options.filename), { recursive: true });
+  }
   const database = new BetterSqlite3(options.filename);
   // busy_timeout first: switching a new file to WAL takes a lock another process may hold.
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
