@@ -101,6 +101,26 @@ export const expectedDenials = {
       plan: 'free',
     },
   ),
+  /** The third request while two `search` requests (0.1 credit each) still run. */
+  concurrency_limited: denial(
+    429,
+    {
+      ...freshFreeHeaders,
+      'x-ratelimit-remaining-minute': '7',
+      'x-ratelimit-remaining-day': '97',
+      ratelimit: '"minute";r=7;t=60, "day";r=97;t=86400',
+      'x-credits-remaining': '99.8',
+      'x-credits-total': '0.2',
+      'retry-after': '1',
+    },
+    {
+      error: 'concurrency_limited',
+      message: 'Too many requests at once for this plan.',
+      upgrade_url: upgradeUrl,
+      retry_after: 1,
+      plan: 'free',
+    },
+  ),
   storage_limit_exceeded: denial(
     507,
     {
