@@ -4,6 +4,7 @@
  * body its response schema accepts, and every error body in the suite fits the envelope. `/docs`
  * renders every route without loading anything from elsewhere.
  */
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog } from '../core/catalog/demo-catalog.js';
@@ -149,6 +150,14 @@ describe('OpenAPI document', () => {
     expect(errors.map((response) => response.statusCode)).toEqual([401, 403, 400, 404, 429, 404]);
     expect(errors[4]?.json()).toMatchObject({ error: 'quota_exceeded', upgrade_url: null });
     for (const response of errors) expect(errorEnvelopeSchema.safeParse(response.json()).success).toBe(true);
+  });
+
+  it('is matched by docs/api.md, which names every route', () => {
+    const guide = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const missing = documentedRoutesOf(server.app)
+      .map((route) => `${route.method} ${route.url}`)
+      .filter((route) => !guide.includes(route));
+    expect(missing).toEqual([]);
   });
 
   it('serves /docs as one self-contained page listing every route', async () => {
