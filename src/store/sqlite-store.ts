@@ -86,9 +86,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           'UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
         );
         const statement = touchApiKey;
-        database.transaction(() => {
-          for (const [id, time] of lastUsed) statement.run(time, id);
-        })();
+        database
+          .transaction(() => {
+            for (const [id, time] of lastUsed) statement.run(time, id);
+          })
+          .immediate();
       });
     },
   };
