@@ -3,6 +3,7 @@
  * what `/usage/record` answers once usage is recorded. The same figures go out as headers
  * (`decision.headers`); the body repeats them for clients that do not read headers.
  */
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { GateDecision } from '../core/gate/gate-decision.js';
 import { creditLimitSchema, credits, creditsSchema, isoTime, isoTimeSchema } from './wire-format.js';
@@ -91,4 +92,10 @@ export function recordResultView(
   input: DecisionInput,
 ): z.infer<typeof recordResultSchema> {
   return { ...figures(decision, input), event_id: decision.eventId };
+}
+
+/** Copies the decision's headers (the contract's X-RateLimit-*, X-Credits-*, RateLimit) onto the reply. */
+export function sendDecisionHeaders(reply: FastifyReply, decision: GateDecision, started: number): void {
+  reply.headers(decision.headers);
+  reply.header('X-Request-Duration-Ms', (performance.now() - started).toFixed(2));
 }

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { decisionHeaders, type GateDecision, type WindowFigures } from '../../core/gate/gate-decision.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import type { ApiRouter } from '../api-router.js';
-import { recordResultSchema, recordResultView } from '../decision-view.js';
+import { recordResultSchema, recordResultView, sendDecisionHeaders } from '../decision-view.js';
 import { deniedBody } from '../gate-hook.js';
 import { parseInput } from '../parse-input.js';
 import { batchResultSchema, recordBatch } from '../record-batch.js';
@@ -22,7 +22,6 @@ import {
   usageBatchSchema,
   usageEventSchema,
 } from '../usage-event-input.js';
-import { sendDecisionHeaders } from './usage-routes.js';
 
 // The two accepted shapes, told apart by the `events` field; each is then parsed strictly.
 const batchEnvelopeSchema = z.strictObject({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) });

@@ -3,12 +3,10 @@
  * The customer is the key's customer, never one named in a path, query or body, so no route here can
  * reach another customer's data.
  */
-import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { GateDecision } from '../../core/gate/gate-decision.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import type { ApiRouter } from '../api-router.js';
-import { checkResultSchema, checkResultView } from '../decision-view.js';
+import { checkResultSchema, checkResultView, sendDecisionHeaders } from '../decision-view.js';
 import { limitsSchema, limitsView, overageSchema, overageView } from '../plan-view.js';
 import { operationSchema, quantitySchema } from '../usage-event-input.js';
 import { accountStatusSchema, usageSchema, usageView } from '../usage-view.js';
@@ -38,12 +36,6 @@ const storageResultSchema = z.object({
   storage_items_limit: z.number().int().nullable(),
   over_limit: z.boolean().describe('Requests that add storage are refused (507) until usage drops'),
 });
-
-/** Copies the decision's headers (the contract's X-RateLimit-*, X-Credits-*, RateLimit) onto the reply. */
-export function sendDecisionHeaders(reply: FastifyReply, decision: GateDecision, started: number): void {
-  reply.headers(decision.headers);
-  reply.header('X-Request-Duration-Ms', (performance.now() - started).toFixed(2));
-}
 
 export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void {
   router.route({
