@@ -89,6 +89,8 @@ describe.each(backends)('engine on %s', (_name, open) => {
     const denied = await tollgate.consume(customer.id, { operation: 'capture' });
     expect(denied.reason).toBe('quota_exceeded');
     expect(denied.headers['X-Credits-Remaining']).toBe('0');
+    // The denial shows the windows as they are after its hit was taken back.
+    expect(denied.headers['X-RateLimit-Remaining-Minute']).toBe('10');
     const check = await tollgate.check(customer.id, {});
     expect(check.rate.minute?.remaining).toBe(10);
     expect(check.rate.day?.remaining).toBe(90);

@@ -86,10 +86,8 @@ export const expectedDenials = {
   quota_exceeded: denial(
     429,
     {
+      // A denied request counts nothing: the windows are as fresh as before it.
       ...freshFreeHeaders,
-      'x-ratelimit-remaining-minute': '9',
-      'x-ratelimit-remaining-day': '99',
-      ratelimit: '"minute";r=9;t=60, "day";r=99;t=86400',
       // January has 31 days: the free plan's calendar-month quota resets on February 1.
       'retry-after': '2678400',
     },
@@ -106,9 +104,10 @@ export const expectedDenials = {
     429,
     {
       ...freshFreeHeaders,
-      'x-ratelimit-remaining-minute': '7',
-      'x-ratelimit-remaining-day': '97',
-      ratelimit: '"minute";r=7;t=60, "day";r=97;t=86400',
+      // Two running requests hold two hits; the denied third one's hit was taken back.
+      'x-ratelimit-remaining-minute': '8',
+      'x-ratelimit-remaining-day': '98',
+      ratelimit: '"minute";r=8;t=60, "day";r=98;t=86400',
       'x-credits-remaining': '99.8',
       'x-credits-total': '0.2',
       'retry-after': '1',
@@ -124,10 +123,8 @@ export const expectedDenials = {
   storage_limit_exceeded: denial(
     507,
     {
+      // A denied request counts nothing: the windows are as fresh as before it.
       ...freshFreeHeaders,
-      'x-ratelimit-remaining-minute': '9',
-      'x-ratelimit-remaining-day': '99',
-      ratelimit: '"minute";r=9;t=60, "day";r=99;t=86400',
     },
     {
       error: 'storage_limit_exceeded',

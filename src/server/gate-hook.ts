@@ -36,7 +36,9 @@ export function gateRoute(tollgate: Tollgate, options: GatedRouteOptions): preHa
     if (options.feature !== undefined) gateRequest.feature = options.feature;
     if (options.quantity) gateRequest.quantity = options.quantity(request);
     const decision = await tollgate.consume(customerId, gateRequest);
-    reply.raw.once('close', decision.release);
+    // The client may have gone while the gate decided: 'close' has then fired already.
+    if (reply.raw.closed) decision.release();
+    else reply.raw.once('close', decision.release);
     reply.headers(decision.headers);
     reply.header('X-Request-Duration-Ms', (performance.now() - started).toFixed(2));
     if (!decision.allowed) {

@@ -106,7 +106,7 @@ export class Gate {
       const slotKey = `slot:${customer.id}`;
       const slot = await counters.acquireSlot(slotKey, concurrent, now, now + this.deps.slotTimeoutMs);
       if (!slot.acquired || slot.token === undefined) {
-        await this.undoRate(counted);
+        await this.undoRate(counted, figures);
         return this.deny(figures, 'concurrency_limited', now, undefined, 1);
       }
       const token = slot.token;
@@ -120,7 +120,7 @@ export class Gate {
 
     const undo = async (): Promise<void> => {
       release();
-      await this.undoRate(counted);
+      await this.undoRate(counted, figures);
     };
     if (this.storageExceeded(evaluation, request)) {
       await undo();
@@ -292,7 +292,12 @@ export class Gate {
     return buildDecision(figures, now);
   }
 
-  private async undoRate(windows: RateWindow[]): Promise<void> {
-    if (windows.length > 0) await this.deps.counters.undoRate(windows);
+  /** Takes back this request's rate hits, and shows the windows as they are after it. */
+  private async undoRate(windows: RateWindow[], figures: DecisionFigures): Promise<void> {
+    if (windows.length === 0) return;
+    await this.deps.counters.undoRate(windows);
+    for (const figure of [figures.rate.minute, figures.rate.day]) {
+      if (figure) figure.remaining = Math.min(figure.limit, figure.remaining + 1);
+    }
   }
 }

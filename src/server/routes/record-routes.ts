@@ -9,7 +9,6 @@
  * record-batch.ts.
  */
 import { z } from 'zod';
-import { decisionHeaders, type GateDecision, type WindowFigures } from '../../core/gate/gate-decision.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import type { ApiRouter } from '../api-router.js';
 import { recordResultSchema, recordResultView, sendDecisionHeaders } from '../decision-view.js';
@@ -25,23 +24,6 @@ import {
 
 // The two accepted shapes, told apart by the `events` field; each is then parsed strictly.
 const batchEnvelopeSchema = z.strictObject({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) });
-
-/**
- * The gate counts a replayed or quota-denied event in the request windows, builds its answer, then
- * takes the hit back; its figures are one request short. Show the windows as they stand afterwards,
- * so a replay answers exactly as the first request did. (Proposed for the core: compute the figures
- * after the undo.)
- */
-function settleWindows(decision: GateDecision, now: number): GateDecision {
-  if (!decision.replayed && decision.reason !== 'quota_exceeded') return decision;
-  const settle = (window: WindowFigures | null): WindowFigures | null =>
-    window && { ...window, remaining: Math.min(window.limit, window.remaining + 1) };
-  const settled = {
-    ...decision,
-    rate: { minute: settle(decision.rate.minute), day: settle(decision.rate.day) },
-  };
-  return { ...settled, headers: decisionHeaders(settled, now) };
-}
 
 function isBatch(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !Array.isArray(body) && Object.hasOwn(body, 'events');
@@ -79,7 +61,7 @@ export function registerRecordRoutes(router: ApiRouter, tollgate: Tollgate): voi
       }
       const event = parseInput(usageEventSchema, body);
       const request = eventGateRequest(event, now, true);
-      const decision = settleWindows(await tollgate.consume(caller.customerId, request), now);
+      const decision = await tollgate.consume(caller.customerId, request);
       sendDecisionHeaders(reply, decision, started);
       const input = { operation: event.operation, quantity: request.quantity ?? 1 };
       if (!decision.allowed) return reply.code(decision.status).send(deniedBody(decision));
