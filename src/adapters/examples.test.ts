@@ -23,7 +23,14 @@ const examples: Record<string, () => Promise<Served>> = {
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
-    return { baseUrl: urlOf(server.address()), apiKey, close: async () => (await stop(), close()) };
+    return {
+      baseUrl: urlOf(server.address()),
+      apiKey,
+      close: async () => {
+        await stop();
+        await close();
+      },
+    };
   },
   fastify: async () => {
     const { app, apiKey, close } = await fastifyExample.createExampleApp();
@@ -36,7 +43,14 @@ const examples: Record<string, () => Promise<Served>> = {
       const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
     });
     const stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
-    return { baseUrl: urlOf(server.address()), apiKey, close: async () => (await stop(), close()) };
+    return {
+      baseUrl: urlOf(server.address()),
+      apiKey,
+      close: async () => {
+        await stop();
+        await close();
+      },
+    };
   },
 };
 
