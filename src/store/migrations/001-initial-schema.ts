@@ -61,7 +61,10 @@ export const initialSchema: NamedMigration = {
     await db.schema
       .createTable('usage_events')
       .addColumn('id', 'text', (column) => column.primaryKey())
-      .addColumn('customer_id', 'text', (column) => column.notNull().references('customers.id'))
+      // No foreign key here: PostgreSQL checks one per inserted row (half the cost of a 1,000-event
+      // batch). Every event's (customer, period) counter row is written in the same transaction, and
+      // that table's foreign key rejects an unknown customer once per batch instead.
+      .addColumn('customer_id', 'text', (column) => column.notNull())
       .addColumn('period_start', 'bigint', (column) => column.notNull())
       .addColumn('operation', 'text', (column) => column.notNull())
       .addColumn('quantity', 'bigint', (column) => column.notNull())
