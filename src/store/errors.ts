@@ -3,17 +3,21 @@
  * (an external id or Stripe customer id already taken), so it gets a class with the offending field
  * instead of a driver-specific error that differs between SQLite and PostgreSQL.
  */
+import { TollgateError } from '../core/errors.js';
 
-/** A unique value is already taken. `field` names the domain field (`externalId`, `hash`, `id`, ...). */
-export class ConflictError extends Error {
+/**
+ * A unique value is already taken. `field` names the domain field (`externalId`, `hash`, `id`, ...).
+ * It is the registry's `conflict` error (HTTP 409), so the server answers it without translating.
+ */
+export class ConflictError extends TollgateError {
   override readonly name = 'ConflictError';
-  readonly code = 'conflict';
 
   constructor(
     readonly field: string,
     options?: { cause?: unknown },
   ) {
-    super(`${field} is already taken`, options);
+    super('conflict', `${field} is already taken`, { field });
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TollgateError } from '../core/errors.js';
 import {
   type CounterState,
   counterKey,
@@ -152,7 +153,8 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
         await newCustomer({ externalId });
         const attempt = newCustomer({ externalId });
         await expect(attempt).rejects.toBeInstanceOf(ConflictError);
-        await expect(attempt).rejects.toMatchObject({ field: 'externalId' });
+        await expect(attempt).rejects.toMatchObject({ field: 'externalId', code: 'conflict', status: 409 });
+        await expect(attempt).rejects.toBeInstanceOf(TollgateError);
       });
 
       it('rejects a duplicate id and a duplicate Stripe customer id', async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../core/ports.js';
 import type { WorkerSummary, WorkerTask } from './concurrency-worker.js';
-import { openPostgresTestStore, openSqliteTestStore, postgresTestUrl } from './test-databases.js';
+import { dropSchema, openPostgresTestStore, openSqliteTestStore, postgresTestUrl } from './test-databases.js';
 
 const workerPath = fileURLToPath(new URL('./concurrency-worker.ts', import.meta.url));
 const PERIOD = Date.UTC(2026, 0, 1);
@@ -150,7 +150,6 @@ describe('migrations from several processes at once', () => {
       const task: WorkerTask = { databaseUrl: postgresTestUrl, schema, mode: 'migrate' };
       await runProcesses([task, task, task, task]);
     } finally {
-      const { dropSchema } = await import('./test-databases.js');
       await dropSchema(schema);
       await dropSchema(handle.schema);
     }
