@@ -157,7 +157,7 @@ export interface Store {
   listApiKeys(customerId: string): Promise<ApiKeyRecord[]>;
   /** Returns false when no such key exists. */
   revokeApiKey(id: string, revokedAt: number): Promise<boolean>;
-  /** Stores many last-used times in one write (called periodically, never per request). */
+  /** Stores many last-used times, by key id, in one write (called periodically, never per request). A time never moves back. */
   touchApiKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
 
   /**
@@ -165,7 +165,8 @@ export interface Store {
    * raises the period counter, or denies it, or answers a replay/conflict for a known idempotency key.
    * Admission never lets a period's usage exceed the debit's limit, also with several processes
    * committing at once (rows are locked or the transaction is serialized). Returns one outcome per
-   * debit, in order. Durable when the promise resolves.
+   * debit, in order. Durable when the promise resolves. Every debit's customer must exist: a debit for
+   * an unknown customer rejects the whole batch, and nothing of it is written.
    */
   commitUsage(debits: readonly UsageDebit[], recordedAt: number): Promise<UsageOutcome[]>;
   getPeriodUsage(customerId: string, periodStart: number): Promise<PeriodUsage>;
@@ -206,7 +207,11 @@ export interface SlotResult {
  * Every method is atomic with respect to other callers, in this process and (Redis) in others.
  */
 export interface Counters {
-  /** Counts one hit in every window if all stay within their limits; otherwise counts none. */
+  /**
+   * Counts one hit in every window if all stay within their limits (count < limit); otherwise counts none.
+   * Rejects with a TypeError, counting nothing, for a non-finite windowStart, a windowMs that is not
+   * positive, or a NaN limit.
+   */
   hitRate(windows: readonly RateWindow[]): Promise<RateResult>;
   /** Current hits per window, counting nothing. */
   peekRate(windows: readonly RateWindow[]): Promise<number[]>;
@@ -214,7 +219,8 @@ export interface Counters {
   undoRate(windows: readonly RateWindow[]): Promise<void>;
   /**
    * Takes one of `limit` concurrency slots for `key`. A slot not released by `expiresAt` (epoch ms, the
-   * core's clock) counts as free after it, so a crashed request cannot hold a slot forever.
+   * core's clock) counts as free once `now >= expiresAt`, so a crashed request cannot hold a slot forever.
+   * Rejects with a TypeError when `now` or `expiresAt` is not finite or `limit` is NaN.
    */
   acquireSlot(key: string, limit: number, now: number, expiresAt: number): Promise<SlotResult>;
   /** Frees a slot; releasing twice or after expiry is harmless. */
