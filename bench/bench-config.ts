@@ -20,6 +20,11 @@ export interface BenchConfig {
   postgresCommitConcurrency: number;
   /** Write a V8 CPU profile of every server child to bench/results/profiles/. */
   profile: boolean;
+  /**
+   * Before each measurement, wait up to this many seconds for other processes to leave the CPUs
+   * (a shared machine); 0 measures at once.
+   */
+  waitQuietSeconds: number;
   /** Blocks to run (sqlite, sqlite-full, postgres, consume); all when unset. */
   only: Set<string> | null;
   quick: boolean;
@@ -42,6 +47,10 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     postgresCommitConcurrency:
       positiveNumber(env.BENCH_POSTGRES_COMMIT_CONCURRENCY, 'BENCH_POSTGRES_COMMIT_CONCURRENCY') ?? 4,
     profile: env.BENCH_PROFILE === '1',
+    waitQuietSeconds:
+      env.BENCH_WAIT_QUIET === '0'
+        ? 0
+        : (positiveNumber(env.BENCH_WAIT_QUIET, 'BENCH_WAIT_QUIET') ?? (quick ? 5 : 20)),
     only: only ? new Set(only.split(',').map((name) => name.trim())) : null,
     quick,
   };

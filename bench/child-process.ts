@@ -4,7 +4,6 @@
  * interrupted bench still ends them all.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, ProcessSample } from './child-protocol.js';
 
@@ -13,6 +12,10 @@ export interface BenchChild {
   /** Port of a server child, once ready. */
   port: number;
   sample(): Promise<ProcessSample>;
+  /** Starts a CPU profile of the child's main thread. */
+  startProfile(): Promise<void>;
+  /** Stops it and has the child write it to `file`. */
+  stopProfile(file: string): Promise<void>;
   /** Resolves with the child's result message, for children that compute one and exit. */
   result<T>(): Promise<T>;
   stop(): Promise<void>;
@@ -22,8 +25,6 @@ export interface StartOptions {
   /** bench/ file to run, e.g. `server.ts`. */
   entry: string;
   spec: unknown;
-  /** Write V8 CPU profiles (one per thread: tsx runs its loader in a worker) into this directory. */
-  profile?: { directory: string };
   /** Wait for `{ type: 'ready' }` (servers) or not (computations that only send a result). */
   waitForReady: boolean;
 }
@@ -32,12 +33,7 @@ const running = new Set<ChildProcess>();
 
 export function startChild(options: StartOptions): Promise<BenchChild> {
   const entry = fileURLToPath(new URL(`./${options.entry}`, import.meta.url));
-  const nodeArguments = ['--import', 'tsx'];
-  if (options.profile) {
-    mkdirSync(options.profile.directory, { recursive: true });
-    nodeArguments.push('--cpu-prof', `--cpu-prof-dir=${options.profile.directory}`);
-  }
-  const child = spawn(process.execPath, [...nodeArguments, entry, JSON.stringify(options.spec)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(options.spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   running.add(child);
@@ -71,6 +67,16 @@ export function startChild(options: StartOptions): Promise<BenchChild> {
       const answer = next('sample');
       child.send({ type: 'sample' });
       return (await answer).sample;
+    },
+    async startProfile() {
+      const answer = next('profile-started');
+      child.send({ type: 'profile-start' });
+      await answer;
+    },
+    async stopProfile(file) {
+      const answer = next('profile-written');
+      child.send({ type: 'profile-stop', file });
+      await answer;
     },
     async result<T>() {
       return (await next('result')).result as T;

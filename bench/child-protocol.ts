@@ -13,12 +13,18 @@ export interface ProcessSample {
   at: number;
 }
 
-export type ParentMessage = { type: 'sample' } | { type: 'stop' };
+export type ParentMessage =
+  | { type: 'sample' }
+  | { type: 'stop' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; file: string };
 
 export type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'sample'; sample: ProcessSample }
   | { type: 'stopped' }
+  | { type: 'profile-started' }
+  | { type: 'profile-written' }
   | { type: 'result'; result: unknown };
 
 export function sampleProcess(commits: CommitStats): ProcessSample {

@@ -11,6 +11,7 @@ import { BENCH_OPERATION, benchCatalog } from './bench-catalog.js';
 import { benchCustomerId } from './bench-customers.js';
 import { type ChildMessage, type SampleDelta, sampleDelta, sampleProcess } from './child-protocol.js';
 import { openStore, type StoreSpec } from './store-spec.js';
+import { startProfiling, stopProfiling } from './window-profiler.js';
 
 export interface ConsumeSpec {
   store: StoreSpec;
@@ -19,6 +20,8 @@ export interface ConsumeSpec {
   inFlight: number;
   warmupSeconds: number;
   seconds: number;
+  /** Write a CPU profile of the measured window to this file. */
+  profileFile?: string;
 }
 
 export interface ConsumeResult {
@@ -66,11 +69,13 @@ async function main(): Promise<void> {
   for (let index = 0; index < spec.inFlight; index++) launch(index);
 
   await sleep(spec.warmupSeconds * 1000);
+  if (spec.profileFile) await startProfiling();
   const admittedBefore = admitted;
   const before = sampleProcess(commitStats);
   await sleep(spec.seconds * 1000);
   const after = sampleProcess(commitStats);
   const consumes = admitted - admittedBefore;
+  if (spec.profileFile) await stopProfiling(spec.profileFile);
   running = false;
   await tollgate.close();
   await counters.close();

@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { BENCH_ROUTE } from './bench-app.js';
 import type { BenchChild } from './child-process.js';
 import { type SampleDelta, sampleDelta } from './child-protocol.js';
+import { busyCores, sampleMachine } from './machine-load.js';
 
 export interface LoadOptions {
   warmupSeconds: number;
@@ -19,6 +20,8 @@ export interface LoadOptions {
   connections: number;
   /** API keys to send in X-API-Key, in rotation; none for the ungated route. */
   keys: readonly string[];
+  /** Write a CPU profile of the server during the measured run to this file. */
+  profileFile?: string;
 }
 
 export interface LoadResult {
@@ -32,18 +35,29 @@ export interface LoadResult {
   server: SampleDelta;
   /** Share of one core autocannon used in this process. */
   clientCpu: number;
+  /**
+   * Cores' worth of CPU used on the machine by anything but the server child and autocannon (the
+   * database server, other processes); null where /proc/stat is not available.
+   */
+  otherCpu: number | null;
 }
 
 export async function driveLoad(server: BenchChild, options: LoadOptions): Promise<LoadResult> {
   await runAutocannon(server.port, options, options.warmupSeconds);
+  if (options.profileFile) await server.startProfile();
   const before = await server.sample();
+  const machineBefore = sampleMachine();
   const clientBefore = process.cpuUsage();
   const startedAt = performance.now();
   const measured = await runAutocannon(server.port, options, options.measureSeconds);
   const elapsedMs = performance.now() - startedAt;
   const clientCpu = process.cpuUsage(clientBefore);
+  const machine = busyCores(machineBefore, sampleMachine());
   const after = await server.sample();
+  if (options.profileFile) await server.stopProfile(options.profileFile);
   const latencies = measured.latencies.subarray(0, measured.count).sort();
+  const serverCpu = sampleDelta(before, after);
+  const clientShare = (clientCpu.user + clientCpu.system) / 1000 / elapsedMs;
   return {
     requestsPerSecond: measured.result['2xx'] / measured.result.duration,
     latency: {
@@ -56,8 +70,9 @@ export async function driveLoad(server: BenchChild, options: LoadOptions): Promi
     non2xx: measured.result.non2xx,
     errors: measured.result.errors,
     seconds: measured.result.duration,
-    server: sampleDelta(before, after),
-    clientCpu: (clientCpu.user + clientCpu.system) / 1000 / elapsedMs,
+    server: serverCpu,
+    clientCpu: clientShare,
+    otherCpu: machine === null ? null : Math.max(0, machine - serverCpu.cpu - clientShare),
   };
 }
 

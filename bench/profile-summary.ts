@@ -1,10 +1,9 @@
 /**
  * Reads a V8 CPU profile (`node --cpu-prof`) and lists the functions with the most self time, and
  * the same time grouped by where the code lives (Fastify, the SQLite driver, Tollgate's core, ...),
- * to tell what bounds a server. Also a command: `npx tsx bench/profile-summary.ts <file|dir> [top]`.
+ * to tell what bounds a server. Also a command: `npx tsx bench/profile-summary.ts <file> [top]`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
@@ -28,23 +27,6 @@ export interface ProfileSummary {
   totalMs: number;
   functions: ProfileLine[];
   areas: ProfileLine[];
-}
-
-/**
- * The profile of a process's main thread among those `--cpu-prof` wrote into a directory: the one
- * with the most busy (not idle) time, since a tsx child also profiles its loader's worker thread.
- */
-export function busiestProfile(directory: string): string | undefined {
-  let best: { file: string; busy: number } | undefined;
-  for (const name of readdirSync(directory)) {
-    if (!name.endsWith('.cpuprofile')) continue;
-    const file = join(directory, name);
-    const summary = summarizeProfile(file, 0);
-    const idle = summary.areas.find((area) => area.name === 'V8 (idle)')?.selfMs ?? 0;
-    const busy = summary.totalMs - idle;
-    if (!best || busy > best.busy) best = { file, busy };
-  }
-  return best?.file;
 }
 
 export function summarizeProfile(file: string, top = 15): ProfileSummary {
@@ -114,12 +96,10 @@ export function formatProfile(summary: ProfileSummary, indent = '    '): string 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const path = process.argv[2];
-  if (!path) {
-    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile | directory> [top]');
+  const file = process.argv[2];
+  if (!file) {
+    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [top]');
     process.exit(2);
   }
-  const file = path.endsWith('.cpuprofile') ? path : busiestProfile(path);
-  if (!file) throw new Error(`no .cpuprofile in ${path}`);
   console.log(formatProfile(summarizeProfile(file, Number(process.argv[3] ?? 25)), ''));
 }

@@ -13,9 +13,11 @@ export function formatLoad(label: string, result: LoadResult): string {
     `${label.padEnd(34)}${integer.format(result.requestsPerSecond).padStart(8)} req/s`,
     `p50 ${ms(result.latency.p50).padStart(9)}`,
     `p99 ${ms(result.latency.p99).padStart(9)}`,
-    `server cpu ${percent(server.cpu).padStart(4)} loop ${percent(server.eventLoop).padStart(4)}`,
+    `server cpu ${percent(server.cpu).padStart(4)} (${serverMicrosPerRequest(result).toFixed(1)} µs/req)`,
+    `loop ${percent(server.eventLoop).padStart(4)}`,
     `autocannon cpu ${percent(result.clientCpu).padStart(4)}`,
   ];
+  if (result.otherCpu !== null) parts.push(`other cpu ${percent(result.otherCpu).padStart(4)}`);
   if (server.commits > 0) {
     parts.push(
       `${integer.format(server.commits / result.seconds)} commits/s of ${server.debitsPerCommit.toFixed(0)}` +
@@ -27,6 +29,11 @@ export function formatLoad(label: string, result: LoadResult): string {
     line += `\n  ${''.padEnd(34)}WARNING: ${result.non2xx} non-2xx responses, ${result.errors} errors`;
   }
   return line;
+}
+
+/** Server CPU time per answered request: comparable across runs even when other processes took CPU. */
+export function serverMicrosPerRequest(result: LoadResult): number {
+  return result.requestsPerSecond === 0 ? 0 : (result.server.cpu * 1e6) / result.requestsPerSecond;
 }
 
 export function formatConsume(label: string, result: ConsumeResult): string {

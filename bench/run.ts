@@ -5,8 +5,10 @@
  * core. Every store is fresh: SQLite files in a temporary directory, PostgreSQL schemas created for
  * the run; all are removed at the end, and every child is ended, also on an error or Ctrl-C.
  * Environment: BENCH_SECONDS (measured seconds per server, default 8), BENCH_QUICK=1 (short smoke
- * run), BENCH_ONLY=sqlite,sqlite-full,postgres,consume, BENCH_PROFILE=1 (CPU profile of every child),
- * TOLLGATE_BENCH_POSTGRES_URL, BENCH_POSTGRES_COMMIT_CONCURRENCY (default 4).
+ * run), BENCH_ONLY=sqlite,sqlite-full,postgres,consume, BENCH_PROFILE=1 (CPU profile of every
+ * measured window, written to bench/results/profiles/ and summarized),
+ * TOLLGATE_BENCH_POSTGRES_URL, BENCH_POSTGRES_COMMIT_CONCURRENCY (default 4), BENCH_WAIT_QUIET (seconds
+ * to wait for other processes to leave the CPUs before each measurement; default 20, 0 = never).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,20 +21,23 @@ import { makeBenchCustomers } from './bench-customers.js';
 import { killAllChildren, startChild } from './child-process.js';
 import type { ConsumeResult, ConsumeSpec } from './consume.js';
 import { driveLoad, type LoadResult } from './load.js';
+import { waitForQuietMachine } from './machine-load.js';
 import { prepareNaiveDatabase } from './naive-design.js';
-import { busiestProfile, formatProfile, summarizeProfile } from './profile-summary.js';
+import { formatProfile, summarizeProfile } from './profile-summary.js';
 import { formatConsume, formatLoad, formatSummary } from './report.js';
 import type { StoreSpec } from './store-spec.js';
 import { evaluateTargets, type RunFigures } from './targets.js';
 import { prepareTollgateStore } from './tollgate-fixture.js';
 
 const config = readBenchConfig();
+/** Cores' worth of CPU other processes may use for the machine to count as quiet. */
+const QUIET_CORES = 0.25;
 const resultsDirectory = fileURLToPath(new URL('./results/', import.meta.url));
 const profileDirectory = join(resultsDirectory, 'profiles');
 const workDirectory = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
 const postgresSchemas: string[] = [];
 const figures: RunFigures = { loads: new Map(), consumes: new Map() };
-const profiles: Array<{ label: string; directory: string }> = [];
+const profiles: Array<{ label: string; file: string }> = [];
 const now = Date.now();
 const customers = makeBenchCustomers(config.customers, now);
 const keys = customers.map((customer) => customer.key);
@@ -46,14 +51,25 @@ function formatCount(count: number): string {
 
 const selected = (block: string): boolean => config.only === null || config.only.has(block);
 
+/** Waits (up to BENCH_WAIT_QUIET) for other processes to leave the CPUs before a measurement. */
+async function awaitQuietMachine(): Promise<void> {
+  if (config.waitQuietSeconds === 0) return;
+  const started = performance.now();
+  const busy = await waitForQuietMachine(QUIET_CORES, config.waitQuietSeconds * 1000);
+  const waited = (performance.now() - started) / 1000;
+  if (busy !== null && busy > QUIET_CORES) {
+    console.log(
+      `  (other processes still use ${busy.toFixed(1)} cores after ${waited.toFixed(0)} s: measuring anyway)`,
+    );
+  } else if (waited > 2) {
+    console.log(`  (waited ${waited.toFixed(0)} s for other processes to leave the CPUs)`);
+  }
+}
+
 async function measureServer(name: string, label: string, spec: ServerSpec, sentKeys: readonly string[]) {
-  const profile = config.profile ? { directory: join(profileDirectory, name) } : undefined;
-  const child = await startChild({
-    entry: 'server.ts',
-    spec,
-    waitForReady: true,
-    ...(profile ? { profile } : {}),
-  });
+  await awaitQuietMachine();
+  const profileFile = config.profile ? join(profileDirectory, `${name}.cpuprofile`) : undefined;
+  const child = await startChild({ entry: 'server.ts', spec, waitForReady: true });
   let result: LoadResult;
   try {
     result = await driveLoad(child, {
@@ -61,11 +77,12 @@ async function measureServer(name: string, label: string, spec: ServerSpec, sent
       measureSeconds: config.measureSeconds,
       connections: config.connections,
       keys: sentKeys,
+      ...(profileFile ? { profileFile } : {}),
     });
   } finally {
     await child.stop();
   }
-  if (profile) profiles.push({ label, directory: profile.directory });
+  if (profileFile) profiles.push({ label, file: profileFile });
   figures.loads.set(name, result);
   console.log(formatLoad(label, result));
   return result;
@@ -177,16 +194,13 @@ async function runConsumeBlock(): Promise<void> {
       warmupSeconds: config.warmupSeconds,
       seconds: config.consumeSeconds,
     };
-    const profile = config.profile ? { directory: join(profileDirectory, name) } : undefined;
-    const child = await startChild({
-      entry: 'consume.ts',
-      spec,
-      waitForReady: false,
-      ...(profile ? { profile } : {}),
-    });
+    const profileFile = config.profile ? join(profileDirectory, `${name}.cpuprofile`) : undefined;
+    if (profileFile) spec.profileFile = profileFile;
+    await awaitQuietMachine();
+    const child = await startChild({ entry: 'consume.ts', spec, waitForReady: false });
     const result = await child.result<ConsumeResult>();
     await child.stop();
-    if (profile) profiles.push({ label: `consume() ${label}`, directory: profile.directory });
+    if (profileFile) profiles.push({ label: `consume() ${label}`, file: profileFile });
     figures.consumes.set(name, result);
     console.log(formatConsume(label, result));
   }
@@ -255,8 +269,11 @@ async function main(): Promise<void> {
   if ((loadBefore[0] ?? 0) > 0.7) {
     console.log('WARNING: other processes are using the CPU; every figure below is lower and noisier.');
   }
-  // Profiles of an earlier run would be mixed with this run's.
-  if (config.profile) rmSync(profileDirectory, { recursive: true, force: true });
+  if (config.profile) {
+    // Profiles of an earlier run would be mixed with this run's.
+    rmSync(profileDirectory, { recursive: true, force: true });
+    mkdirSync(profileDirectory, { recursive: true });
+  }
 
   if (selected('sqlite')) await runSqliteBlock();
   if (selected('sqlite-full')) await runSqliteFullBlock();
@@ -270,10 +287,8 @@ async function main(): Promise<void> {
   console.log(`load average after: ${loadAfter.map((value) => value.toFixed(2)).join(' ')}`);
 
   for (const profile of profiles) {
-    const file = busiestProfile(profile.directory);
-    if (!file) continue;
-    console.log(`\nCPU profile, ${profile.label} (${file}):`);
-    console.log(formatProfile(summarizeProfile(file)));
+    console.log(`\nCPU profile of the measured window, ${profile.label} (${profile.file}):`);
+    console.log(formatProfile(summarizeProfile(profile.file)));
   }
 
   mkdirSync(resultsDirectory, { recursive: true });

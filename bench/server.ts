@@ -2,10 +2,12 @@
  * A bench server in its own process, so that it has a core to itself while autocannon runs in the
  * parent. Started as `node --import tsx bench/server.ts '<ServerSpec JSON>'` with an IPC channel: it
  * sends `{ type: 'ready', port }` once listening, answers `{ type: 'sample' }` with its CPU and
- * commit figures, and exits on `{ type: 'stop' }` or when the parent goes away.
+ * commit figures, profiles between `profile-start` and `profile-stop`, and exits on `{ type: 'stop' }`
+ * or when the parent goes away.
  */
 import { type BenchApp, buildBenchApp, type ServerSpec } from './bench-app.js';
 import { type ChildMessage, type ParentMessage, sampleProcess } from './child-protocol.js';
+import { startProfiling, stopProfiling } from './window-profiler.js';
 
 const send = (message: ChildMessage): void => {
   process.send?.(message);
@@ -27,13 +29,17 @@ async function main(): Promise<void> {
     } finally {
       send({ type: 'stopped' });
       process.disconnect?.();
-      // process.exit (not a natural exit) so --cpu-prof writes its profile even with timers pending.
       process.exit(0);
     }
   };
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'sample') send({ type: 'sample', sample: sampleProcess(bench.commitStats) });
     else if (message.type === 'stop') void stop();
+    else if (message.type === 'profile-start')
+      void startProfiling().then(() => send({ type: 'profile-started' }));
+    else if (message.type === 'profile-stop') {
+      void stopProfiling(message.file).then(() => send({ type: 'profile-written' }));
+    }
   });
   process.on('disconnect', () => void stop());
   send({ type: 'ready', port: Number(new URL(address).port) });
