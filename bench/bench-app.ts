@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from '../src/core/ports.js';
-import { createTollgate } from '../src/core/tollgate.js';
+import { createTollgate, type TollgateOptions } from '../src/core/tollgate.js';
 import { createMemoryCounters } from '../src/counters/memory-counters.js';
 import { installErrorHandler } from '../src/server/error-handler.js';
 import { gateRoute } from '../src/server/gate-hook.js';
@@ -16,7 +16,13 @@ import { openStore, type StoreSpec } from './store-spec.js';
 
 export type ServerSpec =
   | { app: 'ungated' }
-  | { app: 'gated'; store: StoreSpec; commitConcurrency: number }
+  | {
+      app: 'gated';
+      store: StoreSpec;
+      commitConcurrency: number;
+      /** Engine options other than the defaults, for diagnostic runs (the bench itself uses defaults). */
+      tuning?: Pick<TollgateOptions, 'customerTtlMs' | 'keyCacheTtlMs'>;
+    }
   | { app: 'naive'; database: NaiveDatabaseSpec };
 
 /** Group commits seen by the store since start, to tell batch sizes and time spent writing. */
@@ -69,6 +75,7 @@ export async function buildBenchApp(spec: ServerSpec): Promise<BenchApp> {
     store,
     counters,
     commitConcurrency: spec.commitConcurrency,
+    ...spec.tuning,
   });
   installErrorHandler(app);
   app.post(BENCH_ROUTE, { preHandler: gateRoute(tollgate, { operation: BENCH_OPERATION }) }, async () => ({
