@@ -35,6 +35,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses to start in production without a Stripe key, naming the variable', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required in production/);
+    expect(loadConfig({ NODE_ENV: 'production', STRIPE_API_KEY: 'sk_live_abc' }).stripeSecretKey).toBe(
+      'sk_live_abc',
+    );
+  });
+
+  it('reads price ids per tier and rejects malformed Stripe settings', () => {
+    expect(loadConfig({ STRIPE_PRICE_ID_PRO: 'price_123' }).stripePriceIds).toEqual({ pro: 'price_123' });
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: 'pk_test_x', STRIPE_TEST_CLOCK: 'abc' })).toThrow(
+      /STRIPE_SECRET_KEY: expected a Stripe secret key[\s\S]*STRIPE_TEST_CLOCK: expected a test clock id/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' }).PORT).toBe(3000);
   });

@@ -22,13 +22,40 @@ const envSchema = z.object({
     .optional(),
   TOLLGATE_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   TOLLGATE_CONFIG: z.string().min(1).optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, 'expected a Stripe secret key (sk_test_... or sk_live_...)')
+    .optional(),
+  /** Alias of STRIPE_SECRET_KEY, the name some platforms use. */
+  STRIPE_API_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, 'expected a Stripe secret key (sk_test_... or sk_live_...)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_PUBLISHABLE_KEY: z.string().min(1).optional(),
+  STRIPE_API_BASE: z.url('expected a URL such as http://127.0.0.1:12111').optional(),
+  STRIPE_TEST_CLOCK: z
+    .string()
+    .regex(/^clock_/, 'expected a test clock id (clock_...)')
+    .optional(),
+  STRIPE_ENABLE_METERED_BILLING: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((value) => value === 'true' || value === '1')
+    .optional(),
+  STRIPE_METERED_PRICE_ID: z.string().min(1).optional(),
   STRIPE_TRIAL_PERIOD_DAYS: z.coerce.number().int().min(0).max(730).default(14),
   STRIPE_PAYMENT_GRACE_PERIOD_DAYS: z.coerce.number().int().min(0).max(60).default(3),
   TOLLGATE_COMMIT_CONCURRENCY: positiveInteger.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type TollgateConfig = z.infer<typeof envSchema> & { publicUrl: string };
+export type TollgateConfig = z.infer<typeof envSchema> & {
+  publicUrl: string;
+  /** STRIPE_SECRET_KEY, or its alias STRIPE_API_KEY; null = use the built-in emulator (not in production). */
+  stripeSecretKey: string | null;
+  /** Tier id (lower case) -> Stripe price id, from STRIPE_PRICE_ID_<TIER>. */
+  stripePriceIds: Record<string, string>;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -47,5 +74,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const config = parsed.data;
-  return { ...config, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` };
+  const stripeSecretKey = config.STRIPE_SECRET_KEY ?? config.STRIPE_API_KEY;
+  const problems: string[] = [];
+  if (config.NODE_ENV === 'production' && !stripeSecretKey) {
+    problems.push(
+      'STRIPE_SECRET_KEY: required in production (the local Stripe emulator is for development only)',
+    );
+  }
+  if (config.STRIPE_TEST_CLOCK && stripeSecretKey?.includes('_live_')) {
+    problems.push('STRIPE_TEST_CLOCK: test clocks exist only in test mode, not with a live key');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  // Price ids per tier from the environment (STRIPE_PRICE_ID_PRO=price_...), over the catalog's.
+  const stripePriceIds: Record<string, string> = {};
+  for (const [name, value] of Object.entries(present)) {
+    const match = /^STRIPE_PRICE_ID_([A-Z0-9_]+)$/.exec(name);
+    if (match?.[1] && value) stripePriceIds[match[1].toLowerCase()] = value;
+  }
+  return {
+    ...config,
+    publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    stripeSecretKey: stripeSecretKey ?? null,
+    stripePriceIds,
+  };
 }
