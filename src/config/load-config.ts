@@ -22,6 +22,8 @@ const envSchema = z.object({
     .optional(),
   TOLLGATE_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   TOLLGATE_CONFIG: z.string().min(1).optional(),
+  /** When set, GET /metrics needs it as a bearer token; else the endpoint is public. */
+  TOLLGATE_METRICS_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_/, 'expected a Stripe secret key (sk_test_... or sk_live_...)')

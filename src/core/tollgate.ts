@@ -31,7 +31,12 @@ export interface TollgateOptions {
   /** Commits written at once: 1 for SQLite, a few for PostgreSQL. */
   commitConcurrency?: number;
   keyCacheTtlMs?: number;
+  /** Told every decision `consume` returns (metrics); must not throw. See `observeDecisions`. */
+  onDecision?: DecisionListener;
 }
+
+/** Observes decisions after the gate made them; it cannot change them. */
+export type DecisionListener = (decision: GateDecision) => void;
 
 export type Principal =
   | { kind: 'admin'; keyId: string | null }
@@ -54,6 +59,8 @@ export interface Tollgate {
   authenticate(key: string): Promise<Principal | undefined>;
   check(customerId: string, request: GateRequest): Promise<GateDecision>;
   consume(customerId: string, request: GateRequest): Promise<GateDecision>;
+  /** Calls `listener` with every decision `consume` returns, until the returned function is called. */
+  observeDecisions(listener: DecisionListener): () => void;
   createCustomer(input: NewCustomerInput): Promise<Customer>;
   getCustomer(customerId: string): Promise<Customer>;
   updateCustomer(customerId: string, patch: Omit<CustomerPatch, 'updatedAt'>): Promise<Customer>;
@@ -80,6 +87,8 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   const keys = new ApiKeyResolver(store, { ttlMs: options.keyCacheTtlMs });
   const customers = new Map<string, { customer: Customer; readAt: number }>();
   const loading = new Map<string, Promise<Customer>>();
+  // Observers are told after the decision is made (a server's metrics subscribe after creation).
+  const listeners = new Set<DecisionListener>(options.onDecision ? [options.onDecision] : []);
 
   async function loadCustomer(customerId: string, at: number): Promise<Customer> {
     const cached = customers.get(customerId);
@@ -134,7 +143,24 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     },
 
     check: (customerId, request) => gate.check(customerId, request),
-    consume: (customerId, request) => gate.consume(customerId, request),
+    async consume(customerId, request) {
+      const decision = await gate.consume(customerId, request);
+      for (const listener of listeners) {
+        try {
+          listener(decision);
+        } catch {
+          // An observer (metrics) must never fail or change the request it observes.
+        }
+      }
+      return decision;
+    },
+
+    observeDecisions(listener) {
+      // A wrapper, so one function subscribed twice is told twice and unsubscribed once each.
+      const entry: DecisionListener = (decision) => listener(decision);
+      listeners.add(entry);
+      return () => listeners.delete(entry);
+    },
 
     async createCustomer(input) {
       const plan = input.plan ?? catalog.defaultPlan;

@@ -11,9 +11,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Tollgate } from '../core/tollgate.js';
 import { ApiRouter, type DocumentedRoute } from './api-router.js';
 import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
+import { createLogger, type LogLevel } from './logging.js';
+import {
+  createMetrics,
+  observeHttpRequests,
+  subscriptionsFromStore,
+  type TollgateMetrics,
+} from './metrics.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerDemoRoutes } from './routes/demo-routes.js';
 import { registerDocsRoutes } from './routes/docs-routes.js';
+import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerPlansRoutes } from './routes/plans-routes.js';
 import { registerRecordRoutes } from './routes/record-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
@@ -21,8 +29,10 @@ import { registerUsageRoutes } from './routes/usage-routes.js';
 
 export interface ServerOptions {
   tollgate: Tollgate;
-  /** Log requests with pino (keys redacted). Ignored when `loggerInstance` is given. */
+  /** Log requests with pino (keys and secrets redacted). Ignored when `loggerInstance` is given. */
   logger?: boolean;
+  /** Level of that logger (LOG_LEVEL); default info. */
+  logLevel?: LogLevel;
   /** A pino logger of your own (tests pass one to read the audit entries). */
   loggerInstance?: FastifyBaseLogger;
   /** Mount the demo app's metered routes (capture, search, reflect, federation). */
@@ -31,6 +41,10 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** The instance's metrics, for the billing code to record into; default a fresh registry per server. */
+  metrics?: TollgateMetrics;
+  /** When set (TOLLGATE_METRICS_KEY), `/metrics` needs it as a bearer token; else it is public. */
+  metricsKey?: string | null;
 }
 
 export interface RegisteredRoute {
@@ -54,11 +68,10 @@ export function documentedRoutesOf(app: FastifyInstance): readonly DocumentedRou
 
 export function createServer(options: ServerOptions): FastifyInstance {
   const { tollgate } = options;
-  const redact = ['req.headers.authorization', 'req.headers["x-api-key"]'];
+  const logger =
+    options.loggerInstance ?? (options.logger ? createLogger({ level: options.logLevel }) : null);
   const app: FastifyInstance = Fastify({
-    ...(options.loggerInstance
-      ? { loggerInstance: options.loggerInstance }
-      : { logger: options.logger ? { redact } : false }),
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: options.bodyLimit ?? 2 * 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
   }) as unknown as FastifyInstance;
@@ -68,11 +81,16 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
   app.removeContentTypeParser('text/plain');
   installErrorHandler(app);
+  const metrics = options.metrics ?? createMetrics({ subscriptions: subscriptionsFromStore(tollgate.store) });
+  observeHttpRequests(app, metrics);
+  const stopObserving = tollgate.observeDecisions((decision) => metrics.recordDecision(decision));
+  app.addHook('onClose', async () => stopObserving());
 
   const router = new ApiRouter(app, tollgate);
   servers.set(app, { registered, router });
   registerSystemRoutes(router, tollgate);
   registerDocsRoutes(router, options.version ?? '0.1.0');
+  registerMetricsRoutes(router, metrics, options.metricsKey ?? null);
   registerPlansRoutes(router, tollgate);
   registerUsageRoutes(router, tollgate);
   registerRecordRoutes(router, tollgate);

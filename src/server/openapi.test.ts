@@ -98,6 +98,7 @@ describe('OpenAPI document', () => {
       'GET /ready': {},
       'GET /openapi.json': {},
       'GET /docs': {},
+      'GET /metrics': {},
       'GET /api/v1/plans': {},
       'GET /api/v1/usage': asCustomer,
       'GET /api/v1/entitlements': asCustomer,
