@@ -6,6 +6,17 @@
  * Units: times are epoch milliseconds; credits are integer milli-credits (1 credit = 1,000);
  * money is integer minor units.
  */
+import type {
+  AuditEntry,
+  AuditFilter,
+  InvoiceFilter,
+  InvoiceRecord,
+  NewAuditEntry,
+  NewWebhookEvent,
+  WebhookEventFilter,
+  WebhookEventOutcome,
+  WebhookEventRecord,
+} from './billing/billing-records.js';
 
 export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
 export type BillingInterval = 'month' | 'year';
@@ -174,6 +185,29 @@ export interface Store {
   listUsageEvents(customerId: string, from: number, to: number, limit: number): Promise<UsageEvent[]>;
   /** Sum of recorded events' cost and count for a period: the counters' invariant is checked against it. */
   sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
+
+  /**
+   * Stores a verified Stripe event by id. `isNew` is false when the id is known: nothing is written
+   * and `event` is the row as stored (its status tells a processed duplicate from a failed one).
+   */
+  recordWebhookEvent(event: NewWebhookEvent): Promise<{ isNew: boolean; event: WebhookEventRecord }>;
+  /** Sets an event's status; `processed` and `failed` count one attempt. False when the id is unknown. */
+  markWebhookEvent(id: string, outcome: WebhookEventOutcome): Promise<boolean>;
+  getWebhookEvent(id: string): Promise<WebhookEventRecord | undefined>;
+  /** Newest first (Stripe's `created`, then id); `hasMore` when another page follows. */
+  listWebhookEvents(filter: WebhookEventFilter): Promise<{ events: WebhookEventRecord[]; hasMore: boolean }>;
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first. */
+  listAudit(filter: AuditFilter): Promise<{ entries: AuditEntry[]; hasMore: boolean }>;
+  /** Inserts or replaces an invoice, unless the stored one was read from Stripe later (`stripeUpdatedAt`). */
+  upsertInvoice(invoice: InvoiceRecord): Promise<void>;
+  getInvoice(id: string): Promise<InvoiceRecord | undefined>;
+  /** Newest first (created, then id); one customer's or all. */
+  listInvoices(filter: InvoiceFilter): Promise<{ invoices: InvoiceRecord[]; hasMore: boolean }>;
+  /** Stripe's `created` (ms) of the newest event applied to a Stripe object, if any. */
+  getObjectVersion(objectId: string): Promise<number | undefined>;
+  /** Records that an event of time `appliedAt` was applied; the stored time never moves back. */
+  setObjectVersion(objectId: string, appliedAt: number): Promise<void>;
 }
 
 /** One fixed rate-limit window to count a hit in. */

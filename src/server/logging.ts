@@ -26,9 +26,16 @@ const secretField =
 // Our keys (tg_live_…, tg_admin_…) and Stripe's secrets (sk_/rk_ keys, whsec_ signing secrets).
 const secretValue = /\b(?:tg_(?:live|admin|test)_|sk_(?:live|test)_|rk_(?:live|test)_|whsec_)[A-Za-z0-9_-]+/g;
 
+// The password of a URL (`postgres://user:password@host`), as driver errors sometimes quote it.
+const urlPassword = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
+
+function scrubText(text: string): string {
+  return text.replace(secretValue, REDACTED).replace(urlPassword, `$1${REDACTED}@`);
+}
+
 /** A copy of `value` with secrets replaced; non-plain objects (requests, errors) are left to serializers. */
 export function scrubSecrets(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(secretValue, REDACTED);
+  if (typeof value === 'string') return scrubText(value);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => scrubSecrets(item, depth + 1));
   const prototype = Object.getPrototypeOf(value);
@@ -43,7 +50,7 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
 /** The URL as logged: query parameters that carry keys or secrets are masked. */
 export function scrubUrl(url: string): string {
   const query = url.indexOf('?');
-  if (query === -1) return url.replace(secretValue, REDACTED);
+  if (query === -1) return scrubText(url);
   const parameters = url
     .slice(query + 1)
     .split('&')
@@ -51,7 +58,7 @@ export function scrubUrl(url: string): string {
       const name = decodeURIComponent(pair.split('=')[0] ?? '');
       return secretField.test(name) ? `${pair.split('=')[0]}=${REDACTED}` : pair;
     });
-  return `${url.slice(0, query)}?${parameters.join('&')}`.replace(secretValue, REDACTED);
+  return scrubText(`${url.slice(0, query)}?${parameters.join('&')}`);
 }
 
 interface LoggedRequest {

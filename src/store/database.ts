@@ -3,6 +3,7 @@
  * (BIGINT on PostgreSQL, parsed to JS numbers; every value fits in 2^53). Booleans are stored as 0/1
  * integers on both databases so one row mapping serves both (better-sqlite3 cannot bind booleans).
  */
+import type { BillingEventTables } from './billing-event-tables.js';
 
 export interface CustomersTable {
   id: string;
@@ -60,7 +61,7 @@ export interface UsageCountersTable {
   overage: number;
 }
 
-export interface Database {
+export interface Database extends BillingEventTables {
   customers: CustomersTable;
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;

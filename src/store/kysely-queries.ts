@@ -4,6 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Store } from '../core/ports.js';
+import type { BillingEventQueries } from './billing-event-queries.js';
 import type { Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
 import {
@@ -16,7 +17,7 @@ import {
   usageEventFromRow,
 } from './rows.js';
 
-export type KyselyQueries = Omit<Store, 'migrate' | 'close' | 'commitUsage' | 'touchApiKeys'>;
+export type KyselyQueries = Omit<Store, 'migrate' | 'close' | 'commitUsage' | 'touchApiKeys' | keyof BillingEventQueries>;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
   return {

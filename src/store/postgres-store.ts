@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Store } from '../core/ports.js';
 import type { Database } from './database.js';
+import { createBillingEventQueries } from './billing-event-queries.js';
 import { createKyselyQueries } from './kysely-queries.js';
 import { migrateToLatest } from './migrate-to-latest.js';
 import { commitUsageOnPostgres } from './postgres-commit-usage.js';
@@ -62,6 +63,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   return {
     ...createKyselyQueries(db),
+    ...createBillingEventQueries(db),
 
     async migrate() {
       if (schema !== undefined) await createSchemaIfMissing(db, schema);

@@ -23,6 +23,7 @@ import {
 } from 'kysely';
 import type { Store } from '../core/ports.js';
 import type { Database } from './database.js';
+import { createBillingEventQueries } from './billing-event-queries.js';
 import { createKyselyQueries } from './kysely-queries.js';
 import { migrateToLatest } from './migrate-to-latest.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
@@ -61,6 +62,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   return {
     ...createKyselyQueries(db),
+    ...createBillingEventQueries(db),
 
     async migrate() {
       await migrateToLatest(db);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Store } from '../core/ports.js';
 import { describeApiKeyCases } from './contract/api-key-cases.js';
+import { describeBillingEventCases } from './contract/billing-event-cases.js';
 import { type ContractContext, type StoreHandle, T0, unique } from './contract/contract-context.js';
 import { describeCustomerCases } from './contract/customer-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
@@ -56,5 +57,6 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeApiKeyCases(context);
     describeUsageCases(context);
     describeUsageConcurrencyCases(context);
+    describeBillingEventCases(context);
   });
 }

@@ -3,6 +3,7 @@
  * line here; released migrations are never edited (they already ran on someone's database).
  */
 import { initialSchema } from './001-initial-schema.js';
+import { billingEvents } from './002-billing-events.js';
 import type { NamedMigration } from './migration.js';
 
-export const migrations: readonly NamedMigration[] = [initialSchema];
+export const migrations: readonly NamedMigration[] = [initialSchema, billingEvents];

@@ -1,0 +1,257 @@
+/**
+ * The Store methods of migration 002, written once with Kysely for both databases: the webhook inbox
+ * (`recordWebhookEvent` inserts or reports the known row, so a redelivery is recognised by id), the
+ * audit log, the invoice mirror and the per-object event versions that keep late events from
+ * overwriting newer state. Lists page newest first with an id cursor.
+ */
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type {
+  AuditEntry,
+  InvoiceRecord,
+  InvoiceStatus,
+  WebhookEventRecord,
+  WebhookEventStatus,
+} from '../core/billing/billing-records.js';
+import { newId } from '../core/ids.js';
+import type { Store } from '../core/ports.js';
+import type { AuditLogTable, InvoicesTable, WebhookEventsTable } from './billing-event-tables.js';
+import type { Database } from './database.js';
+
+export type BillingEventQueries = Pick<
+  Store,
+  | 'recordWebhookEvent'
+  | 'markWebhookEvent'
+  | 'getWebhookEvent'
+  | 'listWebhookEvents'
+  | 'appendAudit'
+  | 'listAudit'
+  | 'upsertInvoice'
+  | 'getInvoice'
+  | 'listInvoices'
+  | 'getObjectVersion'
+  | 'setObjectVersion'
+>;
+
+const webhookEventFromRow = (row: WebhookEventsTable): WebhookEventRecord => ({
+  id: row.id,
+  type: row.type,
+  created: row.created,
+  receivedAt: row.received_at,
+  status: row.status as WebhookEventStatus,
+  attempts: row.attempts,
+  lastError: row.last_error,
+  processedAt: row.processed_at,
+  payload: row.payload,
+});
+
+const auditFromRow = (row: AuditLogTable): AuditEntry => ({
+  id: row.id,
+  at: row.at,
+  actor: row.actor,
+  action: row.action,
+  customerId: row.customer_id,
+  details: JSON.parse(row.details) as Record<string, unknown>,
+});
+
+const invoiceFromRow = (row: InvoicesTable): InvoiceRecord => ({
+  id: row.id,
+  customerId: row.customer_id,
+  stripeCustomerId: row.stripe_customer_id,
+  subscriptionId: row.subscription_id,
+  status: row.status as InvoiceStatus,
+  amountDue: row.amount_due,
+  amountPaid: row.amount_paid,
+  currency: row.currency,
+  hostedInvoiceUrl: row.hosted_invoice_url,
+  invoicePdf: row.invoice_pdf,
+  periodStart: row.period_start,
+  periodEnd: row.period_end,
+  paidAt: row.paid_at,
+  created: row.created,
+  stripeUpdatedAt: row.stripe_updated_at,
+});
+
+const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
+  id: invoice.id,
+  customer_id: invoice.customerId,
+  stripe_customer_id: invoice.stripeCustomerId,
+  subscription_id: invoice.subscriptionId,
+  status: invoice.status,
+  amount_due: invoice.amountDue,
+  amount_paid: invoice.amountPaid,
+  currency: invoice.currency,
+  hosted_invoice_url: invoice.hostedInvoiceUrl,
+  invoice_pdf: invoice.invoicePdf,
+  period_start: invoice.periodStart,
+  period_end: invoice.periodEnd,
+  paid_at: invoice.paidAt,
+  created: invoice.created,
+  stripe_updated_at: invoice.stripeUpdatedAt,
+});
+
+/**
+ * Keyset paging newest first on (`column`, id): after the row `after`, whose `column` value is read
+ * in a sub-query, so the cursor stays a plain id.
+ */
+function newestFirstAfter<T extends 'webhook_events' | 'invoices' | 'audit_log', O>(
+  query: SelectQueryBuilder<Database, T, O>,
+  table: T,
+  column: 'created' | 'at',
+  after: string | undefined,
+): SelectQueryBuilder<Database, T, O> {
+  const ordered = query
+    .orderBy(sql.ref(`${table}.${column}`), 'desc')
+    .orderBy(sql.ref(`${table}.id`), 'desc');
+  if (after === undefined) return ordered;
+  const key = sql`(select ${sql.ref(column)} from ${sql.table(table)} where id = ${after})`;
+  return ordered.where(
+    sql<boolean>`(${sql.ref(`${table}.${column}`)} < ${key} or (${sql.ref(`${table}.${column}`)} = ${key} and ${sql.ref(`${table}.id`)} < ${after}))`,
+  );
+}
+
+function page<T>(rows: T[], limit: number): { items: T[]; hasMore: boolean } {
+  return { items: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+export function createBillingEventQueries(db: Kysely<Database>): BillingEventQueries {
+  return {
+    async recordWebhookEvent(event) {
+      const result = await db
+        .insertInto('webhook_events')
+        .values({
+          id: event.id,
+          type: event.type,
+          created: event.created,
+          received_at: event.receivedAt,
+          status: 'received',
+          attempts: 0,
+          last_error: null,
+          processed_at: null,
+          payload: event.payload,
+        })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .executeTakeFirst();
+      const isNew = (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      const row = await db
+        .selectFrom('webhook_events')
+        .selectAll()
+        .where('id', '=', event.id)
+        .executeTakeFirstOrThrow();
+      return { isNew, event: webhookEventFromRow(row) };
+    },
+
+    async markWebhookEvent(id, outcome) {
+      const finished = outcome.status !== 'received';
+      const result = await db
+        .updateTable('webhook_events')
+        .set((eb) => ({
+          status: outcome.status,
+          last_error: outcome.error ?? null,
+          attempts: finished ? eb('attempts', '+', 1) : eb.ref('attempts'),
+          processed_at: outcome.status === 'processed' ? outcome.at : null,
+        }))
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async getWebhookEvent(id) {
+      const row = await db.selectFrom('webhook_events').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && webhookEventFromRow(row);
+    },
+
+    async listWebhookEvents(filter) {
+      let query = db.selectFrom('webhook_events').selectAll();
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+      const rows = await newestFirstAfter(query, 'webhook_events', 'created', filter.after)
+        .limit(filter.limit + 1)
+        .execute();
+      const { items, hasMore } = page(rows, filter.limit);
+      return { events: items.map(webhookEventFromRow), hasMore };
+    },
+
+    async appendAudit(entry) {
+      const stored: AuditEntry = { id: newId('aud', entry.at), ...entry };
+      await db
+        .insertInto('audit_log')
+        .values({
+          id: stored.id,
+          at: stored.at,
+          actor: stored.actor,
+          action: stored.action,
+          customer_id: stored.customerId,
+          details: JSON.stringify(stored.details),
+        })
+        .execute();
+      return stored;
+    },
+
+    async listAudit(filter) {
+      let query = db.selectFrom('audit_log').selectAll();
+      if (filter.customerId !== undefined) query = query.where('customer_id', '=', filter.customerId);
+      if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+      if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+      if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+      const rows = await newestFirstAfter(query, 'audit_log', 'at', filter.after)
+        .limit(filter.limit + 1)
+        .execute();
+      const { items, hasMore } = page(rows, filter.limit);
+      return { entries: items.map(auditFromRow), hasMore };
+    },
+
+    async upsertInvoice(invoice) {
+      const row = invoiceToRow(invoice);
+      const { id: _id, ...changes } = row;
+      await db
+        .insertInto('invoices')
+        .values(row)
+        .onConflict((conflict) =>
+          conflict
+            .column('id')
+            .doUpdateSet(changes)
+            // A late write (an older event) leaves a newer mirror as it is.
+            .where('invoices.stripe_updated_at', '<=', invoice.stripeUpdatedAt),
+        )
+        .execute();
+    },
+
+    async getInvoice(id) {
+      const row = await db.selectFrom('invoices').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && invoiceFromRow(row);
+    },
+
+    async listInvoices(filter) {
+      let query = db.selectFrom('invoices').selectAll();
+      if (filter.customerId !== undefined) query = query.where('customer_id', '=', filter.customerId);
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      const rows = await newestFirstAfter(query, 'invoices', 'created', filter.after)
+        .limit(filter.limit + 1)
+        .execute();
+      const { items, hasMore } = page(rows, filter.limit);
+      return { invoices: items.map(invoiceFromRow), hasMore };
+    },
+
+    async getObjectVersion(objectId) {
+      const row = await db
+        .selectFrom('stripe_object_versions')
+        .select('applied_at')
+        .where('object_id', '=', objectId)
+        .executeTakeFirst();
+      return row?.applied_at;
+    },
+
+    async setObjectVersion(objectId, appliedAt) {
+      await db
+        .insertInto('stripe_object_versions')
+        .values({ object_id: objectId, applied_at: appliedAt })
+        .onConflict((conflict) =>
+          conflict
+            .column('object_id')
+            .doUpdateSet({ applied_at: appliedAt })
+            .where('stripe_object_versions.applied_at', '<', appliedAt),
+        )
+        .execute();
+    },
+  };
+}
