@@ -61,13 +61,13 @@ export function formatValue(row: Pick<TargetRow, 'unit' | 'value'>): string {
 
 export function formatSummary(rows: readonly TargetRow[]): string {
   const lines = [
-    `  ${'Target'.padEnd(48)}${'Measured'.padStart(12)}  ${'Goal'.padEnd(12)}Result`,
-    `  ${'-'.repeat(80)}`,
+    `  ${'Target'.padEnd(48)}${'Measured'.padStart(12)}  ${'Goal'.padEnd(14)}Result`,
+    `  ${'-'.repeat(82)}`,
   ];
   for (const row of rows) {
     const goal = `${row.comparison} ${formatValue({ unit: row.unit, value: row.target })}`;
     lines.push(
-      `  ${row.name.padEnd(48)}${formatValue(row).padStart(12)}  ${goal.padEnd(12)}${row.pass ? 'PASS' : 'MISS'}`,
+      `  ${row.name.padEnd(48)}${formatValue(row).padStart(12)}  ${goal.padEnd(14)}${row.pass ? 'PASS' : 'MISS'}`,
     );
   }
   return lines.join('\n');

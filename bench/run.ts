@@ -265,24 +265,40 @@ async function main(): Promise<void> {
       `${config.warmupSeconds} s warm-up + ${config.measureSeconds} s per server, ${config.connections} connections` +
       `${config.quick ? ' (quick mode)' : ''}`,
   );
-  console.log(`load average before: ${loadBefore.map((value) => value.toFixed(2)).join(' ')}`);
-  if ((loadBefore[0] ?? 0) > 0.7) {
-    console.log('WARNING: other processes are using the CPU; every figure below is lower and noisier.');
-  }
+  console.log(
+    `load average before: ${loadBefore.map((value) => value.toFixed(2)).join(' ')}` +
+      ' ("other cpu" on each line tells whether anything else ran during that measurement)',
+  );
   if (config.profile) {
     // Profiles of an earlier run would be mixed with this run's.
     rmSync(profileDirectory, { recursive: true, force: true });
     mkdirSync(profileDirectory, { recursive: true });
   }
 
-  if (selected('sqlite')) await runSqliteBlock();
-  if (selected('sqlite-full')) await runSqliteFullBlock();
-  if (selected('postgres')) await runPostgresBlock();
-  if (selected('consume')) await runConsumeBlock();
+  const blocks: Array<[string, () => Promise<void>]> = [
+    ['sqlite', runSqliteBlock],
+    ['sqlite-full', runSqliteFullBlock],
+    ['postgres', runPostgresBlock],
+    ['consume', runConsumeBlock],
+  ];
+  const failures: string[] = [];
+  for (const [name, run] of blocks) {
+    if (!selected(name)) continue;
+    // A failing block (a store mid-change, a database gone) must not hide the others' figures.
+    try {
+      await run();
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+      console.log(`  FAILED: ${(error as Error).stack ?? String(error)}`);
+      killAllChildren();
+    }
+  }
 
   const rows = evaluateTargets(figures);
   console.log('\nSummary (targets from DESIGN.md section 7)');
   console.log(formatSummary(rows));
+  for (const failure of failures) console.log(`  FAILED block ${failure}`);
+  if (failures.length > 0) process.exitCode = 1;
   const loadAfter = loadavg();
   console.log(`load average after: ${loadAfter.map((value) => value.toFixed(2)).join(' ')}`);
 
@@ -303,6 +319,7 @@ async function main(): Promise<void> {
         loads: Object.fromEntries(figures.loads),
         consumes: Object.fromEntries(figures.consumes),
         targets: rows,
+        failures,
       },
       null,
       2,
