@@ -1,0 +1,113 @@
+/**
+ * The payment provider as the billing flows need it, in Tollgate's terms. The core owns this
+ * interface; `src/stripe/gateway/` implements it on the Stripe SDK. Every method that changes
+ * something takes the idempotency key the caller derived from the operation (see
+ * `idempotency-keys.ts`), so a retried request can never do the thing twice.
+ *
+ * Failures are `TollgateError`s from the registry: a declined card is `payment_failed` (402, with
+ * `decline_code`), the provider unreachable after retries is `payment_provider_unavailable` (503).
+ */
+import type { BillingInterval, Customer } from '../ports.js';
+import type { SubscriptionSnapshot } from './subscription-state.js';
+
+/** How the difference of a price change is billed. */
+export type ProrationMode = 'always_invoice' | 'create_prorations';
+
+/** What happens when a trial without a card ends: Stripe pauses or cancels the subscription. */
+export type TrialEndBehavior = 'pause' | 'cancel';
+
+export interface NewSubscription {
+  stripeCustomerId: string;
+  customerId: string;
+  planId: string;
+  priceId: string;
+  /** Days of trial; 0 = none (the first invoice is charged at once). */
+  trialDays: number;
+  trialEndBehavior: TrialEndBehavior;
+  /** An attached payment method to charge; null for a trial without a card. */
+  paymentMethodId: string | null;
+  idempotencyKey: string;
+}
+
+export interface PriceChange {
+  subscriptionId: string;
+  customerId: string;
+  planId: string;
+  priceId: string;
+  proration: ProrationMode;
+  idempotencyKey: string;
+}
+
+export interface NewCheckoutSession {
+  stripeCustomerId: string;
+  customerId: string;
+  planId: string;
+  interval: BillingInterval;
+  priceId: string;
+  successUrl: string;
+  cancelUrl: string;
+  idempotencyKey: string;
+}
+
+export interface InvoiceSummary {
+  id: string;
+  number: string | null;
+  /** draft, open, paid, uncollectible or void. */
+  status: string | null;
+  currency: string;
+  /** Minor units. */
+  amountDue: number;
+  amountPaid: number;
+  total: number;
+  /** Epoch ms. */
+  createdAt: number;
+  periodStart: number | null;
+  periodEnd: number | null;
+  hostedInvoiceUrl: string | null;
+  invoicePdf: string | null;
+  subscriptionId: string | null;
+  billingReason: string | null;
+}
+
+export interface PaymentMethodSummary {
+  id: string;
+  brand: string | null;
+  last4: string | null;
+  expMonth: number | null;
+  expYear: number | null;
+  isDefault: boolean;
+}
+
+export interface PaymentGateway {
+  /** Creates the provider's customer for a Tollgate customer; returns its id. */
+  createCustomer(customer: Customer, idempotencyKey: string): Promise<string>;
+  /** Attaches a payment method to the customer and makes it the default for invoices. */
+  attachDefaultPaymentMethod(input: {
+    stripeCustomerId: string;
+    paymentMethodId: string;
+    idempotencyKey: string;
+  }): Promise<void>;
+  createSubscription(input: NewSubscription): Promise<SubscriptionSnapshot>;
+  /** The subscription as the provider has it now, or undefined when it does not exist. */
+  getSubscription(subscriptionId: string): Promise<SubscriptionSnapshot | undefined>;
+  /** The customer's most recent subscription that is not over (canceled or expired), if any. */
+  findCurrentSubscription(stripeCustomerId: string): Promise<SubscriptionSnapshot | undefined>;
+  changePrice(input: PriceChange): Promise<SubscriptionSnapshot>;
+  setCancelAtPeriodEnd(input: {
+    subscriptionId: string;
+    cancel: boolean;
+    idempotencyKey: string;
+  }): Promise<SubscriptionSnapshot>;
+  cancelNow(input: { subscriptionId: string; idempotencyKey: string }): Promise<SubscriptionSnapshot>;
+  /** Resumes a paused subscription (after a trial ended without a card), billing from now. */
+  resumePaused(input: { subscriptionId: string; idempotencyKey: string }): Promise<SubscriptionSnapshot>;
+  createCheckoutSession(input: NewCheckoutSession): Promise<{ id: string; url: string }>;
+  createPortalSession(input: {
+    stripeCustomerId: string;
+    returnUrl: string;
+    idempotencyKey: string;
+  }): Promise<{ url: string }>;
+  /** Newest first. */
+  listInvoices(stripeCustomerId: string, limit: number): Promise<InvoiceSummary[]>;
+  listPaymentMethods(stripeCustomerId: string): Promise<PaymentMethodSummary[]>;
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { demoCatalog } from '../catalog/demo-catalog.js';
+import type { Customer } from '../ports.js';
+import { billingStateVersion, idempotencyKeys, stateToken } from './idempotency-keys.js';
+import { type BillingState, planChange } from './plan-change.js';
+import { buildPriceIndex, type SubscriptionSnapshot } from './subscription-state.js';
+
+const catalog = demoCatalog();
+const prices = buildPriceIndex(catalog, {
+  starter: { month: 'price_starter_m', year: 'price_starter_y' },
+  pro: { month: 'price_pro_m', year: 'price_pro_y' },
+  enterprise: { month: 'price_ent_m' },
+});
+const customer: Customer = {
+  id: 'cus_1',
+  externalId: null,
+  email: null,
+  name: null,
+  plan: 'free',
+  status: 'active',
+  billingInterval: null,
+  stripeCustomerId: 'cus_stripe',
+  stripeSubscriptionId: null,
+  periodStart: null,
+  periodEnd: null,
+  trialEnd: null,
+  paymentFailedAt: null,
+  cancelAtPeriodEnd: false,
+  storageBytes: 0,
+  storageItems: 0,
+  metadata: {},
+  createdAt: 0,
+  updatedAt: 0,
+};
+const subscription = (overrides: Partial<SubscriptionSnapshot> = {}): SubscriptionSnapshot => ({
+  subscriptionId: 'sub_1',
+  stripeCustomerId: 'cus_stripe',
+  status: 'active',
+  priceId: 'price_pro_m',
+  currentPeriodStart: 0,
+  currentPeriodEnd: 1,
+  trialEnd: null,
+  cancelAtPeriodEnd: false,
+  ...overrides,
+});
+const state = (snapshot: SubscriptionSnapshot | null = null): BillingState => ({
+  customer,
+  subscription: snapshot,
+  catalog,
+  prices,
+});
+
+describe('planChange', () => {
+  it('subscribes without a card to a trial of the plan, or of STRIPE_TRIAL_PERIOD_DAYS', () => {
+    expect(planChange(state(), { kind: 'subscribe', planId: 'pro', defaultTrialDays: 7 })).toEqual({
+      kind: 'create_subscription',
+      planId: 'pro',
+      interval: 'month',
+      priceId: 'price_pro_m',
+      trialDays: 14,
+      paymentMethodId: null,
+      replaces: null,
+    });
+    expect(
+      planChange(state(), { kind: 'subscribe', planId: 'enterprise', defaultTrialDays: 7 }),
+    ).toMatchObject({
+      trialDays: 7,
+    });
+    expect(
+      planChange(state(), { kind: 'subscribe', planId: 'enterprise', defaultTrialDays: 0 }),
+    ).toMatchObject({
+      kind: 'refuse',
+      path: 'payment_method_id',
+    });
+  });
+
+  it('charges at once (no trial) when a card is given', () => {
+    expect(
+      planChange(state(), {
+        kind: 'subscribe',
+        planId: 'pro',
+        interval: 'year',
+        paymentMethodId: 'pm_card_visa',
+        defaultTrialDays: 14,
+      }),
+    ).toMatchObject({ priceId: 'price_pro_y', trialDays: 0, paymentMethodId: 'pm_card_visa' });
+  });
+
+  it('refuses a second live subscription, the default plan, unknown plans and unsold intervals', () => {
+    const intent = { kind: 'subscribe', planId: 'pro', defaultTrialDays: 14 } as const;
+    expect(planChange(state(subscription()), intent)).toMatchObject({ kind: 'refuse', code: 'conflict' });
+    expect(planChange(state(), { ...intent, planId: 'free' })).toMatchObject({
+      code: 'invalid_request',
+      path: 'tier',
+    });
+    expect(planChange(state(), { ...intent, planId: 'gold' })).toMatchObject({ path: 'tier' });
+    expect(planChange(state(), { ...intent, planId: 'enterprise', interval: 'year' })).toMatchObject({
+      path: 'tier',
+    });
+    expect(planChange(state(), { kind: 'checkout', planId: 'pro' })).toMatchObject({
+      kind: 'start_checkout',
+    });
+    expect(planChange(state(subscription()), { kind: 'checkout', planId: 'pro' })).toMatchObject({
+      code: 'conflict',
+    });
+  });
+
+  it('replaces a paused subscription instead of refusing', () => {
+    expect(
+      planChange(state(subscription({ status: 'paused' })), {
+        kind: 'subscribe',
+        planId: 'pro',
+        paymentMethodId: 'pm_card_visa',
+        defaultTrialDays: 14,
+      }),
+    ).toMatchObject({ kind: 'create_subscription', replaces: 'sub_1' });
+  });
+
+  it('upgrades with an immediate invoice and downgrades with a credit, comparing yearly amounts', () => {
+    expect(planChange(state(subscription()), { kind: 'change', planId: 'enterprise' })).toMatchObject({
+      kind: 'change_price',
+      priceId: 'price_ent_m',
+      direction: 'upgrade',
+      proration: 'always_invoice',
+    });
+    expect(planChange(state(subscription()), { kind: 'change', planId: 'starter' })).toMatchObject({
+      direction: 'downgrade',
+      proration: 'create_prorations',
+    });
+    // Yearly pro (290) costs less a year than monthly pro (29 x 12): a downgrade by amount.
+    expect(
+      planChange(state(subscription()), { kind: 'change', planId: 'pro', interval: 'year' }),
+    ).toMatchObject({
+      priceId: 'price_pro_y',
+      direction: 'downgrade',
+    });
+    expect(planChange(state(subscription()), { kind: 'change', planId: 'pro' })).toMatchObject({
+      kind: 'nothing',
+    });
+    expect(planChange(state(subscription()), { kind: 'change', planId: 'free' })).toMatchObject({
+      kind: 'refuse',
+      path: 'new_tier',
+    });
+    expect(planChange(state(), { kind: 'change', planId: 'pro' })).toMatchObject({ code: 'conflict' });
+  });
+
+  it('cancels at the period end by default, at once when asked or when paused; resumes either', () => {
+    const live = state(subscription());
+    expect(planChange(live, { kind: 'cancel', immediate: false })).toEqual({
+      kind: 'cancel_at_period_end',
+      subscriptionId: 'sub_1',
+    });
+    expect(planChange(live, { kind: 'cancel', immediate: true })).toMatchObject({ kind: 'cancel_now' });
+    const ending = state(subscription({ cancelAtPeriodEnd: true }));
+    expect(planChange(ending, { kind: 'cancel', immediate: false })).toMatchObject({ kind: 'nothing' });
+    expect(planChange(ending, { kind: 'resume' })).toMatchObject({ kind: 'undo_cancel' });
+    expect(planChange(live, { kind: 'resume' })).toMatchObject({ kind: 'nothing' });
+    const paused = state(subscription({ status: 'paused' }));
+    expect(planChange(paused, { kind: 'cancel', immediate: false })).toMatchObject({ kind: 'cancel_now' });
+    expect(planChange(paused, { kind: 'resume' })).toMatchObject({ kind: 'resume_paused' });
+    expect(
+      planChange(state(subscription({ status: 'canceled' })), { kind: 'cancel', immediate: false }),
+    ).toMatchObject({
+      code: 'conflict',
+    });
+  });
+});
+
+describe('idempotency keys', () => {
+  it('are the same for the same request on the same state, and change with the state', () => {
+    const key = (c: Customer, client: string | null = null) =>
+      idempotencyKeys.subscribe(c.id, 'pro', 'month', null, stateToken(c, client));
+    expect(key(customer)).toBe(key({ ...customer }));
+    expect(key(customer)).toMatch(/^tollgate:subscribe:cus_1:pro:month:trial:s-[0-9a-f]{16}$/);
+    expect(key({ ...customer, updatedAt: 1 })).not.toBe(key(customer));
+    expect(key({ ...customer, status: 'canceled' })).not.toBe(key(customer));
+    expect(key(customer, 'abc')).toBe('tollgate:subscribe:cus_1:pro:month:trial:r-abc');
+    expect(billingStateVersion({ ...customer, storageBytes: 5 })).toBe(billingStateVersion(customer));
+  });
+});

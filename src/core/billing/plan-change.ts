@@ -1,0 +1,197 @@
+/**
+ * What a billing request should do, decided without I/O (STYLE principle 4: compute, then act).
+ * `planChange(state, intent)` looks at the customer, the subscription as Stripe has it now and the
+ * catalog, and returns one action for the billing service to perform, or a refusal as a value. A
+ * dry run is this function alone, and every rule here is tested without Stripe.
+ *
+ * The rules (docs/decisions/004-plan-changes.md):
+ * - subscribe without a card: a trial (the plan's trial days, else STRIPE_TRIAL_PERIOD_DAYS) that
+ *   pauses at its end when no card was added; with a card: no trial, charged at once.
+ * - upgrade (a dearer plan, by yearly amount): now, the prorated difference invoiced and charged at
+ *   once (`always_invoice`), so higher limits are paid for before they are used.
+ * - downgrade: now, the unused time credited on the next invoice (`create_prorations`).
+ * - cancel: at the period end unless `immediate`; a paused subscription is canceled at once.
+ * - resume: undoes a pending cancellation, or resumes a paused subscription.
+ */
+import { type Catalog, findPlan, type Plan } from '../catalog/catalog.js';
+import type { BillingInterval, Customer } from '../ports.js';
+import type { ProrationMode } from './payment-gateway.js';
+import { type PriceIndex, priceFor, type SubscriptionSnapshot } from './subscription-state.js';
+
+export interface BillingState {
+  customer: Customer;
+  /** The customer's subscription as Stripe has it now (read just before planning), or null. */
+  subscription: SubscriptionSnapshot | null;
+  catalog: Catalog;
+  prices: PriceIndex;
+}
+
+export type BillingIntent =
+  | {
+      kind: 'subscribe';
+      planId: string;
+      interval?: BillingInterval;
+      paymentMethodId?: string | null;
+      /** STRIPE_TRIAL_PERIOD_DAYS: the trial of plans that declare none. */
+      defaultTrialDays: number;
+    }
+  | { kind: 'change'; planId: string; interval?: BillingInterval }
+  | { kind: 'cancel'; immediate: boolean }
+  | { kind: 'resume' }
+  | { kind: 'checkout'; planId: string; interval?: BillingInterval };
+
+export type BillingAction =
+  | {
+      kind: 'create_subscription';
+      planId: string;
+      interval: BillingInterval;
+      priceId: string;
+      trialDays: number;
+      paymentMethodId: string | null;
+      /** A paused or incomplete subscription the new one replaces (canceled once the new one exists). */
+      replaces: string | null;
+    }
+  | {
+      kind: 'change_price';
+      subscriptionId: string;
+      planId: string;
+      interval: BillingInterval;
+      priceId: string;
+      direction: 'upgrade' | 'downgrade';
+      proration: ProrationMode;
+    }
+  | { kind: 'cancel_at_period_end'; subscriptionId: string }
+  | { kind: 'cancel_now'; subscriptionId: string }
+  | { kind: 'undo_cancel'; subscriptionId: string }
+  | { kind: 'resume_paused'; subscriptionId: string }
+  | { kind: 'start_checkout'; planId: string; interval: BillingInterval; priceId: string }
+  | { kind: 'nothing'; reason: string }
+  | { kind: 'refuse'; code: 'invalid_request' | 'conflict'; message: string; path?: string };
+
+type Refusal = Extract<BillingAction, { kind: 'refuse' }>;
+
+const refuse = (code: Refusal['code'], message: string, path?: string): Refusal =>
+  path === undefined ? { kind: 'refuse', code, message } : { kind: 'refuse', code, message, path };
+
+/** Statuses in which a subscription still bills (or will): a second one must not be started. */
+const liveStatuses = new Set(['trialing', 'active', 'past_due', 'unpaid']);
+
+/** What one interval of a plan costs per year, to compare plans sold on different intervals. */
+export function yearlyAmount(plan: Plan, interval: BillingInterval): number {
+  const amount = plan.prices[interval] ?? 0;
+  return interval === 'month' ? amount * 12 : amount;
+}
+
+/** The paid plan and its price for an intent, or the refusal that says why there is none. */
+function sellablePrice(
+  state: BillingState,
+  planId: string,
+  interval: BillingInterval,
+  field: string,
+): { kind: 'sellable'; plan: Plan; priceId: string } | Refusal {
+  const plan = findPlan(state.catalog, planId);
+  if (!plan) return refuse('invalid_request', `unknown plan '${planId}'`, field);
+  if (plan.id === state.catalog.defaultPlan)
+    return refuse(
+      'invalid_request',
+      `'${planId}' is the default plan and needs no subscription; cancel to return to it`,
+      field,
+    );
+  const priceId = priceFor(state.prices, plan.id, interval);
+  if (!priceId)
+    return refuse(
+      'invalid_request',
+      `plan '${planId}' has no Stripe price for the ${interval}ly interval (not sold, or not pushed with \`tollgate plans push\`)`,
+      plan.prices[interval] === null ? 'interval' : field,
+    );
+  return { kind: 'sellable', plan, priceId };
+}
+
+export function planChange(state: BillingState, intent: BillingIntent): BillingAction {
+  const subscription = state.subscription;
+  const live = subscription !== null && liveStatuses.has(subscription.status);
+  const paused = subscription !== null && subscription.status === 'paused';
+
+  switch (intent.kind) {
+    case 'subscribe':
+    case 'checkout': {
+      const interval = intent.interval ?? 'month';
+      const field = 'tier';
+      const sellable = sellablePrice(state, intent.planId, interval, field);
+      if (sellable.kind === 'refuse') return sellable;
+      if (live)
+        return refuse(
+          'conflict',
+          `already subscribed to '${state.customer.plan}'; change plans with POST /api/v1/billing/upgrade`,
+        );
+      if (intent.kind === 'checkout')
+        return { kind: 'start_checkout', planId: sellable.plan.id, interval, priceId: sellable.priceId };
+      const paymentMethodId = intent.paymentMethodId ?? null;
+      const trialDays = paymentMethodId === null ? sellable.plan.trialDays || intent.defaultTrialDays : 0;
+      if (paymentMethodId === null && trialDays === 0)
+        return refuse(
+          'invalid_request',
+          `plan '${sellable.plan.id}' has no trial: a payment method is required`,
+          'payment_method_id',
+        );
+      return {
+        kind: 'create_subscription',
+        planId: sellable.plan.id,
+        interval,
+        priceId: sellable.priceId,
+        trialDays,
+        paymentMethodId,
+        replaces:
+          subscription !== null && (paused || subscription.status === 'incomplete')
+            ? subscription.subscriptionId
+            : null,
+      };
+    }
+
+    case 'change': {
+      if (paused) return refuse('conflict', 'the subscription is paused; add a card and resume it first');
+      if (!live || subscription === null)
+        return refuse(
+          'conflict',
+          'no subscription to change; start one with POST /api/v1/billing/subscribe or /checkout',
+        );
+      const current = subscription.priceId === null ? undefined : state.prices.get(subscription.priceId);
+      const interval = intent.interval ?? current?.interval ?? 'month';
+      const sellable = sellablePrice(state, intent.planId, interval, 'new_tier');
+      if (sellable.kind === 'refuse') return sellable;
+      if (current && current.planId === sellable.plan.id && current.interval === interval)
+        return { kind: 'nothing', reason: `already on '${sellable.plan.id}' billed ${interval}ly` };
+      const currentPlan = current ? findPlan(state.catalog, current.planId) : undefined;
+      const before = currentPlan && current ? yearlyAmount(currentPlan, current.interval) : 0;
+      const upgrade = yearlyAmount(sellable.plan, interval) > before;
+      return {
+        kind: 'change_price',
+        subscriptionId: subscription.subscriptionId,
+        planId: sellable.plan.id,
+        interval,
+        priceId: sellable.priceId,
+        direction: upgrade ? 'upgrade' : 'downgrade',
+        proration: upgrade ? 'always_invoice' : 'create_prorations',
+      };
+    }
+
+    case 'cancel': {
+      if (subscription === null || (!live && !paused))
+        return refuse('conflict', 'there is no subscription to cancel');
+      if (intent.immediate || paused)
+        return { kind: 'cancel_now', subscriptionId: subscription.subscriptionId };
+      if (subscription.cancelAtPeriodEnd)
+        return { kind: 'nothing', reason: 'the subscription already ends at the period end' };
+      return { kind: 'cancel_at_period_end', subscriptionId: subscription.subscriptionId };
+    }
+
+    case 'resume': {
+      if (paused && subscription !== null)
+        return { kind: 'resume_paused', subscriptionId: subscription.subscriptionId };
+      if (!live || subscription === null) return refuse('conflict', 'there is no subscription to resume');
+      if (!subscription.cancelAtPeriodEnd)
+        return { kind: 'nothing', reason: 'the subscription is not set to end' };
+      return { kind: 'undo_cancel', subscriptionId: subscription.subscriptionId };
+    }
+  }
+}

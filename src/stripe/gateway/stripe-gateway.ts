@@ -1,0 +1,247 @@
+/**
+ * The `PaymentGateway` on the official Stripe SDK: the only code that calls Stripe for customers,
+ * subscriptions, Checkout, Portal, invoices and payment methods. Every mutating call carries the
+ * caller's deterministic idempotency key; every failure leaves as a registry error (`callStripe`).
+ *
+ * Metadata set on Stripe objects, for webhook handlers and reconciliation to find their way back:
+ * customers, subscriptions and Checkout sessions carry `tollgate_customer_id`; a subscription's
+ * `tollgate_plan` is the plan it was created for (the price is the truth after a plan change);
+ * sessions also carry `tollgate_plan` and `tollgate_interval`, and `client_reference_id` is the
+ * Tollgate customer id.
+ */
+import type Stripe from 'stripe';
+import type {
+  InvoiceSummary,
+  PaymentGateway,
+  PaymentMethodSummary,
+} from '../../core/billing/payment-gateway.js';
+import { TollgateError } from '../../core/errors.js';
+import { callStripe } from './stripe-errors.js';
+import { licensedItem, subscriptionSnapshot } from './subscription-snapshot.js';
+
+export interface StripeGatewayOptions {
+  stripe: Stripe;
+  /** STRIPE_TEST_CLOCK (or the demo's clock): every new Stripe customer is created on it. */
+  testClock?: string | null;
+}
+
+const ms = (seconds: number | null | undefined): number | null =>
+  seconds === null || seconds === undefined ? null : seconds * 1000;
+
+function invoiceSummary(invoice: Stripe.Invoice): InvoiceSummary {
+  const subscription = invoice.parent?.subscription_details?.subscription ?? null;
+  return {
+    id: invoice.id ?? '',
+    number: invoice.number,
+    status: invoice.status,
+    currency: invoice.currency,
+    amountDue: invoice.amount_due,
+    amountPaid: invoice.amount_paid,
+    total: invoice.total,
+    createdAt: invoice.created * 1000,
+    periodStart: ms(invoice.period_start),
+    periodEnd: ms(invoice.period_end),
+    hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
+    invoicePdf: invoice.invoice_pdf ?? null,
+    subscriptionId: typeof subscription === 'string' ? subscription : (subscription?.id ?? null),
+    billingReason: invoice.billing_reason,
+  };
+}
+
+export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
+  const { stripe } = options;
+  const testClock = options.testClock ?? null;
+
+  const retrieve = (subscriptionId: string) =>
+    callStripe(() => stripe.subscriptions.retrieve(subscriptionId));
+
+  const gateway: PaymentGateway = {
+    async createCustomer(customer, idempotencyKey) {
+      const created = await callStripe(() =>
+        stripe.customers.create(
+          {
+            ...(customer.email ? { email: customer.email } : {}),
+            ...(customer.name ? { name: customer.name } : {}),
+            metadata: { tollgate_customer_id: customer.id },
+            ...(testClock ? { test_clock: testClock } : {}),
+          },
+          { idempotencyKey },
+        ),
+      );
+      return created.id;
+    },
+
+    async attachDefaultPaymentMethod({ stripeCustomerId, paymentMethodId, idempotencyKey }) {
+      const attached = await callStripe(
+        () =>
+          stripe.paymentMethods.attach(
+            paymentMethodId,
+            { customer: stripeCustomerId },
+            { idempotencyKey: `${idempotencyKey}:attach` },
+          ),
+        'payment_method_id',
+      );
+      // A test id such as `pm_card_visa` attaches as a new `pm_...`: the default is the attached one.
+      await callStripe(() =>
+        stripe.customers.update(
+          stripeCustomerId,
+          { invoice_settings: { default_payment_method: attached.id } },
+          { idempotencyKey: `${idempotencyKey}:default` },
+        ),
+      );
+    },
+
+    async createSubscription(input) {
+      const metadata = { tollgate_customer_id: input.customerId, tollgate_plan: input.planId };
+      const withCard = input.paymentMethodId !== null;
+      const subscription = await callStripe(() =>
+        stripe.subscriptions.create(
+          {
+            customer: input.stripeCustomerId,
+            items: [{ price: input.priceId }],
+            metadata,
+            ...(input.trialDays > 0
+              ? {
+                  trial_period_days: input.trialDays,
+                  trial_settings: { end_behavior: { missing_payment_method: input.trialEndBehavior } },
+                }
+              : {}),
+            // With a card the first invoice is paid now or the call fails with 402 and we record
+            // nothing; no half-paid "incomplete" subscription is mirrored.
+            ...(withCard ? { payment_behavior: 'error_if_incomplete' as const } : {}),
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return subscriptionSnapshot(subscription);
+    },
+
+    async getSubscription(subscriptionId) {
+      try {
+        return subscriptionSnapshot(await stripe.subscriptions.retrieve(subscriptionId));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'resource_missing') return undefined;
+        return callStripe(() => Promise.reject(error));
+      }
+    },
+
+    async findCurrentSubscription(stripeCustomerId) {
+      const list = await callStripe(() =>
+        stripe.subscriptions.list({ customer: stripeCustomerId, status: 'all', limit: 20 }),
+      );
+      const current = list.data
+        .filter((subscription) => !['canceled', 'incomplete_expired'].includes(subscription.status))
+        .sort((a, b) => b.created - a.created)[0];
+      return current ? subscriptionSnapshot(current) : undefined;
+    },
+
+    async changePrice(input) {
+      const subscription = await retrieve(input.subscriptionId);
+      const item = licensedItem(subscription);
+      if (!item) throw new TollgateError('conflict', 'The subscription has no plan item to change.');
+      const charged = input.proration === 'always_invoice';
+      const updated = await callStripe(() =>
+        stripe.subscriptions.update(
+          input.subscriptionId,
+          {
+            items: [{ id: item.id, price: input.priceId }],
+            proration_behavior: input.proration,
+            // An upgrade takes effect only once its invoice is paid; Stripe keeps it as a pending
+            // update otherwise (and refuses metadata changes alongside, so none are sent here).
+            ...(charged ? { payment_behavior: 'pending_if_incomplete' as const } : {}),
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (updated.pending_update)
+        throw new TollgateError('payment_failed', 'The upgrade invoice could not be paid.', {
+          decline_code: 'payment_incomplete',
+        });
+      return subscriptionSnapshot(updated);
+    },
+
+    async setCancelAtPeriodEnd({ subscriptionId, cancel, idempotencyKey }) {
+      const updated = await callStripe(() =>
+        stripe.subscriptions.update(subscriptionId, { cancel_at_period_end: cancel }, { idempotencyKey }),
+      );
+      return subscriptionSnapshot(updated);
+    },
+
+    async cancelNow({ subscriptionId, idempotencyKey }) {
+      const canceled = await callStripe(() =>
+        stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey }),
+      );
+      return subscriptionSnapshot(canceled);
+    },
+
+    async resumePaused({ subscriptionId, idempotencyKey }) {
+      const resumed = await callStripe(() =>
+        stripe.subscriptions.resume(subscriptionId, {}, { idempotencyKey }),
+      );
+      return subscriptionSnapshot(resumed);
+    },
+
+    async createCheckoutSession(input) {
+      const metadata = {
+        tollgate_customer_id: input.customerId,
+        tollgate_plan: input.planId,
+        tollgate_interval: input.interval,
+      };
+      const session = await callStripe(() =>
+        stripe.checkout.sessions.create(
+          {
+            mode: 'subscription',
+            customer: input.stripeCustomerId,
+            client_reference_id: input.customerId,
+            line_items: [{ price: input.priceId, quantity: 1 }],
+            success_url: input.successUrl,
+            cancel_url: input.cancelUrl,
+            metadata,
+            subscription_data: {
+              metadata: { tollgate_customer_id: input.customerId, tollgate_plan: input.planId },
+            },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (!session.url) throw new TollgateError('conflict', 'This Checkout session is no longer open.');
+      return { id: session.id, url: session.url };
+    },
+
+    async createPortalSession({ stripeCustomerId, returnUrl, idempotencyKey }) {
+      const session = await callStripe(() =>
+        stripe.billingPortal.sessions.create(
+          { customer: stripeCustomerId, return_url: returnUrl },
+          { idempotencyKey },
+        ),
+      );
+      return { url: session.url };
+    },
+
+    async listInvoices(stripeCustomerId, limit) {
+      const list = await callStripe(() => stripe.invoices.list({ customer: stripeCustomerId, limit }));
+      return list.data.map(invoiceSummary);
+    },
+
+    async listPaymentMethods(stripeCustomerId) {
+      const [customer, methods] = await Promise.all([
+        callStripe(() => stripe.customers.retrieve(stripeCustomerId)),
+        callStripe(() => stripe.customers.listPaymentMethods(stripeCustomerId, { type: 'card', limit: 100 })),
+      ]);
+      const defaultMethod =
+        'deleted' in customer && customer.deleted ? null : customer.invoice_settings.default_payment_method;
+      const defaultId = typeof defaultMethod === 'string' ? defaultMethod : (defaultMethod?.id ?? null);
+      return methods.data.map(
+        (method): PaymentMethodSummary => ({
+          id: method.id,
+          brand: method.card?.brand ?? null,
+          last4: method.card?.last4 ?? null,
+          expMonth: method.card?.exp_month ?? null,
+          expYear: method.card?.exp_year ?? null,
+          isDefault: method.id === defaultId,
+        }),
+      );
+    },
+  };
+  return gateway;
+}
