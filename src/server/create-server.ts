@@ -9,6 +9,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Tollgate } from '../core/tollgate.js';
+import type { BillingService } from '../stripe/billing/billing-service.js';
 import { ApiRouter, type DocumentedRoute } from './api-router.js';
 import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { createLogger, type LogLevel } from './logging.js';
@@ -19,6 +20,7 @@ import {
   type TollgateMetrics,
 } from './metrics.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerBillingRoutes } from './routes/billing-routes.js';
 import { registerDemoRoutes } from './routes/demo-routes.js';
 import { registerDocsRoutes } from './routes/docs-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
@@ -28,6 +30,8 @@ import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerUsageRoutes } from './routes/usage-routes.js';
 
 export interface ServerOptions {
+  /** The billing flows (Stripe); the /api/v1/billing routes are served only when given. */
+  billing?: BillingService;
   tollgate: Tollgate;
   /** Log requests with pino (keys and secrets redacted). Ignored when `loggerInstance` is given. */
   logger?: boolean;
@@ -95,6 +99,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerUsageRoutes(router, tollgate);
   registerRecordRoutes(router, tollgate);
   registerAdminRoutes(router, tollgate);
+  if (options.billing) registerBillingRoutes(router, tollgate, options.billing);
   if (options.demoRoutes) registerDemoRoutes(router, tollgate);
   return app;
 }
