@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { type ErrorCode, TollgateError } from '../core/errors.js';
 import type { Principal, Tollgate } from '../core/tollgate.js';
 import { parseInput } from './parse-input.js';
+import { captureRawBody } from './raw-body.js';
 import { authenticateRequest } from './request-auth.js';
 
 /** Who may call a route: anyone, a customer key, an admin key, or a customer key through the gate. */
@@ -69,6 +70,8 @@ export interface RouteSpec<
   /** Errors this route answers besides those its access and validation imply. */
   errors?: readonly ErrorCode[];
   preHandler?: preHandlerAsyncHookHandler;
+  /** Keep the body's raw bytes for the handler (`rawBodyOf(request)`): for signed webhooks. */
+  rawBody?: boolean;
   /** Returns the success body, or the reply when it sent another answer itself (a denial). */
   handler(
     context: RouteContext<A, z.output<B>, z.output<Q>, z.output<P>>,
@@ -185,6 +188,7 @@ export class ApiRouter {
             : undefined,
         });
       },
+      ...(spec.rawBody ? { preParsing: captureRawBody } : {}),
       ...(spec.preHandler ? { preHandler: spec.preHandler } : {}),
       handler: async (request, reply) => {
         const input = inputs.get(request);

@@ -10,6 +10,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Tollgate } from '../core/tollgate.js';
 import type { BillingService } from '../stripe/billing/billing-service.js';
+import type { WebhookInbox } from '../stripe/webhooks/webhook-inbox.js';
 import { ApiRouter, type DocumentedRoute } from './api-router.js';
 import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { createLogger, type LogLevel } from './logging.js';
@@ -19,6 +20,7 @@ import {
   subscriptionsFromStore,
   type TollgateMetrics,
 } from './metrics.js';
+import { type AdminBillingOptions, registerAdminBillingRoutes } from './routes/admin-billing-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBillingRoutes } from './routes/billing-routes.js';
 import { registerDemoRoutes } from './routes/demo-routes.js';
@@ -28,10 +30,15 @@ import { registerPlansRoutes } from './routes/plans-routes.js';
 import { registerRecordRoutes } from './routes/record-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerUsageRoutes } from './routes/usage-routes.js';
+import { registerWebhookRoutes } from './routes/webhook-routes.js';
 
 export interface ServerOptions {
   /** The billing flows (Stripe); the /api/v1/billing routes are served only when given. */
   billing?: BillingService;
+  /** The Stripe webhook inbox; POST /api/v1/webhooks/stripe is served only when given. */
+  stripeWebhooks?: WebhookInbox;
+  /** The admin billing routes (events, invoices, revenue, clock); served only when given. */
+  adminBilling?: AdminBillingOptions;
   tollgate: Tollgate;
   /** Log requests with pino (keys and secrets redacted). Ignored when `loggerInstance` is given. */
   logger?: boolean;
@@ -100,6 +107,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerRecordRoutes(router, tollgate);
   registerAdminRoutes(router, tollgate);
   if (options.billing) registerBillingRoutes(router, tollgate, options.billing);
+  if (options.stripeWebhooks) registerWebhookRoutes(router, options.stripeWebhooks);
+  if (options.adminBilling) registerAdminBillingRoutes(router, tollgate, options.adminBilling);
   if (options.demoRoutes) registerDemoRoutes(router, tollgate);
   return app;
 }

@@ -131,7 +131,8 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     access: 'customer',
     tag: 'billing',
     summary: "The customer's subscription as Tollgate mirrors it",
-    description: 'Answered from the local mirror (kept by billing calls and webhooks), so it works while Stripe is away.',
+    description:
+      'Answered from the local mirror (kept by billing calls and webhooks), so it works while Stripe is away.',
     response: { description: 'The subscription', schema: subscriptionSchema },
     async handler({ caller }) {
       return subscriptionView(tollgate, await tollgate.getCustomer(caller.customerId));
@@ -145,7 +146,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     tag: 'billing',
     summary: 'Subscribe to a plan',
     description:
-      'Without `payment_method_id`: a trial (the plan\'s trial days, else STRIPE_TRIAL_PERIOD_DAYS) that ' +
+      "Without `payment_method_id`: a trial (the plan's trial days, else STRIPE_TRIAL_PERIOD_DAYS) that " +
       'pauses at its end unless a card was added. With one: charged at once, 402 `payment_failed` when declined.',
     body: z.strictObject({
       tier: tierSchema,
@@ -198,7 +199,8 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     access: 'customer',
     tag: 'billing',
     summary: 'Cancel the subscription',
-    description: 'At the period end by default (the plan stays until then); `immediate: true` returns to the free plan now.',
+    description:
+      'At the period end by default (the plan stays until then); `immediate: true` returns to the free plan now.',
     body: z.strictObject({ immediate: z.boolean().optional() }),
     response: { description: 'The subscription after the cancellation', schema: outcomeSchema },
     errors: mutationErrors,

@@ -9,6 +9,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { Store } from '../../core/ports.js';
 import { createTollgate, type NewCustomerInput, type Tollgate } from '../../core/tollgate.js';
 import { createMemoryCounters } from '../../counters/memory-counters.js';
+import type { BillingService } from '../../stripe/billing/billing-service.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
 import { createServer } from '../create-server.js';
 
@@ -19,6 +20,8 @@ export interface TestServerOptions {
   loggerInstance?: FastifyBaseLogger;
   demoRoutes?: boolean;
   commitConcurrency?: number;
+  /** Serve the billing routes with the service this builds on the test engine. */
+  billing?: (tollgate: Tollgate) => Promise<BillingService>;
 }
 
 export interface InjectOptions {
@@ -53,8 +56,10 @@ export async function openTestServer(options: TestServerOptions): Promise<TestSe
     clock,
     ...(options.commitConcurrency !== undefined ? { commitConcurrency: options.commitConcurrency } : {}),
   });
+  const billing = options.billing ? await options.billing(tollgate) : undefined;
   const app = createServer({
     tollgate,
+    ...(billing ? { billing } : {}),
     demoRoutes: options.demoRoutes ?? false,
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : {}),
   });

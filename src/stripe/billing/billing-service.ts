@@ -45,7 +45,7 @@ export interface BillingRequestOptions {
 
 export interface BillingOutcome {
   /** What was done: the planned action's kind (`nothing` when the request changed nothing). */
-  action: Exclude<BillingAction['kind'], 'refuse'>;
+  action: Exclude<BillingAction['kind'], 'refuse' | 'start_checkout'>;
   /** Why nothing was done, for `nothing`. */
   reason: string | null;
   customer: Customer;

@@ -47,12 +47,13 @@ export interface BillingFixture {
   close(): Promise<void>;
 }
 
-export async function openBillingFixture(sandbox: StripeSandbox, store: Store): Promise<BillingFixture> {
-  const clock = new ManualClock(Date.UTC(2026, 0, 15, 12));
-  const counters = createMemoryCounters();
-  const tollgate = createTollgate({ catalog: sandbox.catalog, store, counters, clock });
+/** A billing service on the sandbox for an engine, its customers on a fresh test clock at the engine's time. */
+export async function sandboxBilling(
+  sandbox: StripeSandbox,
+  tollgate: Tollgate,
+): Promise<{ billing: BillingService; testClock: string }> {
   const testClock = await sandbox.stripe.testHelpers.testClocks.create({
-    frozen_time: Math.floor(clock.now() / 1000),
+    frozen_time: Math.floor(tollgate.clock.now() / 1000),
   });
   const prices = buildPriceIndex(sandbox.catalog, sandbox.priceIds);
   const billing = createBillingService({
@@ -61,12 +62,20 @@ export async function openBillingFixture(sandbox: StripeSandbox, store: Store): 
     prices: () => prices,
     defaultTrialDays: 14,
   });
+  return { billing, testClock: testClock.id };
+}
+
+export async function openBillingFixture(sandbox: StripeSandbox, store: Store): Promise<BillingFixture> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 15, 12));
+  const counters = createMemoryCounters();
+  const tollgate = createTollgate({ catalog: sandbox.catalog, store, counters, clock });
+  const { billing, testClock } = await sandboxBilling(sandbox, tollgate);
   let count = 0;
   return {
     tollgate,
     billing,
     clock,
-    testClock: testClock.id,
+    testClock,
     async newCustomer() {
       count += 1;
       const customer = await tollgate.createCustomer({
