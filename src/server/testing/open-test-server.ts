@@ -9,8 +9,8 @@ import { ManualClock } from '../../core/clock.js';
 import type { Store } from '../../core/ports.js';
 import { createTollgate, type NewCustomerInput, type Tollgate } from '../../core/tollgate.js';
 import { createMemoryCounters } from '../../counters/memory-counters.js';
-import type { BillingService } from '../../stripe/billing/billing-service.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
+import type { BillingService } from '../../stripe/billing/billing-service.js';
 import { createServer } from '../create-server.js';
 
 export interface TestServerOptions {
