@@ -187,6 +187,25 @@ export interface Store {
   sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
 
   /**
+   * Claims up to `limit` meter windows to report: pending, closed (`windowEnd <= closedBy`), due
+   * (`nextAttemptAt <= now`), not claimed by another sender, and whose customer has a Stripe customer id
+   * (the others stay pending until it has one). Each claimed row is leased until `now + leaseMs` and its
+   * `sendingValue` fixed (kept from an earlier failed attempt, else the current value), so a retry sends
+   * the same amount. Oldest windows first. Several processes may claim at once; no row goes to two.
+   */
+  claimMeterWindows(claim: MeterWindowClaim): Promise<MeterWindow[]>;
+  /** Stripe accepted the window's `sendingValue`: it becomes `sentValue`; the row stays pending when usage arrived meanwhile. */
+  markMeterWindowSent(window: MeterWindowKey, sentAt: number): Promise<void>;
+  /** A send failed: count the attempt, keep the error, release the claim until `nextAttemptAt`. */
+  markMeterWindowFailed(window: MeterWindowKey, error: string, nextAttemptAt: number): Promise<void>;
+  /** Outbox rows, oldest window first (for tests, the admin view and the backlog metric). */
+  listMeterWindows(filter: MeterWindowFilter): Promise<MeterWindow[]>;
+
+  /** Records Stripe ids created by `tollgate plans push` (replacing those of the same plan and kind). */
+  saveStripeCatalogIds(ids: StripeCatalogIds, updatedAt: number): Promise<void>;
+  getStripeCatalogIds(): Promise<StripeCatalogIds>;
+
+  /**
    * Stores a verified Stripe event by id. `isNew` is false when the id is known: nothing is written
    * and `event` is the row as stored (its status tells a processed duplicate from a failed one).
    */
@@ -260,4 +279,57 @@ export interface Counters {
   /** Frees a slot; releasing twice or after expiry is harmless. */
   releaseSlot(key: string, token: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One (customer, meter, window) of overage to report to Stripe Billing Meters. */
+export interface MeterWindow {
+  customerId: string;
+  /** Tollgate's meter key (`overage`); the sender maps it to the Stripe meter's event name. */
+  meter: string;
+  /** Start of the window (epoch ms), not before the customer's period start: the meter event's timestamp. */
+  windowStart: number;
+  /** End of the window (epoch ms): it is reported once this has passed. */
+  windowEnd: number;
+  /** Milli-credits of overage committed in the window so far. */
+  value: number;
+  /** Part of `value` Stripe has accepted. */
+  sentValue: number;
+  /** Value a send in flight reports (`sendingValue - sentValue`); null when none is. */
+  sendingValue: number | null;
+  status: 'pending' | 'sent';
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  sentAt: number | null;
+  /** The customer's, read with the row (claims only return rows that have one). */
+  stripeCustomerId: string | null;
+}
+
+export type MeterWindowKey = Pick<MeterWindow, 'customerId' | 'meter' | 'windowStart'>;
+
+export interface MeterWindowClaim {
+  now: number;
+  /** Only windows ending at or before this time (now minus the sender's closing delay). */
+  closedBy: number;
+  limit: number;
+  leaseMs: number;
+}
+
+export interface MeterWindowFilter {
+  customerId?: string;
+  status?: 'pending' | 'sent';
+  limit: number;
+}
+
+/** Stripe ids by plan id, as `tollgate plans push` recorded them. */
+export type StripeCatalogIds = Record<string, StripePlanIds>;
+
+export interface StripePlanIds {
+  product?: string;
+  month?: string;
+  year?: string;
+  /** The metered overage price. */
+  overage?: string;
+  /** The billing meter the overage price reads (the same for every plan). */
+  meter?: string;
 }

@@ -39,9 +39,14 @@ export function parseDatabaseUrl(databaseUrl: string): StoreLocation {
 export function createStore(databaseUrl: string, options: StoreOptions = {}): Store {
   const location = parseDatabaseUrl(databaseUrl);
   if (location.kind === 'postgres') {
-    const { schema, poolSize } = options;
-    return createPostgresStore({ connectionString: location.connectionString, schema, poolSize });
+    const { schema, poolSize, meterWindowMs } = options;
+    return createPostgresStore({
+      connectionString: location.connectionString,
+      schema,
+      poolSize,
+      meterWindowMs,
+    });
   }
-  const { synchronous, busyTimeoutMs } = options;
-  return createSqliteStore({ filename: location.filename, synchronous, busyTimeoutMs });
+  const { synchronous, busyTimeoutMs, meterWindowMs } = options;
+  return createSqliteStore({ filename: location.filename, synchronous, busyTimeoutMs, meterWindowMs });
 }

@@ -3,6 +3,7 @@
  * (BIGINT on PostgreSQL, parsed to JS numbers; every value fits in 2^53). Booleans are stored as 0/1
  * integers on both databases so one row mapping serves both (better-sqlite3 cannot bind booleans).
  */
+import type { Generated } from 'kysely';
 import type { BillingEventTables } from './billing-event-tables.js';
 
 export interface CustomersTable {
@@ -61,9 +62,36 @@ export interface UsageCountersTable {
   overage: number;
 }
 
+/** Overage to report to Stripe Billing Meters, one row per (customer, meter, window); see migration 003. */
+export interface MeterOutboxTable {
+  customer_id: string;
+  meter: string;
+  window_start: number;
+  window_end: number;
+  value: number;
+  sent_value: Generated<number>;
+  sending_value: number | null;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<number>;
+  claimed_until: Generated<number>;
+  last_error: string | null;
+  sent_at: number | null;
+}
+
+/** Stripe ids `tollgate plans push` recorded, per plan and kind (product, month, year, overage, meter). */
+export interface StripeCatalogTable {
+  plan_id: string;
+  kind: string;
+  stripe_id: string;
+  updated_at: number;
+}
+
 export interface Database extends BillingEventTables {
   customers: CustomersTable;
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;
   usage_counters: UsageCountersTable;
+  meter_outbox: MeterOutboxTable;
+  stripe_catalog: StripeCatalogTable;
 }

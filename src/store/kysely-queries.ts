@@ -7,6 +7,7 @@ import type { Store } from '../core/ports.js';
 import type { BillingEventQueries } from './billing-event-queries.js';
 import type { Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
+import type { MeterOutboxQueries } from './meter-outbox-queries.js';
 import {
   apiKeyFromRow,
   apiKeyToRow,
@@ -16,8 +17,18 @@ import {
   newCustomerRecord,
   usageEventFromRow,
 } from './rows.js';
+import type { StripeCatalogQueries } from './stripe-catalog-queries.js';
 
-export type KyselyQueries = Omit<Store, 'migrate' | 'close' | 'commitUsage' | 'touchApiKeys' | keyof BillingEventQueries>;
+export type KyselyQueries = Omit<
+  Store,
+  | 'migrate'
+  | 'close'
+  | 'commitUsage'
+  | 'touchApiKeys'
+  | keyof BillingEventQueries
+  | keyof MeterOutboxQueries
+  | keyof StripeCatalogQueries
+>;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
   return {

@@ -31,6 +31,7 @@ import {
 } from '../core/ledger/decide-debits.js';
 import type { UsageDebit, UsageEvent, UsageOutcome } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
+import { OVERAGE_METER, overageWindows } from './meter-windows.js';
 
 const insertMissingCounters = `
   INSERT INTO usage_counters (customer_id, period_start, used, overage)
@@ -71,6 +72,15 @@ const writeEventsAndCounters = `
   SELECT * FROM unnest($13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
   ON CONFLICT (customer_id, period_start) DO UPDATE SET used = excluded.used, overage = excluded.overage`;
 
+// Only batches with overage run it. Rows arrive sorted by (customer, window), so two batches touching
+// the same rows wait in one order. A reported window that receives usage again is pending again.
+const addToOutbox = `
+  INSERT INTO meter_outbox (customer_id, meter, window_start, window_end, value)
+  SELECT w.customer_id, $1, w.window_start, w.window_end, w.value
+  FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS w(customer_id, window_start, window_end, value)
+  ON CONFLICT (customer_id, meter, window_start)
+  DO UPDATE SET value = meter_outbox.value + excluded.value, status = 'pending'`;
+
 /**
  * The transaction was rolled back and may simply run again: a unique violation (an idempotency key
  * committed concurrently under another period), a deadlock or a serialization failure.
@@ -94,10 +104,12 @@ interface KnownRow {
   overage: number;
 }
 
+/** @param meterWindowMs length of the meter-outbox windows that admitted overage is added to */
 export async function commitUsageOnPostgres(
   pool: pg.Pool,
   debits: readonly UsageDebit[],
   recordedAt: number,
+  meterWindowMs: number,
 ): Promise<UsageOutcome[]> {
   if (debits.length === 0) return [];
   const pairs = distinctCounterKeys(debits);
@@ -108,7 +120,7 @@ export async function commitUsageOnPostgres(
     for (let attempt = 1; ; attempt++) {
       await client.query('BEGIN');
       try {
-        const outcomes = await decideAndWrite(client, debits, recordedAt, pairs, scopes);
+        const outcomes = await decideAndWrite(client, debits, recordedAt, pairs, scopes, meterWindowMs);
         await client.query('COMMIT');
         return outcomes;
       } catch (error) {
@@ -131,6 +143,7 @@ async function decideAndWrite(
   recordedAt: number,
   pairs: { customerIds: string[]; periodStarts: number[] },
   scopes: { customerIds: string[]; keys: string[] },
+  meterWindowMs: number,
 ): Promise<UsageOutcome[]> {
   await client.query({
     name: 'tollgate_insert_missing_counters',
@@ -191,6 +204,20 @@ async function decideAndWrite(
       counters.map((counter) => counter.overage),
     ],
   });
+  const windows = overageWindows(decision.events, meterWindowMs);
+  if (windows.length > 0) {
+    await client.query({
+      name: 'tollgate_add_to_meter_outbox',
+      text: addToOutbox,
+      values: [
+        OVERAGE_METER,
+        windows.map((window) => window.customerId),
+        windows.map((window) => window.windowStart),
+        windows.map((window) => window.windowEnd),
+        windows.map((window) => window.value),
+      ],
+    });
+  }
   return decision.outcomes;
 }
 

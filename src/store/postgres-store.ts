@@ -6,11 +6,14 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Store } from '../core/ports.js';
-import type { Database } from './database.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
+import type { Database } from './database.js';
 import { createKyselyQueries } from './kysely-queries.js';
+import { createMeterOutboxQueries } from './meter-outbox-queries.js';
+import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js';
 import { migrateToLatest } from './migrate-to-latest.js';
 import { commitUsageOnPostgres } from './postgres-commit-usage.js';
+import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -21,6 +24,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Most connections the store opens (default 10). */
   poolSize?: number;
+  /** Length of the meter-outbox windows overage is reported in, ms (default one hour). */
+  meterWindowMs?: number;
 }
 
 const INT8_OID = 20;
@@ -60,9 +65,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // would crash the process. The pool drops the connection, and the next query opens a new one.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const meterWindowMs = checkMeterWindowMs(options.meterWindowMs ?? DEFAULT_METER_WINDOW_MS);
 
   return {
     ...createKyselyQueries(db),
+    ...createMeterOutboxQueries(db, 'postgres'),
+    ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
 
     async migrate() {
@@ -80,7 +88,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
 
     commitUsage(debits, recordedAt) {
-      return commitUsageOnPostgres(pool, debits, recordedAt);
+      return commitUsageOnPostgres(pool, debits, recordedAt, meterWindowMs);
     },
 
     async touchApiKeys(lastUsed) {

@@ -17,6 +17,7 @@ import {
 } from '../core/ledger/decide-debits.js';
 import type { UsageDebit, UsageOutcome } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
+import { DEFAULT_METER_WINDOW_MS, OVERAGE_METER, overageWindows } from './meter-windows.js';
 
 interface CounterRow {
   used: number;
@@ -47,8 +48,14 @@ type EventParameters = [
 
 export type CommitUsage = (debits: readonly UsageDebit[], recordedAt: number) => UsageOutcome[];
 
-/** Prepares the statements (the tables must exist) and returns a synchronous commit function. */
-export function createSqliteCommitUsage(database: BetterSqlite3.Database): CommitUsage {
+/**
+ * Prepares the statements (the tables must exist) and returns a synchronous commit function.
+ * @param meterWindowMs length of the meter-outbox windows that admitted overage is added to
+ */
+export function createSqliteCommitUsage(
+  database: BetterSqlite3.Database,
+  meterWindowMs: number = DEFAULT_METER_WINDOW_MS,
+): CommitUsage {
   const selectCounter = database.prepare<[string, number], CounterRow>(
     'SELECT used, overage FROM usage_counters WHERE customer_id = ? AND period_start = ?',
   );
@@ -63,6 +70,12 @@ export function createSqliteCommitUsage(database: BetterSqlite3.Database): Commi
     `INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
        idempotency_key, request_hash, occurred_at, recorded_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // Usage added to a window already reported reopens it: the sender reports the rest under a new identifier.
+  const addToOutbox = database.prepare<[string, string, number, number, number]>(
+    `INSERT INTO meter_outbox (customer_id, meter, window_start, window_end, value) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (customer_id, meter, window_start)
+     DO UPDATE SET value = meter_outbox.value + excluded.value, status = 'pending'`,
   );
 
   const commit = database.transaction((debits: readonly UsageDebit[], recordedAt: number): UsageOutcome[] => {
@@ -108,6 +121,9 @@ export function createSqliteCommitUsage(database: BetterSqlite3.Database): Commi
         event.occurredAt,
         event.recordedAt,
       );
+    }
+    for (const window of overageWindows(decision.events, meterWindowMs)) {
+      addToOutbox.run(window.customerId, OVERAGE_METER, window.windowStart, window.windowEnd, window.value);
     }
     return decision.outcomes;
   });

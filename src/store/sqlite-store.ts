@@ -22,11 +22,14 @@ import {
   SqliteDriver,
 } from 'kysely';
 import type { Store } from '../core/ports.js';
-import type { Database } from './database.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
+import type { Database } from './database.js';
 import { createKyselyQueries } from './kysely-queries.js';
+import { createMeterOutboxQueries } from './meter-outbox-queries.js';
+import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js';
 import { migrateToLatest } from './migrate-to-latest.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
+import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:`. */
@@ -35,6 +38,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a writer waits for another process's write lock, in ms (default 5,000). */
   busyTimeoutMs?: number;
+  /** Length of the meter-outbox windows overage is reported in, ms (default one hour). */
+  meterWindowMs?: number;
 }
 
 /**
@@ -55,6 +60,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
   database.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const meterWindowMs = checkMeterWindowMs(options.meterWindowMs ?? DEFAULT_METER_WINDOW_MS);
 
   // Prepared on first use: the statements need the tables, which migrate() may create.
   let commitUsage: CommitUsage | undefined;
@@ -62,6 +68,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   return {
     ...createKyselyQueries(db),
+    ...createMeterOutboxQueries(db, 'sqlite'),
+    ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
 
     async migrate() {
@@ -75,7 +83,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async commitUsage(debits, recordedAt) {
       if (debits.length === 0) return [];
       return db.connection().execute(async () => {
-        commitUsage ??= createSqliteCommitUsage(database);
+        commitUsage ??= createSqliteCommitUsage(database, meterWindowMs);
         return commitUsage(debits, recordedAt);
       });
     },

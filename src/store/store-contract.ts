@@ -10,6 +10,7 @@ import { describeApiKeyCases } from './contract/api-key-cases.js';
 import { describeBillingEventCases } from './contract/billing-event-cases.js';
 import { type ContractContext, type StoreHandle, T0, unique } from './contract/contract-context.js';
 import { describeCustomerCases } from './contract/customer-cases.js';
+import { describeMeterOutboxCases } from './contract/meter-outbox-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
 import { describeUsageConcurrencyCases } from './contract/usage-concurrency-cases.js';
 
@@ -57,6 +58,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeApiKeyCases(context);
     describeUsageCases(context);
     describeUsageConcurrencyCases(context);
+    describeMeterOutboxCases(context);
     describeBillingEventCases(context);
   });
 }

@@ -4,6 +4,7 @@
  */
 import { initialSchema } from './001-initial-schema.js';
 import { billingEvents } from './002-billing-events.js';
+import { meterOutbox } from './003-meter-outbox.js';
 import type { NamedMigration } from './migration.js';
 
-export const migrations: readonly NamedMigration[] = [initialSchema, billingEvents];
+export const migrations: readonly NamedMigration[] = [initialSchema, billingEvents, meterOutbox];
