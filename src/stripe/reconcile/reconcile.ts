@@ -1,0 +1,157 @@
+/**
+ * Reconciliation: re-read customers, subscriptions and invoices from Stripe (paginated) and repair
+ * what missed webhooks left wrong. It plans first and then applies (dry run = the plan only), and
+ * every change is reported with the fields before and after. Safe on a schedule: it writes only where
+ * Stripe and the mirror differ, through the same `subscriptionPatch` the webhooks use, and it does not
+ * stamp object versions (a later event, of a later time, still applies).
+ */
+import type Stripe from 'stripe';
+import type { InvoiceRecord } from '../../core/billing/billing-records.js';
+import {
+  type CustomerChange,
+  type PriceIndex,
+  subscriptionPatch,
+} from '../../core/billing/subscription-state.js';
+import type { Customer } from '../../core/ports.js';
+import type { Tollgate } from '../../core/tollgate.js';
+import { subscriptionSnapshot } from '../gateway/subscription-snapshot.js';
+import { speaksFor } from '../webhooks/apply-subscription.js';
+import { idOf, invoiceRecordFromStripe } from '../webhooks/stripe-snapshots.js';
+import { TOLLGATE_CUSTOMER_KEY } from '../webhooks/webhook-context.js';
+
+export interface ReconcileOptions {
+  tollgate: Tollgate;
+  stripe: Stripe;
+  prices: () => PriceIndex | Promise<PriceIndex>;
+  /** Report what would change, change nothing. */
+  dryRun?: boolean;
+  /** Told each change as it is found (the CLI prints it). */
+  onChange?: (change: ReconcileChange) => void;
+}
+
+export interface ReconcileChange {
+  kind: 'customer' | 'invoice';
+  /** The Tollgate customer (null for an invoice of an unlinked Stripe customer). */
+  customerId: string | null;
+  /** The Stripe object the change comes from. */
+  stripeId: string;
+  fields: Record<string, { from: unknown; to: unknown }>;
+}
+
+export interface ReconcileReport {
+  dryRun: boolean;
+  customersChecked: number;
+  invoicesChecked: number;
+  changes: ReconcileChange[];
+}
+
+const live = new Set(['trialing', 'active', 'past_due', 'unpaid', 'paused', 'incomplete']);
+
+function diff(before: Record<string, unknown>, after: Record<string, unknown>) {
+  const fields: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [key, to] of Object.entries(after)) {
+    if (key === 'stripeUpdatedAt' || key === 'updatedAt') continue;
+    if (before[key] !== to) fields[key] = { from: before[key] ?? null, to };
+  }
+  return fields;
+}
+
+/** The subscription that speaks for a customer: its current one, else its newest live one. */
+function pickSubscription(
+  customer: Customer,
+  subscriptions: Stripe.Subscription[],
+): Stripe.Subscription | undefined {
+  const newestLive = subscriptions.filter((s) => live.has(s.status)).sort((a, b) => b.created - a.created)[0];
+  const current = subscriptions.find((s) => s.id === customer.stripeSubscriptionId);
+  if (current && (live.has(current.status) || !newestLive)) return current;
+  return newestLive && speaksFor(customer, newestLive) ? newestLive : current;
+}
+
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  const { tollgate, stripe } = options;
+  const { store, catalog } = tollgate;
+  const dryRun = options.dryRun ?? false;
+  const prices = await options.prices();
+  const now = tollgate.clock.now();
+  const changes: ReconcileChange[] = [];
+  const report = (change: ReconcileChange) => {
+    if (Object.keys(change.fields).length === 0) return false;
+    changes.push(change);
+    options.onChange?.(change);
+    return true;
+  };
+
+  const subscriptionsByCustomer = new Map<string, Stripe.Subscription[]>();
+  for await (const subscription of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
+    const owner = idOf(subscription.customer) ?? '';
+    subscriptionsByCustomer.set(owner, [...(subscriptionsByCustomer.get(owner) ?? []), subscription]);
+  }
+
+  let customersChecked = 0;
+  const linked = new Map<string, string>();
+  for await (const stripeCustomer of stripe.customers.list({ limit: 100 })) {
+    let customer = await store.getCustomerByStripeId(stripeCustomer.id);
+    const named = stripeCustomer.metadata?.[TOLLGATE_CUSTOMER_KEY];
+    if (!customer && named) customer = await store.getCustomer(named);
+    if (!customer) continue;
+    customersChecked += 1;
+    linked.set(stripeCustomer.id, customer.id);
+    let change: CustomerChange = {};
+    if (customer.stripeCustomerId !== stripeCustomer.id) change.stripeCustomerId = stripeCustomer.id;
+    const subscription = pickSubscription(customer, subscriptionsByCustomer.get(stripeCustomer.id) ?? []);
+    if (subscription) {
+      const { patch } = subscriptionPatch(customer, subscriptionSnapshot(subscription), prices, catalog, now);
+      change = { ...change, ...patch };
+    }
+    const fields = diff(customer as unknown as Record<string, unknown>, change);
+    if (
+      report({
+        kind: 'customer',
+        customerId: customer.id,
+        stripeId: subscription?.id ?? stripeCustomer.id,
+        fields,
+      })
+    ) {
+      if (!dryRun) {
+        await tollgate.updateCustomer(customer.id, change);
+        await store.appendAudit({
+          at: now,
+          actor: 'reconcile',
+          action: 'reconcile.customer',
+          customerId: customer.id,
+          details: { fields },
+        });
+      }
+    }
+  }
+
+  let invoicesChecked = 0;
+  for await (const invoice of stripe.invoices.list({ limit: 100 })) {
+    invoicesChecked += 1;
+    const stored = await store.getInvoice(invoice.id ?? '');
+    const stripeCustomerId = idOf(invoice.customer) ?? '';
+    const customerId = linked.get(stripeCustomerId) ?? stored?.customerId ?? null;
+    // The stored read time is kept: this write replaces the mirror but never blocks a later event.
+    const record: InvoiceRecord = invoiceRecordFromStripe(
+      invoice,
+      customerId,
+      stored?.stripeUpdatedAt ?? invoice.created * 1000,
+    );
+    const fields = diff(
+      (stored ?? {}) as unknown as Record<string, unknown>,
+      record as unknown as Record<string, unknown>,
+    );
+    if (report({ kind: 'invoice', customerId, stripeId: record.id, fields }) && !dryRun)
+      await store.upsertInvoice(record);
+  }
+
+  return { dryRun, customersChecked, invoicesChecked, changes };
+}
+
+/** One line per change, for the CLI and logs. */
+export function describeChange(change: ReconcileChange): string {
+  const fields = Object.entries(change.fields)
+    .map(([field, { from, to }]) => `${field}: ${JSON.stringify(from)} -> ${JSON.stringify(to)}`)
+    .join(', ');
+  return `${change.kind} ${change.customerId ?? '(unlinked)'} from ${change.stripeId}: ${fields}`;
+}
