@@ -5,8 +5,11 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { CatalogError } from '../core/catalog/catalog-error.js';
 import { TollgateError } from '../core/errors.js';
+import { registerCustomerCommands } from './customer-commands.js';
 import { registerEmulatorCommand } from './emulator-command.js';
+import { registerKeyCommands } from './key-commands.js';
 import { registerServeCommands } from './serve-commands.js';
+import { registerUsageCommand } from './usage-command.js';
 
 const program = new Command()
   .name('tollgate')
@@ -16,11 +19,15 @@ const program = new Command()
 
 registerServeCommands(program);
 registerEmulatorCommand(program);
+registerCustomerCommands(program);
+registerKeyCommands(program);
+registerUsageCommand(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // Commander printed the problem already; a command used wrongly exits 2, like bad configuration.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   if (error instanceof ConfigError || error instanceof CatalogError || error instanceof TollgateError) {
     process.stderr.write(`tollgate: ${error.message}\n`);
     process.exit(2);

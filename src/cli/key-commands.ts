@@ -1,0 +1,65 @@
+/**
+ * `tollgate keys create|revoke`: API keys issued and revoked on the configured store. A key is shown
+ * once, when issued; the store keeps only its hash. A running service notices a revocation when its
+ * key cache entry expires (seconds).
+ */
+import type { Command } from 'commander';
+import { TollgateError } from '../core/errors.js';
+import { issuedKeyView } from '../server/customer-view.js';
+import { withEngine } from './cli-engine.js';
+import { formatFields, printJson } from './cli-output.js';
+
+interface CreateOptions {
+  name?: string;
+  admin?: boolean;
+  json?: boolean;
+}
+
+export function registerKeyCommands(program: Command): void {
+  const keys = program.command('keys').description('Issue and revoke API keys.');
+
+  keys
+    .command('create')
+    .description('Issue a key for a customer, or an admin key with --admin (shown this once).')
+    .argument('[customer-id]', 'the customer the key belongs to')
+    .option('--name <name>', 'a label to tell keys apart')
+    .option('--admin', 'issue an admin key (no customer)')
+    .option('--json', 'print JSON (the shape of POST /api/v1/admin/customers/:id/keys)')
+    .action(async (customerId: string | undefined, options: CreateOptions) => {
+      if (Boolean(options.admin) === (customerId !== undefined)) {
+        throw new TollgateError(
+          'invalid_request',
+          'Give a customer id, or --admin for an admin key (not both).',
+        );
+      }
+      await withEngine(async ({ tollgate }) => {
+        const issued = await tollgate.issueApiKey(customerId ?? null, options.name ?? null);
+        if (options.json) {
+          printJson(issuedKeyView(issued));
+          return;
+        }
+        process.stdout.write(
+          formatFields([
+            ['key id', issued.record.id],
+            ['customer', issued.record.customerId ?? '(admin key)'],
+            ['name', issued.record.name],
+            ['API key', issued.key],
+          ]),
+        );
+        process.stdout.write('The API key is shown only now: store it safely.\n');
+      });
+    });
+
+  keys
+    .command('revoke')
+    .description('Revoke a key: it is refused from then on (a running service within seconds).')
+    .argument('<key-id>', 'the key id (key_...), not the key itself')
+    .option('--json', 'print JSON')
+    .action(async (keyId: string, options: { json?: boolean }) => {
+      await withEngine(async ({ tollgate }) => {
+        await tollgate.revokeApiKey(keyId);
+        if (options.json) printJson({ id: keyId, revoked: true });
+        else process.stdout.write(`Revoked ${keyId}.\n`);
+      });
+    });
+}
