@@ -8,7 +8,12 @@ import { createServer } from '../server/create-server.js';
 import { seedDemo } from './seed-demo.js';
 
 async function serve(runtime: Runtime, demo: boolean): Promise<void> {
-  const app = createServer({ tollgate: runtime.tollgate, logger: !demo, demoRoutes: demo });
+  const app = createServer({
+    tollgate: runtime.tollgate,
+    billing: runtime.stripe.billing,
+    logger: !demo,
+    demoRoutes: demo,
+  });
   const address = await app.listen({ port: runtime.config.PORT, host: runtime.config.HOST });
   let stopping = false;
   const stop = async (signal: string) => {
@@ -29,10 +34,10 @@ export function registerServeCommands(program: Command): void {
   program
     .command('start')
     .description(
-      'Run the demo: the service on the embedded SQLite store with the demo catalog and demo routes.',
+      'Run the demo: the service on the embedded SQLite store with the demo catalog, demo routes and (without STRIPE_SECRET_KEY) the Stripe emulator on a test clock.',
     )
     .action(async () => {
-      const runtime = await openRuntime(loadConfig());
+      const runtime = await openRuntime(loadConfig(), { demo: true });
       if (runtime.demoCatalog) process.stderr.write('No TOLLGATE_CONFIG given: using the demo catalog.\n');
       await serve(runtime, true);
     });

@@ -1,19 +1,31 @@
 /**
  * The composition root: from a validated configuration, open the store (SQLite or PostgreSQL, migrated),
- * the counters (Redis when REDIS_URL is set, else in memory) and the catalog, and wire the engine.
+ * the counters (Redis when REDIS_URL is set, else in memory) and the catalog, wire the engine, and
+ * connect Stripe: the real API with STRIPE_SECRET_KEY (STRIPE_API_BASE to point elsewhere), else,
+ * outside production, the emulator started in-process (said at start-up). The billing service runs
+ * over the gateway on whichever it is.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type Stripe from 'stripe';
+import type { PaymentGateway } from '../core/billing/payment-gateway.js';
+import { buildPriceIndex, type PriceIndex } from '../core/billing/subscription-state.js';
 import type { Catalog } from '../core/catalog/catalog.js';
 import { demoCatalog } from '../core/catalog/demo-catalog.js';
 import { loadCatalogFile } from '../core/catalog/load-catalog-file.js';
-import type { Clock } from '../core/clock.js';
+import { type Clock, systemClock } from '../core/clock.js';
 import { DAY_MS } from '../core/periods.js';
 import type { Counters, Store } from '../core/ports.js';
 import { createTollgate, type Tollgate } from '../core/tollgate.js';
 import { createMemoryCounters } from '../counters/memory-counters.js';
 import { createRedisCounters } from '../counters/redis-counters.js';
+import { type Emulator, startEmulator } from '../emulator/index.js';
 import { createStore, parseDatabaseUrl } from '../store/create-store.js';
+import { type BillingService, createBillingService } from '../stripe/billing/billing-service.js';
+import { type CatalogPriceIds, ensureCatalogPrices } from '../stripe/gateway/ensure-catalog-prices.js';
+import { createStripeGateway } from '../stripe/gateway/stripe-gateway.js';
+import { createStripeClient } from '../stripe/stripe-client.js';
+import { TestClockFollower } from '../stripe/test-clock/test-clock-follower.js';
 import type { TollgateConfig } from './load-config.js';
 
 export interface Runtime {
@@ -24,7 +36,61 @@ export interface Runtime {
   store: Store;
   counters: Counters;
   tollgate: Tollgate;
+  stripe: StripeRuntime;
   close(): Promise<void>;
+}
+
+export interface StripeRuntime {
+  client: Stripe;
+  /** `stripe`: the API of STRIPE_SECRET_KEY (or STRIPE_API_BASE); `emulator`: the one started here. */
+  mode: 'stripe' | 'emulator';
+  /** The in-process emulator, when `mode` is `emulator`. */
+  emulator: Emulator | null;
+  /** STRIPE_WEBHOOK_SECRET, else the emulator's signing secret; null when neither exists. */
+  webhookSecret: string | null;
+  /** The test clock new Stripe customers live on (STRIPE_TEST_CLOCK, or the demo's); null for none. */
+  testClock: string | null;
+  /** Tollgate's clock following that test clock, when there is one. */
+  clockFollower: TestClockFollower | null;
+  /** Price id -> plan and interval: the catalog's, STRIPE_PRICE_ID_<TIER>, and those created here. */
+  prices: () => PriceIndex;
+  gateway: PaymentGateway;
+  billing: BillingService;
+}
+
+export interface RuntimeOptions {
+  /** Tollgate's clock; default the test clock's follower when there is one, else the system clock. */
+  clock?: Clock;
+  /** The `npm start` demo: with the emulator, a test clock is created for it unless STRIPE_TEST_CLOCK is set. */
+  demo?: boolean;
+  /** Where start-up notices go (which Stripe is used); default stderr. */
+  notice?: (line: string) => void;
+}
+
+/** The Stripe client: the configured API, or (not in production) an emulator started in-process. */
+async function connectStripe(
+  config: TollgateConfig,
+  notice: (line: string) => void,
+): Promise<{ client: Stripe; emulator: Emulator | null }> {
+  if (config.stripeSecretKey) {
+    if (config.STRIPE_API_BASE)
+      notice(`Stripe: using the API at ${config.STRIPE_API_BASE} (STRIPE_API_BASE).`);
+    return {
+      client: createStripeClient({
+        secretKey: config.stripeSecretKey,
+        apiBase: config.STRIPE_API_BASE ?? null,
+      }),
+      emulator: null,
+    };
+  }
+  // loadConfig refuses this already; the composition root does not rely on it.
+  if (config.NODE_ENV === 'production') throw new Error('STRIPE_SECRET_KEY: required in production');
+  const emulator = await startEmulator({ port: 0 });
+  notice(
+    `Stripe: STRIPE_SECRET_KEY is not set, so the built-in Stripe emulator is running in-process at ${emulator.url} ` +
+      '(test data, lost on exit; never used in production).',
+  );
+  return { client: createStripeClient({ secretKey: emulator.secretKey, apiBase: emulator.url }), emulator };
 }
 
 export function loadCatalog(config: TollgateConfig): { catalog: Catalog; demo: boolean } {
@@ -40,7 +106,8 @@ export function openStore(config: TollgateConfig): Store {
   return createStore(config.DATABASE_URL, { synchronous: config.DATABASE_SYNCHRONOUS });
 }
 
-export async function openRuntime(config: TollgateConfig, options: { clock?: Clock } = {}): Promise<Runtime> {
+export async function openRuntime(config: TollgateConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const loaded = loadCatalog(config);
   const demo = loaded.demo;
   // Limit errors always carry an upgrade link: the catalog's, else the billing page this service serves.
@@ -48,30 +115,76 @@ export async function openRuntime(config: TollgateConfig, options: { clock?: Clo
     ...loaded.catalog,
     upgradeUrl: loaded.catalog.upgradeUrl ?? `${config.publicUrl}/billing`,
   };
-  const store = openStore(config);
-  await store.migrate();
-  const counters = config.REDIS_URL ? createRedisCounters({ url: config.REDIS_URL }) : createMemoryCounters();
-  const postgres = parseDatabaseUrl(config.DATABASE_URL).kind === 'postgres';
-  const tollgate = createTollgate({
-    catalog,
-    store,
-    counters,
-    clock: options.clock,
-    adminKey: config.TOLLGATE_ADMIN_KEY ?? null,
-    gracePeriodMs: config.STRIPE_PAYMENT_GRACE_PERIOD_DAYS * DAY_MS,
-    commitConcurrency: config.TOLLGATE_COMMIT_CONCURRENCY ?? (postgres ? 4 : 1),
-  });
-  return {
-    config,
-    catalog,
-    demoCatalog: demo,
-    store,
-    counters,
-    tollgate,
-    async close() {
-      await tollgate.close();
-      await counters.close();
-      await store.close();
-    },
-  };
+  const { client, emulator } = await connectStripe(config, notice);
+  try {
+    // The emulator starts empty: the catalog's prices are created in it so plans can be sold at once.
+    // TODO: use `pushCatalog` (src/stripe/catalog-push/) once it lands, and the ids it records.
+    const created: CatalogPriceIds = emulator ? await ensureCatalogPrices(client, catalog) : {};
+    const fromEnvironment = Object.fromEntries(
+      Object.entries(config.stripePriceIds).map(([planId, priceId]) => [planId, { month: priceId }]),
+    );
+    const priceIndex = buildPriceIndex(catalog, created, fromEnvironment);
+    let testClock = config.STRIPE_TEST_CLOCK ?? null;
+    if (testClock === null && options.demo && emulator) {
+      const frozenTime = Math.floor((options.clock ?? systemClock).now() / 1000);
+      testClock = (
+        await client.testHelpers.testClocks.create({ frozen_time: frozenTime, name: 'Tollgate demo' })
+      ).id;
+      notice(`Stripe: demo customers live on test clock ${testClock}; Tollgate's time follows it.`);
+    }
+    const clockFollower =
+      testClock && !options.clock ? await new TestClockFollower(client, testClock).start() : null;
+
+    const store = openStore(config);
+    await store.migrate();
+    const counters = config.REDIS_URL
+      ? createRedisCounters({ url: config.REDIS_URL })
+      : createMemoryCounters();
+    const postgres = parseDatabaseUrl(config.DATABASE_URL).kind === 'postgres';
+    const tollgate = createTollgate({
+      catalog,
+      store,
+      counters,
+      clock: options.clock ?? clockFollower ?? undefined,
+      adminKey: config.TOLLGATE_ADMIN_KEY ?? null,
+      gracePeriodMs: config.STRIPE_PAYMENT_GRACE_PERIOD_DAYS * DAY_MS,
+      commitConcurrency: config.TOLLGATE_COMMIT_CONCURRENCY ?? (postgres ? 4 : 1),
+    });
+    const gateway = createStripeGateway({ stripe: client, testClock });
+    const prices = () => priceIndex;
+    const billing = createBillingService({
+      tollgate,
+      gateway,
+      prices,
+      defaultTrialDays: config.STRIPE_TRIAL_PERIOD_DAYS,
+    });
+    return {
+      config,
+      catalog,
+      demoCatalog: demo,
+      store,
+      counters,
+      tollgate,
+      stripe: {
+        client,
+        mode: emulator ? 'emulator' : 'stripe',
+        emulator,
+        webhookSecret: config.STRIPE_WEBHOOK_SECRET ?? emulator?.webhookSecret ?? null,
+        testClock,
+        clockFollower,
+        prices,
+        gateway,
+        billing,
+      },
+      async close() {
+        await tollgate.close();
+        await counters.close();
+        await store.close();
+        await emulator?.close();
+      },
+    };
+  } catch (error) {
+    await emulator?.close();
+    throw error;
+  }
 }
