@@ -3,8 +3,10 @@
  * exact figures (credits summed in integers, never drifting as floats), the route label is the route
  * pattern, the billing side's counters show what was recorded, and a configured key guards the page.
  */
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { demoCatalog } from '../core/catalog/demo-catalog.js';
 import { ManualClock } from '../core/clock.js';
 import type { Store } from '../core/ports.js';
@@ -206,5 +208,46 @@ describe('GET /metrics', () => {
     });
     expect(scraper.statusCode).toBe(200);
     expect(scraper.body).toContain('# TYPE credits_used_total counter');
+  });
+});
+
+describe('docs/operations.md and docs/alerts.yml', () => {
+  async function ownSeries(): Promise<string[]> {
+    const metrics = createMetrics({ subscriptions: async () => ({}) });
+    const text = await metrics.scrape();
+    return [...text.matchAll(/^# TYPE (\w+) /gm)]
+      .map((match) => match[1] ?? '')
+      .filter((name) => !name.startsWith('process_') && !name.startsWith('nodejs_'));
+  }
+
+  it('describes every series the service exports', async () => {
+    const guide = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const series = await ownSeries();
+    expect(series).toHaveLength(10);
+    expect(series.filter((name) => !guide.includes(`| \`${name}\` |`))).toEqual([]);
+  });
+
+  it('alerts only on series the service exports', async () => {
+    const rules = parse(readFileSync(new URL('../../docs/alerts.yml', import.meta.url), 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+    };
+    const series = new Set(await ownSeries());
+    const alerts = rules.groups.flatMap((group) => group.rules);
+    expect(alerts.map((rule) => rule.alert)).toEqual(
+      expect.arrayContaining([
+        'TollgateWebhookFailures',
+        'TollgateMeterOutboxBacklog',
+        'TollgatePaymentFailuresSpike',
+        'TollgateHigh5xxRate',
+        'TollgateHighP99Latency',
+      ]),
+    );
+    for (const rule of alerts) {
+      const named = [
+        ...rule.expr.matchAll(/\b([a-z_]+_(?:total|seconds|backlog)(?:_bucket|_count|_sum)?)\b/g),
+      ].map((match) => (match[1] ?? '').replace(/_(bucket|count|sum)$/, ''));
+      expect(named.length, rule.alert).toBeGreaterThan(0);
+      for (const name of named) expect(series.has(name), `${rule.alert}: ${name}`).toBe(true);
+    }
   });
 });
