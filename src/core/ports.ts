@@ -185,6 +185,8 @@ export interface Store {
   listUsageEvents(customerId: string, from: number, to: number, limit: number): Promise<UsageEvent[]>;
   /** Sum of recorded events' cost and count for a period: the counters' invariant is checked against it. */
   sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
+  /** Customers with a Stripe subscription that is not canceled, by plan id (one grouped query: metrics). */
+  countSubscriptionsByPlan(): Promise<Record<string, number>>;
 
   /**
    * Claims up to `limit` meter windows to report: pending, closed (`windowEnd <= closedBy`), due

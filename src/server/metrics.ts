@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GateDecision } from '../core/gate/gate-decision.js';
-import type { Customer, CustomerFilter } from '../core/ports.js';
+import type { Store } from '../core/ports.js';
 
 /** Customers with a live Stripe subscription, by plan id; read when Prometheus scrapes. */
 export type SubscriptionCounts = () => Promise<Record<string, number>>;
@@ -173,35 +173,7 @@ export function observeHttpRequests(app: FastifyInstance, metrics: TollgateMetri
   });
 }
 
-/** A store that can count subscriptions in one query (see the proposal in docs/operations.md). */
-interface CountingStore {
-  countSubscriptionsByPlan?: () => Promise<Record<string, number>>;
-  listCustomers(filter: CustomerFilter): Promise<{ customers: Customer[]; hasMore: boolean }>;
-}
-
-/** Stops the paging fallback on large stores: past this, the series is left out rather than slow. */
-const MAX_PAGED_CUSTOMERS = 50_000;
-
-/**
- * `stripe_subscriptions_total` from the store: one grouped query when the store offers
- * `countSubscriptionsByPlan`, else paging through customers (bounded; fine for small installs).
- */
-export function subscriptionsFromStore(store: CountingStore): SubscriptionCounts {
-  return async () => {
-    if (typeof store.countSubscriptionsByPlan === 'function') return store.countSubscriptionsByPlan();
-    const counts: Record<string, number> = {};
-    let after: string | undefined;
-    for (let seen = 0; seen < MAX_PAGED_CUSTOMERS; ) {
-      const page = await store.listCustomers({ limit: 1000, ...(after ? { after } : {}) });
-      for (const customer of page.customers) {
-        if (customer.stripeSubscriptionId !== null && customer.status !== 'canceled') {
-          counts[customer.plan] = (counts[customer.plan] ?? 0) + 1;
-        }
-      }
-      seen += page.customers.length;
-      after = page.customers.at(-1)?.id;
-      if (!page.hasMore || after === undefined) return counts;
-    }
-    return {};
-  };
+/** `stripe_subscriptions_total` from the store: one grouped query per scrape (cached, see `subscriptionsTtlMs`). */
+export function subscriptionsFromStore(store: Pick<Store, 'countSubscriptionsByPlan'>): SubscriptionCounts {
+  return () => store.countSubscriptionsByPlan();
 }

@@ -18,6 +18,7 @@ import {
   usageEventFromRow,
 } from './rows.js';
 import type { StripeCatalogQueries } from './stripe-catalog-queries.js';
+import type { SubscriptionCountQueries } from './subscription-count-queries.js';
 
 export type KyselyQueries = Omit<
   Store,
@@ -28,6 +29,7 @@ export type KyselyQueries = Omit<
   | keyof BillingEventQueries
   | keyof MeterOutboxQueries
   | keyof StripeCatalogQueries
+  | keyof SubscriptionCountQueries
 >;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {

@@ -14,6 +14,7 @@ import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js'
 import { migrateToLatest } from './migrate-to-latest.js';
 import { commitUsageOnPostgres } from './postgres-commit-usage.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
+import { createSubscriptionCountQueries } from './subscription-count-queries.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -72,6 +73,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...createMeterOutboxQueries(db, 'postgres'),
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
+    ...createSubscriptionCountQueries(db),
 
     async migrate() {
       if (schema !== undefined) await createSchemaIfMissing(db, schema);

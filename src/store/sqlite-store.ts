@@ -30,6 +30,7 @@ import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js'
 import { migrateToLatest } from './migrate-to-latest.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
+import { createSubscriptionCountQueries } from './subscription-count-queries.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:`. */
@@ -71,6 +72,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createMeterOutboxQueries(db, 'sqlite'),
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
+    ...createSubscriptionCountQueries(db),
 
     async migrate() {
       await migrateToLatest(db);

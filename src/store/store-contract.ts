@@ -11,6 +11,7 @@ import { describeBillingEventCases } from './contract/billing-event-cases.js';
 import { type ContractContext, type StoreHandle, T0, unique } from './contract/contract-context.js';
 import { describeCustomerCases } from './contract/customer-cases.js';
 import { describeMeterOutboxCases } from './contract/meter-outbox-cases.js';
+import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
 import { describeUsageConcurrencyCases } from './contract/usage-concurrency-cases.js';
 
@@ -58,6 +59,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeApiKeyCases(context);
     describeUsageCases(context);
     describeUsageConcurrencyCases(context);
+    describeSubscriptionCountCases(context);
     describeMeterOutboxCases(context);
     describeBillingEventCases(context);
   });
