@@ -217,6 +217,26 @@ describe.each(backends)('billing flows on %s', (_name, open) => {
     expect((await failure(fixture.billing.resume(customerId))).code).toBe('conflict');
   });
 
+  it('pauses a trial that ends without a card (free tier), and a new subscription with a card replaces it', async () => {
+    await fixture.billing.subscribe(customerId, { planId: 'starter' });
+    const trialId = (await stored()).stripeSubscriptionId ?? '';
+    fixture.clock.advance(15 * DAY_MS);
+    await sandbox.stripe.testHelpers.testClocks.advance(fixture.testClock, {
+      frozen_time: Math.floor(fixture.clock.now() / 1000),
+    });
+    await sandbox.emulator.settle();
+    expect(await fixture.billing.refresh(customerId)).toMatchObject({
+      plan: 'free',
+      status: 'canceled',
+      stripeSubscriptionId: trialId,
+    });
+
+    await fixture.billing.subscribe(customerId, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
+    expect(await stored()).toMatchObject({ plan: 'starter', status: 'active' });
+    expect((await stored()).stripeSubscriptionId).not.toBe(trialId);
+    expect((await sandbox.stripe.subscriptions.retrieve(trialId)).status).toBe('canceled');
+  });
+
   it('refuses a second subscription, the free plan, unknown plans and trial-less plans without a card', async () => {
     const codes = async (promise: Promise<unknown>) => (await failure(promise)).toBody();
     expect(await codes(fixture.billing.subscribe(customerId, { planId: 'free' }))).toMatchObject({
