@@ -97,8 +97,15 @@ export class HandlerContext {
     }
     let tollgateId = named ?? null;
     if (!tollgateId && stripeCustomerId) {
-      const stripeCustomer = await this.deps.stripe.customers.retrieve(stripeCustomerId);
-      if (!stripeCustomer.deleted) tollgateId = stripeCustomer.metadata?.[TOLLGATE_CUSTOMER_KEY] ?? null;
+      const stripeCustomer = await this.deps.stripe.customers
+        .retrieve(stripeCustomerId)
+        .catch((error: unknown) => {
+          // Gone from Stripe (or never there): nothing of Tollgate's to apply it to.
+          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          throw error;
+        });
+      if (stripeCustomer && !stripeCustomer.deleted)
+        tollgateId = stripeCustomer.metadata?.[TOLLGATE_CUSTOMER_KEY] ?? null;
     }
     if (!tollgateId) return undefined;
     const customer = await this.store.getCustomer(tollgateId);
