@@ -6,8 +6,10 @@ import { ConfigError } from '../config/load-config.js';
 import { CatalogError } from '../core/catalog/catalog-error.js';
 import { TollgateError } from '../core/errors.js';
 import { registerCustomerCommands } from './customer-commands.js';
+import { registerClockCommand } from './clock-command.js';
 import { registerEmulatorCommand } from './emulator-command.js';
 import { registerKeyCommands } from './key-commands.js';
+import { registerReconcileCommand } from './reconcile-command.js';
 import { registerServeCommands } from './serve-commands.js';
 import { registerUsageCommand } from './usage-command.js';
 
@@ -19,6 +21,8 @@ const program = new Command()
 
 registerServeCommands(program);
 registerEmulatorCommand(program);
+registerReconcileCommand(program);
+registerClockCommand(program);
 registerCustomerCommands(program);
 registerKeyCommands(program);
 registerUsageCommand(program);

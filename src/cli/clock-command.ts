@@ -1,0 +1,43 @@
+/**
+ * `tollgate clock advance <duration>`: advance the STRIPE_TEST_CLOCK test clock and return once the
+ * webhooks it caused are applied by the running service (it polls the inbox's event log).
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import { openRuntime } from '../config/open-runtime.js';
+import { TollgateError } from '../core/errors.js';
+import { advanceTestClock, parseDuration } from '../stripe/test-clock/advance-test-clock.js';
+import { stripeFor } from './reconcile-command.js';
+
+export function registerClockCommand(program: Command): void {
+  const clock = program
+    .command('clock')
+    .description('The Stripe test clock Tollgate follows (STRIPE_TEST_CLOCK).');
+  clock
+    .command('advance <duration>')
+    .description('Advance the test clock (3d, 12h, 30m, 45s) and wait until its webhooks are applied.')
+    .action(async (duration: string) => {
+      const config = loadConfig();
+      if (!config.STRIPE_TEST_CLOCK)
+        throw new TollgateError('invalid_request', 'STRIPE_TEST_CLOCK is not set.');
+      const stripe = stripeFor(config);
+      const runtime = await openRuntime(config);
+      try {
+        const result = await advanceTestClock({
+          stripe,
+          store: runtime.store,
+          clockId: config.STRIPE_TEST_CLOCK,
+          seconds: parseDuration(duration),
+        });
+        process.stdout.write(
+          `${result.clockId} is at ${new Date(result.frozenTime * 1000).toISOString()}; ${result.events} events applied.\n`,
+        );
+        if (result.pending.length > 0)
+          process.stdout.write(
+            `still not applied (is the service receiving webhooks?): ${result.pending.join(', ')}\n`,
+          );
+      } finally {
+        await runtime.close();
+      }
+    });
+}
