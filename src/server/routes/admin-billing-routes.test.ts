@@ -1,0 +1,68 @@
+/**
+ * The admin billing routes over a real webhook stack (emulator, test clock, both databases): the event
+ * log and replay, invoices, revenue in integers, and advancing the test clock through the API.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends } from '../../../test/support/backends.js';
+import { openWebhookFixture, type WebhookFixture } from '../../stripe/webhooks/testing/webhook-fixture.js';
+
+describe.each(backends)('admin billing routes (%s)', (_name, open) => {
+  let backend: Awaited<ReturnType<typeof open>>;
+  let fx: WebhookFixture;
+  const get = (url: string) => fx.app.inject({ method: 'GET', url, headers: { 'x-api-key': fx.adminKey } });
+  const post = (url: string, body?: unknown) =>
+    fx.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'x-api-key': fx.adminKey, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { payload: JSON.stringify(body) } : {}),
+    });
+
+  beforeAll(async () => {
+    backend = await open();
+    fx = await openWebhookFixture(backend.store);
+    const { stripeCustomerId } = await fx.newCustomer('pm_card_visa');
+    await fx.stripe.subscriptions.create({
+      customer: stripeCustomerId,
+      items: [{ price: fx.priceIds.pro?.year ?? '' }],
+    });
+    await fx.settle();
+  }, 30_000);
+
+  afterAll(async () => {
+    await fx?.close();
+    await backend?.cleanup();
+  });
+
+  it('lists webhook events with their status and replays one', async () => {
+    const page = await get('/api/v1/admin/events?limit=5&type=customer.subscription.created');
+    expect(page.statusCode).toBe(200);
+    const event = page.json().data[0];
+    expect(event).toMatchObject({ type: 'customer.subscription.created', status: 'processed', attempts: 1 });
+    const replayed = await post(`/api/v1/admin/events/${event.id}/replay`);
+    expect(replayed.json()).toMatchObject({ id: event.id, status: 'processed', attempts: 2 });
+    expect((await post('/api/v1/admin/events/evt_missing/replay')).statusCode).toBe(404);
+  });
+
+  it('lists invoices and reports revenue in integers', async () => {
+    const invoices = await get('/api/v1/admin/invoices?status=paid');
+    expect(invoices.json().data[0]).toMatchObject({ status: 'paid', amount_paid: 29000, currency: 'usd' });
+    const revenue = (await get('/api/v1/admin/revenue')).json();
+    // A yearly $290 subscription is 29000 / 12 = 2416.67 a month, rounded down.
+    expect(revenue).toMatchObject({
+      mrr: 2416,
+      arpu: 2416,
+      paying_customers: 1,
+      subscriptions_by_tier: { pro: 1 },
+    });
+    expect(revenue.churn.rate_bps).toBe(0);
+  });
+
+  it('advances the test clock and answers once its webhooks are applied', async () => {
+    const before = fx.clock.now();
+    const answer = await post('/api/v1/admin/clock/advance', { seconds: 3 * 86_400 });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({ clock_id: fx.testClock, pending: [] });
+    expect(fx.clock.now()).toBe(before + 3 * 86_400_000);
+  });
+});
