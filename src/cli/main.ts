@@ -9,6 +9,7 @@ import { registerClockCommand } from './clock-command.js';
 import { registerCustomerCommands } from './customer-commands.js';
 import { registerEmulatorCommand } from './emulator-command.js';
 import { registerKeyCommands } from './key-commands.js';
+import { registerPlansCommands } from './plans-commands.js';
 import { registerReconcileCommand } from './reconcile-command.js';
 import { registerServeCommands } from './serve-commands.js';
 import { registerUsageCommand } from './usage-command.js';
@@ -21,6 +22,7 @@ const program = new Command()
 
 registerServeCommands(program);
 registerEmulatorCommand(program);
+registerPlansCommands(program);
 registerReconcileCommand(program);
 registerClockCommand(program);
 registerCustomerCommands(program);
