@@ -5,12 +5,28 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { openRuntime, openStore, type Runtime } from '../config/open-runtime.js';
 import { createServer } from '../server/create-server.js';
+import { createWebhookInbox, parseWebhookSecrets } from '../stripe/webhooks/webhook-inbox.js';
 import { seedDemo } from './seed-demo.js';
 
 async function serve(runtime: Runtime, demo: boolean): Promise<void> {
+  const { stripe } = runtime;
+  // Webhooks need a signing secret: STRIPE_WEBHOOK_SECRET, or the in-process emulator's.
+  const secrets = parseWebhookSecrets(stripe.webhookSecret);
+  const inbox =
+    secrets.length > 0
+      ? createWebhookInbox({
+          tollgate: runtime.tollgate,
+          stripe: stripe.client,
+          secrets,
+          prices: stripe.prices,
+          gracePeriodMs: runtime.config.STRIPE_PAYMENT_GRACE_PERIOD_DAYS * 86_400_000,
+          ...(stripe.clockFollower ? { onTestClockReady: stripe.clockFollower.onTestClockReady } : {}),
+        })
+      : undefined;
   const app = createServer({
     tollgate: runtime.tollgate,
-    billing: runtime.stripe.billing,
+    billing: stripe.billing,
+    ...(inbox ? { stripeWebhooks: inbox } : {}),
     logger: !demo,
     demoRoutes: demo,
   });
