@@ -193,6 +193,33 @@ describe.each(backends)('engine on %s', (_name, open) => {
     expect(renewed.headers['X-Credits-Total']).toBe('1');
   });
 
+  it('resets rate windows on wall time while billing time stands still (a frozen test clock)', async () => {
+    const wall = new ManualClock(clock.now());
+    const engine = createTollgate({
+      catalog: testCatalog(),
+      store: backend.store,
+      counters: counters.counters,
+      clock,
+      rateClock: wall,
+    });
+    try {
+      const customer = await engine.createCustomer({ plan: 'free' });
+      for (let i = 0; i < 10; i++) await engine.consume(customer.id, { operation: 'search' });
+      expect((await engine.consume(customer.id, { operation: 'search' })).reason).toBe('rate_limited');
+      wall.advance(60_000);
+      expect((await engine.consume(customer.id, { operation: 'search' })).allowed).toBe(true);
+
+      // Grace follows billing time: four wall days change nothing, three billing days suspend.
+      await engine.updateCustomer(customer.id, { status: 'past_due', paymentFailedAt: clock.now() });
+      wall.advance(4 * DAY_MS);
+      expect((await engine.consume(customer.id, { operation: 'search' })).allowed).toBe(true);
+      clock.advance(3 * DAY_MS);
+      expect((await engine.consume(customer.id, { operation: 'search' })).reason).toBe('account_suspended');
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('authenticates issued keys, refuses revoked and unknown ones', async () => {
     const customer = await tollgate.createCustomer({ plan: 'free' });
     const issued = await tollgate.issueApiKey(customer.id, 'ci');

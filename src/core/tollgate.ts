@@ -19,7 +19,13 @@ export interface TollgateOptions {
   catalog: Catalog;
   store: Store;
   counters: Counters;
+  /** Billing time (periods, trials, grace); default the system clock. */
   clock?: Clock;
+  /**
+   * Time for rate windows and concurrency slots; default the billing clock. Give the system clock
+   * when the billing clock follows a Stripe test clock, so rate limits keep resetting in real time.
+   */
+  rateClock?: Clock;
   /** A configured admin key (TOLLGATE_ADMIN_KEY), accepted besides stored admin keys. */
   adminKey?: string | null;
   /** Access kept after a failed payment; default 3 days. */
@@ -118,6 +124,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     committer,
     usage: usageCache,
     clock,
+    rateClock: options.rateClock ?? clock,
     loadCustomer,
     gracePeriodMs,
     slotTimeoutMs: options.slotTimeoutMs ?? 60_000,

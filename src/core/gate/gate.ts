@@ -45,11 +45,23 @@ export interface GateDependencies {
   counters: Counters;
   committer: GroupCommitter;
   usage: UsageCache;
+  /** Billing time: credit periods, trials, grace (follows a Stripe test clock when one is set). */
   clock: Clock;
+  /**
+   * Wall time for rate windows and concurrency slots: they protect real capacity, so they keep moving
+   * even while a Stripe test clock holds billing time still.
+   */
+  rateClock: Clock;
   loadCustomer: (customerId: string, now: number) => Promise<Customer>;
   gracePeriodMs: number;
   /** Longest a concurrency slot is held if a request never releases it. */
   slotTimeoutMs: number;
+}
+
+/** Billing time and wall time of one decision, read once. */
+interface Times {
+  now: number;
+  rateNow: number;
 }
 
 interface Evaluation {
@@ -65,49 +77,56 @@ export class Gate {
 
   /** Would this request be allowed now? Counts and debits nothing. */
   async check(customerId: string, request: GateRequest): Promise<GateDecision> {
-    const now = this.deps.clock.now();
-    const evaluation = await this.evaluate(customerId, request, now);
+    const times = this.times();
+    const evaluation = await this.evaluate(customerId, request, times);
     const { figures, windows, access } = evaluation;
-    if (figures.reason !== null) return buildDecision(figures, now);
+    if (figures.reason !== null) return buildDecision(figures, times.rateNow);
 
     if (windows.length > 0) {
       const counts = await this.deps.counters.peekRate(windows);
       const full = windows.findIndex((window, index) => (counts[index] ?? 0) >= window.limit);
       this.applyRateCounts(figures, windows, counts, 0);
-      if (full >= 0 && request.countRequest !== false)
-        return this.deny(figures, 'rate_limited', now, windows[full]);
+      if (full >= 0 && request.countRequest !== false) {
+        return this.deny(figures, 'rate_limited', times, windows[full]);
+      }
     }
-    if (this.storageExceeded(evaluation, request)) return this.deny(figures, 'storage_limit_exceeded', now);
+    if (this.storageExceeded(evaluation, request)) return this.deny(figures, 'storage_limit_exceeded', times);
     const ceiling = creditCeiling(access.plan);
     if (ceiling !== null && figures.credits.used + evaluation.cost > ceiling) {
-      return this.deny(figures, 'quota_exceeded', now);
+      return this.deny(figures, 'quota_exceeded', times);
     }
-    return buildDecision(figures, now);
+    return buildDecision(figures, times.rateNow);
   }
 
   /** Admits and counts the request, or denies it having counted nothing. */
   async consume(customerId: string, request: GateRequest): Promise<GateDecision> {
     const { counters } = this.deps;
-    const now = this.deps.clock.now();
-    const evaluation = await this.evaluate(customerId, request, now);
+    const times = this.times();
+    const { now, rateNow } = times;
+    const evaluation = await this.evaluate(customerId, request, times);
     const { figures, windows, access, customer, cost } = evaluation;
-    if (figures.reason !== null) return buildDecision(figures, now);
+    if (figures.reason !== null) return buildDecision(figures, rateNow);
 
     const counted = request.countRequest !== false ? windows : [];
     if (counted.length > 0) {
       const result = await counters.hitRate(counted);
       this.applyRateCounts(figures, counted, result.counts, 0);
-      if (!result.allowed) return this.deny(figures, 'rate_limited', now, counted[result.deniedIndex ?? 0]);
+      if (!result.allowed) return this.deny(figures, 'rate_limited', times, counted[result.deniedIndex ?? 0]);
     }
 
     let release = (): void => {};
     const concurrent = access.plan.limits.concurrentRequests;
     if (request.holdSlot && concurrent !== null) {
       const slotKey = `slot:${customer.id}`;
-      const slot = await counters.acquireSlot(slotKey, concurrent, now, now + this.deps.slotTimeoutMs);
+      const slot = await counters.acquireSlot(
+        slotKey,
+        concurrent,
+        rateNow,
+        rateNow + this.deps.slotTimeoutMs,
+      );
       if (!slot.acquired || slot.token === undefined) {
         await this.undoRate(counted, figures);
-        return this.deny(figures, 'concurrency_limited', now, undefined, 1);
+        return this.deny(figures, 'concurrency_limited', times, undefined, 1);
       }
       const token = slot.token;
       let released = false;
@@ -124,9 +143,9 @@ export class Gate {
     };
     if (this.storageExceeded(evaluation, request)) {
       await undo();
-      return this.deny(figures, 'storage_limit_exceeded', now);
+      return this.deny(figures, 'storage_limit_exceeded', times);
     }
-    if (cost === 0 && !request.idempotencyKey) return buildDecision(figures, now, release);
+    if (cost === 0 && !request.idempotencyKey) return buildDecision(figures, rateNow, release);
 
     const operation = request.operation ?? '';
     const quantity = request.quantity ?? 1;
@@ -159,13 +178,22 @@ export class Gate {
     this.setUsed(figures, outcome.used);
     if (outcome.kind === 'denied') {
       await undo();
-      return this.deny(figures, 'quota_exceeded', now);
+      return this.deny(figures, 'quota_exceeded', times);
     }
     if (outcome.replayed) await undo();
-    return buildDecision({ ...figures, eventId: outcome.eventId, replayed: outcome.replayed }, now, release);
+    return buildDecision(
+      { ...figures, eventId: outcome.eventId, replayed: outcome.replayed },
+      rateNow,
+      release,
+    );
   }
 
-  private async evaluate(customerId: string, request: GateRequest, now: number): Promise<Evaluation> {
+  private times(): Times {
+    return { now: this.deps.clock.now(), rateNow: this.deps.rateClock.now() };
+  }
+
+  private async evaluate(customerId: string, request: GateRequest, times: Times): Promise<Evaluation> {
+    const { now, rateNow } = times;
     const { catalog } = this.deps;
     const quantity = request.quantity ?? 1;
     if (!Number.isSafeInteger(quantity) || quantity < 1) {
@@ -189,7 +217,7 @@ export class Gate {
     const access = resolveAccess(customer, catalog, now, this.deps.gracePeriodMs);
     const plan = access.plan;
     const used = await this.deps.usage.get(customer.id, access.period.start);
-    const windows = this.rateWindows(customer.id, access, now);
+    const windows = this.rateWindows(customer.id, access, rateNow);
     const figures: DecisionFigures = {
       allowed: true,
       reason: null,
@@ -278,18 +306,19 @@ export class Gate {
   private deny(
     figures: DecisionFigures,
     reason: DenyReason,
-    now: number,
+    times: Times,
     window?: RateWindow,
     retryAfterSeconds?: number,
   ): GateDecision {
+    const { now, rateNow } = times;
     this.markDenied(figures, reason);
-    if (window)
-      figures.retryAfterSeconds = Math.max(1, secondsUntil(window.windowStart + window.windowMs, now));
-    else if (retryAfterSeconds !== undefined) figures.retryAfterSeconds = retryAfterSeconds;
+    if (window) {
+      figures.retryAfterSeconds = Math.max(1, secondsUntil(window.windowStart + window.windowMs, rateNow));
+    } else if (retryAfterSeconds !== undefined) figures.retryAfterSeconds = retryAfterSeconds;
     else if (reason === 'quota_exceeded') {
       figures.retryAfterSeconds = Math.max(1, secondsUntil(figures.credits.resetAt, now));
     }
-    return buildDecision(figures, now);
+    return buildDecision(figures, rateNow);
   }
 
   /** Takes back this request's rate hits, and shows the windows as they are after it. */
