@@ -146,6 +146,8 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
       store,
       counters,
       clock: options.clock ?? clockFollower ?? undefined,
+      // A followed test clock stands still between advances; rate limits must not.
+      rateClock: clockFollower ? systemClock : undefined,
       adminKey: config.TOLLGATE_ADMIN_KEY ?? null,
       gracePeriodMs: config.STRIPE_PAYMENT_GRACE_PERIOD_DAYS * DAY_MS,
       commitConcurrency: config.TOLLGATE_COMMIT_CONCURRENCY ?? (postgres ? 4 : 1),
