@@ -48,9 +48,16 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
     `  curl -s ${base}/api/v1/billing/subscription -H 'X-API-Key: ${customerKey.key}'   # pro, once Stripe's webhook is applied`,
     `  curl -s -X POST ${base}/api/v1/billing/subscribe ${json} -d '{"tier":"starter"}'   # or: a trial, no card`,
     `  curl -s ${base}/api/v1/billing/invoices -H 'X-API-Key: ${customerKey.key}'`,
+    ...(stripe.testClock
+      ? [
+          '',
+          'Move billing time (renewals, trial ends, payment retries), answered once the webhooks are applied:',
+          `  curl -s -X POST ${base}/api/v1/admin/clock/advance -H 'X-API-Key: ${adminKey}' -H 'Content-Type: application/json' -d '{"seconds":2678400}'   # 31 days`,
+        ]
+      : []),
     '',
     stripe.mode === 'emulator'
-      ? `Stripe: the in-process emulator at ${stripe.emulator?.url}${stripe.testClock ? `, test clock ${stripe.testClock} (Tollgate's time is frozen with it: rate windows move when it is advanced)` : ''}`
+      ? `Stripe: the in-process emulator at ${stripe.emulator?.url}${stripe.testClock ? `, test clock ${stripe.testClock} (billing time follows it; rate limits run on wall time)` : ''}`
       : `Stripe: ${runtime.config.STRIPE_API_BASE ?? 'api.stripe.com'}${stripe.testClock ? `, test clock ${stripe.testClock}` : ''}`,
     ...(webhookUrl ? [`  webhooks -> ${webhookUrl}`] : []),
     '',

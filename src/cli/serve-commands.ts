@@ -1,47 +1,111 @@
 /**
  * `tollgate start` (the demo), `tollgate serve` (the service as configured) and `tollgate migrate`.
+ * `serve()` is where the parts meet: the webhook inbox, notifications, metrics, the meter sender and
+ * graceful shutdown are built here from the runtime and handed to the server.
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { openRuntime, openStore, type Runtime } from '../config/open-runtime.js';
+import type { Notifier } from '../core/notifications/notifier.js';
+import { createHttpNotifier } from '../notifications/http-notifier.js';
+import { createLogNotifier } from '../notifications/log-notifier.js';
+import { combineNotifiers } from '../notifications/memory-notifier.js';
+import { notifyQuotaThresholds } from '../notifications/quota-notifications.js';
+import { checkSuspensions } from '../notifications/suspension-notices.js';
 import { createServer } from '../server/create-server.js';
+import { createMetrics, subscriptionsFromStore } from '../server/metrics.js';
+import { installGracefulShutdown } from '../server/shutdown.js';
+import { MeterSender } from '../stripe/metering/meter-sender.js';
+import { advanceTestClock } from '../stripe/test-clock/advance-test-clock.js';
 import { createWebhookInbox, parseWebhookSecrets } from '../stripe/webhooks/webhook-inbox.js';
 import { seedDemo } from './seed-demo.js';
 
+const SUSPENSION_CHECK_MS = 60_000;
+
+function openNotifier(runtime: Runtime): Notifier {
+  const { TOLLGATE_NOTIFY_URL: url, TOLLGATE_NOTIFY_SECRET: secret } = runtime.config;
+  const log = createLogNotifier();
+  return url && secret ? combineNotifiers(log, createHttpNotifier({ url, secret })) : log;
+}
+
 async function serve(runtime: Runtime, demo: boolean): Promise<void> {
-  const { stripe } = runtime;
+  const { stripe, config, tollgate } = runtime;
+  const gracePeriodMs = config.STRIPE_PAYMENT_GRACE_PERIOD_DAYS * 86_400_000;
+  const metrics = createMetrics({ subscriptions: subscriptionsFromStore(runtime.store) });
+  const notifier = openNotifier(runtime);
+  const stopQuotaNotices = notifyQuotaThresholds(tollgate, notifier);
+  const suspensionTimer = setInterval(
+    () => void checkSuspensions(tollgate, notifier, gracePeriodMs).catch(() => {}),
+    SUSPENSION_CHECK_MS,
+  );
+  suspensionTimer.unref();
+
   // Webhooks need a signing secret: STRIPE_WEBHOOK_SECRET, or the in-process emulator's.
   const secrets = parseWebhookSecrets(stripe.webhookSecret);
   const inbox =
     secrets.length > 0
       ? createWebhookInbox({
-          tollgate: runtime.tollgate,
+          tollgate,
           stripe: stripe.client,
           secrets,
           prices: stripe.prices,
-          gracePeriodMs: runtime.config.STRIPE_PAYMENT_GRACE_PERIOD_DAYS * 86_400_000,
+          notifier,
+          metrics,
+          gracePeriodMs,
           ...(stripe.clockFollower ? { onTestClockReady: stripe.clockFollower.onTestClockReady } : {}),
         })
       : undefined;
+  const testClock = stripe.testClock;
+  const advanceClock =
+    testClock && stripe.clockFollower
+      ? (seconds: number) =>
+          advanceTestClock({
+            stripe: stripe.client,
+            store: runtime.store,
+            clockId: testClock,
+            seconds,
+            follower: stripe.clockFollower ?? undefined,
+          })
+      : undefined;
+
+  // Overage goes to Stripe Billing Meters only when asked for (it needs the overage prices on subscriptions).
+  const meterSender = config.STRIPE_ENABLE_METERED_BILLING
+    ? new MeterSender({
+        stripe: stripe.client,
+        store: runtime.store,
+        clock: tollgate.clock,
+        onError: (error) => process.stderr.write(`meter sender: ${String(error)}\n`),
+      })
+    : undefined;
+  meterSender?.start();
+
   const app = createServer({
-    tollgate: runtime.tollgate,
+    tollgate,
     billing: stripe.billing,
-    ...(inbox ? { stripeWebhooks: inbox } : {}),
+    ...(inbox
+      ? { stripeWebhooks: inbox, adminBilling: { inbox, ...(advanceClock ? { advanceClock } : {}) } }
+      : {}),
+    metrics,
+    metricsKey: config.TOLLGATE_METRICS_KEY ?? null,
     logger: !demo,
+    logLevel: config.LOG_LEVEL,
     demoRoutes: demo,
   });
-  const address = await app.listen({ port: runtime.config.PORT, host: runtime.config.HOST });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`\n${signal}: finishing in-flight requests and pending commits...\n`);
-    await app.close();
-    await runtime.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  installGracefulShutdown({
+    steps: [
+      { name: 'HTTP server (in-flight requests finish)', run: () => app.close() },
+      {
+        name: 'background work',
+        run: async () => {
+          clearInterval(suspensionTimer);
+          stopQuotaNotices();
+          await meterSender?.stop();
+        },
+      },
+      { name: 'engine (pending usage commits), store and counters', run: () => runtime.close() },
+    ],
+  });
   if (demo) process.stdout.write(await seedDemo(runtime, address));
   else process.stdout.write(`Tollgate listening on ${address}\n`);
 }

@@ -46,6 +46,9 @@ const envSchema = z.object({
     .optional(),
   STRIPE_METERED_PRICE_ID: z.string().min(1).optional(),
   STRIPE_TRIAL_PERIOD_DAYS: z.coerce.number().int().min(0).max(730).default(14),
+  /** Where notifications (trial ending, payment failed, quota warnings...) are POSTed, signed. */
+  TOLLGATE_NOTIFY_URL: z.url('expected a URL such as https://app.example.com/hooks/billing').optional(),
+  TOLLGATE_NOTIFY_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
   STRIPE_PAYMENT_GRACE_PERIOD_DAYS: z.coerce.number().int().min(0).max(60).default(3),
   TOLLGATE_COMMIT_CONCURRENCY: positiveInteger.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -85,6 +88,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.STRIPE_TEST_CLOCK && stripeSecretKey?.includes('_live_')) {
     problems.push('STRIPE_TEST_CLOCK: test clocks exist only in test mode, not with a live key');
+  }
+  if (config.TOLLGATE_NOTIFY_URL && !config.TOLLGATE_NOTIFY_SECRET) {
+    problems.push(
+      'TOLLGATE_NOTIFY_SECRET: required with TOLLGATE_NOTIFY_URL (notifications are signed with it)',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Price ids per tier from the environment (STRIPE_PRICE_ID_PRO=price_...), over the catalog's.

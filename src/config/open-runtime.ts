@@ -22,7 +22,7 @@ import { createRedisCounters } from '../counters/redis-counters.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
 import { createStore, parseDatabaseUrl } from '../store/create-store.js';
 import { type BillingService, createBillingService } from '../stripe/billing/billing-service.js';
-import { type CatalogPriceIds, ensureCatalogPrices } from '../stripe/gateway/ensure-catalog-prices.js';
+import { pushCatalog } from '../stripe/catalog-push/push-catalog.js';
 import { createStripeGateway } from '../stripe/gateway/stripe-gateway.js';
 import { createStripeClient } from '../stripe/stripe-client.js';
 import { TestClockFollower } from '../stripe/test-clock/test-clock-follower.js';
@@ -117,13 +117,15 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
   };
   const { client, emulator } = await connectStripe(config, notice);
   try {
-    // The emulator starts empty: the catalog's prices are created in it so plans can be sold at once.
-    // TODO: use `pushCatalog` (src/stripe/catalog-push/) once it lands, and the ids it records.
-    const created: CatalogPriceIds = emulator ? await ensureCatalogPrices(client, catalog) : {};
+    const store = openStore(config);
+    await store.migrate();
+    // The emulator starts empty: the catalog is pushed into it (products, prices, the overage meter) so
+    // plans can be sold at once. Against real Stripe the ids come from an earlier `tollgate plans push`.
+    if (emulator) await pushCatalog({ stripe: client, catalog, store });
     const fromEnvironment = Object.fromEntries(
       Object.entries(config.stripePriceIds).map(([planId, priceId]) => [planId, { month: priceId }]),
     );
-    const priceIndex = buildPriceIndex(catalog, created, fromEnvironment);
+    const priceIndex = buildPriceIndex(catalog, await store.getStripeCatalogIds(), fromEnvironment);
     let testClock = config.STRIPE_TEST_CLOCK ?? null;
     if (testClock === null && options.demo && emulator) {
       const frozenTime = Math.floor((options.clock ?? systemClock).now() / 1000);
@@ -135,8 +137,6 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     const clockFollower =
       testClock && !options.clock ? await new TestClockFollower(client, testClock).start() : null;
 
-    const store = openStore(config);
-    await store.migrate();
     const counters = config.REDIS_URL
       ? createRedisCounters({ url: config.REDIS_URL })
       : createMemoryCounters();
