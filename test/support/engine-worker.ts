@@ -53,14 +53,15 @@ async function barrier(): Promise<void> {
 if (args.mode === 'burst') {
   await tollgate.check(args.customerId, {});
   await barrier();
-  // Fire in waves of 10 a tick, so this process commits many small batches that interleave with
-  // the other processes' batches on the same counter row (one wave would be one batch).
+  // Fire in waves of 5 a couple of milliseconds apart, so this process commits many small batches
+  // spread over time that interleave with the other processes' batches on the same counter row (one
+  // burst would be one batch, and on a loaded machine one process could finish before another starts).
   const pending: Array<Promise<GateDecision>> = [];
   for (let i = 0; i < args.count; i++) {
     pending.push(
       tollgate.consume(args.customerId, { operation: args.operation, holdSlot: args.holdSlot ?? false }),
     );
-    if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+    if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 2));
   }
   const decisions = await Promise.all(pending);
   process.stdout.write(
