@@ -28,6 +28,7 @@ import { createKyselyQueries } from './kysely-queries.js';
 import { createMeterOutboxQueries } from './meter-outbox-queries.js';
 import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js';
 import { migrateToLatest } from './migrate-to-latest.js';
+import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
@@ -41,6 +42,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Length of the meter-outbox windows overage is reported in, ms (default one hour). */
   meterWindowMs?: number;
+  /**
+   * WAL checkpoints of a file database, run by a worker thread (sqlite-checkpointer.ts): ms between
+   * PASSIVE checkpoints (default 50) and the WAL size in pages past which commits pause for a RESTART
+   * (default 4,096).
+   */
+  checkpoint?: { intervalMs?: number; restartFrames?: number };
 }
 
 /**
@@ -51,17 +58,28 @@ export interface SqliteStoreOptions {
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   // The default location (`.tollgate/tollgate.db`) lives in a folder that may not exist yet.
-  if (options.filename !== ':memory:' && options.filename !== '') {
+  if (isFile(options.filename)) {
     mkdirSync(dirname(options.filename), { recursive: true });
   }
   const database = new BetterSqlite3(options.filename);
   // busy_timeout first: switching a new file to WAL takes a lock another process may hold.
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
   database.pragma('journal_mode = WAL');
-  database.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  const synchronous = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
+  database.pragma(`synchronous = ${synchronous}`);
   database.pragma('foreign_keys = ON');
+  tuneConnection(database, options.filename);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   const meterWindowMs = checkMeterWindowMs(options.meterWindowMs ?? DEFAULT_METER_WINDOW_MS);
+  // A file database is checkpointed by a worker thread, never inside a commit on the event loop.
+  const checkpointer = isFile(options.filename)
+    ? startSqliteCheckpointer(database, {
+        filename: options.filename,
+        synchronous,
+        ...options.checkpoint,
+        pause: (whilePaused) => db.connection().execute(whilePaused),
+      })
+    : undefined;
 
   // Prepared on first use: the statements need the tables, which migrate() may create.
   let commitUsage: CommitUsage | undefined;
@@ -79,6 +97,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async close() {
+      await checkpointer?.stop();
       await db.destroy();
     },
 
@@ -106,6 +125,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
   };
+}
+
+/** `:memory:` and `''` (a private temporary database) are not files another connection can open. */
+function isFile(filename: string): boolean {
+  return filename !== ':memory:' && filename !== '' && !filename.startsWith('file::memory:');
+}
+
+/**
+ * Memory for the hot path. The default page cache (2 MB) holds a fraction of a 1M-event table's
+ * indexes, so every commit re-read index pages from the OS; 256 MB keeps them (SQLite allocates it only
+ * as pages are read). Memory-mapped reads skip a copy per page read; writes still go through the WAL.
+ */
+function tuneConnection(database: BetterSqlite3.Database, filename: string): void {
+  database.pragma('cache_size = -262144');
+  database.pragma('temp_store = MEMORY');
+  if (isFile(filename)) database.pragma('mmap_size = 1073741824');
 }
 
 /**
