@@ -96,7 +96,8 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   // Observers are told after the decision is made (a server's metrics subscribe after creation).
   const listeners = new Set<DecisionListener>(options.onDecision ? [options.onDecision] : []);
 
-  async function loadCustomer(customerId: string, at: number): Promise<Customer> {
+  /** The customer, synchronously when cached (the gate's hot path), else one read per customer at a time. */
+  function loadCustomer(customerId: string, at: number): Customer | Promise<Customer> {
     const cached = customers.get(customerId);
     if (cached && at - cached.readAt < customerTtlMs) return cached.customer;
     let pending = loading.get(customerId);
@@ -188,7 +189,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       );
     },
 
-    getCustomer: (customerId) => loadCustomer(customerId, now()),
+    getCustomer: async (customerId) => loadCustomer(customerId, now()),
 
     async updateCustomer(customerId, patch) {
       const updated = await store.updateCustomer(customerId, { ...patch, updatedAt: now() });

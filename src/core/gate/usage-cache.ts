@@ -13,6 +13,7 @@ interface Entry {
 
 export class UsageCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<number>>();
 
   constructor(
     private readonly store: Store,
@@ -20,13 +21,32 @@ export class UsageCache {
     private readonly ttlMs = 1_000,
   ) {}
 
-  async get(customerId: string, periodStart: number): Promise<number> {
+  /** Usage of the period: a number when cached, else a promise of one (one read per customer at a time). */
+  get(customerId: string, periodStart: number): number | Promise<number> {
     const entry = this.entries.get(customerId);
     const now = this.now();
     if (entry && entry.periodStart === periodStart && now - entry.readAt < this.ttlMs) return entry.used;
-    const usage = await this.store.getPeriodUsage(customerId, periodStart);
-    this.entries.set(customerId, { periodStart, used: usage.used, readAt: now });
-    return usage.used;
+    const key = `${customerId}\u0000${periodStart}`;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.store.getPeriodUsage(customerId, periodStart).then(
+        (usage) => {
+          this.loading.delete(key);
+          const current = this.entries.get(customerId);
+          // A commit may have remembered a newer figure while the read was in flight.
+          const used =
+            current && current.periodStart === periodStart ? Math.max(current.used, usage.used) : usage.used;
+          this.entries.set(customerId, { periodStart, used, readAt: now });
+          return used;
+        },
+        (error: unknown) => {
+          this.loading.delete(key);
+          throw error;
+        },
+      );
+      this.loading.set(key, pending);
+    }
+    return pending;
   }
 
   remember(customerId: string, periodStart: number, used: number): void {
