@@ -61,7 +61,10 @@ export interface KeyCacheOptions {
   maxEntries?: number;
 }
 
-/** Resolves keys to records through a bounded cache, and batches last-used times. */
+/**
+ * Resolves keys to records through a bounded in-memory cache, and batches last-used times. The cache
+ * is keyed by the presented key (process memory only, like the request that carried it).
+ */
 export class ApiKeyResolver {
   private readonly cache = new Map<string, CachedKey>();
   private readonly lastUsed = new Map<string, number>();
@@ -80,23 +83,18 @@ export class ApiKeyResolver {
 
   /** The active key record for `key`, or undefined when unknown or revoked. */
   async resolve(key: string, now: number): Promise<ApiKeyRecord | undefined> {
-    const hash = hashApiKey(key);
-    let entry = this.cache.get(hash);
+    // Cached by the presented key itself, so a hit costs no SHA-256; only the hash is ever stored.
+    let entry = this.cache.get(key);
     if (!entry || entry.expiresAt <= now) {
-      const record = await this.store.findApiKeyByHash(hash);
+      const record = await this.store.findApiKeyByHash(hashApiKey(key));
       entry = { record, expiresAt: now + (record ? this.ttlMs : this.negativeTtlMs) };
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(hash, entry);
+      this.cache.set(key, entry);
     }
     const record = entry.record;
     if (!record || record.revokedAt !== null) return undefined;
     this.lastUsed.set(record.id, now);
     return record;
-  }
-
-  /** Forgets a key at once (after a local revocation). */
-  forget(hash: string): void {
-    this.cache.delete(hash);
   }
 
   /** Forgets every cached key (a revocation by id, whose hash this process may not know). */
