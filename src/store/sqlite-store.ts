@@ -30,6 +30,7 @@ import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js'
 import { migrateToLatest } from './migrate-to-latest.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
+import { createSqlitePointReads } from './sqlite-point-reads.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
 
@@ -91,6 +92,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
     ...createSubscriptionCountQueries(db),
+    ...createSqlitePointReads(database, db),
 
     async migrate() {
       await migrateToLatest(db);
