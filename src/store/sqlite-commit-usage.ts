@@ -15,7 +15,7 @@ import {
   idempotencyScope,
   type KnownEvent,
 } from '../core/ledger/decide-debits.js';
-import type { UsageDebit, UsageOutcome } from '../core/ports.js';
+import type { UsageDebit, UsageEvent, UsageOutcome } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
 import { DEFAULT_METER_WINDOW_MS, OVERAGE_METER, overageWindows } from './meter-windows.js';
 
@@ -31,20 +31,11 @@ interface KnownRow {
   overage: number;
 }
 
-type EventParameters = [
-  id: string,
-  customerId: string,
-  periodStart: number,
-  operation: string,
-  quantity: number,
-  cost: number,
-  overage: number,
-  usedAfter: number,
-  idempotencyKey: string | null,
-  requestHash: string | null,
-  occurredAt: number,
-  recordedAt: number,
-];
+/** Counters cached at most (customers x periods); past it the cache starts over. */
+const COUNTER_CACHE_LIMIT = 100_000;
+
+/** Rows per multi-row INSERT (12 parameters each; SQLite allows 32,766 per statement). */
+const EVENT_ROWS = 64;
 
 export type CommitUsage = (debits: readonly UsageDebit[], recordedAt: number) => UsageOutcome[];
 
@@ -66,11 +57,27 @@ export function createSqliteCommitUsage(
     `INSERT INTO usage_counters (customer_id, period_start, used, overage) VALUES (?, ?, ?, ?)
      ON CONFLICT (customer_id, period_start) DO UPDATE SET used = excluded.used, overage = excluded.overage`,
   );
-  const insertEvent = database.prepare<EventParameters>(
-    `INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-       idempotency_key, request_hash, occurred_at, recorded_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  // Events go in EVENT_ROWS at a time: one statement step per chunk instead of per row.
+  const insertEvents = new Map<number, BetterSqlite3.Statement<unknown[]>>();
+  const insertStatement = (rows: number): BetterSqlite3.Statement<unknown[]> => {
+    let statement = insertEvents.get(rows);
+    if (statement === undefined) {
+      statement = database.prepare<unknown[]>(
+        `INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
+           idempotency_key, request_hash, occurred_at, recorded_at)
+         VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      );
+      insertEvents.set(rows, statement);
+    }
+    return statement;
+  };
+  const parameters: unknown[] = [];
+  // Counters this connection wrote last, valid while no other connection has committed since:
+  // data_version changes exactly then. Only commitUsage writes usage_counters on this connection.
+  const dataVersion = database.prepare<[], number>('PRAGMA data_version').pluck();
+  const counterCache = new Map<string, CounterRow>();
+  let cachedVersion = -1;
+  let written: Map<string, CounterState> | undefined;
   // Usage added to a window already reported reopens it: the sender reports the rest under a new identifier.
   const addToOutbox = database.prepare<[string, string, number, number, number]>(
     `INSERT INTO meter_outbox (customer_id, meter, window_start, window_end, value) VALUES (?, ?, ?, ?, ?)
@@ -79,13 +86,22 @@ export function createSqliteCommitUsage(
   );
 
   const commit = database.transaction((debits: readonly UsageDebit[], recordedAt: number): UsageOutcome[] => {
+    const version = dataVersion.get();
+    if (version !== cachedVersion || counterCache.size > COUNTER_CACHE_LIMIT) {
+      counterCache.clear();
+      cachedVersion = version ?? -1;
+    }
     const current = new Map<string, CounterState>();
     const known = new Map<string, KnownEvent>();
     const looked = new Set<string>();
     for (const debit of debits) {
       const key = counterKey(debit.customerId, debit.periodStart);
       if (!current.has(key)) {
-        current.set(key, selectCounter.get(debit.customerId, debit.periodStart) ?? { used: 0, overage: 0 });
+        current.set(
+          key,
+          counterCache.get(key) ??
+            selectCounter.get(debit.customerId, debit.periodStart) ?? { used: 0, overage: 0 },
+        );
       }
       if (debit.idempotencyKey === null) continue;
       const scope = idempotencyScope(debit.customerId, debit.idempotencyKey);
@@ -103,24 +119,32 @@ export function createSqliteCommitUsage(
     }
 
     const decision = decideDebits(debits, current, known, recordedAt, batchEventIds());
+    written = decision.counters;
     for (const counter of decision.counters.values()) {
       upsertCounter.run(counter.customerId, counter.periodStart, counter.used, counter.overage);
     }
-    for (const event of decision.events) {
-      insertEvent.run(
-        event.id,
-        event.customerId,
-        event.periodStart,
-        event.operation,
-        event.quantity,
-        event.cost,
-        event.overage,
-        event.usedAfter,
-        event.idempotencyKey,
-        event.requestHash,
-        event.occurredAt,
-        event.recordedAt,
-      );
+    const events = decision.events;
+    for (let start = 0; start < events.length; start += EVENT_ROWS) {
+      const end = Math.min(events.length, start + EVENT_ROWS);
+      parameters.length = 0;
+      for (let index = start; index < end; index++) {
+        const event = events[index] as UsageEvent;
+        parameters.push(
+          event.id,
+          event.customerId,
+          event.periodStart,
+          event.operation,
+          event.quantity,
+          event.cost,
+          event.overage,
+          event.usedAfter,
+          event.idempotencyKey,
+          event.requestHash,
+          event.occurredAt,
+          event.recordedAt,
+        );
+      }
+      insertStatement(end - start).run(parameters);
     }
     for (const window of overageWindows(decision.events, meterWindowMs)) {
       addToOutbox.run(window.customerId, OVERAGE_METER, window.windowStart, window.windowEnd, window.value);
@@ -128,5 +152,21 @@ export function createSqliteCommitUsage(
     return decision.outcomes;
   });
 
-  return (debits, recordedAt) => commit.immediate(debits, recordedAt);
+  return (debits, recordedAt) => {
+    written = undefined;
+    let outcomes: UsageOutcome[];
+    try {
+      outcomes = commit.immediate(debits, recordedAt);
+    } catch (error) {
+      counterCache.clear();
+      throw error;
+    }
+    // Committed: these are now the stored values (decideDebits returns fresh objects).
+    const committed = written as Map<string, CounterState> | undefined;
+    if (committed !== undefined) {
+      for (const [key, counter] of committed)
+        counterCache.set(key, { used: counter.used, overage: counter.overage });
+    }
+    return outcomes;
+  };
 }
