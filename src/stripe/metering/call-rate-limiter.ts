@@ -34,17 +34,24 @@ export class CallRateLimiter {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Resolves when one more call may start (and counts it as started). */
-  take(): Promise<void> {
+  /**
+   * Resolves when one more call may start, with the start time it was counted at (callers log that
+   * time, not a later reading, so their log shows exactly what the limit enforced).
+   */
+  take(): Promise<number> {
     const turn = this.#queue.then(() => this.#takeNow());
-    this.#queue = turn.catch(() => {});
+    this.#queue = turn.then(
+      () => {},
+      () => {},
+    );
     return turn;
   }
 
-  async #takeNow(): Promise<void> {
+  async #takeNow(): Promise<number> {
     if (this.#starts.length < this.callsPerSecond) {
-      this.#starts.push(this.#now());
-      return;
+      const start = this.#now();
+      this.#starts.push(start);
+      return start;
     }
     // The oldest of the last N starts: the new call may start one second after it.
     const oldest = this.#starts[this.#next]!;
@@ -53,7 +60,9 @@ export class CallRateLimiter {
       await this.#sleep(Math.ceil(wait));
       wait = oldest + 1000 - this.#now();
     }
-    this.#starts[this.#next] = this.#now();
+    const start = this.#now();
+    this.#starts[this.#next] = start;
     this.#next = (this.#next + 1) % this.callsPerSecond;
+    return start;
   }
 }

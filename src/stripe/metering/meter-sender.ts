@@ -175,8 +175,7 @@ export class MeterSender {
       return;
     }
     const identifier = meterEventIdentifier(window);
-    await this.#limiter.take();
-    const startedAt = performance.now();
+    const startedAt = await this.#limiter.take();
     const call = {
       startedAt,
       customerId: window.customerId,
