@@ -77,7 +77,8 @@ export interface SubscriptionPatchResult {
   unknownPrice: boolean;
 }
 
-const freeTier = (
+/** Back to the default (free) plan with no billing cycle: what a canceled subscription leaves. */
+export const freeTier = (
   catalog: Catalog,
   subscriptionId: string | null,
   status: AccountStatus,

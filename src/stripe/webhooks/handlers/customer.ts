@@ -3,7 +3,9 @@
  * it (customers created in the Dashboard or by another flow find their account). customer.deleted:
  * its subscriptions are gone with it, so the account falls back to the free tier and is unlinked.
  */
+
 import type Stripe from 'stripe';
+import { freeTier } from '../../../core/billing/subscription-state.js';
 import {
   type HandlerContext,
   type HandlerResult,
@@ -25,18 +27,8 @@ export const customerHandler: WebhookHandler = {
     if (!customer) return 'ignored';
     await context.update(
       customer,
-      {
-        plan: context.catalog.defaultPlan,
-        status: 'canceled',
-        stripeCustomerId: null,
-        stripeSubscriptionId: null,
-        billingInterval: null,
-        periodStart: null,
-        periodEnd: null,
-        trialEnd: null,
-        paymentFailedAt: null,
-        cancelAtPeriodEnd: false,
-      },
+      // The Stripe customer is gone: free tier, and no link left to it.
+      { ...freeTier(context.catalog, null, 'canceled'), stripeCustomerId: null },
       'customer.unlinked',
     );
     await context.applied(sent.id);
