@@ -125,7 +125,16 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     const fromEnvironment = Object.fromEntries(
       Object.entries(config.stripePriceIds).map(([planId, priceId]) => [planId, { month: priceId }]),
     );
-    const priceIndex = buildPriceIndex(catalog, await store.getStripeCatalogIds(), fromEnvironment);
+    const catalogIds = await store.getStripeCatalogIds();
+    const priceIndex = buildPriceIndex(catalog, catalogIds, fromEnvironment);
+    // A plan with overage: STRIPE_METERED_PRICE_ID over the catalog file's id over the pushed one.
+    const overagePrice = (planId: string) => {
+      const plan = catalog.plans.find((candidate) => candidate.id === planId);
+      if (!plan?.overage) return null;
+      return (
+        config.STRIPE_METERED_PRICE_ID ?? plan.stripe.overagePriceId ?? catalogIds[planId]?.overage ?? null
+      );
+    };
     let testClock = config.STRIPE_TEST_CLOCK ?? null;
     if (testClock === null && options.demo && emulator) {
       const frozenTime = Math.floor((options.clock ?? systemClock).now() / 1000);
@@ -158,6 +167,7 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
       tollgate,
       gateway,
       prices,
+      overagePrice,
       defaultTrialDays: config.STRIPE_TRIAL_PERIOD_DAYS,
     });
     return {

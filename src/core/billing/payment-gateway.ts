@@ -21,6 +21,11 @@ export interface NewSubscription {
   customerId: string;
   planId: string;
   priceId: string;
+  /**
+   * The plan's metered overage price, added as a second item so Stripe bills the meter's usage in
+   * arrears; null when the plan has no overage (or is billed yearly: see decision 005).
+   */
+  overagePriceId: string | null;
   /** Days of trial; 0 = none (the first invoice is charged at once). */
   trialDays: number;
   trialEndBehavior: TrialEndBehavior;
@@ -34,6 +39,11 @@ export interface PriceChange {
   customerId: string;
   planId: string;
   priceId: string;
+  /**
+   * The new plan's metered overage price: the subscription's metered item is set to it (added, or its
+   * price changed), or removed when null.
+   */
+  overagePriceId: string | null;
   proration: ProrationMode;
   idempotencyKey: string;
 }
@@ -44,6 +54,8 @@ export interface NewCheckoutSession {
   planId: string;
   interval: BillingInterval;
   priceId: string;
+  /** The plan's metered overage price, a second line item (no quantity); null for none. */
+  overagePriceId: string | null;
   successUrl: string;
   cancelUrl: string;
   idempotencyKey: string;

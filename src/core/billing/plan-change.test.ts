@@ -57,6 +57,7 @@ describe('planChange', () => {
       planId: 'pro',
       interval: 'month',
       priceId: 'price_pro_m',
+      overagePriceId: null,
       trialDays: 14,
       paymentMethodId: null,
       replaces: null,
@@ -163,6 +164,47 @@ describe('planChange', () => {
     ).toMatchObject({
       code: 'conflict',
     });
+  });
+});
+
+describe('planChange and the metered overage item', () => {
+  const metered = (snapshot: SubscriptionSnapshot | null = null): BillingState => ({
+    ...state(snapshot),
+    overagePrice: (planId) => (planId === 'pro' ? 'price_pro_overage' : null),
+  });
+
+  it('gives monthly subscriptions to a plan with overage its metered price, yearly ones none', () => {
+    const subscribe = { kind: 'subscribe', planId: 'pro', defaultTrialDays: 14 } as const;
+    expect(planChange(metered(), subscribe)).toMatchObject({ overagePriceId: 'price_pro_overage' });
+    expect(planChange(metered(), { ...subscribe, interval: 'year' })).toMatchObject({
+      kind: 'create_subscription',
+      overagePriceId: null,
+    });
+    expect(planChange(metered(), { ...subscribe, planId: 'starter' })).toMatchObject({
+      overagePriceId: null,
+    });
+    expect(planChange(metered(), { kind: 'checkout', planId: 'pro' })).toMatchObject({
+      kind: 'start_checkout',
+      overagePriceId: 'price_pro_overage',
+    });
+    // Without a lookup (no metered price pushed or configured) nothing is added.
+    expect(planChange(state(), subscribe)).toMatchObject({ overagePriceId: null });
+  });
+
+  it('sets the metered item to the new plan on a change: kept, added, or removed (null)', () => {
+    const onStarter = subscription({ priceId: 'price_starter_m' });
+    expect(planChange(metered(onStarter), { kind: 'change', planId: 'pro' })).toMatchObject({
+      kind: 'change_price',
+      direction: 'upgrade',
+      overagePriceId: 'price_pro_overage',
+    });
+    expect(planChange(metered(subscription()), { kind: 'change', planId: 'starter' })).toMatchObject({
+      direction: 'downgrade',
+      overagePriceId: null,
+    });
+    expect(
+      planChange(metered(subscription()), { kind: 'change', planId: 'pro', interval: 'year' }),
+    ).toMatchObject({ priceId: 'price_pro_y', overagePriceId: null });
   });
 });
 

@@ -12,6 +12,10 @@
  * - downgrade: now, the unused time credited on the next invoice (`create_prorations`).
  * - cancel: at the period end unless `immediate`; a paused subscription is canceled at once.
  * - resume: undoes a pending cancellation, or resumes a paused subscription.
+ * - overage: a monthly subscription to a plan with overage carries the plan's metered price as a
+ *   second item (`overagePriceId`); a plan change sets that item to the new plan's metered price, or
+ *   removes it (null). Yearly subscriptions carry none: Stripe requires one interval per subscription
+ *   and the metered prices are monthly (docs/decisions/005-meter-outbox.md).
  */
 import { type Catalog, findPlan, type Plan } from '../catalog/catalog.js';
 import type { BillingInterval, Customer } from '../ports.js';
@@ -24,6 +28,8 @@ export interface BillingState {
   subscription: SubscriptionSnapshot | null;
   catalog: Catalog;
   prices: PriceIndex;
+  /** The metered overage price of a plan with overage (pushed catalog or STRIPE_METERED_PRICE_ID). */
+  overagePrice?: (planId: string) => string | null | undefined;
 }
 
 export type BillingIntent =
@@ -46,6 +52,8 @@ export type BillingAction =
       planId: string;
       interval: BillingInterval;
       priceId: string;
+      /** The metered overage item's price; null when the plan has none or the interval is yearly. */
+      overagePriceId: string | null;
       trialDays: number;
       paymentMethodId: string | null;
       /** A paused or incomplete subscription the new one replaces (canceled once the new one exists). */
@@ -57,6 +65,8 @@ export type BillingAction =
       planId: string;
       interval: BillingInterval;
       priceId: string;
+      /** The metered item after the change: its price, or null to remove it. */
+      overagePriceId: string | null;
       direction: 'upgrade' | 'downgrade';
       proration: ProrationMode;
     }
@@ -64,7 +74,13 @@ export type BillingAction =
   | { kind: 'cancel_now'; subscriptionId: string }
   | { kind: 'undo_cancel'; subscriptionId: string }
   | { kind: 'resume_paused'; subscriptionId: string }
-  | { kind: 'start_checkout'; planId: string; interval: BillingInterval; priceId: string }
+  | {
+      kind: 'start_checkout';
+      planId: string;
+      interval: BillingInterval;
+      priceId: string;
+      overagePriceId: string | null;
+    }
   | { kind: 'nothing'; reason: string }
   | { kind: 'refuse'; code: 'invalid_request' | 'conflict'; message: string; path?: string };
 
@@ -80,6 +96,15 @@ const liveStatuses = new Set(['trialing', 'active', 'past_due', 'unpaid']);
 export function yearlyAmount(plan: Plan, interval: BillingInterval): number {
   const amount = plan.prices[interval] ?? 0;
   return interval === 'month' ? amount * 12 : amount;
+}
+
+/**
+ * The metered overage price a subscription to `plan` on `interval` carries, or null. Only monthly:
+ * the metered prices `plans push` creates are monthly, and Stripe refuses items of mixed intervals.
+ */
+export function overagePriceFor(state: BillingState, plan: Plan, interval: BillingInterval): string | null {
+  if (plan.overage === null || interval !== 'month') return null;
+  return state.overagePrice?.(plan.id) ?? null;
 }
 
 /** The paid plan and its price for an intent, or the refusal that says why there is none. */
@@ -125,7 +150,13 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
           `already subscribed to '${state.customer.plan}'; change plans with POST /api/v1/billing/upgrade`,
         );
       if (intent.kind === 'checkout')
-        return { kind: 'start_checkout', planId: sellable.plan.id, interval, priceId: sellable.priceId };
+        return {
+          kind: 'start_checkout',
+          planId: sellable.plan.id,
+          interval,
+          priceId: sellable.priceId,
+          overagePriceId: overagePriceFor(state, sellable.plan, interval),
+        };
       const paymentMethodId = intent.paymentMethodId ?? null;
       const trialDays = paymentMethodId === null ? sellable.plan.trialDays || intent.defaultTrialDays : 0;
       if (paymentMethodId === null && trialDays === 0)
@@ -139,6 +170,7 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
         planId: sellable.plan.id,
         interval,
         priceId: sellable.priceId,
+        overagePriceId: overagePriceFor(state, sellable.plan, interval),
         trialDays,
         paymentMethodId,
         replaces:
@@ -170,6 +202,7 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
         planId: sellable.plan.id,
         interval,
         priceId: sellable.priceId,
+        overagePriceId: overagePriceFor(state, sellable.plan, interval),
         direction: upgrade ? 'upgrade' : 'downgrade',
         proration: upgrade ? 'always_invoice' : 'create_prorations',
       };

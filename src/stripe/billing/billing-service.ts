@@ -9,6 +9,9 @@
  * Nothing is recorded before Stripe answers: a declined card (402) or Stripe out of reach (503) leaves
  * the customer as it was. The one exception is the Stripe customer id, recorded as soon as the Stripe
  * customer exists, so no flow ever creates a second one.
+ *
+ * A monthly subscription to a plan with overage carries the plan's metered price as a second item
+ * (`overagePrice`), so Stripe invoices the overage the meter sender reports (decision 005).
  */
 import { idempotencyKeys as keys, sessionToken, stateToken } from '../../core/billing/idempotency-keys.js';
 import type {
@@ -32,6 +35,11 @@ export interface BillingServiceOptions {
   gateway: PaymentGateway;
   /** Price id -> plan and interval; read on every flow, so prices pushed later are seen. */
   prices: () => PriceIndex;
+  /**
+   * A plan's metered overage price (the pushed catalog's, or STRIPE_METERED_PRICE_ID); read on every
+   * flow. Absent or null: subscriptions carry the plan's licensed price only.
+   */
+  overagePrice?: (planId: string) => string | null | undefined;
   /** STRIPE_TRIAL_PERIOD_DAYS: the trial of plans that declare none. */
   defaultTrialDays: number;
   /** What a trial without a card becomes at its end; default `pause` (see decision 004). */
@@ -131,7 +139,13 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     const subscription = customer.stripeSubscriptionId
       ? ((await gateway.getSubscription(customer.stripeSubscriptionId)) ?? null)
       : null;
-    return { customer, subscription, catalog: tollgate.catalog, prices: options.prices() };
+    return {
+      customer,
+      subscription,
+      catalog: tollgate.catalog,
+      prices: options.prices(),
+      ...(options.overagePrice ? { overagePrice: options.overagePrice } : {}),
+    };
   }
 
   async function applySubscription(customerId: string, snapshot: SubscriptionSnapshot): Promise<Customer> {
@@ -193,6 +207,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           customerId: customer.id,
           planId: action.planId,
           priceId: action.priceId,
+          overagePriceId: action.overagePriceId,
           trialDays: action.trialDays,
           trialEndBehavior,
           paymentMethodId: action.paymentMethodId,
@@ -222,6 +237,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           customerId: customer.id,
           planId: action.planId,
           priceId: action.priceId,
+          overagePriceId: action.overagePriceId,
           proration: action.proration,
           idempotencyKey: keys.changePlan(
             customer.id,
@@ -318,6 +334,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           planId: action.planId,
           interval: action.interval,
           priceId: action.priceId,
+          overagePriceId: action.overagePriceId,
           successUrl: input.successUrl,
           cancelUrl: input.cancelUrl,
           idempotencyKey: keys.checkout(

@@ -8,6 +8,11 @@
  * `tollgate_plan` is the plan it was created for (the price is the truth after a plan change);
  * sessions also carry `tollgate_plan` and `tollgate_interval`, and `client_reference_id` is the
  * Tollgate customer id.
+ *
+ * A plan with overage is sold as two items: the plan's licensed price and its metered overage price
+ * (Stripe bills the meter's usage in arrears only through such an item). `licensedItem` finds the
+ * plan item; a plan change sets the metered item to the new plan's (adds it, changes its price, or
+ * deletes it) in the same update as the plan item.
  */
 import type Stripe from 'stripe';
 import type {
@@ -17,7 +22,7 @@ import type {
 } from '../../core/billing/payment-gateway.js';
 import { TollgateError } from '../../core/errors.js';
 import { callStripe } from './stripe-errors.js';
-import { licensedItem, subscriptionSnapshot } from './subscription-snapshot.js';
+import { licensedItem, meteredItems, subscriptionSnapshot } from './subscription-snapshot.js';
 
 export interface StripeGatewayOptions {
   stripe: Stripe;
@@ -46,6 +51,31 @@ function invoiceSummary(invoice: Stripe.Invoice): InvoiceSummary {
     subscriptionId: typeof subscription === 'string' ? subscription : (subscription?.id ?? null),
     billingReason: invoice.billing_reason,
   };
+}
+
+/**
+ * The `items` of a plan change: the plan item's new price, and the metered item set to the new plan's
+ * overage price (its price changed, or added) or deleted when the new plan has none. `clear_usage` is
+ * not sent: it has no effect on prices backed by a billing meter (the only metered prices since API
+ * version 2025-03-31.basil); usage reported before the change is Stripe's to bill (decision 005).
+ */
+export function changedItems(
+  subscription: Stripe.Subscription,
+  licensedItemId: string,
+  priceId: string,
+  overagePriceId: string | null,
+): Stripe.SubscriptionUpdateParams.Item[] {
+  const items: Stripe.SubscriptionUpdateParams.Item[] = [{ id: licensedItemId, price: priceId }];
+  const metered = meteredItems(subscription).filter((candidate) => candidate.id !== licensedItemId);
+  const [kept, ...extra] = metered;
+  if (overagePriceId === null) {
+    for (const old of metered) items.push({ id: old.id, deleted: true });
+    return items;
+  }
+  if (kept === undefined) items.push({ price: overagePriceId });
+  else if (kept.price.id !== overagePriceId) items.push({ id: kept.id, price: overagePriceId });
+  for (const old of extra) items.push({ id: old.id, deleted: true });
+  return items;
 }
 
 export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
@@ -98,7 +128,11 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
         stripe.subscriptions.create(
           {
             customer: input.stripeCustomerId,
-            items: [{ price: input.priceId }],
+            // A metered item takes no quantity: Stripe bills the meter's usage for the period.
+            items: [
+              { price: input.priceId },
+              ...(input.overagePriceId ? [{ price: input.overagePriceId }] : []),
+            ],
             metadata,
             ...(input.trialDays > 0
               ? {
@@ -140,15 +174,26 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       const item = licensedItem(subscription);
       if (!item) throw new TollgateError('conflict', 'The subscription has no plan item to change.');
       const charged = input.proration === 'always_invoice';
+      const items = changedItems(subscription, item.id, input.priceId, input.overagePriceId);
+      const deletes = items.some((change) => change.deleted === true);
       const updated = await callStripe(() =>
         stripe.subscriptions.update(
           input.subscriptionId,
           {
-            items: [{ id: item.id, price: input.priceId }],
+            items,
             proration_behavior: input.proration,
             // An upgrade takes effect only once its invoice is paid; Stripe keeps it as a pending
             // update otherwise (and refuses metadata changes alongside, so none are sent here).
-            ...(charged ? { payment_behavior: 'pending_if_incomplete' as const } : {}),
+            // A pending update cannot delete an item (only `items[].price`/`quantity`), so an upgrade
+            // that drops the metered item uses `error_if_incomplete`: an unpaid invoice is a 402 and
+            // the subscription is not updated, the same outcome.
+            ...(charged
+              ? {
+                  payment_behavior: deletes
+                    ? ('error_if_incomplete' as const)
+                    : ('pending_if_incomplete' as const),
+                }
+              : {}),
           },
           { idempotencyKey: input.idempotencyKey },
         ),
@@ -193,7 +238,11 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
             mode: 'subscription',
             customer: input.stripeCustomerId,
             client_reference_id: input.customerId,
-            line_items: [{ price: input.priceId, quantity: 1 }],
+            line_items: [
+              { price: input.priceId, quantity: 1 },
+              // Metered line items take no quantity.
+              ...(input.overagePriceId ? [{ price: input.overagePriceId }] : []),
+            ],
             success_url: input.successUrl,
             cancel_url: input.cancelUrl,
             metadata,

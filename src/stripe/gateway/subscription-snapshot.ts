@@ -19,6 +19,11 @@ export function licensedItem(subscription: Stripe.Subscription): Stripe.Subscrip
   return items.find((item) => item.price.recurring?.usage_type !== 'metered') ?? items[0];
 }
 
+/** The subscription's metered items (the overage item, when the plan has overage); never the plan item. */
+export function meteredItems(subscription: Stripe.Subscription): Stripe.SubscriptionItem[] {
+  return subscription.items.data.filter((item) => item.price.recurring?.usage_type === 'metered');
+}
+
 export function subscriptionSnapshot(subscription: Stripe.Subscription): SubscriptionSnapshot {
   const item = licensedItem(subscription);
   const customer = subscription.customer;
