@@ -49,6 +49,53 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the SMTP settings for email notifications', () => {
+    const config = loadConfig({
+      SMTP_URL: 'smtps://mailer:p%40ss@smtp.example.com:465',
+      SMTP_FROM: 'Acme Billing <billing@example.com>',
+      SMTP_TO: 'ops@example.com, finance@example.com',
+    });
+    expect(config).toMatchObject({
+      SMTP_URL: 'smtps://mailer:p%40ss@smtp.example.com:465',
+      SMTP_FROM: 'Acme Billing <billing@example.com>',
+      SMTP_TO: 'ops@example.com, finance@example.com',
+    });
+    expect(
+      loadConfig({ SMTP_URL: 'smtp://smtp.example.com', SMTP_FROM: 'billing@example.com' }).SMTP_TO,
+    ).toBe(undefined);
+    expect(loadConfig({}).SMTP_URL).toBe(undefined);
+  });
+
+  it('requires SMTP_FROM with SMTP_URL, and SMTP_URL with SMTP_FROM or SMTP_TO, naming the variable', () => {
+    expect(() => loadConfig({ SMTP_URL: 'smtp://smtp.example.com:587' })).toThrow(
+      /SMTP_FROM: required with SMTP_URL/,
+    );
+    expect(() => loadConfig({ SMTP_TO: 'ops@example.com' })).toThrow(
+      /SMTP_URL: required when SMTP_FROM or SMTP_TO/,
+    );
+    expect(() => loadConfig({ SMTP_FROM: 'billing@example.com' })).toThrow(/SMTP_URL: required/);
+  });
+
+  it('rejects malformed SMTP settings without echoing the URL and its password', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        SMTP_URL: 'https://mailer:hunter2-secret@smtp.example.com',
+        SMTP_FROM: 'not an address',
+        SMTP_TO: 'ops@example.com, nobody',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['SMTP_FROM', 'SMTP_TO', 'SMTP_URL']);
+    expect((error as Error).message).not.toContain('hunter2');
+    expect(() => loadConfig({ SMTP_URL: 'smtp//mailer:hunter2@host', SMTP_FROM: 'a@example.com' })).toThrow(
+      /SMTP_URL: expected a URL such as smtp:/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' }).PORT).toBe(3000);
   });

@@ -9,6 +9,9 @@ const positiveInteger = z.coerce
   .int('expected a whole number')
   .positive('expected a positive number');
 
+const EMAIL = /^[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+$/;
+const EMAIL_OR_NAMED = /^(?:[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+|[^<>]*<[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+>)$/;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int('expected a whole number').min(0).max(65535).default(3000),
@@ -49,6 +52,25 @@ const envSchema = z.object({
   /** Where notifications (trial ending, payment failed, quota warnings...) are POSTed, signed. */
   TOLLGATE_NOTIFY_URL: z.url('expected a URL such as https://app.example.com/hooks/billing').optional(),
   TOLLGATE_NOTIFY_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  /** Email notifications: the SMTP server (credentials in the URL), the sender and an operator copy. */
+  SMTP_URL: z
+    .string()
+    .refine(
+      (value) => URL.canParse(value) && /^smtps?:$/.test(new URL(value).protocol),
+      'expected a URL such as smtp://user:pass@smtp.example.com:587 or smtps://user:pass@smtp.example.com',
+    )
+    .optional(),
+  SMTP_FROM: z
+    .string()
+    .regex(EMAIL_OR_NAMED, 'expected an address such as billing@example.com or Acme <billing@example.com>')
+    .optional(),
+  SMTP_TO: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((address) => EMAIL.test(address.trim())),
+      'expected an address such as ops@example.com, or several separated by commas',
+    )
+    .optional(),
   STRIPE_PAYMENT_GRACE_PERIOD_DAYS: z.coerce.number().int().min(0).max(60).default(3),
   TOLLGATE_COMMIT_CONCURRENCY: positiveInteger.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -93,6 +115,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(
       'TOLLGATE_NOTIFY_SECRET: required with TOLLGATE_NOTIFY_URL (notifications are signed with it)',
     );
+  }
+  if (config.SMTP_URL && !config.SMTP_FROM) {
+    problems.push('SMTP_FROM: required with SMTP_URL (the sender address of notification emails)');
+  }
+  if (!config.SMTP_URL && (config.SMTP_FROM || config.SMTP_TO)) {
+    problems.push('SMTP_URL: required when SMTP_FROM or SMTP_TO is set (no email is sent without a server)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Price ids per tier from the environment (STRIPE_PRICE_ID_PRO=price_...), over the catalog's.
