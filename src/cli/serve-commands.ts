@@ -11,6 +11,7 @@ import { createHttpNotifier } from '../notifications/http-notifier.js';
 import { createLogNotifier } from '../notifications/log-notifier.js';
 import { combineNotifiers } from '../notifications/memory-notifier.js';
 import { notifyQuotaThresholds } from '../notifications/quota-notifications.js';
+import { createSmtpNotifier } from '../notifications/smtp-notifier.js';
 import { checkSuspensions } from '../notifications/suspension-notices.js';
 import { createServer } from '../server/create-server.js';
 import { createMetrics, subscriptionsFromStore } from '../server/metrics.js';
@@ -24,8 +25,20 @@ const SUSPENSION_CHECK_MS = 60_000;
 
 function openNotifier(runtime: Runtime): Notifier {
   const { TOLLGATE_NOTIFY_URL: url, TOLLGATE_NOTIFY_SECRET: secret } = runtime.config;
-  const log = createLogNotifier();
-  return url && secret ? combineNotifiers(log, createHttpNotifier({ url, secret })) : log;
+  const { SMTP_URL: smtpUrl, SMTP_FROM: from, SMTP_TO: to } = runtime.config;
+  const notifiers: Notifier[] = [createLogNotifier()];
+  if (url && secret) notifiers.push(createHttpNotifier({ url, secret }));
+  if (smtpUrl && from) {
+    notifiers.push(
+      createSmtpNotifier({
+        url: smtpUrl,
+        from,
+        ...(to ? { to } : {}),
+        recipientFor: async (customerId) => (await runtime.tollgate.getCustomer(customerId)).email,
+      }),
+    );
+  }
+  return notifiers.length === 1 ? notifiers[0]! : combineNotifiers(...notifiers);
 }
 
 async function serve(runtime: Runtime, demo: boolean): Promise<void> {
