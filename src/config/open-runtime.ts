@@ -22,6 +22,7 @@ import { createRedisCounters } from '../counters/redis-counters.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
 import { createStore, parseDatabaseUrl } from '../store/create-store.js';
 import { type BillingService, createBillingService } from '../stripe/billing/billing-service.js';
+import { overagePriceLookup } from '../stripe/billing/overage-prices.js';
 import { pushCatalog } from '../stripe/catalog-push/push-catalog.js';
 import { createStripeGateway } from '../stripe/gateway/stripe-gateway.js';
 import { createStripeClient } from '../stripe/stripe-client.js';
@@ -127,14 +128,7 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     );
     const catalogIds = await store.getStripeCatalogIds();
     const priceIndex = buildPriceIndex(catalog, catalogIds, fromEnvironment);
-    // A plan with overage: STRIPE_METERED_PRICE_ID over the catalog file's id over the pushed one.
-    const overagePrice = (planId: string) => {
-      const plan = catalog.plans.find((candidate) => candidate.id === planId);
-      if (!plan?.overage) return null;
-      return (
-        config.STRIPE_METERED_PRICE_ID ?? plan.stripe.overagePriceId ?? catalogIds[planId]?.overage ?? null
-      );
-    };
+    const overagePrice = overagePriceLookup(catalog, catalogIds, config.STRIPE_METERED_PRICE_ID);
     let testClock = config.STRIPE_TEST_CLOCK ?? null;
     if (testClock === null && options.demo && emulator) {
       const frozenTime = Math.floor((options.clock ?? systemClock).now() / 1000);
