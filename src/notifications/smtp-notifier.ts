@@ -281,5 +281,19 @@ export function composeEmail(notification: Notification): { subject: string; tex
     }
   }
   lines.push('', `Account: ${notification.customerId}`, `Sent at: ${isoTime(notification.at)}`);
-  return { subject, text: `${lines.join('\n')}\n` };
+  return { subject, text: `${lines.map((line) => wrap(line)).join('\n')}\n` };
+}
+
+/** Word-wraps a line (mail readers show plain text as is; short lines also keep it 7-bit). */
+function wrap(line: string, width = 72): string {
+  const out: string[] = [];
+  let current = '';
+  for (const word of line.split(' ')) {
+    if (current && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  out.push(current);
+  return out.join('\n');
 }
