@@ -20,6 +20,8 @@ export interface HttpNotifierOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Real time in ms, for the signature (default Date.now). */
   now?: () => number;
+  /** Where a notification that could not be delivered is reported (default: a JSON line on stderr). */
+  log?: (line: Record<string, unknown>) => void;
 }
 
 export function signNotification(body: string, secret: string, timestampSeconds: number): string {
@@ -56,6 +58,9 @@ export function createHttpNotifier(options: HttpNotifierOptions): Notifier {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
   const attempts = options.attempts ?? 4;
+  const log =
+    options.log ??
+    ((line: Record<string, unknown>) => void process.stderr.write(`${JSON.stringify(line)}\n`));
   return {
     async notify(notification) {
       const id = notificationId(notification);
@@ -81,7 +86,16 @@ export function createHttpNotifier(options: HttpNotifierOptions): Notifier {
           lastError = error;
         }
       }
-      throw lastError;
+      // Never rejects: callers notify from webhook handlers and periodic checks, where one unreachable
+      // endpoint must not fail the event or skip the other customers. The failure is logged instead.
+      log({
+        level: 'error',
+        msg: 'notification webhook not delivered',
+        notification_id: id,
+        type: notification.type,
+        attempts,
+        error: lastError instanceof Error ? lastError.message : String(lastError),
+      });
     },
   };
 }
