@@ -11,6 +11,15 @@ export interface BenchConfig {
   measureSeconds: number;
   /** Seconds of the in-process consume() run. */
   consumeSeconds: number;
+  /**
+   * Measured seconds per server in the webhooks, ingest and adapters blocks: shorter than
+   * `measureSeconds` so the three add under ~2 minutes to a full run. BENCH_SECONDS sets both.
+   */
+  blockSeconds: number;
+  /** Connections sending usage batches in the ingest block. */
+  ingestConnections: number;
+  /** Distinct webhook events prepared per customer (x customers = distinct events in the list). */
+  webhookRounds: number;
   connections: number;
   customers: number;
   /** Usage rows stored before the "1M rows" runs. */
@@ -25,7 +34,7 @@ export interface BenchConfig {
    * (a shared machine); 0 measures at once.
    */
   waitQuietSeconds: number;
-  /** Blocks to run (sqlite, sqlite-full, postgres, consume); all when unset. */
+  /** Blocks to run (sqlite, sqlite-full, postgres, consume, webhooks, ingest, adapters); all when unset. */
   only: Set<string> | null;
   quick: boolean;
 }
@@ -34,12 +43,16 @@ const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const quick = env.BENCH_QUICK === '1';
-  const measureSeconds = positiveNumber(env.BENCH_SECONDS, 'BENCH_SECONDS') ?? (quick ? 2 : 8);
+  const seconds = positiveNumber(env.BENCH_SECONDS, 'BENCH_SECONDS');
+  const measureSeconds = seconds ?? (quick ? 2 : 8);
   const only = env.BENCH_ONLY?.trim();
   return {
     warmupSeconds: quick ? 1 : 2,
     measureSeconds,
     consumeSeconds: quick ? 2 : 5,
+    blockSeconds: seconds ?? (quick ? 2 : 5),
+    ingestConnections: positiveNumber(env.BENCH_INGEST_CONNECTIONS, 'BENCH_INGEST_CONNECTIONS') ?? 10,
+    webhookRounds: positiveNumber(env.BENCH_WEBHOOK_ROUNDS, 'BENCH_WEBHOOK_ROUNDS') ?? 60,
     connections: 50,
     customers: 1_000,
     preloadRows: positiveNumber(env.BENCH_PRELOAD_ROWS, 'BENCH_PRELOAD_ROWS') ?? 1_000_000,

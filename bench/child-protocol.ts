@@ -10,6 +10,8 @@ export interface ProcessSample {
   /** performance.eventLoopUtilization() so far. */
   loop: { idle: number; active: number };
   commits: CommitStats;
+  /** Named event counts the server keeps (webhook outcomes, Stripe calls); empty for most servers. */
+  counts: Record<string, number>;
   at: number;
 }
 
@@ -27,13 +29,14 @@ export type ChildMessage =
   | { type: 'profile-written' }
   | { type: 'result'; result: unknown };
 
-export function sampleProcess(commits: CommitStats): ProcessSample {
+export function sampleProcess(commits: CommitStats, counts: Record<string, number> = {}): ProcessSample {
   const cpu = process.cpuUsage();
   const loop = performance.eventLoopUtilization();
   return {
     cpuMicros: cpu.user + cpu.system,
     loop: { idle: loop.idle, active: loop.active },
     commits: { ...commits },
+    counts: { ...counts },
     at: performance.now(),
   };
 }
@@ -50,8 +53,14 @@ export function sampleDelta(before: ProcessSample, after: ProcessSample) {
     eventLoop: loopActive / Math.max(1e-9, loopActive + loopIdle),
     commits,
     debitsPerCommit: commits === 0 ? 0 : debits / commits,
+    /** Debits committed in the window (usage events written). */
+    debits,
     /** Share of the window spent inside commitUsage. */
     commitShare: (after.commits.commitMs - before.commits.commitMs) / elapsedMs,
+    /** How much each of the server's named counts grew in the window. */
+    counts: Object.fromEntries(
+      Object.entries(after.counts).map(([name, value]) => [name, value - (before.counts[name] ?? 0)]),
+    ),
   };
 }
 

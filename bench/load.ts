@@ -4,6 +4,11 @@
  * through all of them, so concurrent requests belong to different customers, as with real traffic;
  * request buffers are built once per connection, keeping autocannon's own cost per request low.
  *
+ * Servers that need a different request each time (signed webhook deliveries, batches with fresh
+ * idempotency keys) pass `nextRequest` instead of keys: each connection then asks it for its next
+ * request as it sends, and continues from the warm-up into the measured run where it left off, so no
+ * request is sent twice unless the generator means it to be.
+ *
  * Latency percentiles are computed from every response's exact time (autocannon's histogram rounds
  * to whole milliseconds). The server child is sampled before and after the measured run to report
  * how busy its core was, and this process's CPU tells whether autocannon itself was the limit.
@@ -22,6 +27,18 @@ export interface LoadOptions {
   keys: readonly string[];
   /** Write a CPU profile of the server during the measured run to this file. */
   profileFile?: string;
+  /** Path POSTed to; default the bench route `/work`. */
+  path?: string;
+  /**
+   * The next request connection `connection` (0 .. connections - 1) sends, called once per request
+   * as it is sent (and once for a request built but never sent when a run ends). Replaces `keys`.
+   */
+  nextRequest?: (connection: number) => NextRequest;
+}
+
+export interface NextRequest {
+  headers: Record<string, string>;
+  body?: string | Buffer;
 }
 
 export interface LoadResult {
@@ -87,18 +104,20 @@ async function runAutocannon(
   options: LoadOptions,
   seconds: number,
 ): Promise<Measured & { result: autocannon.Result }> {
+  const path = options.path ?? BENCH_ROUTE;
   const requests = options.keys.map((key) => ({
     method: 'POST' as const,
-    path: BENCH_ROUTE,
+    path,
     headers: { 'x-api-key': key },
   }));
   const connections = options.connections;
+  const { nextRequest } = options;
   let nextClient = 0;
   const measured: Measured = { latencies: new Float64Array(1 << 20), count: 0 };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
-        url: `http://127.0.0.1:${port}${BENCH_ROUTE}`,
+        url: `http://127.0.0.1:${port}${path}`,
         method: 'POST',
         connections,
         pipelining: 1,
@@ -106,6 +125,18 @@ async function runAutocannon(
         // Without keys (the ungated route) autocannon repeats the url's request.
         ...(requests.length > 0 ? { requests: requests.slice(0, 1) } : {}),
         setupClient(client) {
+          if (nextRequest) {
+            const connection = nextClient++ % connections;
+            client.setRequests([
+              {
+                method: 'POST',
+                path,
+                // Called as each request is built; the request autocannon sends is what it returns.
+                setupRequest: (request) => ({ ...request, ...nextRequest(connection) }),
+              },
+            ]);
+            return;
+          }
           if (requests.length <= 1) return;
           // Connection i starts i/connections of the way through the keys.
           const offset = Math.floor((nextClient++ * requests.length) / connections) % requests.length;

@@ -5,7 +5,7 @@
  * core. Every store is fresh: SQLite files in a temporary directory, PostgreSQL schemas created for
  * the run; all are removed at the end, and every child is ended, also on an error or Ctrl-C.
  * Environment: BENCH_SECONDS (measured seconds per server, default 8), BENCH_QUICK=1 (short smoke
- * run), BENCH_ONLY=sqlite,sqlite-full,postgres,consume, BENCH_PROFILE=1 (CPU profile of every
+ * run), BENCH_ONLY=sqlite,sqlite-full,postgres,consume,webhooks,ingest,adapters, BENCH_PROFILE=1 (CPU profile of every
  * measured window, written to bench/results/profiles/ and summarized),
  * TOLLGATE_BENCH_POSTGRES_URL, BENCH_POSTGRES_COMMIT_CONCURRENCY (default 4), BENCH_WAIT_QUIET (seconds
  * to wait for other processes to leave the CPUs before each measurement; default 20, 0 = never).
@@ -20,14 +20,17 @@ import { readBenchConfig } from './bench-config.js';
 import { makeBenchCustomers } from './bench-customers.js';
 import { killAllChildren, startChild } from './child-process.js';
 import type { ConsumeResult, ConsumeSpec } from './consume.js';
-import { driveLoad, type LoadResult } from './load.js';
+import { FRAMEWORKS } from './framework-apps.js';
+import { INGEST_PATH_LABEL, ingestRequests, RECORD_PATH } from './ingest-batches.js';
+import { driveLoad, type LoadOptions, type LoadResult } from './load.js';
 import { waitForQuietMachine } from './machine-load.js';
 import { prepareNaiveDatabase } from './naive-design.js';
 import { formatProfile, summarizeProfile } from './profile-summary.js';
-import { formatConsume, formatLoad, formatSummary } from './report.js';
+import { formatConsume, formatIngest, formatLoad, formatSummary, formatWebhooks } from './report.js';
 import type { StoreSpec } from './store-spec.js';
-import { evaluateTargets, type RunFigures } from './targets.js';
+import { evaluateTargets, INGEST_BATCH_SIZE, type RunFigures } from './targets.js';
 import { prepareTollgateStore } from './tollgate-fixture.js';
+import { prepareWebhookFixture, WEBHOOK_PATH, type WebhookFixture } from './webhook-fixture.js';
 
 const config = readBenchConfig();
 /** Cores' worth of CPU other processes may use for the machine to count as quiet. */
@@ -36,12 +39,16 @@ const resultsDirectory = fileURLToPath(new URL('./results/', import.meta.url));
 const profileDirectory = join(resultsDirectory, 'profiles');
 const workDirectory = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
 const postgresSchemas: string[] = [];
+/** The webhook block's Stripe emulator, closed at the end of the block or by the clean-up. */
+let webhookFixture: WebhookFixture | undefined;
 const figures: RunFigures = { loads: new Map(), consumes: new Map() };
 const profiles: Array<{ label: string; file: string }> = [];
 const now = Date.now();
 const customers = makeBenchCustomers(config.customers, now);
 const keys = customers.map((customer) => customer.key);
 const rowsLabel = `${formatCount(config.preloadRows)} usage rows`;
+/** In the webhook block, one delivery in WEBHOOK_DUPLICATE_EVERY + 1 repeats an event already applied. */
+const WEBHOOK_DUPLICATE_EVERY = 10;
 
 function formatCount(count: number): string {
   return count >= 1_000_000 && count % 1_000_000 === 0
@@ -66,7 +73,24 @@ async function awaitQuietMachine(): Promise<void> {
   }
 }
 
-async function measureServer(name: string, label: string, spec: ServerSpec, sentKeys: readonly string[]) {
+interface Measurement {
+  /** Name of the figure in latest.json and the targets. */
+  name: string;
+  label: string;
+  spec: ServerSpec;
+  /** API keys sent in rotation (none: the ungated route); ignored with `nextRequest`. */
+  keys?: readonly string[];
+  /** Measured seconds; default BENCH_SECONDS. */
+  seconds?: number;
+  connections?: number;
+  path?: string;
+  nextRequest?: LoadOptions['nextRequest'];
+  /** How the line is printed; default requests per second. */
+  format?: (label: string, result: LoadResult) => string;
+}
+
+async function measure(measurement: Measurement): Promise<LoadResult> {
+  const { name, label, spec } = measurement;
   await awaitQuietMachine();
   const profileFile = config.profile ? join(profileDirectory, `${name}.cpuprofile`) : undefined;
   const child = await startChild({ entry: 'server.ts', spec, waitForReady: true });
@@ -74,9 +98,11 @@ async function measureServer(name: string, label: string, spec: ServerSpec, sent
   try {
     result = await driveLoad(child, {
       warmupSeconds: config.warmupSeconds,
-      measureSeconds: config.measureSeconds,
-      connections: config.connections,
-      keys: sentKeys,
+      measureSeconds: measurement.seconds ?? config.measureSeconds,
+      connections: measurement.connections ?? config.connections,
+      keys: measurement.keys ?? [],
+      ...(measurement.path ? { path: measurement.path } : {}),
+      ...(measurement.nextRequest ? { nextRequest: measurement.nextRequest } : {}),
       ...(profileFile ? { profileFile } : {}),
     });
   } finally {
@@ -84,8 +110,12 @@ async function measureServer(name: string, label: string, spec: ServerSpec, sent
   }
   if (profileFile) profiles.push({ label, file: profileFile });
   figures.loads.set(name, result);
-  console.log(formatLoad(label, result));
+  console.log((measurement.format ?? formatLoad)(label, result));
   return result;
+}
+
+function measureServer(name: string, label: string, spec: ServerSpec, sentKeys: readonly string[]) {
+  return measure({ name, label, spec, keys: sentKeys });
 }
 
 let ungated: Promise<LoadResult> | undefined;
@@ -206,6 +236,120 @@ async function runConsumeBlock(): Promise<void> {
   }
 }
 
+async function runWebhooksBlock(): Promise<void> {
+  console.log('\nStripe webhooks: POST /api/v1/webhooks/stripe on the service, SQLite WAL NORMAL');
+  const store = sqliteSpec('webhooks', 'NORMAL');
+  const fixture = await timed(
+    `${config.customers} Stripe customers and subscriptions in the emulator, applied; ` +
+      `${formatCount(config.customers * config.webhookRounds)} events signed`,
+    () =>
+      prepareWebhookFixture(store, {
+        customers: config.customers,
+        rounds: config.webhookRounds,
+        connections: config.connections,
+        duplicateEvery: WEBHOOK_DUPLICATE_EVERY,
+        now: Date.now(),
+      }),
+  );
+  webhookFixture = fixture;
+  try {
+    await measure({
+      name: 'webhooks',
+      label: 'signed events, 1 in 11 a duplicate',
+      spec: { app: 'webhooks', store, stripe: fixture.stripe },
+      seconds: config.blockSeconds,
+      path: WEBHOOK_PATH,
+      nextRequest: fixture.nextRequest,
+      format: formatWebhooks,
+    });
+    const wrapped = fixture.wrappedConnections();
+    if (wrapped > 0) {
+      console.log(
+        `  WARNING: ${wrapped} connections sent all ${formatCount(fixture.deliveries)} prepared deliveries ` +
+          'and started over (duplicates only): raise BENCH_WEBHOOK_ROUNDS',
+      );
+    }
+  } finally {
+    webhookFixture = undefined;
+    await fixture.close();
+  }
+}
+
+async function runIngestBlock(): Promise<void> {
+  console.log(
+    `\nUsage ingestion: ${INGEST_PATH_LABEL}, batches of ${formatCount(INGEST_BATCH_SIZE)} events, ` +
+      `${config.ingestConnections} connections, ${config.customers} customers' keys`,
+  );
+  const stores: Array<{ name: string; label: string; spec: StoreSpec; commitConcurrency: number }> = [];
+  for (const keysVariant of ['nokeys', 'keys'] as const) {
+    stores.push({
+      name: `ingest-sqlite-${keysVariant}`,
+      label: `SQLite NORMAL, ${keysVariant === 'keys' ? 'idempotency keys' : 'no idempotency keys'}`,
+      spec: sqliteSpec(`ingest-${keysVariant}`, 'NORMAL'),
+      commitConcurrency: 1,
+    });
+  }
+  if (await postgresAnswers()) {
+    for (const keysVariant of ['nokeys', 'keys'] as const) {
+      stores.push({
+        name: `ingest-postgres-${keysVariant}`,
+        label: `PostgreSQL, ${keysVariant === 'keys' ? 'idempotency keys' : 'no idempotency keys'}`,
+        spec: postgresSpec(`ingest_${keysVariant}`),
+        commitConcurrency: config.postgresCommitConcurrency,
+      });
+    }
+  }
+  for (const { name, label, spec, commitConcurrency } of stores) {
+    await prepareTollgateStore(spec, { customers, usageRows: 0, now });
+    await measure({
+      name,
+      label,
+      spec: { app: 'service', store: spec, commitConcurrency },
+      seconds: config.blockSeconds,
+      connections: config.ingestConnections,
+      path: RECORD_PATH,
+      nextRequest: ingestRequests({
+        keys,
+        connections: config.ingestConnections,
+        batchSize: INGEST_BATCH_SIZE,
+        idempotencyKeys: name.endsWith('-keys'),
+      }),
+      format: formatIngest,
+    });
+  }
+}
+
+async function runAdaptersBlock(): Promise<void> {
+  console.log(
+    `\nMiddleware overhead: POST /work on each framework, bare and behind its Tollgate adapter ` +
+      `(SQLite WAL NORMAL, 0 usage rows, ${config.customers} customers)`,
+  );
+  for (const framework of FRAMEWORKS) {
+    const ungatedResult = await measure({
+      name: `adapter-${framework}-ungated`,
+      label: `${framework}, ungated`,
+      spec: { app: 'framework', framework },
+      seconds: config.blockSeconds,
+    });
+    const store = sqliteSpec(`adapter-${framework}`, 'NORMAL');
+    await prepareTollgateStore(store, { customers, usageRows: 0, now });
+    const gatedResult = await measure({
+      name: `adapter-${framework}-gated`,
+      label: `${framework}, gated (adapter)`,
+      spec: { app: 'framework', framework, gated: { store, commitConcurrency: 1 } },
+      keys,
+      seconds: config.blockSeconds,
+    });
+    const ratio =
+      ungatedResult.requestsPerSecond === 0
+        ? 0
+        : gatedResult.requestsPerSecond / ungatedResult.requestsPerSecond;
+    console.log(
+      `  ${`${framework}: gated / ungated`.padEnd(34)}${ratio.toFixed(2).padStart(8)}  (no design target; the service's SQLite target is 0.60)`,
+    );
+  }
+}
+
 function gated(store: StoreSpec, commitConcurrency: number): ServerSpec {
   return { app: 'gated', store, commitConcurrency };
 }
@@ -232,6 +376,7 @@ function postgresAnswers(): Promise<boolean> {
 
 async function cleanUp(): Promise<void> {
   killAllChildren();
+  await webhookFixture?.close().catch(() => {});
   rmSync(workDirectory, { recursive: true, force: true });
   if (postgresSchemas.length === 0) return;
   const client = new pg.Client({ connectionString: config.postgresUrl, connectionTimeoutMillis: 3_000 });
@@ -280,6 +425,9 @@ async function main(): Promise<void> {
     ['sqlite-full', runSqliteFullBlock],
     ['postgres', runPostgresBlock],
     ['consume', runConsumeBlock],
+    ['webhooks', runWebhooksBlock],
+    ['ingest', runIngestBlock],
+    ['adapters', runAdaptersBlock],
   ];
   const failures: string[] = [];
   for (const [name, run] of blocks) {

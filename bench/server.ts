@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     throw new Error('usage: node --import tsx bench/server.ts <spec json> (with IPC)');
   const spec = JSON.parse(argument) as ServerSpec;
   const bench: BenchApp = await buildBenchApp(spec);
-  const address = await bench.app.listen({ host: '127.0.0.1', port: 0 });
+  const port = await bench.listen();
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -33,7 +33,8 @@ async function main(): Promise<void> {
     }
   };
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'sample') send({ type: 'sample', sample: sampleProcess(bench.commitStats) });
+    if (message.type === 'sample')
+      send({ type: 'sample', sample: sampleProcess(bench.commitStats, bench.counts) });
     else if (message.type === 'stop') void stop();
     else if (message.type === 'profile-start')
       void startProfiling().then(() => send({ type: 'profile-started' }));
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     }
   });
   process.on('disconnect', () => void stop());
-  send({ type: 'ready', port: Number(new URL(address).port) });
+  send({ type: 'ready', port });
 }
 
 main().catch((error: unknown) => {
