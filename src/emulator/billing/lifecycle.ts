@@ -5,6 +5,7 @@
  * Everything here runs at a given time (`at`), which is the test clock's time while a clock advances, so
  * a renewal due on day 30 is dated day 30 even when the clock jumps to day 40.
  */
+
 import { changedFields, type Engine } from '../engine.js';
 import { newId } from '../ids.js';
 import { aggregateUsage } from '../resources/meters.js';
@@ -21,6 +22,7 @@ import {
   recomputeTotals,
   voidInvoice,
 } from './invoicing.js';
+import { priceAmount } from './price-amount.js';
 import { intervalOf, itemsOf, noteOf, periodOf, setPeriod } from './subscription-model.js';
 
 /** Emits `customer.subscription.updated` with the fields that changed since `before`. */
@@ -76,7 +78,6 @@ export function invoiceSubscription(
   pullPendingItems(engine, invoice, subscription.id);
   for (const item of itemsOf(engine, subscription.id)) {
     const price = engine.get('price', item.price.id) ?? item.price;
-    const unit = price.unit_amount ?? 0;
     const metered = price.recurring?.usage_type === 'metered';
     if (metered) {
       if (options.usagePeriod === undefined && options.includeLicensed === false) continue;
@@ -92,7 +93,7 @@ export function invoiceSubscription(
           item.id,
           price,
           usage,
-          unit * usage,
+          priceAmount(price, usage),
           options.usagePeriod ?? { start: options.periodStart, end: options.periodEnd },
         ),
       );
@@ -110,7 +111,7 @@ export function invoiceSubscription(
         continue;
       }
       invoice.lines.data.push(
-        subscriptionLine(invoice, subscription.id, item.id, price, quantity, unit * quantity, {
+        subscriptionLine(invoice, subscription.id, item.id, price, quantity, priceAmount(price, quantity), {
           start: options.periodStart,
           end: options.periodEnd,
         }),

@@ -2,6 +2,7 @@
  * Checkout Sessions (`/v1/checkout/sessions`) and the requests Stripe's hosted page makes
  * (`/v1/payment_pages/{id}` and `/confirm`), so a session can be completed by a script or a browser.
  */
+import { priceAmount } from '../billing/price-amount.js';
 import type { Engine, Scheduler } from '../engine.js';
 import { cardDeclined, invalidRequest, missingParam } from '../errors.js';
 import { randomToken } from '../ids.js';
@@ -102,7 +103,7 @@ function createSession(engine: Engine, params: Params): CheckoutSession {
   });
   if (mode !== 'setup' && lines.length === 0) throw missingParam('line_items');
   const amount = lines.reduce(
-    (sum, line) => sum + (engine.require('price', line.price).unit_amount ?? 0) * line.quantity,
+    (sum, line) => sum + priceAmount(engine.require('price', line.price), line.quantity),
     0,
   );
   const currency = lines[0]
@@ -231,7 +232,7 @@ export function lineItemsOf(engine: Engine, session: CheckoutSession) {
   return (note.lineItems ?? []).map((line, index) => {
     const price = engine.require('price', line.price);
     const productId = typeof price.product === 'string' ? price.product : price.product.id;
-    const amount = (price.unit_amount ?? 0) * line.quantity;
+    const amount = priceAmount(price, line.quantity);
     return {
       id: `li_${session.id.slice(8, 22)}${index}`,
       object: 'item' as const,

@@ -4,6 +4,7 @@
  */
 
 import { lineFromInvoiceItem, recomputeTotals } from '../billing/invoicing.js';
+import { priceAmount } from '../billing/price-amount.js';
 import type { Engine } from '../engine.js';
 import { invalidRequest, missingParam } from '../errors.js';
 import { newId } from '../ids.js';
@@ -92,7 +93,7 @@ function createInvoiceItemFromParams(engine: Engine, params: Params): InvoiceIte
   const priceId = params.string('price') ?? params.object('pricing')?.string('price');
   const price = priceId ? engine.require('price', priceId, 'price') : undefined;
   const quantity = params.integer('quantity') ?? 1;
-  const amount = params.integer('amount') ?? (price ? (price.unit_amount ?? 0) * quantity : undefined);
+  const amount = params.integer('amount') ?? (price ? priceAmount(price, quantity) : undefined);
   if (amount === undefined) throw missingParam('amount');
   const invoiceId = params.string('invoice') ?? null;
   const subscription = params.string('subscription') ?? null;

@@ -2,6 +2,7 @@
  * Prices: `/v1/prices` create, retrieve, update, list. Recurring prices bill per month/year/week/day;
  * metered prices name a billing meter in `recurring.meter` and bill the meter's usage in arrears.
  */
+import { wholeUnitAmount } from '../billing/price-amount.js';
 import { changedFields, type Engine } from '../engine.js';
 import { invalidRequest, missingParam } from '../errors.js';
 import { newId } from '../ids.js';
@@ -53,16 +54,24 @@ export function createPrice(engine: Engine, params: Params, productId?: string):
   engine.require('product', product, 'product');
   const currency = params.requiredString('currency').toLowerCase();
   const decimal = params.string('unit_amount_decimal');
-  const unitAmount =
-    params.integer('unit_amount') ?? (decimal === undefined ? undefined : Number.parseInt(decimal, 10));
+  if (decimal !== undefined && !/^\d+(\.\d{1,12})?$/.test(decimal)) {
+    throw invalidRequest(
+      'Invalid decimal: unit_amount_decimal must have at most 12 decimal places.',
+      'unit_amount_decimal',
+    );
+  }
+  const integerAmount = params.integer('unit_amount');
+  // A decimal price keeps its decimal; `unit_amount` is null when it has a fractional part, as in Stripe.
+  const unitAmount = integerAmount ?? (decimal === undefined ? undefined : wholeUnitAmount(decimal));
+  const unitAmountDecimal = integerAmount !== undefined ? String(integerAmount) : (decimal ?? null);
   const billingScheme = params.oneOf('billing_scheme', ['per_unit', 'tiered'] as const) ?? 'per_unit';
-  if (unitAmount === undefined && billingScheme === 'per_unit' && !params.has('custom_unit_amount')) {
+  if (unitAmountDecimal === null && billingScheme === 'per_unit' && !params.has('custom_unit_amount')) {
     throw invalidRequest(
       'You must pass either `unit_amount` or `unit_amount_decimal` or `custom_unit_amount`.',
       'unit_amount',
     );
   }
-  if (unitAmount !== undefined && unitAmount < 0)
+  if (unitAmount !== undefined && unitAmount !== null && unitAmount < 0)
     throw invalidRequest('Invalid unit_amount: must be >= 0', 'unit_amount');
   const recurring = params.object('recurring');
   let recurringValue: Price['recurring'] = null;
@@ -121,7 +130,7 @@ export function createPrice(engine: Engine, params: Params, productId?: string):
     transform_quantity: null,
     type: recurringValue ? 'recurring' : 'one_time',
     unit_amount: unitAmount ?? null,
-    unit_amount_decimal: unitAmount === undefined ? null : String(unitAmount),
+    unit_amount_decimal: unitAmountDecimal,
   };
   engine.store.insert<'price'>(price);
   engine.emit('price.created', price);

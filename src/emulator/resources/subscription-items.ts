@@ -6,7 +6,9 @@
  * immediate invoice (`always_invoice`) or nothing (`none`). Changing the billing interval restarts the
  * period and invoices at once, as Stripe does.
  */
+
 import { emitUpdated, invoiceSubscription, viewSnapshot } from '../billing/lifecycle.js';
+import { priceAmount } from '../billing/price-amount.js';
 import { createItem, itemsOf, periodOf, setPeriod } from '../billing/subscription-model.js';
 import type { Engine } from '../engine.js';
 import { invalidRequest } from '../errors.js';
@@ -217,7 +219,7 @@ function createProrations(
       const line = change[side];
       if (line === undefined || line.price.recurring?.usage_type === 'metered') continue;
       if (creditOnly && side === 'to') continue;
-      const amount = sign * prorate((line.price.unit_amount ?? 0) * line.quantity, remaining, whole);
+      const amount = sign * prorate(priceAmount(line.price, line.quantity), remaining, whole);
       if (amount === 0) continue;
       const productId = typeof line.price.product === 'string' ? line.price.product : line.price.product.id;
       const productName = engine.get('product', productId)?.name ?? productId;

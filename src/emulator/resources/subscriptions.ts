@@ -14,6 +14,7 @@ import {
   resumeSubscription,
   viewSnapshot,
 } from '../billing/lifecycle.js';
+import { priceAmount } from '../billing/price-amount.js';
 import {
   createItem,
   installSubscriptionRenderers,
@@ -193,7 +194,7 @@ export function createSubscription(engine: Engine, params: Params): Subscription
       sum +
       (price.recurring?.usage_type === 'metered'
         ? 0
-        : (price.unit_amount ?? 0) * (itemParams[index]!.integer('quantity') ?? 1)),
+        : priceAmount(price, itemParams[index]!.integer('quantity') ?? 1)),
     0,
   );
   if (
