@@ -32,7 +32,7 @@ export type BillingEventQueries = Pick<
   | 'setObjectVersion'
 >;
 
-const webhookEventFromRow = (row: WebhookEventsTable): WebhookEventRecord => ({
+export const webhookEventFromRow = (row: WebhookEventsTable): WebhookEventRecord => ({
   id: row.id,
   type: row.type,
   created: row.created,
@@ -71,7 +71,7 @@ const invoiceFromRow = (row: InvoicesTable): InvoiceRecord => ({
   stripeUpdatedAt: row.stripe_updated_at,
 });
 
-const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
+export const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
   id: invoice.id,
   customer_id: invoice.customerId,
   stripe_customer_id: invoice.stripeCustomerId,

@@ -1,7 +1,8 @@
 /**
  * The embedded store: SQLite through better-sqlite3, in WAL mode. Ordinary queries go through Kysely;
- * the hot path (`commitUsage`) and the batched `touchApiKeys` use the raw Database handle kept next to
- * the Kysely instance (see sqlite-commit-usage.ts for why).
+ * the hot path (`commitUsage`), the batched `touchApiKeys`, the point reads and the webhook inbox's
+ * per-delivery calls use the raw Database handle kept next to the Kysely instance (see
+ * sqlite-commit-usage.ts, sqlite-point-reads.ts and sqlite-webhook-statements.ts for why).
  *
  * There is one connection. Kysely guards it with a mutex; the raw paths take that same mutex
  * (`db.connection()`), so a raw transaction never runs in the middle of a Kysely transaction, where
@@ -31,6 +32,7 @@ import { migrateToLatest } from './migrate-to-latest.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
 import { createSqlitePointReads } from './sqlite-point-reads.js';
+import { createSqliteWebhookStatements } from './sqlite-webhook-statements.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
 
@@ -93,6 +95,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createBillingEventQueries(db),
     ...createSubscriptionCountQueries(db),
     ...createSqlitePointReads(database, db),
+    ...createSqliteWebhookStatements(database, db),
 
     async migrate() {
       await migrateToLatest(db);
