@@ -5,6 +5,9 @@
  * (about a third of the CPU of a delivery). Same SQL effect, same row mapping, same answers as
  * billing-event-queries.ts and kysely-queries.ts, which PostgreSQL keeps using.
  *
+ * `updateCustomer` (each subscription event changes the customer) keeps one statement per set of
+ * columns changed, from the fixed set a patch maps to.
+ *
  * Reads run at once outside a transaction, as in sqlite-point-reads.ts. Writes always take Kysely's
  * connection mutex (`db.connection()`), like `commitUsage`: so they never land inside another caller's
  * open Kysely transaction, nor while the checkpointer holds the writer paused for a RESTART.
@@ -17,7 +20,8 @@ import type { Store } from '../core/ports.js';
 import { invoiceToRow, webhookEventFromRow } from './billing-event-queries.js';
 import type { WebhookEventsTable } from './billing-event-tables.js';
 import type { CustomersTable, Database } from './database.js';
-import { customerFromRow } from './rows.js';
+import { translateUniqueViolation } from './errors.js';
+import { customerFromRow, customerPatchToRow } from './rows.js';
 
 export type SqliteWebhookStatements = Pick<
   Store,
@@ -27,6 +31,7 @@ export type SqliteWebhookStatements = Pick<
   | 'setObjectVersion'
   | 'upsertInvoice'
   | 'getCustomerByStripeId'
+  | 'updateCustomer'
   | 'appendAudit'
 >;
 
@@ -104,6 +109,20 @@ export function createSqliteWebhookStatements(
     return prepared;
   };
 
+  // One per set of columns a patch sets (bounded: the columns come from a fixed mapping).
+  const customerUpdates = new Map<string, BetterSqlite3.Statement<unknown[], Selectable<CustomersTable>>>();
+  const customerUpdate = (columns: string[]) => {
+    const key = columns.join(',');
+    let statement = customerUpdates.get(key);
+    if (!statement) {
+      statement = database.prepare(
+        `UPDATE customers SET ${columns.map((column) => `"${column}" = ?`).join(', ')} WHERE id = ? RETURNING *`,
+      );
+      customerUpdates.set(key, statement);
+    }
+    return statement;
+  };
+
   const read = <T>(run: (s: Statements) => T): T | Promise<T> =>
     database.inTransaction ? db.connection().execute(async () => run(statements())) : run(statements());
   const write = <T>(run: (s: Statements) => T): Promise<T> =>
@@ -157,6 +176,17 @@ export function createSqliteWebhookStatements(
     async getCustomerByStripeId(stripeCustomerId) {
       const row = await read((s) => s.customerByStripeId.get(stripeCustomerId));
       return row && customerFromRow(row);
+    },
+
+    async updateCustomer(id, patch) {
+      const changes = Object.entries(customerPatchToRow(patch)).filter(([, value]) => value !== undefined);
+      const statement = customerUpdate(changes.map(([column]) => column));
+      try {
+        const row = await write(() => statement.get(...changes.map(([, value]) => value), id));
+        return row && customerFromRow(row);
+      } catch (error) {
+        throw translateUniqueViolation(error);
+      }
     },
 
     async appendAudit(entry) {
