@@ -48,6 +48,10 @@ describe('hono adapter with streamed bodies', () => {
       }),
     );
     app.post('/capture', gate({ operation: 'capture' }), (c) => c.json({ ok: true }));
+    // Builds its own Response, with a decision header of its own that the gate's value overrides.
+    app.post('/own', gate({ operation: 'capture' }), () =>
+      Response.json({ ok: true }, { headers: { 'X-Request-Duration-Ms': 'mine', 'X-App': 'kept' } }),
+    );
     server = await new Promise((resolve) => {
       const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
     });
@@ -80,6 +84,20 @@ describe('hono adapter with streamed bodies', () => {
     }
     throw new Error('the slot never came back');
   }
+
+  it('sets the decision headers on a Response the handler built itself', async () => {
+    const viaContext = await post('/capture');
+    const own = await post('/own');
+    expect(await own.json()).toEqual({ ok: true });
+    expect(own.headers.get('x-app')).toBe('kept');
+    expect(own.headers.get('x-request-duration-ms')).toMatch(/^\d+\.\d\d$/);
+    const decisionHeaders = (response: Response) =>
+      [...response.headers.keys()].filter(
+        (name) => name.startsWith('x-ratelimit') || name.startsWith('x-credits'),
+      );
+    expect(decisionHeaders(own).length).toBeGreaterThan(0);
+    expect(decisionHeaders(own)).toEqual(decisionHeaders(viaContext));
+  });
 
   it('keeps the slot until the stream ends', async () => {
     const readers = [await firstChunk(await post('/feed')), await firstChunk(await post('/feed'))];
