@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sampleCustomer } from '../../../test/support/sample-customer.js';
 import { demoCatalog } from '../catalog/demo-catalog.js';
 import type { Customer } from '../ports.js';
 import { billingStateVersion, idempotencyKeys, stateToken } from './idempotency-keys.js';
@@ -11,27 +12,7 @@ const prices = buildPriceIndex(catalog, {
   pro: { month: 'price_pro_m', year: 'price_pro_y' },
   enterprise: { month: 'price_ent_m' },
 });
-const customer: Customer = {
-  id: 'cus_1',
-  externalId: null,
-  email: null,
-  name: null,
-  plan: 'free',
-  status: 'active',
-  billingInterval: null,
-  stripeCustomerId: 'cus_stripe',
-  stripeSubscriptionId: null,
-  periodStart: null,
-  periodEnd: null,
-  trialEnd: null,
-  paymentFailedAt: null,
-  cancelAtPeriodEnd: false,
-  storageBytes: 0,
-  storageItems: 0,
-  metadata: {},
-  createdAt: 0,
-  updatedAt: 0,
-};
+const customer = sampleCustomer();
 const subscription = (overrides: Partial<SubscriptionSnapshot> = {}): SubscriptionSnapshot => ({
   subscriptionId: 'sub_1',
   stripeCustomerId: 'cus_stripe',
