@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleCustomer } from '../../../test/support/sample-customer.js';
 import { testCatalog } from '../../../test/support/test-catalog.js';
-import type { Customer } from '../ports.js';
 import {
   buildPriceIndex,
   paymentFailedPatch,
