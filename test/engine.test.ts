@@ -155,6 +155,24 @@ describe.each(backends)('engine on %s', (_name, open) => {
     expect((await tollgate.usage(customer.id)).used).toBe(2000);
   });
 
+  it('answers a retried key with its first answer even when the minute window is full', async () => {
+    const customer = await tollgate.createCustomer({ plan: 'free' });
+    const first = await tollgate.consume(customer.id, { operation: 'capture', idempotencyKey: 'req-7' });
+    for (let i = 0; i < 9; i++) await tollgate.consume(customer.id, { operation: 'search' });
+    expect((await tollgate.consume(customer.id, { operation: 'search' })).reason).toBe('rate_limited');
+
+    const retry = await tollgate.consume(customer.id, { operation: 'capture', idempotencyKey: 'req-7' });
+    expect(retry).toMatchObject({ allowed: true, replayed: true, eventId: first.eventId });
+    expect(retry.headers['X-Credits-Total']).toBe(first.headers['X-Credits-Total']);
+    await expect(
+      tollgate.consume(customer.id, { operation: 'capture', quantity: 2, idempotencyKey: 'req-7' }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    expect(
+      (await tollgate.consume(customer.id, { operation: 'capture', idempotencyKey: 'req-8' })).reason,
+    ).toBe('rate_limited');
+    expect((await tollgate.usage(customer.id)).used).toBe(1000 + 9 * 100);
+  });
+
   it('keeps serving during the grace period and suspends when it ends', async () => {
     const customer = await tollgate.createCustomer({ plan: 'pro' });
     await tollgate.updateCustomer(customer.id, { status: 'past_due', paymentFailedAt: clock.now() });

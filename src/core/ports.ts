@@ -183,6 +183,8 @@ export interface Store {
   getPeriodUsage(customerId: string, periodStart: number): Promise<PeriodUsage>;
   /** Events of one customer recorded in [from, to), oldest first, at most `limit`. */
   listUsageEvents(customerId: string, from: number, to: number, limit: number): Promise<UsageEvent[]>;
+  /** The event a customer recorded with this idempotency key, if any (looked up off the hot path). */
+  findUsageEvent(customerId: string, idempotencyKey: string): Promise<UsageEvent | undefined>;
   /** Sum of recorded events' cost and count for a period: the counters' invariant is checked against it. */
   sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
   /** Customers with a Stripe subscription that is not canceled, by plan id (one grouped query: metrics). */

@@ -126,6 +126,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     usage: usageCache,
     clock,
     rateClock: options.rateClock ?? clock,
+    findUsageEvent: (customerId, idempotencyKey) => store.findUsageEvent(customerId, idempotencyKey),
     loadCustomer,
     gracePeriodMs,
     slotTimeoutMs: options.slotTimeoutMs ?? 60_000,

@@ -169,6 +169,16 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
       return rows.map(usageEventFromRow);
     },
 
+    async findUsageEvent(customerId, idempotencyKey) {
+      const row = await db
+        .selectFrom('usage_events')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .where('idempotency_key', '=', idempotencyKey)
+        .executeTakeFirst();
+      return row === undefined ? undefined : usageEventFromRow(row);
+    },
+
     async sumUsageEvents(customerId, periodStart) {
       const row = await db
         .selectFrom('usage_events')

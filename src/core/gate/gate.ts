@@ -11,7 +11,7 @@ import { multiplyCost } from '../credits.js';
 import { invalidRequest, TollgateError } from '../errors.js';
 import type { GroupCommitter } from '../ledger/group-commit.js';
 import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
-import type { Counters, Customer, RateWindow } from '../ports.js';
+import type { Counters, Customer, RateWindow, UsageEvent } from '../ports.js';
 import {
   buildDecision,
   type DecisionFigures,
@@ -52,11 +52,18 @@ export interface GateDependencies {
    * even while a Stripe test clock holds billing time still.
    */
   rateClock: Clock;
+  /** The event recorded under an idempotency key, for replays refused by a limit before the store. */
+  findUsageEvent: (customerId: string, idempotencyKey: string) => Promise<UsageEvent | undefined>;
   /** The customer, synchronously when cached. */
   loadCustomer: (customerId: string, now: number) => Customer | Promise<Customer>;
   gracePeriodMs: number;
   /** Longest a concurrency slot is held if a request never releases it. */
   slotTimeoutMs: number;
+}
+
+/** What makes two requests with one idempotency key the same request (the stored `requestHash`). */
+function requestFingerprint(request: GateRequest): string {
+  return `${request.operation ?? ''}:${request.quantity ?? 1}:${request.occurredAt ?? ''}`;
 }
 
 /** Billing time and wall time of one decision, read once. */
@@ -120,7 +127,11 @@ export class Gate {
     if (counted.length > 0) {
       const result = await counters.hitRate(counted);
       this.applyRateCounts(figures, counted, result.counts, 0);
-      if (!result.allowed) return this.deny(figures, 'rate_limited', times, counted[result.deniedIndex ?? 0]);
+      if (!result.allowed) {
+        // A retry of a request already recorded gets its first answer, even when the window is full now.
+        const replay = await this.replayOf(customer.id, request, figures, rateNow);
+        return replay ?? this.deny(figures, 'rate_limited', times, counted[result.deniedIndex ?? 0]);
+      }
     }
 
     let release = (): void => {};
@@ -166,7 +177,7 @@ export class Gate {
         limit: creditCeiling(access.plan),
         included: access.plan.limits.credits,
         idempotencyKey: request.idempotencyKey ?? null,
-        requestHash: request.idempotencyKey ? `${operation}:${quantity}:${request.occurredAt ?? ''}` : null,
+        requestHash: request.idempotencyKey ? requestFingerprint(request) : null,
         occurredAt,
       });
     } catch (error) {
@@ -190,6 +201,30 @@ export class Gate {
     figures.eventId = outcome.eventId;
     figures.replayed = outcome.replayed;
     return buildDecision(figures, rateNow, release);
+  }
+
+  /**
+   * The first answer for a request whose idempotency key was already recorded (checked only where a
+   * limit would refuse the retry before it reaches the store, which answers replays itself).
+   */
+  private async replayOf(
+    customerId: string,
+    request: GateRequest,
+    figures: DecisionFigures,
+    rateNow: number,
+  ): Promise<GateDecision | undefined> {
+    if (!request.idempotencyKey) return undefined;
+    const event = await this.deps.findUsageEvent(customerId, request.idempotencyKey);
+    if (!event) return undefined;
+    if (event.requestHash !== requestFingerprint(request)) {
+      throw new TollgateError('conflict', 'This idempotency key was used for a different request.', {
+        event_id: event.id,
+      });
+    }
+    this.setUsed(figures, event.usedAfter);
+    figures.eventId = event.id;
+    figures.replayed = true;
+    return buildDecision(figures, rateNow);
   }
 
   /** Undoes what a request counted before a later step refused it (or found it a replay). */

@@ -92,6 +92,25 @@ export function describeUsageCases(context: ContractContext): void {
       expect((await context.store.getPeriodUsage(id, PERIOD)).used).toBe(2000);
     });
 
+    it('finds an event by its idempotency key, for that customer only', async () => {
+      const { id } = await context.newCustomer();
+      const other = await context.newCustomer();
+      const [first] = await context.store.commitUsage(
+        [debit(id, { idempotencyKey: 'req-9', requestHash: 'h9' })],
+        T0,
+      );
+      const found = await context.store.findUsageEvent(id, 'req-9');
+      expect(found).toMatchObject({
+        idempotencyKey: 'req-9',
+        requestHash: 'h9',
+        cost: 1000,
+        usedAfter: 1000,
+      });
+      expect(first).toMatchObject({ kind: 'recorded', eventId: found?.id });
+      expect(await context.store.findUsageEvent(other.id, 'req-9')).toBeUndefined();
+      expect(await context.store.findUsageEvent(id, 'req-unknown')).toBeUndefined();
+    });
+
     it('answers a conflict for a known key with a different payload', async () => {
       const { id } = await context.newCustomer();
       const [first] = await context.store.commitUsage(
