@@ -7,6 +7,7 @@ import { CatalogError } from '../core/catalog/catalog-error.js';
 import { TollgateError } from '../core/errors.js';
 import { registerClockCommand } from './clock-command.js';
 import { registerCustomerCommands } from './customer-commands.js';
+import { registerDashboardCommand } from './dashboard-command.js';
 import { registerEmulatorCommand } from './emulator-command.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerPlansCommands } from './plans-commands.js';
@@ -28,6 +29,7 @@ registerClockCommand(program);
 registerCustomerCommands(program);
 registerKeyCommands(program);
 registerUsageCommand(program);
+registerDashboardCommand(program);
 
 try {
   await program.parseAsync(process.argv);

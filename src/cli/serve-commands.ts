@@ -14,6 +14,7 @@ import { notifyQuotaThresholds } from '../notifications/quota-notifications.js';
 import { createSmtpNotifier } from '../notifications/smtp-notifier.js';
 import { checkSuspensions } from '../notifications/suspension-notices.js';
 import { createServer } from '../server/create-server.js';
+import { ensureDashboard } from '../server/dashboard-build.js';
 import { createMetrics, subscriptionsFromStore } from '../server/metrics.js';
 import { installGracefulShutdown } from '../server/shutdown.js';
 import { MeterSender } from '../stripe/metering/meter-sender.js';
@@ -92,8 +93,13 @@ async function serve(runtime: Runtime, demo: boolean): Promise<void> {
     : undefined;
   meterSender?.start();
 
+  // The pages are rebuilt here when their sources changed since `npm install` built them.
+  const pages = await ensureDashboard((line) => process.stderr.write(`${line}\n`));
+  if (pages === 'missing')
+    process.stderr.write('The billing pages are not built: /billing and /admin answer 503.\n');
   const app = createServer({
     tollgate,
+    dashboard: { frameAncestors: config.TOLLGATE_FRAME_ANCESTORS ?? [] },
     billing: stripe.billing,
     ...(inbox
       ? { stripeWebhooks: inbox, adminBilling: { inbox, ...(advanceClock ? { advanceClock } : {}) } }

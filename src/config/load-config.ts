@@ -27,6 +27,21 @@ const envSchema = z.object({
   TOLLGATE_CONFIG: z.string().min(1).optional(),
   /** When set, GET /metrics needs it as a bearer token; else the endpoint is public. */
   TOLLGATE_METRICS_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
+  /**
+   * Origins allowed to show the billing page in an iframe (its embeddable mode), separated by spaces or
+   * commas, e.g. `https://app.example.com`; unset = only Tollgate's own origin.
+   */
+  TOLLGATE_FRAME_ANCESTORS: z
+    .string()
+    .transform((value) => value.split(/[\s,]+/).filter((origin) => origin.length > 0))
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^https?:\/\/[^/\s;'"]+$/, 'expected origins such as https://app.example.com (no path)'),
+      ),
+    )
+    .optional(),
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_/, 'expected a Stripe secret key (sk_test_... or sk_live_...)')

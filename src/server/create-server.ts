@@ -12,6 +12,7 @@ import type { Tollgate } from '../core/tollgate.js';
 import type { BillingService } from '../stripe/billing/billing-service.js';
 import type { WebhookInbox } from '../stripe/webhooks/webhook-inbox.js';
 import { ApiRouter, type DocumentedRoute } from './api-router.js';
+import { type DashboardOptions, registerDashboardPages } from './dashboard-pages.js';
 import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { createLogger, type LogLevel } from './logging.js';
 import {
@@ -56,6 +57,8 @@ export interface ServerOptions {
   metrics?: TollgateMetrics;
   /** When set (TOLLGATE_METRICS_KEY), `/metrics` needs it as a bearer token; else it is public. */
   metricsKey?: string | null;
+  /** Serve the billing page and admin console (GET /billing, /admin, /ui/*); not served when absent. */
+  dashboard?: DashboardOptions;
 }
 
 export interface RegisteredRoute {
@@ -110,5 +113,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
   if (options.stripeWebhooks) registerWebhookRoutes(router, options.stripeWebhooks);
   if (options.adminBilling) registerAdminBillingRoutes(router, tollgate, options.adminBilling);
   if (options.demoRoutes) registerDemoRoutes(router, tollgate);
+  if (options.dashboard) registerDashboardPages(app, options.dashboard);
   return app;
 }

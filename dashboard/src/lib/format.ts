@@ -1,0 +1,114 @@
+/**
+ * How the pages show values. Money arrives in integer minor units and credits as exact decimal
+ * strings; both are formatted without floating-point arithmetic on the amounts themselves.
+ */
+
+const zeroDecimal = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
+
+/** Minor units (e.g. 2900 cents) as "$29.00" in the browser's locale. */
+export function formatMoney(minor: number, currency: string): string {
+  const code = currency.toUpperCase();
+  const digits = zeroDecimal.has(currency.toLowerCase()) ? 0 : 2;
+  const sign = minor < 0 ? '-' : '';
+  const abs = Math.abs(minor);
+  const whole = digits === 0 ? abs : Math.trunc(abs / 100);
+  const cents = digits === 0 ? '' : String(abs % 100).padStart(2, '0');
+  // Intl formats the whole part and the symbol; the fraction is put back from the integer remainder.
+  const parts = new Intl.NumberFormat(undefined, {
+    style: 'currency',
+    currency: code,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).formatToParts(whole);
+  return sign + parts.map((part) => (part.type === 'fraction' ? cents || part.value : part.value)).join('');
+}
+
+/** "1234.5" -> "1,234.5" (the decimal string is grouped, never parsed to a float). */
+export function formatCredits(decimal: string | null): string {
+  if (decimal === null) return 'Unlimited';
+  const negative = decimal.startsWith('-');
+  const [whole = '0', fraction] = (negative ? decimal.slice(1) : decimal).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${negative ? '-' : ''}${grouped}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** Whole numbers with grouping; null is "Unlimited". */
+export function formatCount(value: number | null): string {
+  return value === null ? 'Unlimited' : value.toLocaleString();
+}
+
+const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return 'Unlimited';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function formatDate(iso: string | null): string {
+  if (iso === null) return '—';
+  return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+export function formatDateTime(iso: string | null): string {
+  if (iso === null) return '—';
+  return new Date(iso).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** Whole days from now until `iso` (0 when past), for "3 days left". */
+export function daysUntil(iso: string, now = Date.now()): number {
+  return Math.max(0, Math.ceil((Date.parse(iso) - now) / 86_400_000));
+}
+
+/** Basis points (1/100 %) as "12.34%". */
+export function formatBps(bps: number): string {
+  return `${Math.trunc(bps / 100)}.${String(bps % 100).padStart(2, '0')}%`;
+}
+
+/**
+ * Share of `limit` used, in percent for a progress bar (0-100, clamped). Credits are decimal strings:
+ * they are compared as milli-credit integers.
+ */
+export function percentOf(used: string | number, limit: string | number | null): number | null {
+  if (limit === null) return null;
+  const u = typeof used === 'number' ? used : toMilli(used);
+  const l = typeof limit === 'number' ? limit : toMilli(limit);
+  if (l <= 0) return u > 0 ? 100 : 0;
+  return Math.min(100, Math.floor((u * 100) / l));
+}
+
+/** "12.5" -> 12500 milli-credits. */
+export function toMilli(decimal: string): number {
+  const negative = decimal.startsWith('-');
+  const [whole = '0', fraction = ''] = (negative ? decimal.slice(1) : decimal).split('.');
+  const milli = Number(whole) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3));
+  return negative ? -milli : milli;
+}
