@@ -1,6 +1,7 @@
 /**
  * Keeps the boundaries of docs/architecture.md visible in the tree: the core imports no driver,
- * framework or Stripe SDK, and the emulator imports nothing from Tollgate.
+ * framework or Stripe SDK, the emulator imports nothing from Tollgate, and the pages (dashboard/) reach
+ * Tollgate over HTTP only: they import nothing from src/ and no package but React and its router.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -12,7 +13,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+    return /\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) ? [path] : [];
   });
 }
 
@@ -54,6 +55,22 @@ describe('architecture', () => {
       importsOf(file)
         .filter(
           (spec) => spec.startsWith('.') && !join(file, '..', spec).startsWith(join(root, 'src/emulator')),
+        )
+        .map((spec) => `${relative(root, file)} imports ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('the pages import nothing from src/ and no package but React and wouter', () => {
+    const pageFiles = sourceFiles(join(root, 'dashboard/src'));
+    expect(pageFiles.length).toBeGreaterThan(5);
+    const allowed = /^(react|react-dom|react-dom\/client|react\/jsx-runtime|wouter|wouter\/.*)$/;
+    const offenders = pageFiles.flatMap((file) =>
+      importsOf(file)
+        .filter((spec) =>
+          spec.startsWith('.')
+            ? !join(file, '..', spec).startsWith(join(root, 'dashboard/src'))
+            : !allowed.test(spec),
         )
         .map((spec) => `${relative(root, file)} imports ${spec}`),
     );
