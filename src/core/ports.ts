@@ -66,8 +66,10 @@ export interface CustomerFilter {
   /** Matches id, external id, email or name (case-insensitive substring). */
   search?: string;
   limit: number;
-  /** Customer id to start after (ids sort ascending). */
+  /** Customer id to start after, in the list's order. */
   after?: string;
+  /** By id (creation time): ascending (default) or descending (newest first). */
+  order?: 'asc' | 'desc';
 }
 
 export interface ApiKeyRecord {
@@ -166,8 +168,8 @@ export interface Store {
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(customerId: string): Promise<ApiKeyRecord[]>;
-  /** Returns false when no such key exists. */
-  revokeApiKey(id: string, revokedAt: number): Promise<boolean>;
+  /** Returns the key as revoked (a second revocation keeps the first time), or undefined when no such key exists. */
+  revokeApiKey(id: string, revokedAt: number): Promise<ApiKeyRecord | undefined>;
   /** Stores many last-used times, by key id, in one write (called periodically, never per request). A time never moves back. */
   touchApiKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
 
@@ -187,6 +189,12 @@ export interface Store {
   findUsageEvent(customerId: string, idempotencyKey: string): Promise<UsageEvent | undefined>;
   /** Sum of recorded events' cost and count for a period: the counters' invariant is checked against it. */
   sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
+  /**
+   * Credits and event counts of one customer's events recorded in [from, to), grouped in buckets of
+   * `bucketMs` aligned on `from` (bucket i starts at from + i * bucketMs). Only buckets with events,
+   * oldest first; integers only (one GROUP BY, never a scan in JS).
+   */
+  usageTotals(customerId: string, from: number, to: number, bucketMs: number): Promise<UsageBucket[]>;
   /** Customers with a Stripe subscription that is not canceled, by plan id (one grouped query: metrics). */
   countSubscriptionsByPlan(): Promise<Record<string, number>>;
 
@@ -222,11 +230,28 @@ export interface Store {
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Newest first. */
   listAudit(filter: AuditFilter): Promise<{ entries: AuditEntry[]; hasMore: boolean }>;
+  /** Amount paid per UTC month of `paidAt`, for invoices in `currency` paid in [from, to); oldest month first. */
+  sumPaidInvoicesByMonth(currency: string, from: number, to: number): Promise<MonthlyAmount[]>;
   /** Inserts or replaces an invoice, unless the stored one was read from Stripe later (`stripeUpdatedAt`). */
   upsertInvoice(invoice: InvoiceRecord): Promise<void>;
   getInvoice(id: string): Promise<InvoiceRecord | undefined>;
   /** Newest first (created, then id); one customer's or all. */
   listInvoices(filter: InvoiceFilter): Promise<{ invoices: InvoiceRecord[]; hasMore: boolean }>;
+
+  /** Stores a new dashboard link or billing session (by the hash of its token). */
+  createDashboardToken(token: DashboardToken): Promise<void>;
+  /**
+   * Uses a link once: marks it used at `now` and returns it, when it is an unused, unexpired link, in
+   * ONE conditional statement, so of any number of concurrent calls (any process) exactly one wins.
+   * Undefined otherwise, and nothing is written.
+   */
+  consumeDashboardLink(tokenHash: string, now: number): Promise<DashboardToken | undefined>;
+  /** An unexpired session whose customer exists and whose issuing key (if any) is not revoked. */
+  findDashboardSession(tokenHash: string, now: number): Promise<DashboardToken | undefined>;
+  /** Inserts or replaces the snapshot of its day. */
+  upsertRevenueSnapshot(snapshot: RevenueSnapshot): Promise<void>;
+  /** Snapshots of the days from `fromDay` to `toDay` (YYYY-MM-DD, both included), oldest first. */
+  listRevenueSnapshots(fromDay: string, toDay: string): Promise<RevenueSnapshot[]>;
   /** Stripe's `created` (ms) of the newest event applied to a Stripe object, if any. */
   getObjectVersion(objectId: string): Promise<number | undefined>;
   /** Records that an event of time `appliedAt` was applied; the stored time never moves back. */
@@ -336,4 +361,59 @@ export interface StripePlanIds {
   overage?: string;
   /** The billing meter the overage price reads (the same for every plan). */
   meter?: string;
+}
+
+/** One bucket of a customer's usage: `credits` in milli-credits, `events` recorded. */
+export interface UsageBucket {
+  start: number;
+  credits: number;
+  events: number;
+}
+
+/** Money in minor units for one UTC month (`YYYY-MM`). */
+export interface MonthlyAmount {
+  month: string;
+  amount: number;
+}
+
+export type DashboardTokenKind = 'link' | 'session';
+
+/** Colours of the billing page, each `#rgb` or `#rrggbb`. */
+export interface DashboardTheme {
+  accent?: string;
+  background?: string;
+  text?: string;
+}
+
+/** How the billing page shows itself: inside the app's frame or not, and in which colours. */
+export interface DashboardDisplay {
+  embed: boolean;
+  theme: DashboardTheme | null;
+}
+
+/** A one-time link to the billing page, or the billing session it was exchanged for. */
+export interface DashboardToken {
+  /** SHA-256 of the token, hex. The token itself is never stored. */
+  tokenHash: string;
+  customerId: string;
+  kind: DashboardTokenKind;
+  expiresAt: number;
+  usedAt: number | null;
+  returnUrl: string | null;
+  display: DashboardDisplay;
+  /** The API key that asked for the link; its sessions end when it is revoked. */
+  apiKeyId: string | null;
+  createdAt: number;
+}
+
+/** The revenue report's figures of one UTC day (billing time). */
+export interface RevenueSnapshot {
+  /** YYYY-MM-DD */
+  day: string;
+  mrr: number;
+  payingCustomers: number;
+  /** Live subscriptions, all plans. */
+  subscriptions: number;
+  byTier: Record<string, number>;
+  updatedAt: number;
 }

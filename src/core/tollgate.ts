@@ -13,7 +13,7 @@ import type { GateDecision } from './gate/gate-decision.js';
 import { UsageCache } from './gate/usage-cache.js';
 import { newId } from './ids.js';
 import { GroupCommitter } from './ledger/group-commit.js';
-import type { Counters, Customer, CustomerPatch, PeriodUsage, Store } from './ports.js';
+import type { ApiKeyRecord, Counters, Customer, CustomerPatch, PeriodUsage, Store } from './ports.js';
 
 export interface TollgateOptions {
   catalog: Catalog;
@@ -75,7 +75,8 @@ export interface Tollgate {
   /** Reports the customer's current storage (absolute figures). */
   setStorage(customerId: string, storage: { bytes: number; items: number }): Promise<Customer>;
   issueApiKey(customerId: string | null, name?: string | null): Promise<IssuedKey>;
-  revokeApiKey(keyId: string): Promise<void>;
+  /** Revokes a key and returns it (not_found for an unknown key). */
+  revokeApiKey(keyId: string): Promise<ApiKeyRecord>;
   /** Waits for pending usage commits and writes batched key usage times. */
   flush(): Promise<void>;
   /** Flushes, then stops timers; does not close the store or counters it was given. */
@@ -225,10 +226,11 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     },
 
     async revokeApiKey(keyId) {
-      if (!(await store.revokeApiKey(keyId, now())))
-        throw new TollgateError('not_found', `No key '${keyId}'.`);
+      const revoked = await store.revokeApiKey(keyId, now());
+      if (!revoked) throw new TollgateError('not_found', `No key '${keyId}'.`);
       // Other instances see the revocation when their cached entry expires (keyCacheTtlMs).
       keys.forgetAll();
+      return revoked;
     },
 
     async flush() {

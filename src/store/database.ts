@@ -87,6 +87,31 @@ export interface StripeCatalogTable {
   updated_at: number;
 }
 
+/** One-time dashboard links and billing sessions, by token hash; see migration 004. */
+export interface DashboardTokensTable {
+  token_hash: string;
+  customer_id: string;
+  kind: string;
+  expires_at: number;
+  used_at: number | null;
+  return_url: string | null;
+  /** JSON: `{ embed, theme }`. */
+  display: string;
+  api_key_id: string | null;
+  created_at: number;
+}
+
+/** The revenue report's figures per UTC day (YYYY-MM-DD). */
+export interface RevenueSnapshotsTable {
+  day: string;
+  mrr: number;
+  paying_customers: number;
+  subscriptions: number;
+  /** JSON object: plan id -> live subscriptions. */
+  by_tier: string;
+  updated_at: number;
+}
+
 export interface Database extends BillingEventTables {
   customers: CustomersTable;
   api_keys: ApiKeysTable;
@@ -94,4 +119,6 @@ export interface Database extends BillingEventTables {
   usage_counters: UsageCountersTable;
   meter_outbox: MeterOutboxTable;
   stripe_catalog: StripeCatalogTable;
+  dashboard_tokens: DashboardTokensTable;
+  revenue_snapshots: RevenueSnapshotsTable;
 }

@@ -5,8 +5,10 @@
 import { type Kysely, sql } from 'kysely';
 import type { Store } from '../core/ports.js';
 import type { BillingEventQueries } from './billing-event-queries.js';
+import type { DashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
+import type { HistoryQueries } from './history-queries.js';
 import type { MeterOutboxQueries } from './meter-outbox-queries.js';
 import {
   apiKeyFromRow,
@@ -30,6 +32,8 @@ export type KyselyQueries = Omit<
   | keyof MeterOutboxQueries
   | keyof StripeCatalogQueries
   | keyof SubscriptionCountQueries
+  | keyof DashboardTokenQueries
+  | keyof HistoryQueries
 >;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
@@ -89,7 +93,8 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
       let query = db.selectFrom('customers').selectAll();
       if (filter.plan !== undefined) query = query.where('plan', '=', filter.plan);
       if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-      if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+      const descending = filter.order === 'desc';
+      if (filter.after !== undefined) query = query.where('id', descending ? '<' : '>', filter.after);
       if (filter.search !== undefined && filter.search !== '') {
         // Substring match on lower-cased text; LIKE wildcards in the search are matched literally.
         const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
@@ -102,7 +107,7 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
         );
       }
       const rows = await query
-        .orderBy('id')
+        .orderBy('id', descending ? 'desc' : 'asc')
         .limit(filter.limit + 1)
         .execute();
       return {
@@ -137,12 +142,13 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
 
     async revokeApiKey(id, revokedAt) {
       // A second revocation keeps the first time: that is when the key stopped working.
-      const result = await db
+      const row = await db
         .updateTable('api_keys')
         .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(revokedAt)) }))
         .where('id', '=', id)
+        .returningAll()
         .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      return row && apiKeyFromRow(row);
     },
 
     async getPeriodUsage(customerId, periodStart) {

@@ -7,7 +7,9 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Store } from '../core/ports.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
+import { createDashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
+import { createHistoryQueries } from './history-queries.js';
 import { createKyselyQueries } from './kysely-queries.js';
 import { createMeterOutboxQueries } from './meter-outbox-queries.js';
 import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js';
@@ -74,6 +76,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
     ...createSubscriptionCountQueries(db),
+    ...createDashboardTokenQueries(db),
+    ...createHistoryQueries(db, 'postgres'),
 
     async migrate() {
       if (schema !== undefined) await createSchemaIfMissing(db, schema);

@@ -24,7 +24,9 @@ import {
 } from 'kysely';
 import type { Store } from '../core/ports.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
+import { createDashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
+import { createHistoryQueries } from './history-queries.js';
 import { createKyselyQueries } from './kysely-queries.js';
 import { createMeterOutboxQueries } from './meter-outbox-queries.js';
 import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js';
@@ -94,6 +96,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
     ...createSubscriptionCountQueries(db),
+    ...createDashboardTokenQueries(db),
+    ...createHistoryQueries(db, 'sqlite'),
     ...createSqlitePointReads(database, db),
     ...createSqliteWebhookStatements(database, db),
 

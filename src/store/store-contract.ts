@@ -10,6 +10,8 @@ import { describeApiKeyCases } from './contract/api-key-cases.js';
 import { describeBillingEventCases } from './contract/billing-event-cases.js';
 import { type ContractContext, type StoreHandle, T0, unique } from './contract/contract-context.js';
 import { describeCustomerCases } from './contract/customer-cases.js';
+import { describeDashboardTokenCases } from './contract/dashboard-token-cases.js';
+import { describeHistoryCases } from './contract/history-cases.js';
 import { describeMeterOutboxCases } from './contract/meter-outbox-cases.js';
 import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
@@ -62,5 +64,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeSubscriptionCountCases(context);
     describeMeterOutboxCases(context);
     describeBillingEventCases(context);
+    describeDashboardTokenCases(context);
+    describeHistoryCases(context);
   });
 }

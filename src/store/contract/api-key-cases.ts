@@ -54,14 +54,14 @@ export function describeApiKeyCases(context: ContractContext): void {
       });
     });
 
-    it('revokes a key, keeping the first revocation time, and answers false for unknown keys', async () => {
+    it('revokes a key, keeping the first revocation time, and answers undefined for unknown keys', async () => {
       const customer = await context.newCustomer();
       const key = keyFor(customer.id);
       await context.store.createApiKey(key);
-      expect(await context.store.revokeApiKey(key.id, T0 + 100)).toBe(true);
-      expect(await context.store.revokeApiKey(key.id, T0 + 200)).toBe(true);
+      expect(await context.store.revokeApiKey(key.id, T0 + 100)).toEqual({ ...key, revokedAt: T0 + 100 });
+      expect((await context.store.revokeApiKey(key.id, T0 + 200))?.revokedAt).toBe(T0 + 100);
       expect((await context.store.findApiKeyByHash(key.hash))?.revokedAt).toBe(T0 + 100);
-      expect(await context.store.revokeApiKey(unique('key'), T0)).toBe(false);
+      expect(await context.store.revokeApiKey(unique('key'), T0)).toBeUndefined();
     });
 
     it('stores many last-used times in one call and never moves one back', async () => {

@@ -12,7 +12,7 @@ const webhookEvent = (overrides: Partial<NewWebhookEvent> = {}): NewWebhookEvent
   ...overrides,
 });
 
-const invoice = (overrides: Partial<InvoiceRecord> = {}): InvoiceRecord => ({
+export const invoice = (overrides: Partial<InvoiceRecord> = {}): InvoiceRecord => ({
   id: unique('in'),
   customerId: null,
   stripeCustomerId: unique('cus_stripe'),

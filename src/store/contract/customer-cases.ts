@@ -160,5 +160,19 @@ export function describeCustomerCases(context: ContractContext): void {
       expect(last.customers.map((customer) => customer.id)).toEqual(ids.slice(4));
       expect(last.hasMore).toBe(false);
     });
+
+    it('pages newest first (ids descending) when asked', async () => {
+      const plan = unique('plan');
+      const ids: string[] = [];
+      for (let index = 0; index < 3; index++) ids.push((await context.newCustomer({ plan })).id);
+      ids.sort().reverse();
+
+      const first = await context.store.listCustomers({ plan, limit: 2, order: 'desc' });
+      expect(first.customers.map((customer) => customer.id)).toEqual(ids.slice(0, 2));
+      expect(first.hasMore).toBe(true);
+      const rest = await context.store.listCustomers({ plan, limit: 2, order: 'desc', after: ids[1] });
+      expect(rest.customers.map((customer) => customer.id)).toEqual(ids.slice(2));
+      expect(rest.hasMore).toBe(false);
+    });
   });
 }

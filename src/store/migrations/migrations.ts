@@ -5,6 +5,12 @@
 import { initialSchema } from './001-initial-schema.js';
 import { billingEvents } from './002-billing-events.js';
 import { meterOutbox } from './003-meter-outbox.js';
+import { dashboardSessions } from './004-dashboard-sessions.js';
 import type { NamedMigration } from './migration.js';
 
-export const migrations: readonly NamedMigration[] = [initialSchema, billingEvents, meterOutbox];
+export const migrations: readonly NamedMigration[] = [
+  initialSchema,
+  billingEvents,
+  meterOutbox,
+  dashboardSessions,
+];
