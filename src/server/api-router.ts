@@ -10,21 +10,23 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
+import type { DashboardSessions } from '../core/billing/dashboard-sessions.js';
 import { type ErrorCode, TollgateError } from '../core/errors.js';
-import type { Principal, Tollgate } from '../core/tollgate.js';
+import type { Tollgate } from '../core/tollgate.js';
 import { parseInput } from './parse-input.js';
 import { captureRawBody } from './raw-body.js';
-import { authenticateRequest } from './request-auth.js';
+import { authenticateRequest, type Caller } from './request-auth.js';
 
 /** Who may call a route: anyone, a customer key, an admin key, or a customer key through the gate. */
 export type Access = 'public' | 'customer' | 'admin' | 'gated';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
+/** A customer route's caller is a customer key, or a billing session where the route allows one. */
 export type CallerOf<A extends Access> = A extends 'customer'
-  ? Extract<Principal, { kind: 'customer' }>
+  ? Extract<Caller, { kind: 'customer' | 'session' }>
   : A extends 'admin'
-    ? Extract<Principal, { kind: 'admin' }>
+    ? Extract<Caller, { kind: 'admin' }>
     : null;
 
 export interface RouteContext<A extends Access, Body, Query, Params> {
@@ -49,6 +51,11 @@ export interface RouteSpec<
   method: HttpMethod;
   url: string;
   access: A;
+  /**
+   * A billing session (`Authorization: Bearer tgs_...`, from a dashboard link) may call this customer
+   * route too. Everywhere else a session answers 403.
+   */
+  sessions?: A extends 'customer' ? boolean : never;
   tag: string;
   summary: string;
   description?: string;
@@ -83,6 +90,8 @@ export interface DocumentedRoute {
   method: HttpMethod;
   url: string;
   access: Access;
+  /** Billing sessions are accepted besides customer keys. */
+  sessions: boolean;
   tag: string;
   summary: string;
   description: string | null;
@@ -120,12 +129,14 @@ const accessErrors: Record<Access, ErrorCode[]> = {
 export class ApiRouter {
   private readonly documented: DocumentedRoute[] = [];
   // Per request: who called and what the schemas parsed, handed from the hooks to the handler.
-  private readonly callers = new WeakMap<FastifyRequest, Principal>();
+  private readonly callers = new WeakMap<FastifyRequest, Caller>();
   private readonly inputs = new WeakMap<FastifyRequest, ParsedInput>();
 
   constructor(
     private readonly app: FastifyInstance,
     private readonly tollgate: Tollgate,
+    /** Resolves billing sessions for routes declared with `sessions: true`; without it they get 403. */
+    private readonly sessions?: DashboardSessions,
   ) {}
 
   /** Every route declared so far, in declaration order. */
@@ -148,6 +159,7 @@ export class ApiRouter {
       method: spec.method,
       url: spec.url,
       access: spec.access,
+      sessions: spec.sessions === true,
       tag: spec.tag,
       summary: spec.summary,
       description: spec.description ?? null,
@@ -166,9 +178,10 @@ export class ApiRouter {
 
     const { tollgate, callers, inputs } = this;
     const access = spec.access;
+    const sessions = spec.sessions === true ? this.sessions : undefined;
     const authorize = async (request: FastifyRequest): Promise<void> => {
-      const principal = await authenticateRequest(tollgate, request.headers);
-      if (access === 'customer' && principal.kind !== 'customer')
+      const principal = await authenticateRequest(tollgate, request.headers, sessions);
+      if (access === 'customer' && principal.kind === 'admin')
         throw new TollgateError('forbidden', 'This endpoint needs a customer key.');
       if (access === 'admin' && principal.kind !== 'admin')
         throw new TollgateError('forbidden', 'This endpoint needs an admin key.');

@@ -8,6 +8,7 @@
  * 400 `invalid_request` (issue path `content-type`) before a route runs.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createDashboardSessions } from '../core/billing/dashboard-sessions.js';
 import type { Tollgate } from '../core/tollgate.js';
 import type { BillingService } from '../stripe/billing/billing-service.js';
 import type { WebhookInbox } from '../stripe/webhooks/webhook-inbox.js';
@@ -24,6 +25,7 @@ import {
 import { type AdminBillingOptions, registerAdminBillingRoutes } from './routes/admin-billing-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBillingRoutes } from './routes/billing-routes.js';
+import { registerDashboardSessionRoutes } from './routes/dashboard-session-routes.js';
 import { registerDemoRoutes } from './routes/demo-routes.js';
 import { registerDocsRoutes } from './routes/docs-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
@@ -57,6 +59,10 @@ export interface ServerOptions {
   metrics?: TollgateMetrics;
   /** When set (TOLLGATE_METRICS_KEY), `/metrics` needs it as a bearer token; else it is public. */
   metricsKey?: string | null;
+  /** Public origin of the service (PUBLIC_URL) for dashboard links; default each request's own origin. */
+  publicUrl?: string | null;
+  /** Lifetimes of dashboard links (default 10 minutes) and billing sessions (default 60 minutes), ms. */
+  dashboardSessions?: { linkTtlMs?: number; sessionTtlMs?: number };
   /** Serve the billing page and admin console (GET /billing, /admin, /ui/*); not served when absent. */
   dashboard?: DashboardOptions;
 }
@@ -100,7 +106,12 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const stopObserving = tollgate.observeDecisions((decision) => metrics.recordDecision(decision));
   app.addHook('onClose', async () => stopObserving());
 
-  const router = new ApiRouter(app, tollgate);
+  const sessions = createDashboardSessions({
+    store: tollgate.store,
+    clock: tollgate.clock,
+    ...options.dashboardSessions,
+  });
+  const router = new ApiRouter(app, tollgate, sessions);
   servers.set(app, { registered, router });
   registerSystemRoutes(router, tollgate);
   registerDocsRoutes(router, options.version ?? '0.1.0');
@@ -109,6 +120,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerUsageRoutes(router, tollgate);
   registerRecordRoutes(router, tollgate);
   registerAdminRoutes(router, tollgate);
+  registerDashboardSessionRoutes(router, sessions, { publicUrl: options.publicUrl ?? null });
   if (options.billing) registerBillingRoutes(router, tollgate, options.billing);
   if (options.stripeWebhooks) registerWebhookRoutes(router, options.stripeWebhooks);
   if (options.adminBilling) registerAdminBillingRoutes(router, tollgate, options.adminBilling);

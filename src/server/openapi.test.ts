@@ -92,6 +92,8 @@ describe('OpenAPI document', () => {
     const spare = await server.tollgate.issueApiKey(customer.id);
     const asCustomer = { key: customer.key };
     const asAdmin = { key: server.adminKey };
+    const link = await server.call('POST', '/api/v1/billing/dashboard-link', asCustomer);
+    const linkToken = new URL(link.json().url).searchParams.get('token');
     // One successful call per route; the table must cover them all.
     const calls: Record<string, { key?: string; body?: unknown; url?: string }> = {
       'GET /health': {},
@@ -102,6 +104,16 @@ describe('OpenAPI document', () => {
       'GET /api/v1/plans': {},
       'GET /api/v1/usage': asCustomer,
       'GET /api/v1/entitlements': asCustomer,
+      'GET /api/v1/usage/history': { ...asCustomer, url: '/api/v1/usage/history?bucket=hour' },
+      'POST /api/v1/billing/dashboard-link': {
+        ...asCustomer,
+        body: { embed: true, theme: { accent: '#abc' } },
+      },
+      'POST /api/v1/billing/dashboard-session': { body: { token: linkToken } },
+      'GET /api/v1/admin/customers/:id/events': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/events?limit=5`,
+      },
       'POST /api/v1/usage/check': { ...asCustomer, body: { operation: 'search', quantity: 2 } },
       'POST /api/v1/usage/record': { ...asCustomer, body: { operation: 'search', idempotency_key: 'doc' } },
       'POST /api/v1/usage/storage': { ...asCustomer, body: { bytes: 1, items: 1 } },

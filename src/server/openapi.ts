@@ -55,6 +55,8 @@ export interface OpenApiOperation {
   description?: string;
   tags: string[];
   'x-access': Access;
+  /** Present (true) on the routes a billing session may call. */
+  'x-billing-session'?: true;
   security: Array<Record<string, string[]>>;
   parameters: Array<Record<string, unknown>>;
   requestBody?: Record<string, unknown>;
@@ -105,6 +107,9 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, Record<stri
   return responses;
 }
 
+const billingSessionNote =
+  'Also callable with a billing session (`Authorization: Bearer tgs_...`, from POST /api/v1/billing/dashboard-session).';
+
 function operationFor(route: DocumentedRoute): OpenApiOperation {
   const secured = route.access !== 'public';
   const success: Record<string, unknown> = {
@@ -119,10 +124,19 @@ function operationFor(route: DocumentedRoute): OpenApiOperation {
   const operation: OpenApiOperation = {
     operationId: `${route.method.toLowerCase()}${route.url.replace(/[^A-Za-z0-9]+(.)?/g, (_match, next?: string) => (next ?? '').toUpperCase())}`,
     summary: route.summary,
-    ...(route.description ? { description: route.description } : {}),
+    ...(route.description || route.sessions
+      ? {
+          description: [route.description, route.sessions ? billingSessionNote : null]
+            .filter(Boolean)
+            .join('\n\n'),
+        }
+      : {}),
     tags: [route.tag],
     'x-access': route.access,
-    security: secured ? [{ ApiKeyHeader: [] }, { BearerAuth: [] }] : [],
+    ...(route.sessions ? { 'x-billing-session': true as const } : {}),
+    security: secured
+      ? [{ ApiKeyHeader: [] }, { BearerAuth: [] }, ...(route.sessions ? [{ BillingSession: [] }] : [])]
+      : [],
     parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
     responses: { [String(route.status)]: success, ...errorResponses(route.errors) },
   };
@@ -160,6 +174,14 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], version
       securitySchemes: {
         ApiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         BearerAuth: { type: 'http', scheme: 'bearer' },
+        BillingSession: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'tgs_',
+          description:
+            'A billing session for the billing page, from a one-time dashboard link. Accepted only by the ' +
+            'operations marked `x-billing-session`; any other answers 403 `forbidden`.',
+        },
       },
       headers: {
         'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },

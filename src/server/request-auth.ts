@@ -1,9 +1,17 @@
 /**
- * Reads the API key from `X-API-Key` or `Authorization: Bearer`. The customer is taken only from the
- * authenticated key, never from a header or body.
+ * Reads the credential from `X-API-Key` or `Authorization: Bearer`. The customer is taken only from
+ * the authenticated key (or billing session), never from a header or body.
+ *
+ * A billing session (`tgs_...`, see core/billing/dashboard-sessions.ts) is recognised by its prefix and
+ * accepted only where the caller passes the sessions resolver, i.e. on routes declared with
+ * `sessions: true`; anywhere else it is refused with 403 before any lookup.
  */
+import { BILLING_SESSION_PREFIX, type DashboardSessions } from '../core/billing/dashboard-sessions.js';
 import { TollgateError } from '../core/errors.js';
 import type { Principal, Tollgate } from '../core/tollgate.js';
+
+/** Who called: an API key's principal, or a billing session opened from a dashboard link. */
+export type Caller = Principal | { kind: 'session'; customerId: string; expiresAt: number };
 
 export function apiKeyFrom(headers: Record<string, string | string[] | undefined>): string | undefined {
   const direct = headers['x-api-key'];
@@ -14,11 +22,29 @@ export function apiKeyFrom(headers: Record<string, string | string[] | undefined
   return undefined;
 }
 
+export const sessionForbidden = (): TollgateError =>
+  new TollgateError('forbidden', 'A billing session cannot call this endpoint.');
+
+/**
+ * The caller of a request. `sessions` is given only for routes that billing sessions may call; a
+ * session token elsewhere answers 403.
+ */
 export async function authenticateRequest(
   tollgate: Tollgate,
   headers: Record<string, string | string[] | undefined>,
-): Promise<Principal> {
+  sessions?: DashboardSessions,
+): Promise<Caller> {
   const key = apiKeyFrom(headers);
+  if (key?.startsWith(BILLING_SESSION_PREFIX)) {
+    if (!sessions) throw sessionForbidden();
+    const session = key.length <= 200 ? await sessions.resolve(key) : undefined;
+    if (!session)
+      throw new TollgateError(
+        'unauthorized',
+        'This billing session has expired or ended. Open billing again from the app.',
+      );
+    return { kind: 'session', customerId: session.customerId, expiresAt: session.expiresAt };
+  }
   const principal = key === undefined ? undefined : await tollgate.authenticate(key);
   if (!principal) throw new TollgateError('unauthorized');
   return principal;

@@ -76,6 +76,49 @@ describe('billing routes', () => {
     expect((await get('/api/v1/billing/payment-methods')).json()).toEqual({ payment_methods: [] });
   });
 
+  it('serves every billing route to a billing session, which cannot ask for another link', async () => {
+    const link = (await post('/api/v1/billing/dashboard-link', {})).json();
+    const token = new URL(link.url).searchParams.get('token');
+    const session = (
+      await server.call('POST', '/api/v1/billing/dashboard-session', { body: { token } })
+    ).json();
+    const asSession = (method: string, url: string, body?: unknown) =>
+      server.call(method, url, {
+        headers: { authorization: `Bearer ${session.session_token}` },
+        ...(body === undefined ? {} : { body }),
+      });
+    expect((await asSession('GET', '/api/v1/billing/subscription')).json().customer_id).toBe(customer.id);
+    const trial = await asSession('POST', '/api/v1/billing/subscribe', { tier: 'pro' });
+    expect(trial.statusCode).toBe(200);
+    expect(trial.json().subscription).toMatchObject({ customer_id: customer.id, status: 'trialing' });
+    expect((await asSession('POST', '/api/v1/billing/cancel', {})).statusCode).toBe(200);
+    expect((await asSession('POST', '/api/v1/billing/resume')).statusCode).toBe(200);
+    expect((await asSession('GET', '/api/v1/billing/invoices')).statusCode).toBe(200);
+    expect((await asSession('GET', '/api/v1/billing/payment-methods')).statusCode).toBe(200);
+    const portal = await asSession('POST', '/api/v1/billing/portal', { return_url: 'https://app.example/' });
+    expect(portal.statusCode).toBe(200);
+    expectError(await asSession('POST', '/api/v1/billing/dashboard-link', {}), 403, 'forbidden');
+    const sessionRoutes = documentedRoutesOf(server.app)
+      .filter((candidate) => candidate.sessions)
+      .map((candidate) => `${candidate.method} ${candidate.url}`);
+    expect(sessionRoutes.sort()).toEqual(
+      [
+        'GET /api/v1/usage',
+        'GET /api/v1/usage/history',
+        'GET /api/v1/entitlements',
+        'GET /api/v1/billing/subscription',
+        'POST /api/v1/billing/subscribe',
+        'POST /api/v1/billing/upgrade',
+        'POST /api/v1/billing/cancel',
+        'POST /api/v1/billing/resume',
+        'POST /api/v1/billing/checkout',
+        'POST /api/v1/billing/portal',
+        'GET /api/v1/billing/invoices',
+        'GET /api/v1/billing/payment-methods',
+      ].sort(),
+    );
+  });
+
   it('subscribes to a trial without a card, then upgrades, cancels at the period end, resumes and cancels now', async () => {
     const trial = await post('/api/v1/billing/subscribe', { tier: 'pro' });
     expect(trial.statusCode).toBe(200);
@@ -307,7 +350,8 @@ describe('billing routes', () => {
     const billingRoutes = documentedRoutesOf(server.app).filter((candidate) =>
       candidate.url.startsWith('/api/v1/billing'),
     );
-    expect(billingRoutes).toHaveLength(9);
+    // The nine Stripe-backed routes and the dashboard link and session.
+    expect(billingRoutes).toHaveLength(11);
     expect(
       billingRoutes
         .map((candidate) => `${candidate.method} ${candidate.url}`)

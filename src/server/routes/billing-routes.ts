@@ -3,6 +3,8 @@
  * and resume, Checkout and Portal sessions, invoices and payment methods. Customer-key routes, not
  * gated: a suspended account can still reach them to pay. The customer is always the key's.
  *
+ * Every route here also accepts a billing session (the billing page opened from a dashboard link).
+ *
  * Mutating routes accept an optional `Idempotency-Key` header: the same key replays the same Stripe
  * answer. Without one, keys are derived from the customer's billing state (docs/decisions/004).
  */
@@ -129,6 +131,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'GET',
     url: '/api/v1/billing/subscription',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: "The customer's subscription as Tollgate mirrors it",
     description:
@@ -143,6 +146,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'POST',
     url: '/api/v1/billing/subscribe',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: 'Subscribe to a plan',
     description:
@@ -174,6 +178,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'POST',
     url: '/api/v1/billing/upgrade',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: 'Change plan (up or down), prorated',
     description:
@@ -197,6 +202,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'POST',
     url: '/api/v1/billing/cancel',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: 'Cancel the subscription',
     description:
@@ -219,6 +225,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'POST',
     url: '/api/v1/billing/resume',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: 'Undo a pending cancellation, or resume a paused subscription',
     response: { description: 'The subscription', schema: outcomeSchema },
@@ -232,6 +239,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'POST',
     url: '/api/v1/billing/checkout',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: 'Start a Stripe Checkout session for a plan',
     description: 'Open `url` in a browser; the plan applies once Stripe confirms the payment (webhook).',
@@ -265,6 +273,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'POST',
     url: '/api/v1/billing/portal',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: 'Open the Stripe customer portal (cards, invoices, plan)',
     body: z.strictObject({ return_url: urlSchema }),
@@ -283,6 +292,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'GET',
     url: '/api/v1/billing/invoices',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: "The customer's invoices, newest first",
     query: z.strictObject({
@@ -320,6 +330,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     method: 'GET',
     url: '/api/v1/billing/payment-methods',
     access: 'customer',
+    sessions: true,
     tag: 'billing',
     summary: "The customer's saved cards",
     response: {

@@ -4,13 +4,20 @@
  * reach another customer's data.
  */
 import { z } from 'zod';
+import { invalidRequest } from '../../core/errors.js';
 import type { Tollgate } from '../../core/tollgate.js';
+import {
+  historyBucketCount,
+  historyBucketMs,
+  MAX_HISTORY_BUCKETS,
+  usageHistory,
+} from '../../core/usage-history.js';
 import type { ApiRouter } from '../api-router.js';
 import { checkResultSchema, checkResultView, sendDecisionHeaders } from '../decision-view.js';
 import { limitsSchema, limitsView, overageSchema, overageView } from '../plan-view.js';
 import { operationSchema, quantitySchema } from '../usage-event-input.js';
 import { accountStatusSchema, usageSchema, usageView } from '../usage-view.js';
-import { credits, creditsSchema } from '../wire-format.js';
+import { credits, creditsSchema, isoTime, isoTimeSchema } from '../wire-format.js';
 
 const entitlementsSchema = z.object({
   customer_id: z.string(),
@@ -37,11 +44,25 @@ const storageResultSchema = z.object({
   over_limit: z.boolean().describe('Requests that add storage are refused (507) until usage drops'),
 });
 
+const historySchema = z.object({
+  period_start: isoTimeSchema,
+  period_end: isoTimeSchema,
+  bucket: z.enum(['day', 'hour']),
+  data: z.array(
+    z.object({
+      start: isoTimeSchema.describe('Start of the bucket; buckets are aligned on the period start'),
+      credits: creditsSchema.describe('Credits of the events counted in the bucket'),
+      events: z.number().int().describe('Usage events counted in the bucket'),
+    }),
+  ),
+});
+
 export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void {
   router.route({
     method: 'GET',
     url: '/api/v1/usage',
     access: 'customer',
+    sessions: true,
     tag: 'usage',
     summary: "The customer's usage this period",
     description: 'Credits, request windows, storage and account status, as of now.',
@@ -60,8 +81,50 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
 
   router.route({
     method: 'GET',
+    url: '/api/v1/usage/history',
+    access: 'customer',
+    sessions: true,
+    tag: 'usage',
+    summary: "The customer's usage this period, by day or hour",
+    description:
+      `Every bucket from the period start to now (or the period end), zeros included, at most ${MAX_HISTORY_BUCKETS}: ` +
+      'hour buckets of a longer stretch answer 400. Events are counted when recorded, so the buckets add ' +
+      "up to the period's `credits_used`.",
+    query: z.strictObject({
+      bucket: z.enum(['day', 'hour']).default('day').describe('Bucket size; default day'),
+    }),
+    response: { description: 'Usage per bucket', schema: historySchema },
+    async handler({ caller, query }) {
+      // tollgate.usage waits for pending commits, so usage just recorded is in the buckets.
+      const { access } = await tollgate.usage(caller.customerId);
+      const bucketMs = historyBucketMs[query.bucket];
+      const count = historyBucketCount(access.period, tollgate.clock.now(), bucketMs);
+      if (count > MAX_HISTORY_BUCKETS)
+        throw invalidRequest([
+          {
+            path: 'bucket',
+            message: `${count} ${query.bucket} buckets is more than ${MAX_HISTORY_BUCKETS}; use day`,
+          },
+        ]);
+      const buckets = await usageHistory(tollgate.store, caller.customerId, access.period, count, bucketMs);
+      return {
+        period_start: isoTime(access.period.start),
+        period_end: isoTime(access.period.end),
+        bucket: query.bucket,
+        data: buckets.map((bucket) => ({
+          start: isoTime(bucket.start),
+          credits: credits(bucket.credits),
+          events: bucket.events,
+        })),
+      };
+    },
+  });
+
+  router.route({
+    method: 'GET',
     url: '/api/v1/entitlements',
     access: 'customer',
+    sessions: true,
     tag: 'usage',
     summary: 'Features and limits of the current plan',
     response: { description: 'Entitlements', schema: entitlementsSchema },

@@ -11,7 +11,7 @@ import { createTollgate, type NewCustomerInput, type Tollgate } from '../../core
 import { createMemoryCounters } from '../../counters/memory-counters.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
 import type { BillingService } from '../../stripe/billing/billing-service.js';
-import { createServer } from '../create-server.js';
+import { createServer, type ServerOptions } from '../create-server.js';
 
 export interface TestServerOptions {
   catalog: Catalog;
@@ -22,6 +22,8 @@ export interface TestServerOptions {
   commitConcurrency?: number;
   /** Serve the billing routes with the service this builds on the test engine. */
   billing?: (tollgate: Tollgate) => Promise<BillingService>;
+  /** Dashboard link settings passed to the server. */
+  server?: Pick<ServerOptions, 'publicUrl' | 'dashboardSessions'>;
 }
 
 export interface InjectOptions {
@@ -61,6 +63,7 @@ export async function openTestServer(options: TestServerOptions): Promise<TestSe
     tollgate,
     ...(billing ? { billing } : {}),
     demoRoutes: options.demoRoutes ?? false,
+    ...options.server,
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : {}),
   });
   const adminKey = (await tollgate.issueApiKey(null, 'test admin')).key;
