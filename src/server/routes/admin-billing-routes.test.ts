@@ -56,6 +56,42 @@ describe.each(backends)('admin billing routes (%s)', (_name, open) => {
       subscriptions_by_tier: { pro: 1 },
     });
     expect(revenue.churn.rate_bps).toBe(0);
+    // The answer is also today's revenue snapshot.
+    const today = new Date(fx.clock.now()).toISOString().slice(0, 10);
+    expect(await backend.store.listRevenueSnapshots(today, today)).toEqual([
+      expect.objectContaining({ mrr: 2416, payingCustomers: 1, subscriptions: 1 }),
+    ]);
+  });
+
+  it("stores today's revenue snapshot and answers MRR per day and money collected per month", async () => {
+    const today = new Date(fx.clock.now()).toISOString().slice(0, 10);
+    const month = today.slice(0, 7);
+    // An older snapshot, as the hourly job would have left it.
+    await backend.store.upsertRevenueSnapshot({
+      day: new Date(fx.clock.now() - 2 * 86_400_000).toISOString().slice(0, 10),
+      mrr: 1000,
+      payingCustomers: 1,
+      subscriptions: 1,
+      byTier: { pro: 1 },
+      updatedAt: fx.clock.now() - 2 * 86_400_000,
+    });
+    const history = await get('/api/v1/admin/revenue/history?days=30');
+    expect(history.statusCode).toBe(200);
+    const body = history.json();
+    expect(body.currency).toBe('usd');
+    expect(body.mrr.at(-1)).toEqual({ date: today, mrr: 2416, paying_customers: 1, subscriptions: 1 });
+    expect(body.mrr).toHaveLength(2);
+    expect(body.mrr[0]).toMatchObject({ mrr: 1000 });
+    expect(body.collected.at(-1)).toEqual({ month, amount: 29000 });
+    for (const point of body.collected) expect(Number.isInteger(point.amount)).toBe(true);
+    // The snapshot was upserted, not added: one row for today.
+    expect(await backend.store.listRevenueSnapshots(today, today)).toEqual([
+      expect.objectContaining({ day: today, mrr: 2416, byTier: { pro: 1 } }),
+    ]);
+    expect((await get('/api/v1/admin/revenue/history')).json().mrr.length).toBeGreaterThanOrEqual(2);
+    for (const days of ['0', '367', 'x']) {
+      expect((await get(`/api/v1/admin/revenue/history?days=${days}`)).statusCode).toBe(400);
+    }
   });
 
   it('advances the test clock and answers once its webhooks are applied', async () => {

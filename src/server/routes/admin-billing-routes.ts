@@ -5,12 +5,13 @@
  */
 import { z } from 'zod';
 import type { InvoiceRecord, WebhookEventRecord } from '../../core/billing/billing-records.js';
-import { revenueReport } from '../../core/billing/revenue-report.js';
+import { recordRevenueSnapshot, revenueHistory } from '../../core/billing/revenue-history.js';
 import { TollgateError } from '../../core/errors.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import type { AdvanceResult } from '../../stripe/test-clock/advance-test-clock.js';
 import type { WebhookInbox } from '../../stripe/webhooks/webhook-inbox.js';
 import type { ApiRouter } from '../api-router.js';
+import { adminActor } from './admin-routes.js';
 
 export interface AdminBillingOptions {
   inbox: WebhookInbox;
@@ -127,7 +128,7 @@ export function registerAdminBillingRoutes(
       if (!event) throw new TollgateError('not_found', `No webhook event '${params.id}'.`);
       await tollgate.store.appendAudit({
         at: tollgate.clock.now(),
-        actor: `admin:${caller.keyId ?? 'configured'}`,
+        actor: adminActor(caller),
         action: 'webhook.replayed',
         customerId: null,
         details: { eventId: event.id, status: event.status },
@@ -169,7 +170,9 @@ export function registerAdminBillingRoutes(
     access: 'admin',
     tag: 'admin',
     summary: 'MRR, ARPU, churn, trial conversion and subscriptions by tier',
-    description: 'Money in minor units; rates in basis points (1/100 %), rounded down; windows of 30 days.',
+    description:
+      'Money in minor units; rates in basis points (1/100 %), rounded down; windows of 30 days. Also ' +
+      "stores the figures as today's revenue snapshot (the MRR history).",
     response: {
       description: 'Revenue figures, integers only',
       schema: z.object({
@@ -188,7 +191,7 @@ export function registerAdminBillingRoutes(
       }),
     },
     async handler() {
-      const report = await revenueReport(tollgate.store, tollgate.catalog, tollgate.clock.now());
+      const { report } = await recordRevenueSnapshot(tollgate);
       return {
         currency: report.currency,
         mrr: report.mrr,
@@ -202,6 +205,58 @@ export function registerAdminBillingRoutes(
           rate_bps: report.trialConversion.rateBps,
         },
         window_days: report.windowDays,
+      };
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    url: '/api/v1/admin/revenue/history',
+    access: 'admin',
+    tag: 'admin',
+    summary: 'MRR per day and money collected per month',
+    description:
+      'MRR points are the daily revenue snapshots (taken hourly by the server and by the revenue routes, ' +
+      "today's first), days without one left out; `collected` sums paid invoices by the UTC month of " +
+      'payment, every month of the range present. Integers in minor units.',
+    query: z.strictObject({
+      days: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(366)
+        .default(90)
+        .describe('Days back, today included; default 90'),
+    }),
+    response: {
+      description: 'Revenue over time',
+      schema: z.object({
+        currency: z.string(),
+        mrr: z.array(
+          z.object({
+            date: z.string().describe('YYYY-MM-DD (UTC)'),
+            mrr: z.number().int(),
+            paying_customers: z.number().int(),
+            subscriptions: z.number().int(),
+          }),
+        ),
+        collected: z.array(
+          z.object({ month: z.string().describe('YYYY-MM (UTC)'), amount: z.number().int() }),
+        ),
+      }),
+    },
+    async handler({ query }) {
+      const { report, snapshot } = await recordRevenueSnapshot(tollgate);
+      const history = await revenueHistory(tollgate.store, report.currency, snapshot.updatedAt, query.days);
+      return {
+        currency: report.currency,
+        mrr: history.mrr.map((point) => ({
+          date: point.day,
+          mrr: point.mrr,
+          paying_customers: point.payingCustomers,
+          subscriptions: point.subscriptions,
+        })),
+        collected: history.collected,
       };
     },
   });

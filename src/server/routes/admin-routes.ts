@@ -1,12 +1,14 @@
 /**
- * The admin API: customers (create with a first key, list with usage, read one), keys (issue, revoke)
- * and reactivation by hand. Only an admin key gets here (the router answers 403 to a customer key).
- * Reactivation is audited in the log (an audit table comes with the admin console).
+ * The admin API: customers (create with a first key, list with usage, read one, its audit trail),
+ * keys (issue, revoke) and reactivation by hand. Only an admin key gets here (the router answers 403
+ * to a customer key). Reactivation and key changes are audited: a row in the audit log (the console
+ * reads it) and a pino line.
  */
 import { z } from 'zod';
+import type { AuditEntry } from '../../core/billing/billing-records.js';
 import { TollgateError } from '../../core/errors.js';
 import type { Tollgate } from '../../core/tollgate.js';
-import type { ApiRouter } from '../api-router.js';
+import type { ApiRouter, CallerOf } from '../api-router.js';
 import {
   apiKeySchema,
   apiKeyView,
@@ -22,6 +24,7 @@ import {
   usageSchema,
   usageView,
 } from '../usage-view.js';
+import { isoTime, isoTimeSchema } from '../wire-format.js';
 
 const idSchema = z.string().min(1).max(100);
 const customerParams = z.strictObject({ id: idSchema.describe('Customer id') });
@@ -45,7 +48,27 @@ const listQuery = z.strictObject({
   plan: z.string().min(1).max(100).optional(),
   status: accountStatusSchema.optional().describe('Matches the status on record'),
   search: z.string().min(1).max(200).optional().describe('Substring of id, external id, email or name'),
+  sort: z.enum(['id', '-id']).default('id').describe('`id` oldest first (default), `-id` newest first'),
 });
+
+const auditEntrySchema = z.object({
+  id: z.string(),
+  at: isoTimeSchema,
+  actor: z.string().describe('`admin:<key id>`, `admin:configured`, `stripe` or `system`'),
+  action: z.string().describe('e.g. customer.reactivated, api_key.issued, billing.status_changed'),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const auditEntryView = (entry: AuditEntry): z.input<typeof auditEntrySchema> => ({
+  id: entry.id,
+  at: isoTime(entry.at),
+  actor: entry.actor,
+  action: entry.action,
+  details: entry.details,
+});
+
+/** Who an audit entry names for an admin call: the key id, or the configured key (TOLLGATE_ADMIN_KEY). */
+export const adminActor = (caller: CallerOf<'admin'>): string => `admin:${caller.keyId ?? 'configured'}`;
 
 const customerWithUsage = customerSchema.extend({ usage: creditUsageSchema });
 
@@ -97,7 +120,9 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     access: 'admin',
     tag: 'admin',
     summary: 'List customers with their usage',
-    description: 'Ordered by id (creation time). Page with `starting_after` = the last id of a page.',
+    description:
+      'Ordered by id (creation time), oldest first or with `sort=-id` newest first. Page with ' +
+      '`starting_after` = the last id of a page (same `sort`).',
     query: listQuery,
     response: {
       description: 'A page of customers',
@@ -110,6 +135,7 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     async handler({ query }) {
       const page = await tollgate.store.listCustomers({
         limit: query.limit,
+        order: query.sort === '-id' ? 'desc' : 'asc',
         ...(query.starting_after !== undefined ? { after: query.starting_after } : {}),
         ...(query.plan !== undefined ? { plan: query.plan } : {}),
         ...(query.status !== undefined ? { status: query.status } : {}),
@@ -162,8 +188,26 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     body: z.strictObject({ name: keyName.optional() }),
     errors: ['not_found'],
     response: { status: 201, description: 'The new key', schema: issuedKeySchema },
-    async handler({ params, body }) {
-      return issuedKeyView(await tollgate.issueApiKey(params.id, body.name ?? null));
+    async handler({ caller, params, body, request }) {
+      const issued = await tollgate.issueApiKey(params.id, body.name ?? null);
+      const details = { keyId: issued.record.id, prefix: issued.record.prefix, name: issued.record.name };
+      await tollgate.store.appendAudit({
+        at: tollgate.clock.now(),
+        actor: adminActor(caller),
+        action: 'api_key.issued',
+        customerId: params.id,
+        details,
+      });
+      request.log.info(
+        {
+          audit: 'api_key.issued',
+          customer_id: params.id,
+          admin_key_id: caller.keyId ?? 'configured admin key',
+          key_id: issued.record.id,
+        },
+        'API key issued',
+      );
+      return issuedKeyView(issued);
     },
   });
 
@@ -180,9 +224,55 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
       description: 'The key is revoked (revoking twice is harmless)',
       schema: z.object({ id: z.string(), revoked: z.literal(true) }),
     },
-    async handler({ params }) {
-      await tollgate.revokeApiKey(params.id);
+    async handler({ caller, params, request }) {
+      const key = await tollgate.revokeApiKey(params.id);
+      await tollgate.store.appendAudit({
+        at: tollgate.clock.now(),
+        actor: adminActor(caller),
+        action: 'api_key.revoked',
+        customerId: key.customerId,
+        details: { keyId: key.id, prefix: key.prefix, name: key.name },
+      });
+      request.log.info(
+        {
+          audit: 'api_key.revoked',
+          customer_id: key.customerId,
+          admin_key_id: caller.keyId ?? 'configured admin key',
+          key_id: key.id,
+        },
+        'API key revoked',
+      );
       return { id: params.id, revoked: true as const };
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    url: '/api/v1/admin/customers/:id/events',
+    access: 'admin',
+    tag: 'admin',
+    summary: "One customer's audit trail, newest first",
+    description:
+      'Reactivations, key issues and revocations, billing status changes. Page with `starting_after` = ' +
+      'the last entry id of a page.',
+    params: customerParams,
+    query: z.strictObject({
+      limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size, at most 100'),
+      starting_after: idSchema.optional().describe('The last entry id of the previous page'),
+    }),
+    errors: ['not_found'],
+    response: {
+      description: 'A page of audit entries',
+      schema: z.object({ data: z.array(auditEntrySchema), has_more: z.boolean() }),
+    },
+    async handler({ params, query }) {
+      await tollgate.getCustomer(params.id);
+      const page = await tollgate.store.listAudit({
+        customerId: params.id,
+        limit: query.limit,
+        ...(query.starting_after !== undefined ? { after: query.starting_after } : {}),
+      });
+      return { data: page.entries.map(auditEntryView), has_more: page.hasMore };
     },
   });
 
@@ -206,6 +296,17 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
         throw new TollgateError('conflict', `The customer is ${previous}, not suspended.`);
       }
       const customer = await tollgate.updateCustomer(params.id, { status: 'active', paymentFailedAt: null });
+      await tollgate.store.appendAudit({
+        at: tollgate.clock.now(),
+        actor: adminActor(caller),
+        action: 'customer.reactivated',
+        customerId: customer.id,
+        details: {
+          previousStatus: previous,
+          paymentFailedAt: before.paymentFailedAt,
+          reason: body.reason ?? null,
+        },
+      });
       request.log.info(
         {
           audit: 'customer.reactivated',
