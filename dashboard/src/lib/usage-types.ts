@@ -1,0 +1,38 @@
+/**
+ * A customer's usage as the API answers it (GET /api/v1/usage, and per customer in the admin routes;
+ * see src/server/usage-view.ts), for both pages. Credits are exact decimal strings, times ISO 8601
+ * strings, and null means "no limit".
+ */
+
+export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
+
+/** The credit figures of the current period. */
+export interface CreditUsage {
+  subscription_tier: string;
+  credits_used: string;
+  monthly_limit: string | null;
+  quota_remaining: string | null;
+  usage_percentage: number | null;
+  quota_exceeded: boolean;
+  overage_used: string;
+  period_start: string;
+  period_end: string;
+}
+
+/** Credits, request windows, storage and where the account stands, as of now. */
+export interface Usage extends CreditUsage {
+  customer_id: string;
+  status: AccountStatus;
+  in_trial: boolean;
+  trial_end_date: string | null;
+  grace_period_end: string | null;
+  requests_this_minute: number | null;
+  requests_per_minute_limit: number | null;
+  requests_today: number | null;
+  requests_per_day_limit: number | null;
+  concurrent_requests_limit: number | null;
+  storage_bytes: number;
+  storage_bytes_limit: number | null;
+  storage_items: number;
+  storage_items_limit: number | null;
+}
