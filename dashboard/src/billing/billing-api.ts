@@ -1,0 +1,114 @@
+/**
+ * The shapes of the API answers the billing page reads (see src/server/usage-view.ts, plan-view.ts and
+ * routes/billing-routes.ts). Credits are exact decimal strings, money integer minor units, times ISO
+ * strings, and null means "no limit". Usage figures are shared with the admin console (lib/usage-types).
+ */
+import type { AccountStatus } from '../lib/usage-types';
+
+export type { AccountStatus, Usage } from '../lib/usage-types';
+
+export type Interval = 'month' | 'year';
+
+export interface Limits {
+  credits_per_month: string | null;
+  requests_per_minute: number | null;
+  requests_per_day: number | null;
+  concurrent_requests: number | null;
+  storage_bytes: number | null;
+  storage_items: number | null;
+}
+
+export interface Subscription {
+  customer_id: string;
+  subscription_tier: string;
+  plan_name: string;
+  status: AccountStatus;
+  billing_interval: Interval | null;
+  subscription_id: string | null;
+  current_period_start: string | null;
+  current_period_end: string | null;
+  trial_end: string | null;
+  cancel_at_period_end: boolean;
+  payment_failed_at: string | null;
+  limits: Limits;
+}
+
+export interface UsageHistory {
+  period_start: string;
+  period_end: string;
+  bucket: string;
+  data: { start: string; credits: string; events: number }[];
+}
+
+export interface Plan {
+  id: string;
+  name: string;
+  description: string | null;
+  default: boolean;
+  currency: string;
+  prices: { month: number | null; year: number | null };
+  trial_days: number;
+  limits: Limits;
+  features: string[];
+  overage: { unit_amount: number; unit_credits: number; cap_amount: number | null } | null;
+}
+
+export interface Catalog {
+  currency: string;
+  plans: Plan[];
+  features: { id: string; name: string }[];
+}
+
+export interface Invoice {
+  id: string;
+  number: string | null;
+  status: string | null;
+  currency: string;
+  amount_due: number;
+  amount_paid: number;
+  total: number;
+  created: string;
+  period_start: string | null;
+  period_end: string | null;
+  hosted_invoice_url: string | null;
+  invoice_pdf: string | null;
+  subscription_id: string | null;
+  billing_reason: string | null;
+}
+
+export interface PaymentMethod {
+  id: string;
+  brand: string | null;
+  last4: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+  default: boolean;
+}
+
+/** What a billing action answers (subscribe, upgrade, cancel, resume). */
+export interface BillingOutcome {
+  action: string;
+  reason: string | null;
+  subscription: Subscription;
+}
+
+/** A subscription the customer pays for (or trials), as opposed to the default free plan. */
+export function hasSubscription(subscription: Subscription): boolean {
+  return subscription.subscription_id !== null && subscription.status !== 'canceled';
+}
+
+/** The first open invoice with a hosted page: what "Pay now" opens. */
+export function openInvoice(invoices: Invoice[] | undefined): Invoice | undefined {
+  return invoices?.find((invoice) => invoice.status === 'open' && invoice.hosted_invoice_url !== null);
+}
+
+/** Only http(s) links from the API are rendered as links. */
+export function safeUrl(value: string | null): string | null {
+  if (value === null) return null;
+  try {
+    const url = new URL(value, window.location.href);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The customer billing page once its session is open: loads the subscription, usage, plans, invoices
+ * and cards over the HTTP API as the session, keeps usage fresh while the tab is visible, and lays
+ * the sections out. Every action reloads what it may have changed.
+ */
+import { useCallback, useEffect, useMemo, useRef } from 'react';
+import type { ApiClient } from '../lib/api';
+import { Banner, Skeleton } from '../lib/ui';
+import { useResource } from '../lib/use-resource';
+import type { Catalog, Invoice, PaymentMethod, Subscription, Usage, UsageHistory } from './billing-api';
+import { useCheckoutReturn } from './checkout-return';
+import { CurrentPlanSection } from './current-plan-section';
+import { InvoicesSection } from './invoices-section';
+import { PageHeader } from './page-header';
+import { PaymentMethodsSection } from './payment-methods-section';
+import { PlanSection } from './plan-section';
+import type { BillingSession } from './session';
+import { UsageSection } from './usage-section';
+
+/** Usage is polled so the bars move while the customer's app makes calls. */
+const usageRefreshMs = 5_000;
+/** While a Checkout payment waits for its webhook, the subscription is read more often. */
+const checkoutRefreshMs = 1_000;
+
+export interface BillingData {
+  client: ApiClient;
+  /** Reloads everything an action can change (subscription, usage, invoices, cards). */
+  refresh: () => void;
+}
+
+export function BillingApp(props: { session: BillingSession; client: ApiClient }) {
+  const { session, client } = props;
+
+  const plans = useResource((signal) => client.get<Catalog>('/api/v1/plans', undefined, signal), [client]);
+  const subscription = useResource(
+    (signal) => client.get<Subscription>('/api/v1/billing/subscription', undefined, signal),
+    [client],
+    { refreshMs: usageRefreshMs },
+  );
+  const checkout = useCheckoutReturn(subscription.data);
+  const watching = checkout.state === 'waiting' || checkout.state === 'slow';
+  useEffect(() => {
+    if (!watching) return;
+    const timer = setInterval(subscription.reload, checkoutRefreshMs);
+    return () => clearInterval(timer);
+  }, [watching, subscription.reload]);
+
+  const usage = useResource((signal) => client.get<Usage>('/api/v1/usage', undefined, signal), [client], {
+    refreshMs: usageRefreshMs,
+  });
+  const history = useResource(
+    (signal) => client.get<UsageHistory>('/api/v1/usage/history', { bucket: 'day' }, signal),
+    [client],
+  );
+  const invoices = useResource(
+    (signal) => client.get<{ invoices: Invoice[] }>('/api/v1/billing/invoices', { limit: 24 }, signal),
+    [client],
+  );
+  const paymentMethods = useResource(
+    (signal) =>
+      client.get<{ payment_methods: PaymentMethod[] }>('/api/v1/billing/payment-methods', undefined, signal),
+    [client],
+  );
+
+  // A change seen by polling (a renewal, a failed payment, a plan applied by a webhook) can bring new
+  // invoices and cards: reload those when the subscription's state changes.
+  const sub = subscription.data;
+  const subscriptionState = sub
+    ? [
+        sub.subscription_tier,
+        sub.status,
+        sub.billing_interval,
+        sub.current_period_end,
+        sub.cancel_at_period_end,
+      ].join('|')
+    : '';
+  const reloadInvoices = invoices.reload;
+  const reloadPaymentMethods = paymentMethods.reload;
+  const seenState = useRef('');
+  useEffect(() => {
+    const previous = seenState.current;
+    seenState.current = subscriptionState;
+    // The first state seen is the one the invoices were just loaded with.
+    if (previous === '' || previous === subscriptionState) return;
+    reloadInvoices();
+    reloadPaymentMethods();
+  }, [subscriptionState, reloadInvoices, reloadPaymentMethods]);
+
+  // The chart follows the credits: reload it when they move.
+  const creditsUsed = usage.data?.credits_used;
+  const reloadHistory = history.reload;
+  const seenCredits = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    const previous = seenCredits.current;
+    seenCredits.current = creditsUsed;
+    if (previous !== undefined && previous !== creditsUsed) reloadHistory();
+  }, [creditsUsed, reloadHistory]);
+
+  const reloadSubscription = subscription.reload;
+  const reloadUsage = usage.reload;
+  const refresh = useCallback(() => {
+    reloadSubscription();
+    reloadUsage();
+    reloadInvoices();
+    reloadPaymentMethods();
+  }, [reloadSubscription, reloadUsage, reloadInvoices, reloadPaymentMethods]);
+  const data = useMemo<BillingData>(() => ({ client, refresh }), [client, refresh]);
+  // The sections appear together once every first answer is in (they come in parallel), so one that
+  // answers later never pushes the others down; after that each section keeps its own state.
+  const firstLoad = [plans, subscription, usage, history, invoices, paymentMethods].some(
+    (resource) => resource.state === 'loading',
+  );
+
+  return (
+    <>
+      <PageHeader returnUrl={session.returnUrl} embed={session.embed} />
+      <main className="tg-page tg-stack" id="main" data-testid="billing-main">
+        <div aria-live="polite" data-testid="checkout-status">
+          {checkout.state === 'waiting' ? (
+            <Banner tone="info" title="Payment received — updating your plan" testId="checkout-waiting">
+              Stripe confirmed the payment; your new plan appears here in a moment.
+            </Banner>
+          ) : checkout.state === 'slow' ? (
+            <Banner tone="info" title="Payment received — still updating your plan" testId="checkout-slow">
+              This is taking longer than usual. The page keeps checking; you do not need to pay again.
+            </Banner>
+          ) : checkout.state === 'done' ? (
+            <Banner tone="ok" title={`You are now on the ${checkout.planName} plan`} testId="checkout-done">
+              Thank you. Your new limits apply now.
+            </Banner>
+          ) : checkout.state === 'canceled' ? (
+            <Banner tone="info" title="Checkout canceled" testId="checkout-canceled">
+              Nothing was charged and your plan did not change.
+            </Banner>
+          ) : null}
+        </div>
+        {firstLoad ? (
+          <Skeleton height={640} label="Loading your billing" />
+        ) : (
+          <>
+            <CurrentPlanSection
+              data={data}
+              subscription={subscription}
+              usage={usage.data}
+              plans={plans.data}
+              invoices={invoices.data?.invoices}
+            />
+            <UsageSection usage={usage} history={history} />
+            <PlanSection data={data} plans={plans} subscription={subscription.data} />
+            <InvoicesSection invoices={invoices} status={sub?.status} />
+            <PaymentMethodsSection data={data} paymentMethods={paymentMethods} />
+          </>
+        )}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,273 @@
+/**
+ * The plans side by side, monthly or yearly, with the current one marked. Without a subscription a
+ * plan is started as a trial (no card) or paid through Stripe Checkout; with one, a change is
+ * immediate and prorated, after a confirmation that says so.
+ */
+import { useState } from 'react';
+import { formatBytes, formatCount, formatCredits, formatMoney } from '../lib/format';
+import { Loaded } from '../lib/ui';
+import type { Resource } from '../lib/use-resource';
+import {
+  type BillingOutcome,
+  type Catalog,
+  hasSubscription,
+  type Interval,
+  type Plan,
+  type Subscription,
+} from './billing-api';
+import type { BillingData } from './billing-app';
+import { rememberCheckout } from './checkout-return';
+import { ConfirmDialog } from './confirm-dialog';
+import {
+  ChangeExplanation,
+  changeDirection,
+  changeTitle,
+  type PlanChange,
+  PlanChangeButton,
+} from './plan-change';
+import { billingPageUrl } from './portal-button';
+import { ActionStatus, useAction } from './use-action';
+
+export function PlanSection(props: {
+  data: BillingData;
+  plans: Resource<Catalog>;
+  subscription: Subscription | undefined;
+}) {
+  return (
+    <section className="tg-stack" aria-labelledby="plans-heading" data-testid="plans">
+      <h2 id="plans-heading">Plans</h2>
+      <Loaded resource={props.plans} height={460} label="plans">
+        {(catalog) =>
+          props.subscription ? (
+            <PlanCards data={props.data} catalog={catalog} subscription={props.subscription} />
+          ) : (
+            <div className="tg-skeleton" style={{ height: 420 }} />
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+function priceOf(plan: Plan, interval: Interval): string {
+  const price = plan.prices[interval];
+  if (price === null) return `Not offered ${interval === 'year' ? 'yearly' : 'monthly'}`;
+  if (price === 0) return 'Free';
+  return formatMoney(price, plan.currency);
+}
+
+function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: Subscription }) {
+  const { data, catalog, subscription } = props;
+  const [interval, setChosenInterval] = useState<Interval>(subscription.billing_interval ?? 'month');
+  const [change, setChange] = useState<PlanChange | null>(null);
+  const action = useAction();
+  const changeAction = useAction();
+  const subscribed = hasSubscription(subscription);
+  // A plan change is charged to the card that just failed: settle the open invoice first.
+  const unpaid = subscription.status === 'past_due' || subscription.status === 'suspended';
+  const featureNames = new Map(catalog.features.map((feature) => [feature.id, feature.name]));
+
+  const startTrial = (plan: Plan) =>
+    action.run(async () => {
+      const outcome = await data.client.post<BillingOutcome>('/api/v1/billing/subscribe', {
+        tier: plan.id,
+        interval,
+      });
+      data.refresh();
+      return `Your ${plan.trial_days}-day trial of ${outcome.subscription.plan_name} has started. No card needed until it ends.`;
+    });
+
+  const checkout = (plan: Plan) =>
+    action.run(async () => {
+      const session = await data.client.post<{ url: string }>('/api/v1/billing/checkout', {
+        tier: plan.id,
+        interval,
+        success_url: billingPageUrl('?checkout=success'),
+        cancel_url: billingPageUrl('?checkout=canceled'),
+      });
+      rememberCheckout(plan.id);
+      window.location.assign(session.url);
+      return 'Opening Stripe Checkout…';
+    });
+
+  const confirmChange = () => {
+    if (change === null) return;
+    void changeAction.run(async () => {
+      const outcome = await data.client.post<BillingOutcome>('/api/v1/billing/upgrade', {
+        new_tier: change.plan.id,
+        interval: change.interval,
+      });
+      setChange(null);
+      data.refresh();
+      const now = outcome.subscription;
+      if (outcome.action === 'nothing') return outcome.reason ?? 'Nothing changed.';
+      if (now.status === 'past_due')
+        return `Your plan changed to ${now.plan_name}, but its payment failed: pay the open invoice or update your card.`;
+      return `You are now on the ${now.plan_name} plan, billed ${now.billing_interval === 'year' ? 'yearly' : 'monthly'}.`;
+    });
+  };
+
+  const openChange = (next: PlanChange) => {
+    changeAction.reset();
+    setChange(next);
+  };
+
+  return (
+    <>
+      <fieldset className="tg-interval" data-testid="interval-toggle">
+        <legend className="tg-small">Billing interval</legend>
+        {(['month', 'year'] as const).map((value) => (
+          <label key={value} className="tg-interval-option">
+            <input
+              type="radio"
+              name="interval"
+              value={value}
+              checked={interval === value}
+              onChange={() => setChosenInterval(value)}
+              data-testid={`interval-${value}`}
+            />
+            <span>{value === 'month' ? 'Monthly' : 'Yearly'}</span>
+          </label>
+        ))}
+      </fieldset>
+      <ul className="tg-plan-grid">
+        {catalog.plans.map((plan) => {
+          const current = plan.id === subscription.subscription_tier;
+          const price = plan.prices[interval];
+          const offered = price !== null;
+          const paid = offered && price > 0;
+          return (
+            <li
+              key={plan.id}
+              className="tg-card tg-plan-card tg-stack"
+              data-current={current}
+              data-testid={`plan-${plan.id}`}
+            >
+              <div className="tg-spread">
+                <h3 id={`plan-${plan.id}-name`}>{plan.name}</h3>
+                {current ? (
+                  <span className="tg-badge" data-tone="info" data-testid="current-marker">
+                    Current plan
+                  </span>
+                ) : null}
+              </div>
+              {plan.description ? <p className="tg-small tg-muted">{plan.description}</p> : null}
+              <p className="tg-plan-price tg-num" data-testid="plan-card-price">
+                {priceOf(plan, interval)}
+                {paid ? <span className="tg-small tg-muted"> / {interval}</span> : null}
+              </p>
+              <PlanFacts plan={plan} featureNames={featureNames} />
+              <div className="tg-row tg-plan-actions">
+                {!subscribed && !current && paid ? (
+                  <>
+                    {plan.trial_days > 0 ? (
+                      <button
+                        type="button"
+                        className="tg-button"
+                        data-variant="secondary"
+                        disabled={action.busy}
+                        onClick={() => startTrial(plan)}
+                        aria-label={`Start ${plan.trial_days}-day trial of ${plan.name}`}
+                        data-testid="start-trial"
+                      >
+                        Start {plan.trial_days}-day trial
+                      </button>
+                    ) : null}
+                    <button
+                      type="button"
+                      className="tg-button"
+                      disabled={action.busy}
+                      onClick={() => checkout(plan)}
+                      aria-label={`Subscribe via Checkout to ${plan.name}`}
+                      data-testid="checkout"
+                    >
+                      Subscribe via Checkout
+                    </button>
+                  </>
+                ) : null}
+                {subscribed && unpaid && !current && paid ? (
+                  <p className="tg-small tg-muted">Pay the open invoice before changing plans.</p>
+                ) : null}
+                {subscribed && !unpaid && !current && paid ? (
+                  <PlanChangeButton
+                    plan={plan}
+                    label={changeDirection(catalog, subscription.subscription_tier, plan)}
+                    onClick={(label) => openChange({ plan, interval, direction: label })}
+                  />
+                ) : null}
+                {subscribed && !unpaid && current && paid && subscription.billing_interval !== interval ? (
+                  <PlanChangeButton
+                    plan={plan}
+                    label="Switch"
+                    onClick={() => openChange({ plan, interval, direction: 'Switch' })}
+                  />
+                ) : null}
+                {subscribed && !current && plan.default ? (
+                  <p className="tg-small tg-muted">Cancel your subscription to return to this plan.</p>
+                ) : null}
+                {!offered && !current ? (
+                  <p className="tg-small tg-muted">Choose the other interval for this plan.</p>
+                ) : null}
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+      <ActionStatus action={action} testId="plan-status" />
+      <ActionStatus
+        action={change ? { ...changeAction, error: null, message: null } : changeAction}
+        testId="change-status"
+      />
+      <ConfirmDialog
+        open={change !== null}
+        title={change ? changeTitle(change) : ''}
+        confirmLabel={
+          change ? (change.direction === 'Switch' ? 'Switch now' : `${change.direction} now`) : ''
+        }
+        dismissLabel="Keep current plan"
+        busy={changeAction.busy}
+        error={changeAction.error}
+        testId="change-dialog"
+        onConfirm={confirmChange}
+        onClose={() => setChange(null)}
+      >
+        {change ? <ChangeExplanation change={change} /> : null}
+      </ConfirmDialog>
+    </>
+  );
+}
+
+/** What a plan includes: credits, rates, storage, overage, features, trial. */
+function PlanFacts(props: { plan: Plan; featureNames: Map<string, string> }) {
+  const { plan, featureNames } = props;
+  return (
+    <ul className="tg-facts tg-small">
+      <li>
+        {plan.limits.credits_per_month === null
+          ? 'Unlimited credits'
+          : `${formatCredits(plan.limits.credits_per_month)} credits a month`}
+      </li>
+      <li>{rate(plan.limits.requests_per_minute, 'minute')}</li>
+      <li>{rate(plan.limits.requests_per_day, 'day')}</li>
+      <li>
+        {plan.limits.storage_bytes === null
+          ? 'Unlimited storage'
+          : `${formatBytes(plan.limits.storage_bytes)} storage`}
+      </li>
+      {plan.overage ? (
+        <li>
+          Past the quota: {formatMoney(plan.overage.unit_amount, plan.currency)} per{' '}
+          {formatCount(plan.overage.unit_credits)} credits
+        </li>
+      ) : null}
+      {plan.features.map((feature) => (
+        <li key={feature}>{featureNames.get(feature) ?? feature}</li>
+      ))}
+      {plan.trial_days > 0 ? <li>{plan.trial_days}-day free trial</li> : null}
+    </ul>
+  );
+}
+
+function rate(limit: number | null, per: 'minute' | 'day'): string {
+  return limit === null ? `Unlimited requests per ${per}` : `${formatCount(limit)} requests per ${per}`;
+}
