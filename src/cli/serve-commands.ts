@@ -12,6 +12,7 @@ import { createLogNotifier } from '../notifications/log-notifier.js';
 import { combineNotifiers } from '../notifications/memory-notifier.js';
 import { notifyQuotaThresholds } from '../notifications/quota-notifications.js';
 import { createSmtpNotifier } from '../notifications/smtp-notifier.js';
+import { recordRevenueSnapshot } from '../core/billing/revenue-history.js';
 import { checkSuspensions } from '../notifications/suspension-notices.js';
 import { createServer } from '../server/create-server.js';
 import { ensureDashboard } from '../server/dashboard-build.js';
@@ -23,6 +24,8 @@ import { createWebhookInbox, parseWebhookSecrets } from '../stripe/webhooks/webh
 import { seedDemo } from './seed-demo.js';
 
 const SUSPENSION_CHECK_MS = 60_000;
+/** How often the day's revenue snapshot (the admin console's MRR over time) is brought up to date. */
+const REVENUE_SNAPSHOT_MS = 3_600_000;
 
 function openNotifier(runtime: Runtime): Notifier {
   const { TOLLGATE_NOTIFY_URL: url, TOLLGATE_NOTIFY_SECRET: secret } = runtime.config;
@@ -53,6 +56,11 @@ async function serve(runtime: Runtime, demo: boolean): Promise<void> {
     SUSPENSION_CHECK_MS,
   );
   suspensionTimer.unref();
+  const snapshotTimer = setInterval(
+    () => void recordRevenueSnapshot(tollgate).catch(() => {}),
+    REVENUE_SNAPSHOT_MS,
+  );
+  snapshotTimer.unref();
 
   // Webhooks need a signing secret: STRIPE_WEBHOOK_SECRET, or the in-process emulator's.
   const secrets = parseWebhookSecrets(stripe.webhookSecret);
@@ -100,6 +108,7 @@ async function serve(runtime: Runtime, demo: boolean): Promise<void> {
   const app = createServer({
     tollgate,
     dashboard: { frameAncestors: config.TOLLGATE_FRAME_ANCESTORS ?? [] },
+    publicUrl: config.PUBLIC_URL ?? null,
     billing: stripe.billing,
     ...(inbox
       ? { stripeWebhooks: inbox, adminBilling: { inbox, ...(advanceClock ? { advanceClock } : {}) } }
@@ -118,6 +127,7 @@ async function serve(runtime: Runtime, demo: boolean): Promise<void> {
         name: 'background work',
         run: async () => {
           clearInterval(suspensionTimer);
+          clearInterval(snapshotTimer);
           stopQuotaNotices();
           await meterSender?.stop();
         },
