@@ -6,13 +6,13 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { openRuntime, openStore, type Runtime } from '../config/open-runtime.js';
+import { recordRevenueSnapshot } from '../core/billing/revenue-history.js';
 import type { Notifier } from '../core/notifications/notifier.js';
 import { createHttpNotifier } from '../notifications/http-notifier.js';
 import { createLogNotifier } from '../notifications/log-notifier.js';
 import { combineNotifiers } from '../notifications/memory-notifier.js';
 import { notifyQuotaThresholds } from '../notifications/quota-notifications.js';
 import { createSmtpNotifier } from '../notifications/smtp-notifier.js';
-import { recordRevenueSnapshot } from '../core/billing/revenue-history.js';
 import { checkSuspensions } from '../notifications/suspension-notices.js';
 import { createServer } from '../server/create-server.js';
 import { ensureDashboard } from '../server/dashboard-build.js';
