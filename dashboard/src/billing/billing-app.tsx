@@ -104,6 +104,14 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
     reloadInvoices();
     reloadPaymentMethods();
   }, [reloadSubscription, reloadUsage, reloadInvoices, reloadPaymentMethods]);
+  // Back to the tab after a while (paid an invoice in another tab, say): read the state at once.
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') refresh();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [refresh]);
   const data = useMemo<BillingData>(() => ({ client, refresh }), [client, refresh]);
   // The sections appear together once every first answer is in (they come in parallel), so one that
   // answers later never pushes the others down; after that each section keeps its own state.
