@@ -8,7 +8,7 @@
  * them build while the others wait and then find the stamp fresh.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -101,14 +101,34 @@ function precompress(dir: string): void {
   }
 }
 
-/** Builds the pages with Vite into dist and stamps them. */
+/**
+ * Builds the pages with Vite beside dist, stamps them, then swaps the new build in with two renames,
+ * so a server running meanwhile never finds dist half-written.
+ */
 export async function buildDashboard(): Promise<void> {
   const hash = sourceHash();
   if (hash === null) throw new Error(`no dashboard sources under ${DASHBOARD_ROOT}`);
   const { build } = await import('vite');
-  await build({ configFile: join(DASHBOARD_ROOT, 'vite.config.ts'), logLevel: 'warn' });
-  precompress(DASHBOARD_DIST);
-  writeFileSync(join(DASHBOARD_DIST, STAMP), `${hash}\n`);
+  const next = join(DASHBOARD_ROOT, `.dist-next-${process.pid}`);
+  const previous = join(DASHBOARD_ROOT, `.dist-previous-${process.pid}`);
+  try {
+    await build({
+      configFile: join(DASHBOARD_ROOT, 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: next, emptyOutDir: true },
+    });
+    precompress(next);
+    writeFileSync(join(next, STAMP), `${hash}\n`);
+    try {
+      renameSync(DASHBOARD_DIST, previous);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    renameSync(next, DASHBOARD_DIST);
+  } finally {
+    rmSync(next, { recursive: true, force: true });
+    rmSync(previous, { recursive: true, force: true });
+  }
 }
 
 /**

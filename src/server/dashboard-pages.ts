@@ -8,7 +8,7 @@
  * in `frameAncestors` (the embeddable mode); the admin console never. `Referrer-Policy: no-referrer`
  * keeps the one-time token in the billing URL from leaking to other sites.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -44,13 +44,26 @@ export function registerDashboardPages(app: FastifyInstance, options: DashboardO
     ? ["'self'", ...options.frameAncestors].join(' ')
     : "'self'";
   const pages = {
-    billing: { file: join(dir, 'billing.html'), csp: policy(ancestors), html: null as string | null },
-    admin: { file: join(dir, 'admin.html'), csp: policy("'none'"), html: null as string | null },
+    billing: {
+      file: join(dir, 'billing.html'),
+      csp: policy(ancestors),
+      html: null as string | null,
+      mtime: 0,
+    },
+    admin: { file: join(dir, 'admin.html'), csp: policy("'none'"), html: null as string | null, mtime: 0 },
   };
 
   function sendPage(reply: FastifyReply, page: (typeof pages)[keyof typeof pages]) {
-    // Read once per process; a missing build answers 503 with what to do.
-    if (page.html === null && existsSync(page.file)) page.html = readFileSync(page.file, 'utf8');
+    // Kept in memory and read again when a rebuild replaced the file; no build answers 503.
+    try {
+      const mtime = statSync(page.file).mtimeMs;
+      if (page.html === null || mtime !== page.mtime) {
+        page.html = readFileSync(page.file, 'utf8');
+        page.mtime = mtime;
+      }
+    } catch {
+      page.html = null;
+    }
     reply
       .header('Cache-Control', 'no-store')
       .header('X-Content-Type-Options', 'nosniff')
@@ -69,18 +82,17 @@ export function registerDashboardPages(app: FastifyInstance, options: DashboardO
   app.get('/admin', (_request, reply) => sendPage(reply, pages.admin));
   app.get('/admin/*', (_request, reply) => sendPage(reply, pages.admin));
 
-  if (existsSync(dir)) {
-    app.register(fastifyStatic, {
-      root: dir,
-      prefix: '/ui/',
-      preCompressed: true,
-      index: false,
-      serve: true,
-      wildcard: true,
-      allowedPath: (path) => path.startsWith('/assets/'),
-      // File names carry a content hash: a new build gets new names, so a year of caching is safe.
-      maxAge: '365d',
-      immutable: true,
-    });
-  }
+  // Registered even before a first build, so a build made while the server runs is served.
+  app.register(fastifyStatic, {
+    root: dir,
+    prefix: '/ui/',
+    preCompressed: true,
+    index: false,
+    serve: true,
+    wildcard: true,
+    allowedPath: (path) => path.startsWith('/assets/'),
+    // File names carry a content hash: a new build gets new names, so a year of caching is safe.
+    maxAge: '365d',
+    immutable: true,
+  });
 }
