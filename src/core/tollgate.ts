@@ -61,6 +61,11 @@ export interface Tollgate {
   readonly store: Store;
   readonly counters: Counters;
   readonly clock: Clock;
+  /**
+   * Wall time for what must not follow a Stripe test clock (rate windows, concurrency slots, the
+   * lifetimes of billing links and sessions); the same as `clock` unless the runtime sets it apart.
+   */
+  readonly rateClock: Clock;
   /** The customer or admin a key belongs to, or undefined for an unknown or revoked key. */
   authenticate(key: string): Promise<Principal | undefined>;
   check(customerId: string, request: GateRequest): Promise<GateDecision>;
@@ -120,13 +125,14 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     return customer;
   }
 
+  const rateClock = options.rateClock ?? clock;
   const gate = new Gate({
     catalog,
     counters,
     committer,
     usage: usageCache,
     clock,
-    rateClock: options.rateClock ?? clock,
+    rateClock,
     findUsageEvent: (customerId, idempotencyKey) => store.findUsageEvent(customerId, idempotencyKey),
     loadCustomer,
     gracePeriodMs,
@@ -141,6 +147,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     store,
     counters,
     clock,
+    rateClock,
 
     async authenticate(key) {
       if (typeof key !== 'string' || key.length === 0 || key.length > 200) return undefined;

@@ -106,9 +106,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const stopObserving = tollgate.observeDecisions((decision) => metrics.recordDecision(decision));
   app.addHook('onClose', async () => stopObserving());
 
+  // Links and sessions are credentials: they expire in wall time even when billing time follows a
+  // Stripe test clock (advancing it a month must not end the session of the page showing it).
   const sessions = createDashboardSessions({
     store: tollgate.store,
-    clock: tollgate.clock,
+    clock: tollgate.rateClock,
     ...options.dashboardSessions,
   });
   const router = new ApiRouter(app, tollgate, sessions);
