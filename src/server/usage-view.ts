@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { AccountAccess } from '../core/account.js';
 import type { GateDecision } from '../core/gate/gate-decision.js';
+import { DAY_MS } from '../core/periods.js';
 import type { Customer, PeriodUsage } from '../core/ports.js';
 import {
   countLimitSchema,
@@ -35,6 +36,11 @@ export const usageSchema = creditUsageSchema.extend({
   status: accountStatusSchema.describe('As it stands now: past_due becomes suspended after the grace period'),
   in_trial: z.boolean(),
   trial_end_date: isoTimeSchema.nullable(),
+  trial_days_left: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Whole days of trial left in billing time (rounded up); null outside a trial'),
   grace_period_end: isoTimeSchema.nullable(),
   requests_this_minute: z.number().int().nullable().describe('null when the plan has no such limit'),
   requests_per_minute_limit: countLimitSchema,
@@ -87,6 +93,10 @@ export function usageView(
     status: access.status,
     in_trial: access.status === 'trialing' && customer.trialEnd !== null && customer.trialEnd > now,
     trial_end_date: isoTime(customer.trialEnd),
+    trial_days_left:
+      access.status === 'trialing' && customer.trialEnd !== null
+        ? Math.max(0, Math.ceil((customer.trialEnd - now) / DAY_MS))
+        : null,
     grace_period_end: isoTime(access.graceEndsAt),
     requests_this_minute: minute === null ? null : minute.limit - minute.remaining,
     requests_per_minute_limit: limits.requestsPerMinute,

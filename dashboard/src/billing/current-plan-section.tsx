@@ -133,7 +133,7 @@ function CurrentPlan(props: {
       {subscription.status === 'trialing' && subscription.trial_end !== null ? (
         <Banner
           tone="info"
-          title={`Trial: ${dayCount(daysUntil(subscription.trial_end))} left`}
+          title={`Trial: ${dayCount(props.usage?.trial_days_left ?? daysUntil(subscription.trial_end))} left`}
           testId="trial-banner"
         >
           Your trial ends on {formatDate(subscription.trial_end)}. Keep a payment method saved so the plan

@@ -25,6 +25,8 @@ export interface Usage extends CreditUsage {
   status: AccountStatus;
   in_trial: boolean;
   trial_end_date: string | null;
+  /** Days of trial left in billing time (follows a Stripe test clock), rounded up. */
+  trial_days_left: number | null;
   grace_period_end: string | null;
   requests_this_minute: number | null;
   requests_per_minute_limit: number | null;

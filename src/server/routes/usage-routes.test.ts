@@ -51,6 +51,7 @@ describe('customer usage routes', () => {
         status: 'active',
         in_trial: false,
         trial_end_date: null,
+        trial_days_left: null,
         grace_period_end: null,
         requests_this_minute: 2,
         requests_per_minute_limit: 10,
@@ -68,7 +69,15 @@ describe('customer usage routes', () => {
       const trialEnd = server.clock.now() + 10 * DAY_MS;
       await server.tollgate.updateCustomer(customer.id, { status: 'trialing', trialEnd });
       const trial = (await server.call('GET', '/api/v1/usage', { key: customer.key })).json();
-      expect(trial).toMatchObject({ in_trial: true, trial_end_date: new Date(trialEnd).toISOString() });
+      expect(trial).toMatchObject({
+        in_trial: true,
+        trial_end_date: new Date(trialEnd).toISOString(),
+        trial_days_left: 10,
+      });
+      server.clock.advance(DAY_MS + 1); // 8 days and most of a ninth left: 9, rounded up
+      expect((await server.call('GET', '/api/v1/usage', { key: customer.key })).json().trial_days_left).toBe(
+        9,
+      );
 
       const failedAt = server.clock.now() - 4 * DAY_MS;
       await server.tollgate.updateCustomer(customer.id, { status: 'past_due', paymentFailedAt: failedAt });
