@@ -82,6 +82,26 @@ describe('npm start demo', () => {
     expect(codes).toEqual([...Array(9).fill('200'), '429', '429', '429']);
   });
 
+  it('prints a one-time billing page link that opens once, and the admin console URL', async () => {
+    const link = printed(/\/billing\?token=tgl_/).split(/\s+/)[0]!;
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    const token = new URL(link).searchParams.get('token');
+    const exchange = () =>
+      fetch(new URL('/api/v1/billing/dashboard-session', link), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
+    expect((await exchange()).status).toBe(201);
+    expect((await exchange()).status).toBe(401);
+    const fresh = JSON.parse(curl(printed(/\/api\/v1\/billing\/dashboard-link/)));
+    expect(fresh.url).toMatch(/\/billing\?token=tgl_/);
+    const admin = printed(/\/admin\s+# the admin console/).split(/\s+/)[0]!;
+    expect((await fetch(admin)).status).toBe(200);
+  });
+
   it('upgrades through the printed Checkout line, then renews when the clock advances', async () => {
     const checkout = JSON.parse(curl(printed(/\/api\/v1\/billing\/checkout/)));
     expect(checkout.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);

@@ -3,7 +3,8 @@
  * start (keys are shown once and stored hashed, so a restart issues fresh ones). With the in-process
  * Stripe emulator it also registers the webhook endpoint, so what happens in Stripe (Checkout
  * completed, renewals, failed payments) flows back. Returns the text to print: the URLs, the keys
- * and a few curl lines to try, up to "upgrade through Checkout".
+ * and a few curl lines to try, up to "upgrade through Checkout", then the billing page (a one-time link
+ * asked of the running service, as an app would) and the admin console.
  */
 import type { Runtime } from '../config/open-runtime.js';
 
@@ -18,6 +19,21 @@ async function registerDemoWebhook(runtime: Runtime, base: string): Promise<stri
   return url;
 }
 
+/** A one-time billing page link, asked of the running service with the customer's key. */
+async function requestBillingLink(address: string, key: string): Promise<string | null> {
+  try {
+    const response = await fetch(`${address}/api/v1/billing/dashboard-link`, {
+      method: 'POST',
+      headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    if (!response.ok) return null;
+    return ((await response.json()) as { url: string }).url;
+  } catch {
+    return null;
+  }
+}
+
 export async function seedDemo(runtime: Runtime, address: string): Promise<string> {
   const { tollgate } = runtime;
   const existing = await tollgate.store.getCustomerByExternalId('demo-user');
@@ -28,6 +44,7 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
   const base = address.replace('127.0.0.1', 'localhost');
   const webhookUrl = await registerDemoWebhook(runtime, base);
   const json = `-H 'X-API-Key: ${customerKey.key}' -H 'Content-Type: application/json'`;
+  const billingLink = await requestBillingLink(base, customerKey.key);
   const stripe = runtime.stripe;
   return [
     '',
@@ -48,6 +65,11 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
     `  curl -s ${base}/api/v1/billing/subscription -H 'X-API-Key: ${customerKey.key}'   # pro, once Stripe's webhook is applied`,
     `  curl -s -X POST ${base}/api/v1/billing/subscribe ${json} -d '{"tier":"starter"}'   # or: a trial, no card`,
     `  curl -s ${base}/api/v1/billing/invoices -H 'X-API-Key: ${customerKey.key}'`,
+    '',
+    'Billing page and admin console in a browser:',
+    `  ${billingLink ?? '(the billing link could not be made)'}   # the demo customer's billing page: one-time link, 10 minutes`,
+    `  curl -s -X POST ${base}/api/v1/billing/dashboard-link ${json} -d '{}'   # a new link, as your app asks for its signed-in user`,
+    `  ${base}/admin   # the admin console: sign in with the admin key`,
     ...(stripe.testClock
       ? [
           '',
