@@ -14,9 +14,6 @@ export default defineConfig({
   root,
   base: '/ui/',
   plugins: [react()],
-  // Always React's production build, even when the server that builds the pages runs with
-  // NODE_ENV=development (the demo does): the development build is twice the size.
-  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   logLevel: 'warn',
   build: {
     outDir: 'dist',

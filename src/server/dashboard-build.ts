@@ -111,6 +111,10 @@ export async function buildDashboard(): Promise<void> {
   const { build } = await import('vite');
   const next = join(DASHBOARD_ROOT, `.dist-next-${process.pid}`);
   const previous = join(DASHBOARD_ROOT, `.dist-previous-${process.pid}`);
+  // Vite and the React plugin pick React's development build (twice the size) and JSX runtime from
+  // NODE_ENV, which the demo sets to development: the pages are always built for production.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
     await build({
       configFile: join(DASHBOARD_ROOT, 'vite.config.ts'),
@@ -126,6 +130,8 @@ export async function buildDashboard(): Promise<void> {
     }
     renameSync(next, DASHBOARD_DIST);
   } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
     rmSync(next, { recursive: true, force: true });
     rmSync(previous, { recursive: true, force: true });
   }
