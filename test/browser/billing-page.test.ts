@@ -334,6 +334,17 @@ addEventListener('message', (event) => {
         .toBeGreaterThan(1000);
       await shots.shot(page, 'embedded with theme');
       expect(cspErrors).toEqual([]);
+
+      // Stripe's pages refuse to be framed: Checkout opens in the top window and returns to the app.
+      await frame.locator('[data-testid=plan-pro] [data-testid=checkout]').click();
+      await page.waitForURL(/\/c\/pay\/cs_test_/);
+      await shots.shot(page, 'embedded checkout opened in the top window');
+      const sessions = await fetch(`${stack.emulatorUrl}/v1/checkout/sessions?limit=1`, {
+        headers: { Authorization: 'Bearer sk_test_demo' },
+      });
+      const checkout = (await sessions.json()) as { data: { success_url: string; cancel_url: string }[] };
+      expect(checkout.data[0]?.success_url).toBe('https://app.example.com/?tollgate_checkout=success');
+      expect(checkout.data[0]?.cancel_url).toBe('https://app.example.com/?tollgate_checkout=canceled');
       await context.close();
     }, 60_000);
   });

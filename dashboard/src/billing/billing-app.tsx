@@ -24,6 +24,7 @@ const checkoutRefreshMs = 1_000;
 
 export interface BillingData {
   client: ApiClient;
+  session: BillingSession;
   /** Reloads everything an action can change (subscription, usage, invoices, cards). */
   refresh: () => void;
 }
@@ -112,7 +113,7 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
     document.addEventListener('visibilitychange', onVisible);
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, [refresh]);
-  const data = useMemo<BillingData>(() => ({ client, refresh }), [client, refresh]);
+  const data = useMemo<BillingData>(() => ({ client, session, refresh }), [client, session, refresh]);
   // The sections appear together once every first answer is in (they come in parallel), so one that
   // answers later never pushes the others down; after that each section keeps its own state.
   const firstLoad = [plans, subscription, usage, history, invoices, paymentMethods].some(

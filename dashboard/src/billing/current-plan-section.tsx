@@ -153,7 +153,7 @@ function CurrentPlan(props: {
           </p>
           <div className="tg-row">
             {payNow}
-            <PortalButton client={data.client} testId="past-due-portal" label="Update your card" />
+            <PortalButton data={data} testId="past-due-portal" label="Update your card" />
           </div>
         </Banner>
       ) : null}
@@ -168,7 +168,7 @@ function CurrentPlan(props: {
           </p>
           <div className="tg-row">
             {payNow}
-            <PortalButton client={data.client} testId="suspended-portal" label="Update payment method" />
+            <PortalButton data={data} testId="suspended-portal" label="Update payment method" />
           </div>
         </Banner>
       ) : null}

@@ -42,7 +42,7 @@ export function PaymentMethodsSection(props: {
           )
         }
       </Loaded>
-      <PortalButton client={props.data.client} testId="portal" />
+      <PortalButton data={props.data} testId="portal" />
     </section>
   );
 }

@@ -25,7 +25,7 @@ import {
   type PlanChange,
   PlanChangeButton,
 } from './plan-change';
-import { billingPageUrl } from './portal-button';
+import { goToStripe, stripeReturnUrl } from './stripe-navigation';
 import { ActionStatus, useAction } from './use-action';
 
 export function PlanSection(props: {
@@ -82,11 +82,11 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
       const session = await data.client.post<{ url: string }>('/api/v1/billing/checkout', {
         tier: plan.id,
         interval,
-        success_url: billingPageUrl('?checkout=success'),
-        cancel_url: billingPageUrl('?checkout=canceled'),
+        success_url: stripeReturnUrl(data.session, 'checkout=success'),
+        cancel_url: stripeReturnUrl(data.session, 'checkout=canceled'),
       });
       rememberCheckout(plan.id);
-      window.location.assign(session.url);
+      goToStripe(data.session, session.url);
       return 'Opening Stripe Checkout…';
     });
 

@@ -2,21 +2,18 @@
  * "Manage payment details in Stripe": asks for a Stripe customer portal session that returns to this
  * page, then leaves for it. Cards are never entered on this page.
  */
-import type { ApiClient } from '../lib/api';
+import type { BillingData } from './billing-app';
+import { goToStripe, stripeReturnUrl } from './stripe-navigation';
 import { ActionStatus, useAction } from './use-action';
 
-export function billingPageUrl(query = ''): string {
-  return `${window.location.origin}/billing${query}`;
-}
-
-export function PortalButton(props: { client: ApiClient; testId: string; label?: string }) {
+export function PortalButton(props: { data: BillingData; testId: string; label?: string }) {
   const action = useAction();
   const open = () =>
     action.run(async () => {
-      const { url } = await props.client.post<{ url: string }>('/api/v1/billing/portal', {
-        return_url: billingPageUrl(),
+      const { url } = await props.data.client.post<{ url: string }>('/api/v1/billing/portal', {
+        return_url: stripeReturnUrl(props.data.session),
       });
-      window.location.assign(url);
+      goToStripe(props.data.session, url);
       return 'Opening Stripe…';
     });
   return (
