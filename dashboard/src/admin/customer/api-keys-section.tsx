@@ -1,0 +1,159 @@
+/**
+ * The customer's API keys: issue one (its secret is shown here once, with a copy button) and revoke
+ * one after a confirmation dialog.
+ */
+import { type FormEvent, useState } from 'react';
+import { formatDateTime } from '../../lib/format';
+import { EmptyState, errorText } from '../../lib/ui';
+import { useApi } from '../admin-session';
+import type { ApiKey, IssuedKey } from '../admin-types';
+import { ModalDialog } from '../modal-dialog';
+import { IssuedKeyNotice } from './issued-key-notice';
+
+export function ApiKeysSection(props: {
+  customerId: string;
+  keys: ApiKey[];
+  onChanged: (message: string) => void;
+}) {
+  const api = useApi();
+  const [name, setName] = useState('');
+  const [issuing, setIssuing] = useState(false);
+  const [issued, setIssued] = useState<IssuedKey | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const [revokeBusy, setRevokeBusy] = useState(false);
+  const [revokeError, setRevokeError] = useState<string | null>(null);
+
+  async function issue(event: FormEvent) {
+    event.preventDefault();
+    setIssuing(true);
+    setError(null);
+    try {
+      const key = await api.post<IssuedKey>(
+        `/api/v1/admin/customers/${encodeURIComponent(props.customerId)}/keys`,
+        name.trim() === '' ? {} : { name: name.trim() },
+      );
+      setIssued(key);
+      setName('');
+      props.onChanged(`Key ${key.prefix}… issued.`);
+    } catch (caught) {
+      setError(caught instanceof Error ? errorText(caught) : String(caught));
+    } finally {
+      setIssuing(false);
+    }
+  }
+
+  async function revoke(key: ApiKey) {
+    setRevokeBusy(true);
+    setRevokeError(null);
+    try {
+      await api.delete(`/api/v1/admin/keys/${encodeURIComponent(key.id)}`);
+      setRevoking(null);
+      if (issued?.id === key.id) setIssued(null);
+      props.onChanged(`Key ${key.prefix}… revoked.`);
+    } catch (caught) {
+      setRevokeError(caught instanceof Error ? errorText(caught) : String(caught));
+    } finally {
+      setRevokeBusy(false);
+    }
+  }
+
+  return (
+    <section className="tg-card tg-stack" aria-labelledby="keys-heading" data-testid="api-keys">
+      <h2 id="keys-heading">API keys</h2>
+      {props.keys.length === 0 ? (
+        <EmptyState>This customer has no API keys.</EmptyState>
+      ) : (
+        <div className="tg-table-wrap">
+          <table className="tg-table tg-table-stack">
+            <caption className="tg-visually-hidden">API keys</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Prefix</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Revoked</th>
+                <th scope="col">
+                  <span className="tg-visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.keys.map((key) => (
+                <tr
+                  key={key.id}
+                  data-testid="api-key-row"
+                  data-key-id={key.id}
+                  data-revoked={key.revoked_at !== null}
+                >
+                  <td data-label="Name">{key.name ?? <span className="tg-muted">Unnamed</span>}</td>
+                  <td data-label="Prefix" className="tg-code">
+                    {key.prefix}…
+                  </td>
+                  <td data-label="Created">{formatDateTime(key.created_at)}</td>
+                  <td data-label="Last used">
+                    {key.last_used_at ? formatDateTime(key.last_used_at) : 'Never'}
+                  </td>
+                  <td data-label="Revoked">{key.revoked_at ? formatDateTime(key.revoked_at) : 'No'}</td>
+                  <td>
+                    {key.revoked_at === null ? (
+                      <button
+                        type="button"
+                        className="tg-button"
+                        data-variant="danger"
+                        onClick={() => {
+                          setRevokeError(null);
+                          setRevoking(key);
+                        }}
+                        data-testid="revoke-key"
+                        aria-label={`Revoke key ${key.name ?? key.prefix}`}
+                      >
+                        Revoke
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {issued ? <IssuedKeyNotice issued={issued} onDismiss={() => setIssued(null)} /> : null}
+      <form className="tg-row tg-align-end" onSubmit={issue}>
+        <div className="tg-field">
+          <label htmlFor="new-key-name">New key name (optional)</label>
+          <input
+            id="new-key-name"
+            className="tg-input"
+            maxLength={100}
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            data-testid="new-key-name"
+          />
+        </div>
+        <button type="submit" className="tg-button" disabled={issuing} data-testid="issue-key">
+          {issuing ? 'Issuing…' : 'Issue key'}
+        </button>
+      </form>
+      <div role="alert">{error ? <p className="tg-error-text">{error}</p> : null}</div>
+      {revoking ? (
+        <ModalDialog
+          title={`Revoke key ${revoking.prefix}…?`}
+          submitLabel="Revoke key"
+          submitVariant="danger"
+          onSubmit={() => revoke(revoking)}
+          onClose={() => setRevoking(null)}
+          busy={revokeBusy}
+          testId="revoke-dialog"
+        >
+          <p>
+            Requests with this key are refused from now on (other instances within their key cache time). This
+            cannot be undone.
+          </p>
+          <div role="alert">{revokeError ? <p className="tg-error-text">{revokeError}</p> : null}</div>
+        </ModalDialog>
+      ) : null}
+    </section>
+  );
+}
