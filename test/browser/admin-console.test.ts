@@ -1,0 +1,332 @@
+/**
+ * The admin console in a real browser against `npm start`'s stack: an operator signs in, finds a
+ * customer whose renewal failed and who is now suspended, reactivates them, issues and revokes a key,
+ * watches MRR grow when another customer subscribes, and replays a webhook event. Every view is
+ * checked with axe; the customer views also at phone width; the sign-in form and the Reactivate
+ * dialog are driven by keyboard only. Screenshots of each step go to test-results/admin-console/.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectAccessible,
+  hasChromium,
+  horizontalOverflow,
+  launchBrowser,
+  Screenshots,
+} from './support/browser.js';
+import { type Stack, startStack } from './support/stack.js';
+
+const DAY = 86_400;
+
+interface AdminCustomer {
+  customer: {
+    id: string;
+    status: string;
+    stripe_customer_id: string | null;
+    current_period_start: string | null;
+    current_period_end: string | null;
+  };
+}
+
+/** Makes a customer's renewals fail: attaches the card that declines every charge as the default. */
+async function useDecliningCard(stack: Stack, stripeCustomerId: string): Promise<void> {
+  const stripe = async (path: string, form: Record<string, string>) => {
+    const response = await fetch(stack.emulatorUrl + path, {
+      method: 'POST',
+      headers: {
+        Authorization: 'Bearer sk_test_admin_console',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams(form).toString(),
+    });
+    const body = (await response.json()) as { id: string };
+    if (!response.ok)
+      throw new Error(`emulator ${path} answered ${response.status}: ${JSON.stringify(body)}`);
+    return body;
+  };
+  const card = await stripe('/v1/payment_methods/pm_card_chargeCustomerFail/attach', {
+    customer: stripeCustomerId,
+  });
+  await stripe(`/v1/customers/${stripeCustomerId}`, { 'invoice_settings[default_payment_method]': card.id });
+}
+
+/** What the test reads of the page's globals (this file is type-checked without the DOM lib). */
+interface DocumentHolder {
+  document: { activeElement: { id: string } | null };
+}
+
+interface StorageHolder {
+  sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+}
+
+/** The id of the focused element, to check where keyboard focus is. */
+function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => (globalThis as unknown as DocumentHolder).document.activeElement?.id);
+}
+
+const skipReason = hasChromium ? '' : ' (skipped: /usr/bin/chromium is not installed)';
+
+describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  const shots = new Screenshots('admin-console');
+  let failing: { id: string; key: string };
+  const failingName = 'Failing Fred Renewals';
+
+  const heading = (name: string) => page.getByRole('heading', { level: 1, name });
+  const open = async (path: string, title: string) => {
+    await page.goto(stack.base + path);
+    await heading(title).waitFor();
+  };
+
+  beforeAll(async () => {
+    stack = await startStack('admin-console');
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('refuses a customer key, then signs in with the admin key using the keyboard only', async () => {
+    await page.goto(`${stack.base}/admin`);
+    const input = page.getByLabel('Admin key');
+    await input.waitFor();
+    await expectAccessible(page, 'sign-in');
+    await shots.shot(page, 'sign-in');
+
+    // The input has focus on load: type and press Enter, no pointer.
+    await expect.poll(() => focusedId(page)).toBe('admin-key');
+    await page.keyboard.type(stack.customerKey);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toMatch(/\w/);
+    await shots.shot(page, 'sign-in-refused');
+
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(stack.adminKey);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await heading('Customers').waitFor();
+    expect(page.url()).toBe(`${stack.base}/admin/customers`);
+    await expect.poll(() => page.getByTestId('nav-customers').getAttribute('aria-current')).toBe('page');
+    await page.getByTestId('customer-row').first().waitFor();
+    await expectAccessible(page, 'customers');
+    await shots.shot(page, 'customers');
+  });
+
+  it('a customer whose renewal fails is suspended once the grace period is over', async () => {
+    failing = await stack.createCustomer({ name: failingName, email: 'fred@example.test' });
+    await stack.api('/api/v1/billing/subscribe', {
+      key: failing.key,
+      body: { tier: 'starter', payment_method_id: 'pm_card_visa' },
+    });
+    const before = await stack.api<AdminCustomer>(`/api/v1/admin/customers/${failing.id}`, {
+      key: stack.adminKey,
+    });
+    await useDecliningCard(stack, before.customer.stripe_customer_id ?? '');
+    const periodMs =
+      Date.parse(before.customer.current_period_end ?? '') -
+      Date.parse(before.customer.current_period_start ?? '');
+    // Past the renewal (charged an hour after the period ends), then past the 3 days of grace.
+    await stack.advanceClock(periodMs / 1000 + 2 * 3600);
+    await stack.advanceClock(3 * DAY + 3600);
+    const after = await stack.api<AdminCustomer>(`/api/v1/admin/customers/${failing.id}`, {
+      key: stack.adminKey,
+    });
+    expect(after.customer.status).toBe('suspended');
+  });
+
+  it('finds the customer by name and by status suspended, and the filters survive a reload', async () => {
+    await open('/admin/customers', 'Customers');
+    await page.getByLabel('Search').fill('Failing Fred');
+    await page.getByLabel('Search').press('Enter');
+    await expect.poll(() => page.url()).toContain('search=Failing+Fred');
+    await page.getByLabel('Status').selectOption('suspended');
+    await expect.poll(() => page.url()).toContain('status=suspended');
+    const rows = page.getByTestId('customer-row');
+    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.first().getAttribute('data-customer-id')).toBe(failing.id);
+    expect(await rows.first().getByTestId('status-badge').textContent()).toBe('suspended');
+    await shots.shot(page, 'customers-filtered-suspended');
+
+    await page.reload();
+    await heading('Customers').waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('suspended');
+    expect(await page.getByLabel('Search').inputValue()).toBe('Failing Fred');
+    await expect.poll(() => rows.count()).toBe(1);
+
+    await page.getByLabel('Search').fill('nobody by this name');
+    await page.getByLabel('Search').press('Enter');
+    await page.getByTestId('empty-state').waitFor();
+    expect(await page.getByTestId('empty-state').textContent()).toContain('No customers match');
+    await shots.shot(page, 'customers-empty');
+  });
+
+  it('opens the customer page: suspended, then reactivated with a reason using the keyboard only', async () => {
+    await open('/admin/customers?status=suspended', 'Customers');
+    await page.getByRole('link', { name: failingName }).click();
+    await heading(failingName).waitFor();
+    expect(page.url()).toBe(`${stack.base}/admin/customers/${failing.id}`);
+    const status = page.getByTestId('customer-status').getByTestId('status-badge');
+    expect(await status.textContent()).toBe('suspended');
+    await page.getByTestId('customer-invoices').getByTestId('invoice-row').first().waitFor();
+    await expectAccessible(page, 'customer page');
+    await shots.shot(page, 'customer-suspended');
+
+    await page.getByTestId('reactivate').focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByTestId('reactivate-dialog');
+    await dialog.waitFor();
+    await expect.poll(() => focusedId(page)).toBe('reactivate-reason');
+    await page.keyboard.type('Paid by bank transfer');
+    await expectAccessible(page, 'reactivate dialog');
+    await shots.shot(page, 'reactivate-dialog');
+    await page.keyboard.press('Tab'); // Cancel
+    await page.keyboard.press('Tab'); // Reactivate
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+
+    await expect.poll(() => status.textContent()).toBe('active');
+    expect(await page.getByTestId('customer-announcement').textContent()).toContain('now active');
+    const reactivated = page.locator('[data-testid="audit-event"][data-action="customer.reactivated"]');
+    await reactivated.first().waitFor();
+    expect(await reactivated.first().textContent()).toContain('Paid by bank transfer');
+    await shots.shot(page, 'customer-reactivated');
+  });
+
+  it('issues a key shown once, then revokes it after a confirmation', async () => {
+    const keys = page.getByTestId('api-key-row');
+    const before = await keys.count();
+    await page.getByLabel('New key name (optional)').fill('console test');
+    await page.getByTestId('issue-key').click();
+    const secret = page.getByTestId('issued-key-value');
+    await secret.waitFor();
+    const key = await secret.inputValue();
+    expect(key).toMatch(/^tg_live_/);
+    expect(await page.getByTestId('issued-key').textContent()).toContain('will not be shown again');
+    await expect.poll(() => keys.count()).toBe(before + 1);
+    await stack.api('/api/v1/usage', { key });
+    await shots.shot(page, 'key-issued');
+
+    const row = keys.filter({ hasText: 'console test' });
+    await row.getByTestId('revoke-key').click();
+    const dialog = page.getByTestId('revoke-dialog');
+    await dialog.waitFor();
+    await shots.shot(page, 'revoke-dialog');
+    await dialog.getByTestId('dialog-submit').click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(() => row.getAttribute('data-revoked')).toBe('true');
+    await expect(stack.api('/api/v1/usage', { key })).rejects.toThrow(/401/);
+    await shots.shot(page, 'key-revoked');
+  });
+
+  it('fits a 375 px phone without sideways scrolling: customers and the customer page', async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    try {
+      await open('/admin/customers', 'Customers');
+      await page.getByTestId('customer-row').first().waitFor();
+      expect(await horizontalOverflow(page)).toBe(false);
+      await shots.shot(page, 'customers-phone');
+      await open(`/admin/customers/${failing.id}`, failingName);
+      await page.getByTestId('api-key-row').first().waitFor();
+      expect(await horizontalOverflow(page)).toBe(false);
+      await shots.shot(page, 'customer-phone');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  it('lists invoices with a status filter, links to the customer and the hosted invoice', async () => {
+    await open('/admin/invoices', 'Invoices');
+    const rows = page.getByTestId('invoice-row');
+    await rows.first().waitFor();
+    expect(await page.getByTestId('nav-invoices').getAttribute('aria-current')).toBe('page');
+    await expectAccessible(page, 'invoices');
+    await shots.shot(page, 'invoices');
+    await page.getByLabel('Status').selectOption('open');
+    await expect.poll(() => page.url()).toContain('status=open');
+    await rows.first().waitFor();
+    const statuses = await rows.getByTestId('status-badge').allTextContents();
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(new Set(statuses)).toEqual(new Set(['open']));
+    expect(
+      await rows
+        .first()
+        .getByRole('link', { name: /^Invoice/ })
+        .getAttribute('href'),
+    ).toMatch(/^http/);
+    expect(await rows.first().getByRole('link', { name: failing.id }).count()).toBe(1);
+    await shots.shot(page, 'invoices-open');
+  });
+
+  it('shows MRR, and after another customer subscribes to pro a refresh adds its price', async () => {
+    await open('/admin/revenue', 'Revenue');
+    const mrr = page.getByTestId('revenue-mrr');
+    await mrr.waitFor();
+    const before = Number(await mrr.getAttribute('data-value'));
+    expect(before).toBeGreaterThan(0);
+    await page.getByTestId('revenue-tiers').waitFor();
+    await expectAccessible(page, 'revenue');
+    await shots.shot(page, 'revenue');
+
+    const plans = await stack.api<{ plans: { id: string; prices: { month: number | null } }[] }>(
+      '/api/v1/plans',
+    );
+    const proPrice = plans.plans.find((plan) => plan.id === 'pro')?.prices.month ?? 0;
+    expect(proPrice).toBeGreaterThan(0);
+    const paying = await stack.createCustomer({ name: 'Paying Pat', email: 'pat@example.test' });
+    await stack.api('/api/v1/billing/subscribe', {
+      key: paying.key,
+      body: { tier: 'pro', payment_method_id: 'pm_card_visa' },
+    });
+
+    await page.getByTestId('revenue-refresh').click();
+    await expect.poll(async () => Number(await mrr.getAttribute('data-value'))).toBe(before + proPrice);
+    await shots.shot(page, 'revenue-refreshed');
+  });
+
+  it('lists webhook events and replaying one shows its status', async () => {
+    await open('/admin/events', 'Webhook events');
+    const rows = page.getByTestId('event-row');
+    await rows.first().waitFor();
+    await expectAccessible(page, 'webhook events');
+    await shots.shot(page, 'events');
+    await page.getByLabel('Type').fill('invoice.paid');
+    await page.getByLabel('Type').press('Enter');
+    await expect.poll(() => page.url()).toContain('type=invoice.paid');
+    await expect
+      .poll(async () => new Set(await rows.locator('td[data-label="Type"]').allTextContents()))
+      .toEqual(new Set(['invoice.paid']));
+    const first = rows.first();
+    await first.getByTestId('replay-event').click();
+    await expect.poll(() => first.getByTestId('replay-result').textContent()).toBe('Replayed: processed');
+    await shots.shot(page, 'event-replayed');
+  });
+
+  it('signs out back to the form; a stored key the API refuses returns there with its message', async () => {
+    await page.getByTestId('sign-out').click();
+    await page.getByLabel('Admin key').waitFor();
+    await page.goto(`${stack.base}/admin/revenue`);
+    await page.getByLabel('Admin key').waitFor();
+
+    await page.evaluate(() =>
+      (globalThis as unknown as StorageHolder).sessionStorage.setItem(
+        'tollgate.admin-key',
+        'tg_admin_not_a_key',
+      ),
+    );
+    await page.reload();
+    await page.getByLabel('Admin key').waitFor();
+    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toMatch(/\w/);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as StorageHolder).sessionStorage.getItem('tollgate.admin-key'),
+      ),
+    ).toBeNull();
+    await shots.shot(page, 'key-refused');
+  });
+});
