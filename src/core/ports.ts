@@ -62,7 +62,14 @@ export type CustomerPatch = Partial<Omit<Customer, 'id' | 'createdAt'>> & { upda
 
 export interface CustomerFilter {
   plan?: string;
+  /**
+   * The status on record; with `suspendedIfFailedBy` the status as it stands now (suspension is
+   * computed, docs/decisions/003), so `suspended` also matches a past_due customer whose payment
+   * failed at or before that time, and `past_due` only those still in their grace period.
+   */
   status?: AccountStatus;
+  /** Now minus the grace period: payment failures at or before it have run out of grace. */
+  suspendedIfFailedBy?: number;
   /** Matches id, external id, email or name (case-insensitive substring). */
   search?: string;
   limit: number;

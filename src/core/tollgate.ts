@@ -66,6 +66,8 @@ export interface Tollgate {
    * lifetimes of billing links and sessions); the same as `clock` unless the runtime sets it apart.
    */
   readonly rateClock: Clock;
+  /** How long a past_due account keeps access after a failed payment. */
+  readonly gracePeriodMs: number;
   /** The customer or admin a key belongs to, or undefined for an unknown or revoked key. */
   authenticate(key: string): Promise<Principal | undefined>;
   check(customerId: string, request: GateRequest): Promise<GateDecision>;
@@ -148,6 +150,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     counters,
     clock,
     rateClock,
+    gracePeriodMs,
 
     async authenticate(key) {
       if (typeof key !== 'string' || key.length === 0 || key.length > 200) return undefined;

@@ -92,7 +92,22 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
     async listCustomers(filter) {
       let query = db.selectFrom('customers').selectAll();
       if (filter.plan !== undefined) query = query.where('plan', '=', filter.plan);
-      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      const cutoff = filter.suspendedIfFailedBy;
+      if (filter.status === 'suspended' && cutoff !== undefined) {
+        query = query.where((eb) =>
+          eb.or([
+            eb('status', '=', 'suspended'),
+            eb.and([eb('status', '=', 'past_due'), eb('payment_failed_at', '<=', cutoff)]),
+          ]),
+        );
+      } else if (filter.status === 'past_due' && cutoff !== undefined) {
+        query = query.where((eb) =>
+          eb.and([
+            eb('status', '=', 'past_due'),
+            eb.or([eb('payment_failed_at', 'is', null), eb('payment_failed_at', '>', cutoff)]),
+          ]),
+        );
+      } else if (filter.status !== undefined) query = query.where('status', '=', filter.status);
       const descending = filter.order === 'desc';
       if (filter.after !== undefined) query = query.where('id', descending ? '<' : '>', filter.after);
       if (filter.search !== undefined && filter.search !== '') {

@@ -140,6 +140,14 @@ describe('admin routes', () => {
       });
       const byStatus = (await admin('GET', '/api/v1/admin/customers?status=past_due')).json();
       expect(byStatus.data.map((customer: { id: string }) => customer.id)).toEqual([free.id]);
+      // Past its grace period the same customer is listed as suspended (computed, not stored).
+      server.clock.advance(server.tollgate.gracePeriodMs);
+      const ids = async (status: string) =>
+        (await admin('GET', `/api/v1/admin/customers?status=${status}`))
+          .json()
+          .data.map((customer: { id: string; status: string }) => [customer.id, customer.status]);
+      expect(await ids('suspended')).toEqual([[free.id, 'suspended']]);
+      expect(await ids('past_due')).toEqual([]);
       const bySearch = (await admin('GET', '/api/v1/admin/customers?search=GRACE')).json();
       expect(bySearch.data.map((customer: { id: string }) => customer.id)).toEqual([pro.id]);
     });

@@ -46,7 +46,9 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size, at most 100'),
   starting_after: idSchema.optional().describe('The last customer id of the previous page'),
   plan: z.string().min(1).max(100).optional(),
-  status: accountStatusSchema.optional().describe('Matches the status on record'),
+  status: accountStatusSchema
+    .optional()
+    .describe('Matches the status as it stands now (past_due past its grace period is suspended)'),
   search: z.string().min(1).max(200).optional().describe('Substring of id, external id, email or name'),
   sort: z.enum(['id', '-id']).default('id').describe('`id` oldest first (default), `-id` newest first'),
 });
@@ -138,7 +140,10 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
         order: query.sort === '-id' ? 'desc' : 'asc',
         ...(query.starting_after !== undefined ? { after: query.starting_after } : {}),
         ...(query.plan !== undefined ? { plan: query.plan } : {}),
-        ...(query.status !== undefined ? { status: query.status } : {}),
+        // The status as it stands now: a past_due customer out of grace is listed as suspended.
+        ...(query.status !== undefined
+          ? { status: query.status, suspendedIfFailedBy: tollgate.clock.now() - tollgate.gracePeriodMs }
+          : {}),
         ...(query.search !== undefined ? { search: query.search } : {}),
       });
       const data = await Promise.all(

@@ -122,6 +122,32 @@ export function describeCustomerCases(context: ContractContext): void {
       expect(byStatus.customers).toEqual([suspended]);
     });
 
+    it('filters by the status as it stands now: past_due past its grace counts as suspended', async () => {
+      const plan = unique('plan');
+      const cutoff = 1_700_000_000_000;
+      const onRecord = await context.newCustomer({ plan, status: 'suspended' });
+      const pastDue = async (paymentFailedAt: number | null) => {
+        const customer = await context.newCustomer({ plan, status: 'past_due' });
+        await context.store.updateCustomer(customer.id, { paymentFailedAt, updatedAt: Date.now() });
+        return customer;
+      };
+      const graceOver = await pastDue(cutoff);
+      const inGrace = await pastDue(cutoff + 1);
+      const noFailureTime = await pastDue(null);
+      await context.newCustomer({ plan });
+      const ids = async (status: 'suspended' | 'past_due') =>
+        (
+          await context.store.listCustomers({ plan, status, suspendedIfFailedBy: cutoff, limit: 10 })
+        ).customers
+          .map((customer) => customer.id)
+          .sort();
+      expect(await ids('suspended')).toEqual([onRecord.id, graceOver.id].sort());
+      expect(await ids('past_due')).toEqual([inGrace.id, noFailureTime.id].sort());
+      // Without the cutoff, the status on record.
+      const recorded = await context.store.listCustomers({ plan, status: 'past_due', limit: 10 });
+      expect(recorded.customers).toHaveLength(3);
+    });
+
     it('searches id, external id, email and name case-insensitively', async () => {
       const term = unique('Term').toLowerCase();
       const byEmail = await context.newCustomer({ email: `${term.toUpperCase()}@example.com` });
