@@ -59,8 +59,14 @@ export function BarChart(props: { points: ChartPoint[]; caption: string; valueHe
   const width = 600;
   const height = 180;
   const bottom = 20;
-  const max = Math.max(1, ...points.map((p) => p.value));
+  const top = points.reduce<ChartPoint | null>(
+    (best, p) => (best === null || p.value > best.value ? p : best),
+    null,
+  );
+  const max = Math.max(1, top?.value ?? 0);
   const slot = points.length > 0 ? width / points.length : width;
+  // A few points must not become a wall of colour: bars are at most 48 units wide, centred in their slot.
+  const barWidth = Math.max(1, Math.min(slot * 0.7, 48));
   const every = Math.max(1, Math.ceil(points.length / 8));
   return (
     <figure style={{ margin: 0 }}>
@@ -72,14 +78,19 @@ export function BarChart(props: { points: ChartPoint[]; caption: string; valueHe
         aria-label={caption}
       >
         <line className="tg-chart-axis" x1={0} x2={width} y1={height - bottom} y2={height - bottom} />
+        {top !== null && top.value > 0 ? (
+          <text className="tg-chart-label" x={2} y={10}>
+            {`max ${top.display}`}
+          </text>
+        ) : null}
         {points.map((point, index) => {
-          const h = Math.round(((height - bottom - 8) * point.value) / max);
+          const h = Math.round(((height - bottom - 16) * point.value) / max);
           return (
             <rect
               key={point.title}
               className="tg-chart-bar"
-              x={index * slot + slot * 0.15}
-              width={Math.max(1, slot * 0.7)}
+              x={index * slot + (slot - barWidth) / 2}
+              width={barWidth}
               y={height - bottom - h}
               height={h}
             >

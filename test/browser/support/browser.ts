@@ -3,7 +3,7 @@
  * after each step under the git-ignored test-results/, an axe-core accessibility check, and the layout
  * measures the pages promise (no layout shift, no horizontal scrolling on a phone).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -30,13 +30,17 @@ export function launchBrowser(): Promise<Browser> {
 
 const resultsRoot = new URL('../../../test-results/', import.meta.url).pathname;
 
-/** Numbered screenshots of one suite: test-results/<suite>/01-<step>.png, 02-..., full page. */
+/**
+ * Numbered screenshots of one suite: test-results/<suite>/01-<step>.png, 02-..., full page. The
+ * folder is emptied first, so it shows one run (one Screenshots per suite name).
+ */
 export class Screenshots {
   private count = 0;
   readonly dir: string;
 
   constructor(suite: string) {
     this.dir = join(resultsRoot, suite);
+    rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
   }
 

@@ -22,13 +22,17 @@ function actionLabel(action: string): string {
   return actionLabels[action] ?? action.replace(/[._]/g, ' ');
 }
 
+/** Times in details (`paymentFailedAt`, `trial_end_at`: epoch ms) are shown as dates. */
+function detailValue(key: string, value: unknown): string {
+  if (typeof value === 'number' && /(At|_at)$/.test(key))
+    return formatDateTime(new Date(value).toISOString());
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function detailText(details: Record<string, unknown>): string {
   return Object.entries(details)
     .filter(([, value]) => value !== null && value !== undefined && value !== '')
-    .map(
-      ([key, value]) =>
-        `${key.replace(/_/g, ' ')}: ${typeof value === 'string' ? value : JSON.stringify(value)}`,
-    )
+    .map(([key, value]) => `${key.replace(/_/g, ' ')}: ${detailValue(key, value)}`)
     .join(' · ');
 }
 
