@@ -12,7 +12,9 @@ import {
   hasChromium,
   horizontalOverflow,
   launchBrowser,
+  layoutShift,
   Screenshots,
+  trackLayoutShift,
 } from './support/browser.js';
 import { type Stack, startStack } from './support/stack.js';
 
@@ -85,6 +87,7 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(15_000);
+    await trackLayoutShift(page);
   }, 120_000);
 
   afterAll(async () => {
@@ -224,16 +227,19 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     await shots.shot(page, 'key-revoked');
   });
 
-  it('fits a 375 px phone without sideways scrolling: customers and the customer page', async () => {
+  it('fits a 375 px phone without sideways scrolling or layout shift: customers and the customer page', async () => {
     await page.setViewportSize({ width: 375, height: 740 });
     try {
       await open('/admin/customers', 'Customers');
       await page.getByTestId('customer-row').first().waitFor();
       expect(await horizontalOverflow(page)).toBe(false);
+      expect(await layoutShift(page)).toBeLessThan(0.1);
       await shots.shot(page, 'customers-phone');
       await open(`/admin/customers/${failing.id}`, failingName);
       await page.getByTestId('api-key-row').first().waitFor();
+      await page.waitForLoadState('networkidle');
       expect(await horizontalOverflow(page)).toBe(false);
+      expect(await layoutShift(page)).toBeLessThan(0.1);
       await shots.shot(page, 'customer-phone');
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
