@@ -141,6 +141,16 @@ if (!hasChromium) {
       await shots.shot(second, 'link used twice shows expired');
       await second.close();
 
+      // Without any link (a bookmark, an upgrade_url): where to open billing from, not "expired".
+      const bare = await browser.newPage();
+      await bare.goto(`${stack.base}/billing`);
+      await bare.getByTestId('expired').waitFor();
+      expect(await bare.getByRole('heading', { level: 2 }).textContent()).toBe(
+        'Open billing from your account',
+      );
+      await shots.shot(bare, 'opened without a link');
+      await bare.close();
+
       // A session the server no longer accepts ends on the first call, with the way back to the app.
       await page.evaluate(() => {
         const g = globalThis as unknown as PageGlobals;

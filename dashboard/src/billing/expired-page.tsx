@@ -9,8 +9,9 @@ export function ExpiredPage(props: {
   embed: boolean;
   reason: string;
   retryable: boolean;
+  noLink: boolean;
 }) {
-  const { returnUrl, embed, reason, retryable } = props;
+  const { returnUrl, embed, reason, retryable, noLink } = props;
   return (
     <>
       <PageHeader returnUrl={null} embed={embed} title="Billing" />
@@ -19,7 +20,9 @@ export function ExpiredPage(props: {
           <h2 id="expired-heading">
             {retryable
               ? 'The billing page could not open'
-              : 'This billing link has expired or was already used'}
+              : noLink
+                ? 'Open billing from your account'
+                : 'This billing link has expired or was already used'}
           </h2>
           <p data-testid="expired-reason">{reason}</p>
           {retryable ? (

@@ -43,6 +43,7 @@ function Root(props: { outcome: SessionOutcome }) {
         embed={outcome.embed}
         reason={outcome.reason}
         retryable={outcome.retryable}
+        noLink={outcome.noLink === true}
       />
     );
   }

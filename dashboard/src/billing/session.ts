@@ -34,6 +34,8 @@ export type SessionOutcome =
       reason: string;
       /** The link may still be good (the API could not be reached): a reload tries it again. */
       retryable: boolean;
+      /** Opened without any link (e.g. a bookmark or an upgrade link), rather than with a spent one. */
+      noLink?: boolean;
     };
 
 const storageKey = 'tollgate.billing.session';
@@ -163,6 +165,7 @@ export async function openSession(location: Location = window.location): Promise
       ...endedFrom(previous, asked),
       reason: previous ? 'This billing session has expired.' : 'This page needs a billing link.',
       retryable: false,
+      noLink: previous === null,
     };
   }
   const client = new ApiClient(() => null);
