@@ -104,6 +104,8 @@ export interface PaymentGateway {
   getSubscription(subscriptionId: string): Promise<SubscriptionSnapshot | undefined>;
   /** The customer's most recent subscription that is not over (canceled or expired), if any. */
   findCurrentSubscription(stripeCustomerId: string): Promise<SubscriptionSnapshot | undefined>;
+  /** Whether a subscription of the customer had a trial that is over (ended, canceled or paused). */
+  hadTrial(stripeCustomerId: string): Promise<boolean>;
   changePrice(input: PriceChange): Promise<SubscriptionSnapshot>;
   setCancelAtPeriodEnd(input: {
     subscriptionId: string;

@@ -68,6 +68,24 @@ describe('planChange', () => {
     ).toMatchObject({ priceId: 'price_pro_y', trialDays: 0, paymentMethodId: 'pm_card_visa' });
   });
 
+  it('gives one trial per customer: after one, a card (charged at once) or Checkout', () => {
+    const used = { ...state(), trialUsed: true };
+    expect(planChange(used, { kind: 'subscribe', planId: 'pro', defaultTrialDays: 7 })).toMatchObject({
+      kind: 'refuse',
+      code: 'conflict',
+      message: expect.stringContaining('trial was used'),
+    });
+    expect(
+      planChange(used, {
+        kind: 'subscribe',
+        planId: 'pro',
+        paymentMethodId: 'pm_card_visa',
+        defaultTrialDays: 7,
+      }),
+    ).toMatchObject({ kind: 'create_subscription', trialDays: 0 });
+    expect(planChange(used, { kind: 'checkout', planId: 'pro' })).toMatchObject({ kind: 'start_checkout' });
+  });
+
   it('refuses a second live subscription, the default plan, unknown plans and unsold intervals', () => {
     const intent = { kind: 'subscribe', planId: 'pro', defaultTrialDays: 14 } as const;
     expect(planChange(state(subscription()), intent)).toMatchObject({ kind: 'refuse', code: 'conflict' });

@@ -6,7 +6,8 @@
  *
  * The rules (docs/decisions/004-plan-changes.md):
  * - subscribe without a card: a trial (the plan's trial days, else STRIPE_TRIAL_PERIOD_DAYS) that
- *   pauses at its end when no card was added; with a card: no trial, charged at once.
+ *   pauses at its end when no card was added; with a card: no trial, charged at once. One trial per
+ *   customer: after one (on any plan, however it ended) a card or Checkout is required.
  * - upgrade (a dearer plan, by yearly amount): now, the prorated difference invoiced and charged at
  *   once (`always_invoice`), so higher limits are paid for before they are used.
  * - downgrade: now, the unused time credited on the next invoice (`create_prorations`).
@@ -30,6 +31,8 @@ export interface BillingState {
   prices: PriceIndex;
   /** The metered overage price of a plan with overage (pushed catalog or STRIPE_METERED_PRICE_ID). */
   overagePrice?: (planId: string) => string | null | undefined;
+  /** Whether the customer has had a trial before (read for a subscription without a card). */
+  trialUsed?: boolean;
 }
 
 export type BillingIntent =
@@ -158,6 +161,11 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
           overagePriceId: overagePriceFor(state, sellable.plan, interval),
         };
       const paymentMethodId = intent.paymentMethodId ?? null;
+      if (paymentMethodId === null && state.trialUsed === true)
+        return refuse(
+          'conflict',
+          'the free trial was used already: subscribe with a payment method or through Checkout',
+        );
       const trialDays = paymentMethodId === null ? sellable.plan.trialDays || intent.defaultTrialDays : 0;
       if (paymentMethodId === null && trialDays === 0)
         return refuse(

@@ -88,6 +88,19 @@ describe.each(backends)('billing flows on %s', (_name, open) => {
     });
   });
 
+  it('gives one trial per customer: canceled and subscribed again without a card is refused', async () => {
+    await fixture.billing.subscribe(customerId, { planId: 'pro' });
+    await fixture.billing.cancel(customerId, { immediate: true });
+    expect(await stored()).toMatchObject({ plan: 'free', status: 'canceled' });
+    const again = fixture.billing.subscribe(customerId, { planId: 'starter' });
+    await expect(again).rejects.toMatchObject({ code: 'conflict' });
+    await expect(again).rejects.toThrow(/trial was used/);
+    expect(await stored()).toMatchObject({ plan: 'free', status: 'canceled' });
+    // With a card: no trial, charged at once.
+    await fixture.billing.subscribe(customerId, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
+    expect(await stored()).toMatchObject({ plan: 'starter', status: 'active', trialEnd: null });
+  });
+
   it('charges a card at once: active, with the card as the default payment method', async () => {
     await fixture.billing.subscribe(customerId, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
     expect(await stored()).toMatchObject({ plan: 'starter', status: 'active', trialEnd: null });

@@ -172,7 +172,14 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     intent: BillingIntent,
     clientKey: string | null,
   ): Promise<BillingOutcome> {
-    const state = await readState(customerId);
+    const read = await readState(customerId);
+    // Only a subscription without a card can start a trial, so only then is the history read.
+    const stripeCustomerId = read.customer.stripeCustomerId;
+    const trialUsed =
+      intent.kind === 'subscribe' && !intent.paymentMethodId && stripeCustomerId !== null
+        ? await gateway.hadTrial(stripeCustomerId)
+        : false;
+    const state = { ...read, trialUsed };
     const action = planChange(state, intent);
     const { customer } = state;
     const token = stateToken(customer, clientKey);

@@ -169,6 +169,22 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       return current ? subscriptionSnapshot(current) : undefined;
     },
 
+    hadTrial(stripeCustomerId) {
+      // Stripe keeps canceled subscriptions: a trial_start on one says a trial was given. A trial still
+      // running does not count: it is the live subscription itself, or the one a retried request made
+      // and will get back through its idempotency key.
+      return callStripe(async () => {
+        for await (const subscription of stripe.subscriptions.list({
+          customer: stripeCustomerId,
+          status: 'all',
+          limit: 100,
+        })) {
+          if (typeof subscription.trial_start === 'number' && subscription.status !== 'trialing') return true;
+        }
+        return false;
+      });
+    },
+
     async changePrice(input) {
       const subscription = await retrieve(input.subscriptionId);
       const item = licensedItem(subscription);
