@@ -196,7 +196,7 @@ if (!hasChromium) {
       await context.close();
     }, 90_000);
 
-    it('starts a trial without a card and shows the days left', async () => {
+    it('starts a trial without a card and shows the days left; after it, offers no second one', async () => {
       const customer = await stack.createCustomer({ name: 'Trial Tea', email: 'try@trial.example' });
       const { context, page, cspErrors } = await newPage(browser);
       await page.goto(await stack.dashboardLink(customer.key));
@@ -209,6 +209,14 @@ if (!hasChromium) {
       expect(await page.getByTestId('plan-name').textContent()).toBe('Starter');
       await shots.shot(page, 'trial started');
       await expectAccessible(page, 'the page in a trial');
+
+      // Canceled, the customer is back on the free plan, and the trial was the one trial.
+      await stack.api('/api/v1/billing/cancel', { key: customer.key, body: { immediate: true } });
+      await page.reload();
+      await page.locator('[data-testid=plan-pro] [data-testid=trial-used]').waitFor();
+      expect(await page.getByTestId('start-trial').count()).toBe(0);
+      expect(await page.locator('[data-testid=plan-pro] [data-testid=checkout]').isEnabled()).toBe(true);
+      await shots.shot(page, 'trial used: checkout only');
       expect(cspErrors).toEqual([]);
       await context.close();
     }, 60_000);

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { formatBytes, formatCount, formatCredits, formatMoney } from '../lib/format';
 import { Loaded } from '../lib/ui';
-import type { Resource } from '../lib/use-resource';
+import { type Resource, useResource } from '../lib/use-resource';
 import {
   type BillingOutcome,
   type Catalog,
@@ -63,6 +63,16 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
   const action = useAction();
   const changeAction = useAction();
   const subscribed = hasSubscription(subscription);
+  // One trial per customer: asked only while trial buttons could show. Until the answer (or if it
+  // fails) the button stays in place, disabled while loading, so nothing moves.
+  const trial = useResource(
+    (signal) =>
+      subscribed
+        ? Promise.resolve({ available: false })
+        : data.client.get<{ available: boolean }>('/api/v1/billing/trial', undefined, signal),
+    [data.client, subscribed],
+  );
+  const trialUsed = trial.state === 'ready' && !trial.data.available;
   // A plan change is charged to the card that just failed: settle the open invoice first.
   const unpaid = subscription.status === 'past_due' || subscription.status === 'suspended';
   const featureNames = new Map(catalog.features.map((feature) => [feature.id, feature.name]));
@@ -160,12 +170,17 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
               <div className="tg-row tg-plan-actions">
                 {!subscribed && !current && paid ? (
                   <>
-                    {plan.trial_days > 0 ? (
+                    {plan.trial_days > 0 && trialUsed ? (
+                      <span className="tg-small tg-muted tg-trial-used" data-testid="trial-used">
+                        Free trial used
+                      </span>
+                    ) : null}
+                    {plan.trial_days > 0 && !trialUsed ? (
                       <button
                         type="button"
                         className="tg-button"
                         data-variant="secondary"
-                        disabled={action.busy}
+                        disabled={action.busy || trial.state === 'loading'}
                         onClick={() => startTrial(plan)}
                         aria-label={`Start ${plan.trial_days}-day trial of ${plan.name}`}
                         data-testid="start-trial"

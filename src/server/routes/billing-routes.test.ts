@@ -115,11 +115,15 @@ describe('billing routes', () => {
         'POST /api/v1/billing/portal',
         'GET /api/v1/billing/invoices',
         'GET /api/v1/billing/payment-methods',
+        'GET /api/v1/billing/trial',
       ].sort(),
     );
   });
 
   it('subscribes to a trial without a card, then upgrades, cancels at the period end, resumes and cancels now', async () => {
+    const before = await get('/api/v1/billing/trial');
+    documented('GET', '/api/v1/billing/trial', before.json());
+    expect(before.json()).toEqual({ available: true });
     const trial = await post('/api/v1/billing/subscribe', { tier: 'pro' });
     expect(trial.statusCode).toBe(200);
     documented('POST', '/api/v1/billing/subscribe', trial.json());
@@ -160,6 +164,9 @@ describe('billing routes', () => {
       action: 'cancel_now',
       subscription: { subscription_tier: 'free', status: 'canceled', subscription_id: null },
     });
+    // One trial per customer: the next subscription needs a card.
+    expect((await get('/api/v1/billing/trial')).json()).toEqual({ available: false });
+    expectError(await post('/api/v1/billing/subscribe', { tier: 'starter' }), 409, 'conflict');
   });
 
   it('charges a card, then lists the invoice and the card', async () => {
@@ -350,8 +357,8 @@ describe('billing routes', () => {
     const billingRoutes = documentedRoutesOf(server.app).filter((candidate) =>
       candidate.url.startsWith('/api/v1/billing'),
     );
-    // The nine Stripe-backed routes and the dashboard link and session.
-    expect(billingRoutes).toHaveLength(11);
+    // The ten Stripe-backed routes and the dashboard link and session.
+    expect(billingRoutes).toHaveLength(12);
     expect(
       billingRoutes
         .map((candidate) => `${candidate.method} ${candidate.url}`)

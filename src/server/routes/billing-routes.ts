@@ -328,6 +328,26 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
 
   router.route({
     method: 'GET',
+    url: '/api/v1/billing/trial',
+    access: 'customer',
+    sessions: true,
+    tag: 'billing',
+    summary: 'Whether the customer can still start a free trial',
+    description:
+      'One trial per customer: false once a trial is over (ended, canceled or paused); then subscribing ' +
+      'needs a card or Checkout. Asks Stripe.',
+    response: {
+      description: 'Trial availability',
+      schema: z.object({ available: z.boolean() }),
+    },
+    errors: readErrors,
+    async handler({ caller }) {
+      return { available: await billing.trialAvailable(caller.customerId) };
+    },
+  });
+
+  router.route({
+    method: 'GET',
     url: '/api/v1/billing/payment-methods',
     access: 'customer',
     sessions: true,

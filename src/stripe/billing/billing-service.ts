@@ -91,6 +91,8 @@ export interface BillingService {
   ): Promise<{ url: string }>;
   listInvoices(customerId: string, limit: number): Promise<InvoiceSummary[]>;
   listPaymentMethods(customerId: string): Promise<PaymentMethodSummary[]>;
+  /** Whether a subscription without a card would start a trial: one trial per customer. */
+  trialAvailable(customerId: string): Promise<boolean>;
   /** The Stripe customer id, creating the Stripe customer on first need. */
   ensureStripeCustomer(customerId: string): Promise<string>;
   /** Applies a subscription as Stripe has it to its customer (limits change now). */
@@ -373,6 +375,11 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       const customer = await readCustomer(customerId);
       // No Stripe customer yet means no invoices: reading creates nothing.
       return customer.stripeCustomerId ? gateway.listInvoices(customer.stripeCustomerId, limit) : [];
+    },
+
+    async trialAvailable(customerId) {
+      const customer = await readCustomer(customerId);
+      return customer.stripeCustomerId ? !(await gateway.hadTrial(customer.stripeCustomerId)) : true;
     },
 
     async listPaymentMethods(customerId) {
