@@ -42,6 +42,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the origins that may frame the billing page, refusing paths and non-origins', () => {
+    expect(
+      loadConfig({ TOLLGATE_FRAME_ANCESTORS: 'https://app.example.com, http://localhost:5173' })
+        .TOLLGATE_FRAME_ANCESTORS,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(() => loadConfig({ TOLLGATE_FRAME_ANCESTORS: 'https://app.example.com/settings' })).toThrow(
+      /TOLLGATE_FRAME_ANCESTORS: expected origins such as https:\/\/app\.example\.com/,
+    );
+    expect(() => loadConfig({ TOLLGATE_FRAME_ANCESTORS: "* 'unsafe-inline'" })).toThrow(
+      /TOLLGATE_FRAME_ANCESTORS/,
+    );
+  });
+
   it('reads price ids per tier and rejects malformed Stripe settings', () => {
     expect(loadConfig({ STRIPE_PRICE_ID_PRO: 'price_123' }).stripePriceIds).toEqual({ pro: 'price_123' });
     expect(() => loadConfig({ STRIPE_SECRET_KEY: 'pk_test_x', STRIPE_TEST_CLOCK: 'abc' })).toThrow(

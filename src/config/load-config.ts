@@ -34,12 +34,9 @@ const envSchema = z.object({
   TOLLGATE_FRAME_ANCESTORS: z
     .string()
     .transform((value) => value.split(/[\s,]+/).filter((origin) => origin.length > 0))
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(/^https?:\/\/[^/\s;'"]+$/, 'expected origins such as https://app.example.com (no path)'),
-      ),
+    .refine(
+      (origins) => origins.every((origin) => /^https?:\/\/[^/\s;'"]+$/.test(origin)),
+      'expected origins such as https://app.example.com (scheme and host, no path)',
     )
     .optional(),
   STRIPE_SECRET_KEY: z
