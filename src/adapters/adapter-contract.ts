@@ -12,6 +12,7 @@ import { createTollgate, type Tollgate } from '../core/tollgate.js';
 import { createMemoryCounters } from '../counters/memory-counters.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import { contractStart, expectedDenials, freshFreeHeaders } from './expected-denials.js';
+import type { CustomerRef } from './request-gate.js';
 
 /** Reads a request header by lower-case name, whatever the framework. */
 export type HeaderReader = (name: string) => string | undefined;
@@ -32,7 +33,7 @@ export interface ContractRoute {
 
 export interface ContractApp {
   routes: ContractRoute[];
-  resolveCustomer?: (header: HeaderReader) => string | undefined;
+  resolveCustomer?: (header: HeaderReader) => CustomerRef | undefined;
   exempt?: string[];
 }
 
@@ -106,6 +107,8 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
     let tollgate: Tollgate;
     let clock: ManualClock;
     let customerId: string;
+    let externalId: string;
+    let appUsers = 0;
     let key: string;
     let waiters: Waiters;
     let mounted: MountedApp[];
@@ -170,7 +173,8 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
       const catalog = testCatalog();
       catalog.exemptRoutes = ['/health'];
       tollgate = createTollgate({ catalog, store, counters: createMemoryCounters(), clock });
-      customerId = (await tollgate.createCustomer({ plan: 'free' })).id;
+      customerId = (await tollgate.createCustomer({ plan: 'free', externalId: `app-user-${++appUsers}` })).id;
+      externalId = `app-user-${appUsers}`;
       key = (await tollgate.issueApiKey(customerId)).key;
       waiters = new Waiters();
       mounted = [];
@@ -289,6 +293,24 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
       expect(response.headers.get('x-credits-total')).toBe('1');
       const withKeyOnly = await call('/capture');
       expect(await answerOf(withKeyOnly)).toEqual(expectedDenials.unauthorized);
+    });
+
+    it("accepts the app's own user id from resolveCustomer, and 401 for one no customer has", async () => {
+      baseUrl = await serve({
+        ...contractApp(),
+        resolveCustomer: (header) => {
+          const user = header('x-app-user');
+          return user === undefined ? undefined : { externalId: user };
+        },
+      });
+      const response = await call('/capture', { key: null, headers: { 'x-app-user': externalId } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-credits-total')).toBe('1');
+      // The second request is answered from the cache of ids, with the same customer.
+      const again = await call('/capture', { key: null, headers: { 'x-app-user': externalId } });
+      expect(again.headers.get('x-credits-total')).toBe('2');
+      const stranger = await call('/capture', { key: null, headers: { 'x-app-user': 'nobody-here' } });
+      expect(await answerOf(stranger)).toEqual(expectedDenials.unauthorized);
     });
 
     it('frees the concurrency slot when the handler throws', async () => {

@@ -13,15 +13,19 @@ import { apiKeyFrom } from '../server/request-auth.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** A customer as the app names it: Tollgate's id, or the app's own id stored as `external_id`. */
+export type CustomerRef = string | { externalId: string };
+
 /** Options shared by every gated route of one app. `Request` is the framework's own request type. */
 export interface AdapterOptions<Request extends object> {
   tollgate: Tollgate;
   /**
    * Takes the customer from the app's own session instead of an API key: return Tollgate's customer
-   * id, or undefined to answer 401. When absent, the customer comes from `X-API-Key` or
-   * `Authorization: Bearer`.
+   * id, or `{ externalId }` with the app's own user id (the customer's `external_id`), or undefined
+   * to answer 401 (also for an external id no customer has). When absent, the customer comes from
+   * `X-API-Key` or `Authorization: Bearer`.
    */
-  resolveCustomer?: (request: Request) => MaybePromise<string | undefined>;
+  resolveCustomer?: (request: Request) => MaybePromise<CustomerRef | undefined>;
   /** Path prefixes never gated nor metered; default the catalog's `exemptRoutes`. */
   exempt?: string[];
 }
@@ -76,6 +80,7 @@ export function createRequestGate<Request extends object>(
   const { tollgate, resolveCustomer } = options;
   if (!tollgate || typeof tollgate.consume !== 'function')
     throw new TypeError('tollgate middleware: `tollgate` must be the engine from createTollgate()');
+  const byExternalId = new ExternalIdCache(tollgate);
   const exempt = [...(options.exempt ?? tollgate.catalog.exemptRoutes)];
   for (const prefix of exempt) {
     if (!prefix.startsWith('/'))
@@ -91,9 +96,10 @@ export function createRequestGate<Request extends object>(
         'X-Request-Duration-Ms': (performance.now() - started).toFixed(2),
       });
       try {
-        const customerId = resolveCustomer
+        const ref = resolveCustomer
           ? await resolveCustomer(request)
           : await customerFromKey(tollgate, facts.headers);
+        const customerId = typeof ref === 'object' ? await byExternalId.resolve(ref.externalId) : ref;
         if (customerId === undefined) throw new TollgateError('unauthorized');
 
         const gateRequest: GateRequest = { holdSlot: true };
@@ -133,6 +139,31 @@ export function decisionOf(request: object): GateDecision | undefined {
 
 /** Decisions by request object; a WeakMap, so nothing outlives its request. */
 const decisions = new WeakMap<object, GateDecision>();
+
+/**
+ * The app's user ids mapped to Tollgate's customer ids. A customer's external id never changes, so a
+ * found mapping is kept (up to `limit` entries, oldest dropped first); a miss is not, so a customer
+ * created a moment later is found on its next request.
+ */
+class ExternalIdCache {
+  private readonly ids = new Map<string, string>();
+
+  constructor(
+    private readonly tollgate: Tollgate,
+    private readonly limit = 10_000,
+  ) {}
+
+  async resolve(externalId: string): Promise<string | undefined> {
+    if (typeof externalId !== 'string' || externalId.length === 0) return undefined;
+    const cached = this.ids.get(externalId);
+    if (cached !== undefined) return cached;
+    const customer = await this.tollgate.store.getCustomerByExternalId(externalId);
+    if (!customer) return undefined;
+    if (this.ids.size >= this.limit) this.ids.delete(this.ids.keys().next().value as string);
+    this.ids.set(externalId, customer.id);
+    return customer.id;
+  }
+}
 
 async function customerFromKey(
   tollgate: Tollgate,
