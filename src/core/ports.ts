@@ -73,9 +73,15 @@ export interface CustomerFilter {
   /** Matches id, external id, email or name (case-insensitive substring). */
   search?: string;
   limit: number;
-  /** Customer id to start after, in the list's order. */
+  /** Customer id to start after, in the list's order (the same `sortBy` and `order`). */
   after?: string;
-  /** By id (creation time): ascending (default) or descending (newest first). */
+  /**
+   * The sort key, then id to break ties: `created` (the default) is by id, which follows creation
+   * time; `name` and `email` case-insensitively with no value first; `plan`; `status` as it stands
+   * now when `suspendedIfFailedBy` is given (a past_due customer out of grace sorts as suspended).
+   */
+  sortBy?: 'created' | 'name' | 'email' | 'plan' | 'status';
+  /** Direction of `sortBy` (and of the id tie-break): ascending (default) or descending. */
   order?: 'asc' | 'desc';
 }
 

@@ -109,7 +109,31 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
         );
       } else if (filter.status !== undefined) query = query.where('status', '=', filter.status);
       const descending = filter.order === 'desc';
-      if (filter.after !== undefined) query = query.where('id', descending ? '<' : '>', filter.after);
+      // The sort key before id, on the customers row named `table`; none for `created` (id alone).
+      // Name and email lower-cased with no value as ''; the status as it stands now with the cutoff,
+      // as the status filter above reads it (a past_due row out of grace is suspended).
+      const sortBy = filter.sortBy ?? 'created';
+      const sortKey =
+        sortBy === 'created'
+          ? undefined
+          : (table: string) => {
+              const column = (name: string) => sql.ref(`${table}.${name}`);
+              if (sortBy === 'name' || sortBy === 'email')
+                return sql<string>`coalesce(lower(${column(sortBy)}), '')`;
+              if (sortBy === 'status' && cutoff !== undefined) {
+                return sql<string>`case when ${column('status')} = 'past_due' and ${column('payment_failed_at')} <= ${cutoff} then 'suspended' else ${column('status')} end`;
+              }
+              return sql<string>`${column(sortBy)}`;
+            };
+      if (filter.after !== undefined && sortKey === undefined) {
+        query = query.where('id', descending ? '<' : '>', filter.after);
+      } else if (filter.after !== undefined && sortKey !== undefined) {
+        // Keyset paging on (key, id) past the `after` customer's own (key, id), read with a subquery
+        // so the caller passes only the id. Row values: SQLite >= 3.15 and PostgreSQL.
+        query = query.where(
+          sql<boolean>`(${sortKey('customers')}, ${sql.ref('customers.id')}) ${sql.raw(descending ? '<' : '>')} (select ${sortKey('after_row')}, ${sql.ref('after_row.id')} from customers as after_row where ${sql.ref('after_row.id')} = ${filter.after})`,
+        );
+      }
       if (filter.search !== undefined && filter.search !== '') {
         // Substring match on lower-cased text; LIKE wildcards in the search are matched literally.
         const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
@@ -121,8 +145,10 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
           ),
         );
       }
+      const direction = descending ? 'desc' : 'asc';
+      if (sortKey !== undefined) query = query.orderBy(sortKey('customers'), direction);
       const rows = await query
-        .orderBy('id', descending ? 'desc' : 'asc')
+        .orderBy('id', direction)
         .limit(filter.limit + 1)
         .execute();
       return {

@@ -1,6 +1,7 @@
 /** Customers: create, read by each unique id, patch, unique-value conflicts, filters, search, paging. */
 import { describe, expect, it } from 'vitest';
 import { TollgateError } from '../../core/errors.js';
+import type { AccountStatus, Customer, CustomerFilter } from '../../core/ports.js';
 import { ConflictError } from '../errors.js';
 import { type ContractContext, NEXT_PERIOD, PERIOD, T0, unique } from './contract-context.js';
 
@@ -199,6 +200,134 @@ export function describeCustomerCases(context: ContractContext): void {
       const rest = await context.store.listCustomers({ plan, limit: 2, order: 'desc', after: ids[1] });
       expect(rest.customers.map((customer) => customer.id)).toEqual(ids.slice(2));
       expect(rest.hasMore).toBe(false);
+    });
+
+    describe('sorted by a key, paged by (key, id)', () => {
+      type SortBy = NonNullable<CustomerFilter['sortBy']>;
+      const cutoff = 1_700_000_000_000;
+      // Ties on every key (names and emails equal but for case, no value twice), so the id decides.
+      const specs: Array<{
+        name: string | null;
+        email: string | null;
+        plan: string;
+        status: AccountStatus;
+        paymentFailedAt?: number;
+      }> = [
+        { name: 'bob', email: 'b@example.test', plan: 'pro', status: 'active' },
+        { name: 'Alice', email: null, plan: 'free', status: 'suspended' },
+        { name: 'alice', email: 'A@example.test', plan: 'free', status: 'past_due', paymentFailedAt: cutoff },
+        {
+          name: null,
+          email: 'a@example.test',
+          plan: 'starter',
+          status: 'past_due',
+          paymentFailedAt: cutoff + 1,
+        },
+        { name: null, email: null, plan: 'pro', status: 'active' },
+        { name: 'Carol', email: 'c@example.test', plan: 'free', status: 'canceled' },
+        { name: 'BOB', email: 'B@example.test', plan: 'starter', status: 'trialing' },
+      ];
+
+      /** Seven customers found by a search term of their own (their external ids). */
+      async function sortSet() {
+        const term = unique('sorted');
+        const customers: Customer[] = [];
+        for (const [index, spec] of specs.entries()) {
+          const { paymentFailedAt, ...fields } = spec;
+          const customer = await context.newCustomer({ ...fields, externalId: `${term}-${index}` });
+          customers.push(
+            paymentFailedAt === undefined
+              ? customer
+              : ((await context.store.updateCustomer(customer.id, { paymentFailedAt, updatedAt: T0 })) ??
+                  customer),
+          );
+        }
+        return { term, customers };
+      }
+
+      const nowStatus = (customer: Customer, by: number | undefined) =>
+        customer.status === 'past_due' &&
+        by !== undefined &&
+        customer.paymentFailedAt !== null &&
+        customer.paymentFailedAt <= by
+          ? 'suspended'
+          : customer.status;
+      const keyOf = (customer: Customer, sortBy: SortBy, by: number | undefined): string => {
+        if (sortBy === 'created') return '';
+        if (sortBy === 'name' || sortBy === 'email') return (customer[sortBy] ?? '').toLowerCase();
+        if (sortBy === 'plan') return customer.plan;
+        return nowStatus(customer, by);
+      };
+      /** The order the store should give: by key, then id, both in `order`. */
+      function expected(customers: Customer[], sortBy: SortBy, order: 'asc' | 'desc', by?: number) {
+        const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+        const sorted = [...customers].sort(
+          (a, b) => compare(keyOf(a, sortBy, by), keyOf(b, sortBy, by)) || compare(a.id, b.id),
+        );
+        return (order === 'asc' ? sorted : sorted.reverse()).map((customer) => customer.id);
+      }
+
+      /** Every page of 2 from the first, each starting after the last id of the one before. */
+      async function pageThrough(filter: Omit<CustomerFilter, 'limit' | 'after'>) {
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (let pages = 0; pages < 10; pages++) {
+          const page = await context.store.listCustomers({
+            ...filter,
+            limit: 2,
+            ...(after !== undefined ? { after } : {}),
+          });
+          seen.push(...page.customers.map((customer) => customer.id));
+          if (!page.hasMore) return seen;
+          after = page.customers.at(-1)?.id;
+        }
+        throw new Error('more pages than customers');
+      }
+
+      for (const sortBy of ['created', 'name', 'email', 'plan', 'status'] as const) {
+        it(`by ${sortBy}, ascending and descending, every customer once in order`, async () => {
+          const { term, customers } = await sortSet();
+          for (const order of ['asc', 'desc'] as const) {
+            const seen = await pageThrough({ search: term, sortBy, order, suspendedIfFailedBy: cutoff });
+            expect(seen, order).toEqual(expected(customers, sortBy, order, cutoff));
+          }
+        });
+      }
+
+      it('by status as it stands now: past_due out of grace among the suspended; without a cutoff as stored', async () => {
+        const { term, customers } = await sortSet();
+        const [, suspended, graceOver, inGrace] = customers as [Customer, Customer, Customer, Customer];
+        const now = await pageThrough({ search: term, sortBy: 'status', suspendedIfFailedBy: cutoff });
+        expect(now).toEqual(expected(customers, 'status', 'asc', cutoff));
+        // Side by side with the one suspended on record, after the past_due still in grace.
+        const [first = -1, second = -1] = [now.indexOf(suspended.id), now.indexOf(graceOver.id)].sort(
+          (a, b) => a - b,
+        );
+        expect(second - first).toBe(1);
+        expect(now.indexOf(inGrace.id)).toBeLessThan(first);
+
+        const stored = await pageThrough({ search: term, sortBy: 'status', order: 'desc' });
+        expect(stored).toEqual(expected(customers, 'status', 'desc'));
+        expect(stored.indexOf(graceOver.id)).toBeGreaterThan(stored.indexOf(suspended.id));
+      });
+
+      it('combines with the plan and status filters', async () => {
+        const { term, customers } = await sortSet();
+        const free = customers.filter((customer) => customer.plan === 'free');
+        expect(await pageThrough({ search: term, plan: 'free', sortBy: 'name', order: 'desc' })).toEqual(
+          expected(free, 'name', 'desc'),
+        );
+        const suspended = customers.filter((customer) => nowStatus(customer, cutoff) === 'suspended');
+        expect(suspended).toHaveLength(2);
+        expect(
+          await pageThrough({
+            search: term,
+            status: 'suspended',
+            suspendedIfFailedBy: cutoff,
+            sortBy: 'email',
+          }),
+        ).toEqual(expected(suspended, 'email', 'asc'));
+      });
     });
   });
 }
