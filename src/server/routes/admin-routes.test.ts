@@ -1,6 +1,6 @@
 /**
  * The admin API over a real SQLite store: creating customers (key shown once), listing with
- * pagination, filters and usage, reading one, issuing and revoking keys, and reactivation by hand
+ * pagination, filters, sorting and usage, reading one, issuing and revoking keys, and reactivation by hand
  * with its audit entry in the log. Customer keys are refused with 403, missing keys with 401.
  */
 import { pino } from 'pino';
@@ -152,12 +152,103 @@ describe('admin routes', () => {
       expect(bySearch.data.map((customer: { id: string }) => customer.id)).toEqual([pro.id]);
     });
 
-    it('refuses a limit over 100, a non-numeric limit, an unknown status and unknown fields', async () => {
+    /** Every page of `query` (2 at a time), following next_starting_after: the ids and statuses. */
+    async function pageThrough(query: string) {
+      const seen: Array<{ id: string; name: string | null; status: string }> = [];
+      let after: string | null = null;
+      do {
+        const page = await admin(
+          'GET',
+          `/api/v1/admin/customers?limit=2&${query}${after ? `&starting_after=${after}` : ''}`,
+        );
+        expect(page.statusCode, query).toBe(200);
+        const body = page.json();
+        seen.push(...body.data);
+        after = body.next_starting_after;
+        if (after !== null) expect(after).toBe(body.data.at(-1).id);
+      } while (after !== null && seen.length < 100);
+      return seen;
+    }
+
+    it('sorts by name descending over every page, ties and no name in id order', async () => {
+      const names = ['bob', 'Dora', null, 'alice', 'carol', 'Bob', null];
+      const created: Array<{ id: string; name: string | null }> = [];
+      for (const name of names) {
+        const customer = await server.newCustomer(name === null ? {} : { name });
+        created.push({ id: customer.id, name });
+      }
+      const key = (customer: { name: string | null }) => (customer.name ?? '').toLowerCase();
+      const byNameDesc = [...created]
+        .sort((a, b) => key(b).localeCompare(key(a)) || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0))
+        .map((customer) => customer.id);
+      const seen = await pageThrough('sort=-name');
+      expect(seen.map((customer) => customer.id)).toEqual(byNameDesc);
+      expect(seen.map((customer) => customer.name)).toEqual([
+        'Dora',
+        'carol',
+        ...(seen[2]?.name === 'bob' ? ['bob', 'Bob'] : ['Bob', 'bob']),
+        'alice',
+        null,
+        null,
+      ]);
+      // Ascending is the exact reverse; id/-id stay the creation order.
+      const ascending = await pageThrough('sort=name');
+      expect(ascending.map((customer) => customer.id)).toEqual([...byNameDesc].reverse());
+      const ids = created.map((customer) => customer.id).sort();
+      expect((await pageThrough('sort=-created')).map((customer) => customer.id)).toEqual([...ids].reverse());
+      expect((await pageThrough('sort=-id')).map((customer) => customer.id)).toEqual([...ids].reverse());
+      expect((await pageThrough('sort=created')).map((customer) => customer.id)).toEqual(ids);
+    });
+
+    it('sorts by status as it stands now, with a filter: past_due out of grace among the suspended', async () => {
+      const grace = server.tollgate.gracePeriodMs;
+      const make = async (status: 'active' | 'past_due' | 'suspended', failedAgoMs?: number) => {
+        const { id } = await server.newCustomer({ plan: 'pro' });
+        if (status !== 'active') {
+          await server.tollgate.updateCustomer(id, {
+            status,
+            ...(failedAgoMs !== undefined ? { paymentFailedAt: server.clock.now() - failedAgoMs } : {}),
+          });
+        }
+        return id;
+      };
+      const active = await make('active');
+      const graceOver = await make('past_due', grace + 1000);
+      const suspended = await make('suspended');
+      const inGrace = await make('past_due', 1000);
+      await server.newCustomer({ plan: 'free' });
+
+      const seen = await pageThrough('plan=pro&sort=status');
+      expect(seen.map((customer) => customer.status)).toEqual([
+        'active',
+        'past_due',
+        'suspended',
+        'suspended',
+      ]);
+      expect(seen.slice(0, 2).map((customer) => customer.id)).toEqual([active, inGrace]);
+      expect(
+        seen
+          .slice(2)
+          .map((customer) => customer.id)
+          .sort(),
+      ).toEqual([graceOver, suspended].sort());
+      const descending = await pageThrough('plan=pro&sort=-status');
+      expect(descending.map((customer) => customer.id)).toEqual(
+        seen.map((customer) => customer.id).reverse(),
+      );
+      const onlySuspended = await pageThrough('status=suspended&sort=-status');
+      expect(onlySuspended.map((customer) => customer.id).sort()).toEqual([graceOver, suspended].sort());
+    });
+
+    it('refuses a limit over 100, a non-numeric limit, an unknown status or sort and unknown fields', async () => {
       for (const query of [
         'limit=101',
         'limit=0',
         'limit=abc',
         'status=happy',
+        'sort=usage',
+        'sort=-',
+        'sort=Name',
         'tier=pro',
         'limit=1&limit=2',
       ]) {

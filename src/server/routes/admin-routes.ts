@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { AuditEntry } from '../../core/billing/billing-records.js';
 import { TollgateError } from '../../core/errors.js';
+import type { CustomerFilter } from '../../core/ports.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import type { ApiRouter, CallerOf } from '../api-router.js';
 import {
@@ -50,8 +51,39 @@ const listQuery = z.strictObject({
     .optional()
     .describe('Matches the status as it stands now (past_due past its grace period is suspended)'),
   search: z.string().min(1).max(200).optional().describe('Substring of id, external id, email or name'),
-  sort: z.enum(['id', '-id']).default('id').describe('`id` oldest first (default), `-id` newest first'),
+  sort: z
+    .enum([
+      'created',
+      '-created',
+      'id',
+      '-id',
+      'name',
+      '-name',
+      'email',
+      '-email',
+      'plan',
+      '-plan',
+      'status',
+      '-status',
+    ])
+    .default('id')
+    .describe(
+      'The key to order by, `-` for descending: `created` (alias `id`; the default, oldest first), ' +
+        '`name`, `email`, `plan`, `status` (as it stands now)',
+    ),
 });
+
+type ListSort = z.infer<typeof listQuery>['sort'];
+
+/** `sort` as the store takes it: the key (`id` is `created`) and the direction. */
+function sortFilter(sort: ListSort): {
+  sortBy: NonNullable<CustomerFilter['sortBy']>;
+  order: 'asc' | 'desc';
+} {
+  const order = sort.startsWith('-') ? 'desc' : 'asc';
+  const key = sort.replace(/^-/, '') as Exclude<ListSort, `-${string}`>;
+  return { sortBy: key === 'id' ? 'created' : key, order };
+}
 
 const auditEntrySchema = z.object({
   id: z.string(),
@@ -123,8 +155,11 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     tag: 'admin',
     summary: 'List customers with their usage',
     description:
-      'Ordered by id (creation time), oldest first or with `sort=-id` newest first. Page with ' +
-      '`starting_after` = the last id of a page (same `sort`).',
+      'Ordered by `sort`: by default `created` (the id, which follows creation time), oldest first; ' +
+      '`-created` newest first; or by `name` or `email` (case-insensitive, customers without one ' +
+      'first), `plan` or `status` (as it stands now: past_due out of grace sorts as suspended), with ' +
+      '`-` for descending and the id breaking ties. `id`/`-id` are aliases of `created`/`-created`. ' +
+      'Page with `starting_after` = the last id of a page, in the same `sort` and filters.',
     query: listQuery,
     response: {
       description: 'A page of customers',
@@ -135,14 +170,17 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
       }),
     },
     async handler({ query }) {
+      const { sortBy, order } = sortFilter(query.sort);
       const page = await tollgate.store.listCustomers({
         limit: query.limit,
-        order: query.sort === '-id' ? 'desc' : 'asc',
+        sortBy,
+        order,
         ...(query.starting_after !== undefined ? { after: query.starting_after } : {}),
         ...(query.plan !== undefined ? { plan: query.plan } : {}),
-        // The status as it stands now: a past_due customer out of grace is listed as suspended.
-        ...(query.status !== undefined
-          ? { status: query.status, suspendedIfFailedBy: tollgate.clock.now() - tollgate.gracePeriodMs }
+        ...(query.status !== undefined ? { status: query.status } : {}),
+        // The status as it stands now, to filter and to sort by: past_due out of grace is suspended.
+        ...(query.status !== undefined || sortBy === 'status'
+          ? { suspendedIfFailedBy: tollgate.clock.now() - tollgate.gracePeriodMs }
           : {}),
         ...(query.search !== undefined ? { search: query.search } : {}),
       });
