@@ -1,7 +1,8 @@
 /**
  * The admin console in a real browser against `npm start`'s stack: an operator signs in, finds a
  * customer whose renewal failed and who is now suspended, reactivates them, issues and revokes a key,
- * watches MRR grow when another customer subscribes, and replays a webhook event. Every view is
+ * sorts the customer list by name (the API sorts), watches MRR grow when another customer subscribes,
+ * and replays a webhook event. Every view is
  * checked with axe; the customer views also at phone width; the sign-in form and the Reactivate
  * dialog are driven by keyboard only. Screenshots of each step go to test-results/admin-console/.
  */
@@ -55,6 +56,11 @@ async function useDecliningCard(stack: Stack, stripeCustomerId: string): Promise
 /** What the test reads of the page's globals (this file is type-checked without the DOM lib). */
 interface DocumentHolder {
   document: { activeElement: { id: string } | null };
+}
+
+/** The focused element, compared with a button in the page. */
+interface FocusHolder {
+  document: { activeElement: unknown };
 }
 
 interface StorageHolder {
@@ -167,6 +173,57 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     await page.getByTestId('empty-state').waitFor();
     expect(await page.getByTestId('empty-state').textContent()).toContain('No customers match');
     await shots.shot(page, 'customers-empty');
+  });
+
+  it('sorts customers by name on the server, both ways, and the order survives a reload', async () => {
+    // Created out of name order; the search keeps the list to these (other tests add customers too).
+    for (const name of ['Sortable Zed', 'Sortable amy', 'Sortable Mia', 'Sortable bob']) {
+      await stack.createCustomer({ name });
+    }
+    const ascending = ['Sortable amy', 'Sortable bob', 'Sortable Mia', 'Sortable Zed'];
+    await open('/admin/customers?search=Sortable', 'Customers');
+    const rows = page.getByTestId('customer-row');
+    const names = () => rows.locator('td[data-label="Customer"] a').allTextContents();
+    const header = (label: string) => page.getByRole('columnheader', { name: label });
+    await expect.poll(() => rows.count()).toBe(4);
+    // Newest first by default; credits (per billing period) are not sortable.
+    expect(await header('Created').getAttribute('aria-sort')).toBe('descending');
+    expect(await header('Credits used').getByRole('button').count()).toBe(0);
+    expect(await header('Credits used').getAttribute('aria-sort')).toBeNull();
+
+    const sortedRequest = (sort: string) =>
+      page.waitForRequest(
+        (request) =>
+          request.url().includes('/api/v1/admin/customers?') &&
+          new URL(request.url()).searchParams.get('sort') === sort,
+      );
+    let asked = sortedRequest('name');
+    await page.getByTestId('sort-name').click();
+    await asked;
+    await expect.poll(() => page.url()).toContain('sort=name');
+    await expect.poll(names).toEqual(ascending);
+    expect(await header('Customer').getAttribute('aria-sort')).toBe('ascending');
+    expect(await header('Created').getAttribute('aria-sort')).toBe('none');
+    // The button keeps the focus across the reload of the rows, so the keyboard can sort again.
+    const sortNameFocused = () =>
+      page
+        .getByTestId('sort-name')
+        .evaluate((button) => button === (globalThis as unknown as FocusHolder).document.activeElement);
+    await expect.poll(sortNameFocused).toBe(true);
+    await expectAccessible(page, 'customers sorted by name');
+    await shots.shot(page, 'customers-sorted-name');
+
+    asked = sortedRequest('-name');
+    await page.keyboard.press('Enter');
+    await asked;
+    await expect.poll(() => page.url()).toContain('sort=-name');
+    await expect.poll(names).toEqual([...ascending].reverse());
+    expect(await header('Customer').getAttribute('aria-sort')).toBe('descending');
+
+    await page.reload();
+    await heading('Customers').waitFor();
+    await expect.poll(names).toEqual([...ascending].reverse());
+    expect(await header('Customer').getAttribute('aria-sort')).toBe('descending');
   });
 
   it('opens the customer page: suspended, then reactivated with a reason using the keyboard only', async () => {

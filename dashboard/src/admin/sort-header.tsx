@@ -1,42 +1,13 @@
 /**
  * Sortable column headers: a button in the th (keyboard and screen readers get it for free) and
- * aria-sort on the th. Sorting orders the rows already loaded; it does not fetch.
+ * aria-sort on the th. The header only reports the click; the caller orders the rows (the customer
+ * list asks the API, so the order covers every customer).
  */
-import { useMemo, useState } from 'react';
 
 export type SortDirection = 'ascending' | 'descending';
 export interface SortState<K extends string> {
   key: K;
   direction: SortDirection;
-}
-
-export function useSortedRows<T, K extends string>(
-  rows: T[],
-  keys: Record<K, (row: T) => string | number>,
-  initial: SortState<K> | null = null,
-) {
-  const [sort, setSort] = useState<SortState<K> | null>(initial);
-  const sorted = useMemo(() => {
-    if (sort === null) return rows;
-    const value = keys[sort.key];
-    const factor = sort.direction === 'ascending' ? 1 : -1;
-    return [...rows].sort((a, b) => {
-      const x = value(a);
-      const y = value(b);
-      const order =
-        typeof x === 'number' && typeof y === 'number'
-          ? x - y
-          : String(x).localeCompare(String(y), undefined, { sensitivity: 'base', numeric: true });
-      return order * factor;
-    });
-  }, [rows, sort, keys]);
-  const toggle = (key: K) =>
-    setSort((current) =>
-      current?.key === key && current.direction === 'ascending'
-        ? { key, direction: 'descending' }
-        : { key, direction: 'ascending' },
-    );
-  return { sorted, sort, toggle };
 }
 
 export function SortHeader<K extends string>(props: {
@@ -61,6 +32,20 @@ export function SortHeader<K extends string>(props: {
           {direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}
         </span>
       </button>
+    </th>
+  );
+}
+
+/**
+ * A header of a column that cannot be sorted, in a table with sortable ones: plain text (no button,
+ * no aria-sort), on the same line as the buttons beside it.
+ */
+export function PlainHeader(props: { label: string; className?: string }) {
+  return (
+    <th scope="col" className={props.className}>
+      <span style={{ display: 'inline-flex', alignItems: 'center', minHeight: 32, padding: '0.25rem 0' }}>
+        {props.label}
+      </span>
     </th>
   );
 }

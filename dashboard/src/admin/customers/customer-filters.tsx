@@ -1,12 +1,14 @@
 /**
- * Search (debounced while typing, at once on Enter), tier and status. The values live in the URL
- * query (?search=&plan=&status=) so a reload or a shared link shows the same list.
+ * Search (debounced while typing, at once on Enter), tier and status, and the order the table's
+ * headers choose. The values live in the URL query (?search=&plan=&status=&sort=) so a reload or a
+ * shared link shows the same list.
  */
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'wouter';
 import type { Plan } from '../admin-types';
 import { type AccountStatus, accountStatuses } from '../admin-types';
 import { FilterSelect, statusOptions } from '../filter-select';
+import { parseCustomerSort } from './customer-sort';
 import type { CustomerFilters } from './fetch-customers';
 
 const debounceMs = 300;
@@ -18,6 +20,7 @@ export function useCustomerFilters(): [CustomerFilters, (change: Partial<Custome
     search: params.get('search') ?? '',
     plan: params.get('plan') ?? '',
     status: (accountStatuses as string[]).includes(status) ? (status as AccountStatus) : '',
+    sort: parseCustomerSort(params.get('sort')),
   };
   const change = useCallback(
     (next: Partial<CustomerFilters>) =>

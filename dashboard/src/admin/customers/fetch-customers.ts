@@ -1,16 +1,18 @@
 /**
- * Pages of customers for the list, by the filters in the URL, newest first. The API's status filter
- * matches the status as it stands now (a past_due customer out of grace is suspended), like the
- * status each row shows.
+ * Pages of customers for the list, by the filters and the order in the URL (the API sorts, so the
+ * order covers every customer). The API's status filter and status sort read the status as it stands
+ * now (a past_due customer out of grace is suspended), like the status each row shows.
  */
 import type { ApiClient } from '../../lib/api';
 import type { Page } from '../../lib/use-paged-list';
 import type { AccountStatus, CustomerPage, CustomerRow } from '../admin-types';
+import type { CustomerSort } from './customer-sort';
 
 export interface CustomerFilters {
   search: string;
   plan: string;
   status: AccountStatus | '';
+  sort: CustomerSort;
 }
 
 export interface CustomerCursor {
@@ -33,7 +35,7 @@ export async function fetchCustomers(
       plan: filters.plan,
       status: filters.status,
       search: filters.search,
-      sort: '-id',
+      sort: filters.sort,
     },
     signal,
   );
