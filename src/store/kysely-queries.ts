@@ -110,7 +110,7 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
       } else if (filter.status !== undefined) query = query.where('status', '=', filter.status);
       const descending = filter.order === 'desc';
       // The sort key before id, on the customers row named `table`; none for `created` (id alone).
-      // Name and email lower-cased with no value as ''; the status as it stands now with the cutoff,
+      // Name (else email, else id) and email lower-cased, no email as ''; the status as it stands now with the cutoff,
       // as the status filter above reads it (a past_due row out of grace is suspended).
       const sortBy = filter.sortBy ?? 'created';
       const sortKey =
@@ -118,8 +118,10 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
           ? undefined
           : (table: string) => {
               const column = (name: string) => sql.ref(`${table}.${name}`);
-              if (sortBy === 'name' || sortBy === 'email')
-                return sql<string>`coalesce(lower(${column(sortBy)}), '')`;
+              // A customer is shown by name, else email, else id: `name` sorts by what is shown.
+              if (sortBy === 'name')
+                return sql<string>`lower(coalesce(${column('name')}, ${column('email')}, ${column('id')}))`;
+              if (sortBy === 'email') return sql<string>`coalesce(lower(${column('email')}), '')`;
               if (sortBy === 'status' && cutoff !== undefined) {
                 return sql<string>`case when ${column('status')} = 'past_due' and ${column('payment_failed_at')} <= ${cutoff} then 'suspended' else ${column('status')} end`;
               }

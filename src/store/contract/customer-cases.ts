@@ -254,7 +254,8 @@ export function describeCustomerCases(context: ContractContext): void {
           : customer.status;
       const keyOf = (customer: Customer, sortBy: SortBy, by: number | undefined): string => {
         if (sortBy === 'created') return '';
-        if (sortBy === 'name' || sortBy === 'email') return (customer[sortBy] ?? '').toLowerCase();
+        if (sortBy === 'name') return (customer.name ?? customer.email ?? customer.id).toLowerCase();
+        if (sortBy === 'email') return (customer.email ?? '').toLowerCase();
         if (sortBy === 'plan') return customer.plan;
         return nowStatus(customer, by);
       };
