@@ -5,11 +5,10 @@
  * (accessibility, phone width, no layout shift, keyboard use, embedding). Each step is screenshotted
  * to test-results/billing-page*. Pages run under the server's strict CSP; a CSP violation fails.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  axeSource,
   expectAccessible,
   hasChromium,
   horizontalOverflow,
@@ -21,7 +20,6 @@ import {
 import { type Stack, startStack } from './support/stack.js';
 
 const DAY = 86_400;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The page's globals these tests read (this file is type-checked without the DOM lib). */
 interface PageGlobals {

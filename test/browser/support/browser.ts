@@ -64,7 +64,8 @@ interface PageGlobals {
   ) => { observe(options: { type: string; buffered: boolean }): void };
 }
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** axe-core's browser build, for pages that load it before their own scripts (an init script). */
+export const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 interface AxeViolation {
   id: string;
