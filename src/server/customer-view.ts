@@ -17,7 +17,9 @@ export const customerSchema = z.object({
   plan: z.string().describe('The plan on record'),
   effective_plan: z.string().describe('The plan whose limits apply now (the default plan once canceled)'),
   status: accountStatusSchema.describe('As it stands now: past_due becomes suspended after the grace period'),
-  stored_status: accountStatusSchema.describe('The status on record (`status` is as it stands now, and list filters and sorting use that one)'),
+  stored_status: accountStatusSchema.describe(
+    'The status on record (`status` is as it stands now, and list filters and sorting use that one)',
+  ),
   billing_interval: z.enum(['month', 'year']).nullable(),
   stripe_customer_id: z.string().nullable(),
   stripe_subscription_id: z.string().nullable(),
