@@ -18,7 +18,7 @@ export function UsageSection(props: { usage: Resource<Usage>; history: Resource<
         {(usage) => <Meters usage={usage} />}
       </Loaded>
       <h3 id="usage-history-heading">Credits per day</h3>
-      <Loaded resource={props.history} height={204} label="usage history">
+      <Loaded resource={props.history} height={228} label="usage history">
         {(history) => <UsageChart history={history} />}
       </Loaded>
     </section>

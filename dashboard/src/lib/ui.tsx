@@ -57,8 +57,7 @@ export interface ChartPoint {
 export function BarChart(props: { points: ChartPoint[]; caption: string; valueHeading: string }) {
   const { points, caption, valueHeading } = props;
   const width = 600;
-  const height = 180;
-  const bottom = 20;
+  const height = 160;
   const top = points.reduce<ChartPoint | null>(
     (best, p) => (best === null || p.value > best.value ? p : best),
     null,
@@ -68,8 +67,12 @@ export function BarChart(props: { points: ChartPoint[]; caption: string; valueHe
   // A few points must not become a wall of colour: bars are at most 48 units wide, centred in their slot.
   const barWidth = Math.max(1, Math.min(slot * 0.7, 48));
   const every = Math.max(1, Math.ceil(points.length / 8));
+  // The SVG stretches to the box; its labels are HTML beside it so text keeps its size on a phone.
   return (
-    <figure style={{ margin: 0 }}>
+    <figure className="tg-chart-figure">
+      <div className="tg-chart-max tg-small tg-muted" aria-hidden="true">
+        {top !== null && top.value > 0 ? `max ${top.display}` : '\u00a0'}
+      </div>
       <svg
         className="tg-chart"
         viewBox={`0 0 ${width} ${height}`}
@@ -77,41 +80,32 @@ export function BarChart(props: { points: ChartPoint[]; caption: string; valueHe
         role="img"
         aria-label={caption}
       >
-        <line className="tg-chart-axis" x1={0} x2={width} y1={height - bottom} y2={height - bottom} />
-        {top !== null && top.value > 0 ? (
-          <text className="tg-chart-label" x={2} y={10}>
-            {`max ${top.display}`}
-          </text>
-        ) : null}
+        <line className="tg-chart-axis" x1={0} x2={width} y1={height} y2={height} />
         {points.map((point, index) => {
-          const h = Math.round(((height - bottom - 16) * point.value) / max);
+          const h = Math.round(((height - 4) * point.value) / max);
           return (
             <rect
               key={point.title}
               className="tg-chart-bar"
               x={index * slot + (slot - barWidth) / 2}
               width={barWidth}
-              y={height - bottom - h}
+              y={height - h}
               height={h}
             >
               <title>{`${point.title}: ${point.display}`}</title>
             </rect>
           );
         })}
+      </svg>
+      <div className="tg-chart-labels tg-small tg-muted" aria-hidden="true">
         {points.map((point, index) =>
           index % every === 0 ? (
-            <text
-              key={`l-${point.title}`}
-              className="tg-chart-label"
-              x={index * slot + slot / 2}
-              y={height - 5}
-              textAnchor="middle"
-            >
+            <span key={`l-${point.title}`} style={{ left: `${((index + 0.5) * 100) / points.length}%` }}>
               {point.label}
-            </text>
+            </span>
           ) : null,
         )}
-      </svg>
+      </div>
       <figcaption className="tg-visually-hidden">
         <table>
           <caption>{caption}</caption>
