@@ -4,11 +4,6 @@
  * `{ error, message, ...details }` and are thrown as `ApiError` so a page can show the sentence.
  */
 
-export interface ApiIssue {
-  path: string;
-  message: string;
-}
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -18,10 +13,6 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = 'ApiError';
-  }
-
-  get issues(): ApiIssue[] {
-    return Array.isArray(this.body.issues) ? (this.body.issues as ApiIssue[]) : [];
   }
 }
 
