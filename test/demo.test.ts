@@ -30,6 +30,9 @@ describe('npm start demo', () => {
         PORT: '0',
         DATABASE_URL: `sqlite:${join(dir, 'demo.db')}`,
         NODE_ENV: 'development',
+        // Billing time starts on a fixed day, never today's: from December 2 a month of 31 days lands
+        // exactly on the renewal instant, where the renewal invoice is still a draft for an hour.
+        TOLLGATE_DEMO_CLOCK_START: '2026-12-02T07:30:00Z',
       },
     });
     await new Promise<void>((resolve, reject) => {
@@ -124,6 +127,8 @@ describe('npm start demo', () => {
 
     const advanced = JSON.parse(curl(printed(/\/api\/v1\/admin\/clock\/advance/)));
     expect(advanced.pending).toEqual([]);
+    // The next renewal (January 2) plus the hours Stripe takes to charge its invoice.
+    expect(advanced.frozen_time).toBe('2027-01-02T09:30:00.000Z');
     const invoices = JSON.parse(curl(printed(/\/api\/v1\/billing\/invoices/))).invoices as Array<{
       status: string;
       billing_reason: string;

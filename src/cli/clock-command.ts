@@ -1,6 +1,7 @@
 /**
- * `tollgate clock advance <duration>`: advance the STRIPE_TEST_CLOCK test clock and return once the
- * webhooks it caused are applied by the running service (it polls the inbox's event log).
+ * `tollgate clock advance <duration>` or `tollgate clock advance --to-renewal`: advance the
+ * STRIPE_TEST_CLOCK test clock and return once the webhooks it caused are applied by the running
+ * service (it polls the inbox's event log).
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
@@ -14,9 +15,14 @@ export function registerClockCommand(program: Command): void {
     .command('clock')
     .description('The Stripe test clock Tollgate follows (STRIPE_TEST_CLOCK).');
   clock
-    .command('advance <duration>')
-    .description('Advance the test clock (3d, 12h, 30m, 45s) and wait until its webhooks are applied.')
-    .action(async (duration: string) => {
+    .command('advance [duration]')
+    .description(
+      'Advance the test clock (3d, 12h, 30m, 45s, or --to-renewal) and wait until its webhooks are applied.',
+    )
+    .option('--to-renewal', "to the next renewal, past the hour Stripe takes to charge the renewal's invoice")
+    .action(async (duration: string | undefined, flags: { toRenewal?: boolean }) => {
+      if ((duration === undefined) === !flags.toRenewal)
+        throw new TollgateError('invalid_request', 'Give a duration (such as 3d) or --to-renewal, not both.');
       const config = loadConfig();
       if (!config.STRIPE_TEST_CLOCK)
         throw new TollgateError('invalid_request', 'STRIPE_TEST_CLOCK is not set.');
@@ -27,7 +33,7 @@ export function registerClockCommand(program: Command): void {
           stripe,
           store: runtime.store,
           clockId: config.STRIPE_TEST_CLOCK,
-          seconds: parseDuration(duration),
+          target: duration === undefined ? { to: 'renewal' } : { seconds: parseDuration(duration) },
         });
         process.stdout.write(
           `${result.clockId} is at ${new Date(result.frozenTime * 1000).toISOString()}; ${result.events} events applied.\n`,

@@ -19,7 +19,7 @@ import { ensureDashboard } from '../server/dashboard-build.js';
 import { createMetrics, subscriptionsFromStore } from '../server/metrics.js';
 import { installGracefulShutdown } from '../server/shutdown.js';
 import { MeterSender } from '../stripe/metering/meter-sender.js';
-import { advanceTestClock } from '../stripe/test-clock/advance-test-clock.js';
+import { type AdvanceTarget, advanceTestClock } from '../stripe/test-clock/advance-test-clock.js';
 import { createWebhookInbox, parseWebhookSecrets } from '../stripe/webhooks/webhook-inbox.js';
 import { seedDemo } from './seed-demo.js';
 
@@ -80,12 +80,12 @@ async function serve(runtime: Runtime, demo: boolean): Promise<void> {
   const testClock = stripe.testClock;
   const advanceClock =
     testClock && stripe.clockFollower
-      ? (seconds: number) =>
+      ? (target: AdvanceTarget) =>
           advanceTestClock({
             stripe: stripe.client,
             store: runtime.store,
             clockId: testClock,
-            seconds,
+            target,
             follower: stripe.clockFollower ?? undefined,
           })
       : undefined;

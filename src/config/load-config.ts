@@ -25,6 +25,19 @@ const envSchema = z.object({
     .optional(),
   TOLLGATE_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   TOLLGATE_CONFIG: z.string().min(1).optional(),
+  /**
+   * `tollgate start` only: the time the demo's new Stripe test clock starts at (ISO 8601, e.g.
+   * `2026-12-02` or `2028-02-28T12:00:00Z`), instead of now, to replay billing from a chosen date.
+   */
+  TOLLGATE_DEMO_CLOCK_START: z
+    .string()
+    .regex(
+      /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/,
+      'expected an ISO 8601 date such as 2026-12-02',
+    )
+    .refine((text) => !Number.isNaN(Date.parse(text)), 'not a valid date')
+    .transform((text) => Date.parse(text))
+    .optional(),
   /** When set, GET /metrics needs it as a bearer token; else the endpoint is public. */
   TOLLGATE_METRICS_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   /**

@@ -131,7 +131,8 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     const overagePrice = overagePriceLookup(catalog, catalogIds, config.STRIPE_METERED_PRICE_ID);
     let testClock = config.STRIPE_TEST_CLOCK ?? null;
     if (testClock === null && options.demo && emulator) {
-      const frozenTime = Math.floor((options.clock ?? systemClock).now() / 1000);
+      const start = config.TOLLGATE_DEMO_CLOCK_START ?? (options.clock ?? systemClock).now();
+      const frozenTime = Math.floor(start / 1000);
       testClock = (
         await client.testHelpers.testClocks.create({ frozen_time: frozenTime, name: 'Tollgate demo' })
       ).id;

@@ -101,4 +101,18 @@ describe.each(backends)('admin billing routes (%s)', (_name, open) => {
     expect(answer.json()).toMatchObject({ clock_id: fx.testClock, pending: [] });
     expect(fx.clock.now()).toBe(before + 3 * 86_400_000);
   });
+
+  it('advances to the yearly renewal, past the hours Stripe takes to charge it, and refuses a mixed body', async () => {
+    const [subscription] = (await fx.stripe.subscriptions.list({ test_clock: fx.testClock })).data;
+    const periodEnd = subscription?.items.data[0]?.current_period_end ?? 0;
+    const answer = await post('/api/v1/admin/clock/advance', { to: 'renewal' });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json().frozen_time).toBe(new Date((periodEnd + 2 * 3600) * 1000).toISOString());
+    const invoices = await get('/api/v1/admin/invoices?status=paid');
+    expect(invoices.json().data.map((invoice: { amount_paid: number }) => invoice.amount_paid)).toEqual([
+      29000, 29000,
+    ]);
+    expect((await post('/api/v1/admin/clock/advance', { seconds: 60, to: 'renewal' })).statusCode).toBe(400);
+    expect((await post('/api/v1/admin/clock/advance', { to: 'tomorrow' })).statusCode).toBe(400);
+  });
 });

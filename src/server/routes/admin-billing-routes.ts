@@ -8,7 +8,7 @@ import type { InvoiceRecord, WebhookEventRecord } from '../../core/billing/billi
 import { recordRevenueSnapshot, revenueHistory } from '../../core/billing/revenue-history.js';
 import { TollgateError } from '../../core/errors.js';
 import type { Tollgate } from '../../core/tollgate.js';
-import type { AdvanceResult } from '../../stripe/test-clock/advance-test-clock.js';
+import type { AdvanceResult, AdvanceTarget } from '../../stripe/test-clock/advance-test-clock.js';
 import type { WebhookInbox } from '../../stripe/webhooks/webhook-inbox.js';
 import type { ApiRouter } from '../api-router.js';
 import { adminActor } from './admin-routes.js';
@@ -16,7 +16,7 @@ import { adminActor } from './admin-routes.js';
 export interface AdminBillingOptions {
   inbox: WebhookInbox;
   /** Advances the followed test clock; absent outside test mode (the route is then not served). */
-  advanceClock?: (seconds: number) => Promise<AdvanceResult>;
+  advanceClock?: (target: AdvanceTarget) => Promise<AdvanceResult>;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -269,16 +269,22 @@ export function registerAdminBillingRoutes(
       access: 'admin',
       tag: 'admin',
       summary: 'Advance the Stripe test clock (test mode only)',
-      description: 'Returns when the clock is ready and the webhooks it caused have been applied.',
-      body: z.strictObject({
-        seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(2 * 365 * 86_400)
-          .describe('How far to move the clock'),
-      }),
-      errors: ['payment_provider_unavailable'],
+      description:
+        'Moves the clock `seconds` ahead, or with `{"to": "renewal"}` to the next renewal of a subscription on the clock plus the two hours Stripe takes to finalize and charge its invoice (409 when none renews). Returns when the clock is ready and the webhooks it caused have been applied.',
+      body: z.union([
+        z.strictObject({
+          seconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(2 * 365 * 86_400)
+            .describe('How far to move the clock'),
+        }),
+        z.strictObject({
+          to: z.literal('renewal').describe('Past the next renewal, once its invoice is charged'),
+        }),
+      ]),
+      errors: ['conflict', 'payment_provider_unavailable'],
       response: {
         description: 'The clock after advancing',
         schema: z.object({
@@ -289,7 +295,7 @@ export function registerAdminBillingRoutes(
         }),
       },
       async handler({ body }) {
-        const result = await advanceClock(body.seconds);
+        const result = await advanceClock(body);
         return {
           clock_id: result.clockId,
           frozen_time: new Date(result.frozenTime * 1000).toISOString(),

@@ -6,6 +6,7 @@
  * beyond what Stripe itself takes.
  */
 import type Stripe from 'stripe';
+import { TollgateError } from '../../core/errors.js';
 import type { Store } from '../../core/ports.js';
 import { handledEventTypes } from '../webhooks/handler-registry.js';
 import type { TestClockFollower } from './test-clock-follower.js';
@@ -14,13 +15,23 @@ export interface AdvanceTestClockOptions {
   stripe: Stripe;
   store: Store;
   clockId: string;
-  seconds: number;
+  /** How far to move: a number of seconds, or past the next renewal of a subscription on the clock. */
+  target: AdvanceTarget;
   follower?: TestClockFollower;
   /** Real ms between polls (default 100). */
   pollMs?: number;
   /** Real ms to wait for the clock and then for the events (default 60,000). */
   timeoutMs?: number;
 }
+
+export type AdvanceTarget = { seconds: number } | { to: 'renewal' };
+
+/**
+ * Stripe leaves a renewal invoice in draft for about an hour before it finalizes and charges it, so
+ * "advance to the renewal" stops this long after the period end: the renewal is then paid (or has
+ * failed), not still a draft.
+ */
+export const RENEWAL_SETTLE_SECONDS = 2 * 3600;
 
 export interface AdvanceResult {
   clockId: string;
@@ -44,6 +55,39 @@ export function parseDuration(text: string): number {
   return seconds;
 }
 
+/**
+ * The earliest period end after `now` among the live subscriptions on the clock, Unix seconds; null
+ * when none renews (no subscription, or all of them end at period end).
+ */
+export async function nextRenewal(stripe: Stripe, clockId: string, now: number): Promise<number | null> {
+  let earliest: number | null = null;
+  for await (const subscription of stripe.subscriptions.list({ test_clock: clockId, limit: 100 })) {
+    if (subscription.cancel_at_period_end || subscription.status === 'paused') continue;
+    for (const item of subscription.items.data) {
+      const end = item.current_period_end;
+      if (end > now && (earliest === null || end < earliest)) earliest = end;
+    }
+  }
+  return earliest;
+}
+
+/** Where `target` puts the clock now at `now`, Unix seconds. */
+async function targetTime(
+  stripe: Stripe,
+  clockId: string,
+  now: number,
+  target: AdvanceTarget,
+): Promise<number> {
+  if ('seconds' in target) return now + target.seconds;
+  const renewal = await nextRenewal(stripe, clockId, now);
+  if (renewal === null)
+    throw new TollgateError(
+      'conflict',
+      `No subscription on test clock ${clockId} renews: nothing to advance to.`,
+    );
+  return renewal + RENEWAL_SETTLE_SECONDS;
+}
+
 export async function advanceTestClock(options: AdvanceTestClockOptions): Promise<AdvanceResult> {
   const { stripe, clockId } = options;
   const pollMs = options.pollMs ?? 100;
@@ -51,7 +95,8 @@ export async function advanceTestClock(options: AdvanceTestClockOptions): Promis
   const before = await stripe.testHelpers.testClocks.retrieve(clockId);
   // Stripe stamps clock objects' events with clock time; other objects' with real time. Both count.
   const since = Math.min(before.frozen_time, Math.floor(Date.now() / 1000) - 1);
-  await stripe.testHelpers.testClocks.advance(clockId, { frozen_time: before.frozen_time + options.seconds });
+  const frozenTime = await targetTime(stripe, clockId, before.frozen_time, options.target);
+  await stripe.testHelpers.testClocks.advance(clockId, { frozen_time: frozenTime });
 
   let clock = await stripe.testHelpers.testClocks.retrieve(clockId);
   while (clock.status !== 'ready') {

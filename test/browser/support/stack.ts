@@ -1,6 +1,6 @@
 /**
  * `npm start`'s stack for browser tests: the demo service (bin/tollgate.js start) on a temporary SQLite
- * file and a free port, with the in-process Stripe emulator on a test clock. Returns the URLs and keys
+ * file and a free port, with the in-process Stripe emulator on a test clock starting on a fixed date. Returns the URLs and keys
  * it printed and a few calls a test makes as "the app" or "the operator".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -47,6 +47,8 @@ export async function startStack(suite: string, env: Record<string, string> = {}
       PORT: '0',
       DATABASE_URL: `sqlite:${join(dir, 'stack.db')}`,
       NODE_ENV: 'development',
+      // Billing time starts on a fixed day (a month end), so what the pages show never depends on today.
+      TOLLGATE_DEMO_CLOCK_START: '2027-01-31T10:00:00Z',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,7 +18,11 @@ import { createMemoryNotifier, type MemoryNotifier } from '../../../notification
 import { createServer } from '../../../server/create-server.js';
 import { type CatalogPriceIds, ensureCatalogPrices } from '../../gateway/ensure-catalog-prices.js';
 import { createStripeClient } from '../../stripe-client.js';
-import { type AdvanceResult, advanceTestClock } from '../../test-clock/advance-test-clock.js';
+import {
+  type AdvanceResult,
+  type AdvanceTarget,
+  advanceTestClock,
+} from '../../test-clock/advance-test-clock.js';
 import { TestClockFollower } from '../../test-clock/test-clock-follower.js';
 import { TOLLGATE_CUSTOMER_KEY } from '../webhook-context.js';
 import { createWebhookInbox, type WebhookInbox } from '../webhook-inbox.js';
@@ -40,15 +44,23 @@ export interface WebhookFixture {
   adminKey: string;
   /** A Tollgate customer and its Stripe customer (on the test clock, metadata naming it). */
   newCustomer(paymentMethod?: string): Promise<{ customer: Customer; stripeCustomerId: string }>;
-  /** Advances the test clock and waits until its webhooks are applied. */
-  advance(seconds: number): Promise<AdvanceResult>;
+  /** Advances the test clock (seconds, or `{ to: 'renewal' }`) and waits until its webhooks are applied. */
+  advance(by: number | AdvanceTarget): Promise<AdvanceResult>;
   /** Waits until the emulator delivered everything and the inbox applied it. */
   settle(): Promise<void>;
   customer(id: string): Promise<Customer>;
   close(): Promise<void>;
 }
 
-export async function openWebhookFixture(store: Store): Promise<WebhookFixture> {
+export interface WebhookFixtureOptions {
+  /** Billing time when the fixture opens, Unix ms (default START). */
+  start?: number;
+}
+
+export async function openWebhookFixture(
+  store: Store,
+  options: WebhookFixtureOptions = {},
+): Promise<WebhookFixture> {
   const catalog = demoCatalog();
   const emulator = await startEmulator({
     port: 0,
@@ -62,7 +74,9 @@ export async function openWebhookFixture(store: Store): Promise<WebhookFixture> 
   });
   const priceIds = await ensureCatalogPrices(stripe, catalog);
   const prices = buildPriceIndex(catalog, priceIds);
-  const testClock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(START / 1000) });
+  const testClock = await stripe.testHelpers.testClocks.create({
+    frozen_time: Math.floor((options.start ?? START) / 1000),
+  });
   const clock = await new TestClockFollower(stripe, testClock.id, { refreshMs: 60_000 }).start();
   const tollgate = createTollgate({
     catalog,
@@ -81,12 +95,12 @@ export async function openWebhookFixture(store: Store): Promise<WebhookFixture> 
     gracePeriodMs: GRACE_MS,
     onTestClockReady: clock.onTestClockReady,
   });
-  const advance = (seconds: number) =>
+  const advance = (target: AdvanceTarget) =>
     advanceTestClock({
       stripe,
       store,
       clockId: testClock.id,
-      seconds,
+      target,
       follower: clock,
       pollMs: 20,
       timeoutMs: 20_000,
@@ -131,8 +145,8 @@ export async function openWebhookFixture(store: Store): Promise<WebhookFixture> 
       await settle();
       return { customer, stripeCustomerId: stripeCustomer.id };
     },
-    async advance(seconds) {
-      const result = await advance(seconds);
+    async advance(by) {
+      const result = await advance(typeof by === 'number' ? { seconds: by } : by);
       await settle();
       return result;
     },
