@@ -2,7 +2,8 @@
  * The `tollgate` command as a user runs it: a real process, its output and exit codes.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
@@ -69,5 +70,49 @@ describe('tollgate command', () => {
     const result = await run(['emulator', '--port', 'abc']);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe("tollgate: --port: expected a port number, got 'abc'");
+  });
+
+  it('stops before starting anything when the port is taken, naming PORT and --port', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as { port: number }).port);
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+      const result = await run(['start', '--port', port], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` });
+      rmSync(dir, { recursive: true, force: true });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`PORT: ${port} on 127.0.0.1 is already in use`);
+      expect(result.stderr).toContain(`--port ${Number(port) + 1}`);
+      expect(result.stderr).not.toContain('emulator');
+      expect(result.stderr).not.toContain('EADDRINUSE');
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('refuses a DATABASE_URL that is no database, creating nothing, and names an unreachable one first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+    try {
+      const typo = spawn(process.execPath, [cli, 'serve'], {
+        cwd: dir,
+        env: { ...process.env, DATABASE_URL: 'not a url' },
+      });
+      let stderr = '';
+      typo.stderr.on('data', (chunk) => (stderr += chunk));
+      const code = await new Promise((resolve) => typo.on('exit', resolve));
+      expect(code).toBe(2);
+      expect(stderr).toContain('DATABASE_URL: expected sqlite:<file>');
+      expect(readdirSync(dir)).toEqual([]);
+
+      const down = await run(['serve', '--port', '0'], {
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test',
+      });
+      expect(down.code).toBe(2);
+      expect(down.stderr).toMatch(/DATABASE_URL: the database could not be opened \(.*ECONNREFUSED/);
+      expect(down.stderr).not.toContain('emulator');
+      expect(existsSync(join(dir, 'not a url'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

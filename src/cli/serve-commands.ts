@@ -3,8 +3,9 @@
  * `serve()` is where the parts meet: the webhook inbox, notifications, metrics, the meter sender and
  * graceful shutdown are built here from the runtime and handed to the server.
  */
+import { createServer as createNetServer } from 'node:net';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
+import { ConfigError, loadConfig, type TollgateConfig } from '../config/load-config.js';
 import { openRuntime, openStore, type Runtime } from '../config/open-runtime.js';
 import { recordRevenueSnapshot } from '../core/billing/revenue-history.js';
 import type { Notifier } from '../core/notifications/notifier.js';
@@ -139,14 +140,52 @@ async function serve(runtime: Runtime, demo: boolean): Promise<void> {
   else process.stdout.write(`Tollgate listening on ${address}\n`);
 }
 
+interface ListenFlags {
+  port?: string;
+  host?: string;
+}
+
+/** The configuration, with --port and --host over PORT and HOST (validated the same way). */
+function configWithFlags(flags: ListenFlags): TollgateConfig {
+  return loadConfig({
+    ...process.env,
+    ...(flags.port !== undefined ? { PORT: flags.port } : {}),
+    ...(flags.host !== undefined ? { HOST: flags.host } : {}),
+  });
+}
+
+/**
+ * Fails before anything starts (the emulator, a test clock) when the port is taken, with the way out,
+ * instead of a raw `listen EADDRINUSE` after the start-up lines.
+ */
+export async function ensurePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      reject(
+        new ConfigError([
+          `PORT: ${port} on ${host} is already in use (is Tollgate running already?); set another, e.g. PORT=${port + 1} npm start, or tollgate serve --port ${port + 1}`,
+        ]),
+      );
+    });
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 export function registerServeCommands(program: Command): void {
   program
     .command('start')
     .description(
       'Run the demo: the service on the embedded SQLite store with the demo catalog, demo routes and (without STRIPE_SECRET_KEY) the Stripe emulator on a test clock.',
     )
-    .action(async () => {
-      const runtime = await openRuntime(loadConfig(), { demo: true });
+    .option('-p, --port <port>', 'port to listen on (over PORT)')
+    .option('--host <host>', 'interface to listen on (over HOST)')
+    .action(async (flags: ListenFlags) => {
+      const config = configWithFlags(flags);
+      await ensurePortFree(config.HOST, config.PORT);
+      const runtime = await openRuntime(config, { demo: true });
       if (runtime.demoCatalog) process.stderr.write('No TOLLGATE_CONFIG given: using the demo catalog.\n');
       await serve(runtime, true);
     });
@@ -154,8 +193,11 @@ export function registerServeCommands(program: Command): void {
   program
     .command('serve')
     .description('Run the HTTP service as configured by the environment.')
-    .action(async () => {
-      const config = loadConfig();
+    .option('-p, --port <port>', 'port to listen on (over PORT)')
+    .option('--host <host>', 'interface to listen on (over HOST)')
+    .action(async (flags: ListenFlags) => {
+      const config = configWithFlags(flags);
+      await ensurePortFree(config.HOST, config.PORT);
       const runtime = await openRuntime(config);
       if (runtime.demoCatalog)
         process.stderr.write('warning: no TOLLGATE_CONFIG given, using the demo catalog.\n');

@@ -109,6 +109,35 @@ describe('loadConfig', () => {
     );
   });
 
+  it('checks DATABASE_URL before anything opens it, without echoing a password', () => {
+    const problem = (url: string) => {
+      try {
+        loadConfig({ DATABASE_URL: url });
+        return null;
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+    };
+    for (const good of [
+      'sqlite:.tollgate/tollgate.db',
+      'sqlite::memory:',
+      'sqlite:///var/lib/tollgate.db',
+      'sqlite:/tmp/x.db',
+      'data/billing.sqlite3',
+      '/srv/tollgate.db',
+      'postgres://user:secret@db.internal:5432/billing',
+      'postgresql://127.0.0.1/test',
+    ])
+      expect(problem(good), good).toBeNull();
+    expect(problem('not a url')).toMatch(/^DATABASE_URL: expected sqlite:<file>, a file path ending in \.db/);
+    expect(problem('sqlite://tmp/x.db')).toBe(
+      'DATABASE_URL: write sqlite:/tmp/x.db for an absolute path or sqlite:tmp/x.db for a relative one',
+    );
+    expect(problem('sqlite:')).toMatch(/names no file/);
+    expect(problem('mysql://root:hunter2@localhost/db')).toMatch(/unsupported scheme/);
+    expect(problem('postgres://user:hunter2@:5432/db')).not.toContain('hunter2');
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' }).PORT).toBe(3000);
   });

@@ -12,12 +12,50 @@ const positiveInteger = z.coerce
 const EMAIL = /^[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+$/;
 const EMAIL_OR_NAMED = /^(?:[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+|[^<>]*<[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+>)$/;
 
+/**
+ * What is wrong with a DATABASE_URL, before anything opens it: a typo must not become a SQLite file
+ * named after it in the working directory, nor `sqlite://tmp/x.db` a folder `tmp` beside it.
+ * Never echoes the URL (it may hold a password).
+ */
+export function databaseUrlProblem(url: string): string | null {
+  const expected = 'expected sqlite:<file>, a file path ending in .db, .sqlite or .sqlite3, or postgres://…';
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return 'not a valid postgres:// URL (expected postgres://user:password@host:5432/database)';
+    }
+    return parsed.hostname ? null : 'the postgres:// URL names no host';
+  }
+  if (/^sqlite:/i.test(url)) {
+    const rest = url.slice('sqlite:'.length);
+    if (rest === ':memory:') return null;
+    if (rest === '') return 'sqlite: names no file (sqlite:.tollgate/tollgate.db, or sqlite::memory:)';
+    // sqlite:///abs/file is an absolute path; sqlite://name/… would silently be a relative folder.
+    if (rest.startsWith('//') && !rest.startsWith('///'))
+      return `write sqlite:/${rest.slice(2)} for an absolute path or sqlite:${rest.slice(2)} for a relative one`;
+    return null;
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url))
+    return `unsupported scheme; ${expected}`;
+  if (!/\.(db|sqlite3?)$/i.test(url)) return expected;
+  return null;
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int('expected a whole number').min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   PUBLIC_URL: z.url('expected a URL such as https://billing.example.com').optional(),
-  DATABASE_URL: z.string().min(1).default('sqlite:.tollgate/tollgate.db'),
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .default('sqlite:.tollgate/tollgate.db')
+    .superRefine((url, context) => {
+      const problem = databaseUrlProblem(url);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
   DATABASE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
   REDIS_URL: z
     .string()
