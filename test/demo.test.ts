@@ -21,8 +21,9 @@ describe('npm start demo', () => {
   let dir: string;
   let startedInMs = 0;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
+  /** Starts `tollgate start` on the test's database and waits for its banner; `output` is what it printed. */
+  const start = async () => {
+    output = '';
     const started = Date.now();
     child = spawn(process.execPath, [cli, 'start'], {
       env: {
@@ -35,11 +36,14 @@ describe('npm start demo', () => {
         TOLLGATE_DEMO_CLOCK_START: '2026-12-02T07:30:00Z',
       },
     });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no demo banner within 60 s:\n${output}`)), 60_000);
       child.stdout?.on('data', (chunk) => {
         output += chunk;
-        if (/webhooks -> /.test(output) || /\n\n$/.test(output)) {
+        if (/webhooks -> /.test(output)) {
           clearTimeout(timer);
           resolve();
         }
@@ -47,10 +51,22 @@ describe('npm start demo', () => {
       child.once('exit', (code) => reject(new Error(`demo exited (${code}): ${output}`)));
     });
     startedInMs = Date.now() - started;
+  };
+
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
+    await start();
   }, 70_000);
 
-  afterAll(() => {
-    child?.kill('SIGTERM');
+  afterAll(async () => {
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -125,6 +141,9 @@ describe('npm start demo', () => {
     }
     expect(subscription).toMatchObject({ subscription_tier: 'pro', status: 'active' });
 
+    const changed = JSON.parse(curl(printed(/\/api\/v1\/billing\/upgrade/)));
+    expect(changed).toMatchObject({ action: 'change_price', subscription: { subscription_tier: 'starter' } });
+
     const advanced = JSON.parse(curl(printed(/\/api\/v1\/admin\/clock\/advance/)));
     expect(advanced.pending).toEqual([]);
     // The next renewal (January 2) plus the hours Stripe takes to charge its invoice.
@@ -137,4 +156,29 @@ describe('npm start demo', () => {
       invoices.filter((invoice) => invoice.status === 'paid').map((invoice) => invoice.billing_reason),
     ).toEqual(expect.arrayContaining(['subscription_create', 'subscription_cycle']));
   });
+
+  it('resumes after a restart: the same keys, Stripe still knows the customer, the clock goes on', async () => {
+    const keys = (text: string) => [...text.matchAll(/(tg_(?:admin|live)_\w+)/g)].map((match) => match[1]);
+    const before = { keys: keys(output).slice(0, 2), output };
+    const subscriptionLine = printed(/curl -s .*\/api\/v1\/billing\/subscription /);
+    const subscription = JSON.parse(curl(subscriptionLine));
+    await stop();
+    await start();
+    expect(output).toMatch(/continues on test clock clock_\w+ at 2027-01-02T09:30:00/);
+    expect(keys(output).slice(0, 2)).toEqual(before.keys);
+    expect(JSON.parse(curl(printed(/curl -s .*\/api\/v1\/billing\/subscription /)))).toEqual(subscription);
+    // Stripe (the kept emulator) still knows the customer: the Portal and payment methods answer.
+    const methods = JSON.parse(
+      curl(`${printed(/curl -s .*\/api\/v1\/billing\/invoices /).replace('/invoices', '/payment-methods')}`),
+    );
+    expect(methods.payment_methods?.[0] ?? methods.data?.[0]).toMatchObject({ last4: '4242' });
+    const canceled = JSON.parse(
+      curl(
+        printed(/\/api\/v1\/billing\/upgrade/)
+          .replace('/upgrade', '/cancel')
+          .replace(/-d '.*'/, `-d '{}'`),
+      ),
+    );
+    expect(canceled).toMatchObject({ action: 'cancel_at_period_end' });
+  }, 90_000);
 });

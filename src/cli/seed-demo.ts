@@ -1,6 +1,6 @@
 /**
- * Seeds the demo: one demo customer on the free plan with a key, and an admin key, created on every
- * start (keys are shown once and stored hashed, so a restart issues fresh ones). With the in-process
+ * Seeds the demo: one demo customer on the free plan with a key, and an admin key, kept beside the
+ * SQLite file and reused at the next start while they still authenticate. With the in-process
  * Stripe emulator it also registers the webhook endpoint, so what happens in Stripe (Checkout
  * completed, renewals, failed payments) flows back. Returns the text to print: the URLs, the keys
  * and a few curl lines to try, up to "upgrade through Checkout", then the billing page (a one-time link
@@ -8,15 +8,45 @@
  */
 import type { Runtime } from '../config/open-runtime.js';
 
-/** Registers `${base}/api/v1/webhooks/stripe` with the emulator once (a restart finds it there). */
+/**
+ * Registers `${base}/api/v1/webhooks/stripe` with the in-process emulator once (a restart finds it in
+ * the emulator's kept data), and drops the endpoints of earlier runs on other ports, which would only
+ * collect failed deliveries.
+ */
 async function registerDemoWebhook(runtime: Runtime, base: string): Promise<string | null> {
   const { client, emulator } = runtime.stripe;
   if (!emulator) return null; // Real Stripe: the endpoint is configured in the Dashboard or with the CLI.
   const url = `${runtime.config.PUBLIC_URL ?? base}/api/v1/webhooks/stripe`;
   const existing = await client.webhookEndpoints.list({ limit: 100 });
+  for (const endpoint of existing.data)
+    if (endpoint.url !== url && endpoint.url.endsWith('/api/v1/webhooks/stripe'))
+      await client.webhookEndpoints.del(endpoint.id);
   if (!existing.data.some((endpoint) => endpoint.url === url))
     await client.webhookEndpoints.create({ url, enabled_events: ['*'] });
   return url;
+}
+
+/** The keys of the last run while they still authenticate as what they were issued for, else new ones. */
+async function demoKeys(
+  runtime: Runtime,
+  customerId: string,
+): Promise<{ adminKey: string; customerKey: string }> {
+  const { tollgate, demoState } = runtime;
+  const kept = demoState?.state;
+  const keptCustomer = kept?.customerKey ? await tollgate.authenticate(kept.customerKey) : undefined;
+  const customerKey =
+    keptCustomer?.kind === 'customer' && keptCustomer.customerId === customerId && kept?.customerKey
+      ? kept.customerKey
+      : (await tollgate.issueApiKey(customerId, 'demo')).key;
+  const configured = runtime.config.TOLLGATE_ADMIN_KEY;
+  if (configured) return { adminKey: configured, customerKey };
+  const keptAdmin = kept?.adminKey ? await tollgate.authenticate(kept.adminKey) : undefined;
+  const adminKey =
+    keptAdmin?.kind === 'admin' && kept?.adminKey
+      ? kept.adminKey
+      : (await tollgate.issueApiKey(null, 'demo admin')).key;
+  demoState?.save({ adminKey, customerKey });
+  return { adminKey, customerKey };
 }
 
 /** A one-time billing page link, asked of the running service with the customer's key. */
@@ -39,8 +69,9 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
   const existing = await tollgate.store.getCustomerByExternalId('demo-user');
   const customer =
     existing ?? (await tollgate.createCustomer({ externalId: 'demo-user', name: 'Demo customer' }));
-  const customerKey = await tollgate.issueApiKey(customer.id, 'demo');
-  const adminKey = runtime.config.TOLLGATE_ADMIN_KEY ?? (await tollgate.issueApiKey(null, 'demo admin')).key;
+  const keys = await demoKeys(runtime, customer.id);
+  const customerKey = { key: keys.customerKey };
+  const adminKey = keys.adminKey;
   const base = address.replace('127.0.0.1', 'localhost');
   const webhookUrl = await registerDemoWebhook(runtime, base);
   const json = `-H 'X-API-Key: ${customerKey.key}' -H 'Content-Type: application/json'`;
@@ -58,13 +89,14 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
     `  curl -i -X POST ${base}/api/v1/search -H 'X-API-Key: ${customerKey.key}'`,
     `  curl -s ${base}/api/v1/usage -H 'X-API-Key: ${customerKey.key}'`,
     `  curl -i ${base}/api/v1/federation -H 'X-API-Key: ${customerKey.key}'     # 403: not on the free plan`,
-    `  for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code} ' -X POST ${base}/api/v1/capture -H 'X-API-Key: ${customerKey.key}'; done; echo   # 429 after 10/minute`,
+    `  for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code} ' -X POST ${base}/api/v1/capture -H 'X-API-Key: ${customerKey.key}'; done; echo   # 10 requests a minute on free: the calls above count too, then 429`,
     '',
     'Upgrade through Checkout (then open the printed url and pay with a test card, e.g. 4242 4242 4242 4242):',
-    `  curl -s -X POST ${base}/api/v1/billing/checkout ${json} -d '{"tier":"pro","success_url":"${base}/api/v1/billing/subscription","cancel_url":"${base}/api/v1/plans"}'`,
+    `  curl -s -X POST ${base}/api/v1/billing/checkout ${json} -d '{"tier":"pro","success_url":"${base}/billing?checkout=success","cancel_url":"${base}/billing?checkout=canceled"}'`,
     `  curl -s ${base}/api/v1/billing/subscription -H 'X-API-Key: ${customerKey.key}'   # pro, once Stripe's webhook is applied`,
-    `  curl -s -X POST ${base}/api/v1/billing/subscribe ${json} -d '{"tier":"starter"}'   # or: a trial, no card`,
+    `  curl -s -X POST ${base}/api/v1/billing/upgrade ${json} -d '{"new_tier":"starter"}'   # change plan, prorated (here down to starter)`,
     `  curl -s ${base}/api/v1/billing/invoices -H 'X-API-Key: ${customerKey.key}'`,
+    `  (a customer without a subscription can instead start its plan's free trial with no card: POST /api/v1/billing/subscribe {"tier":"starter"})`,
     '',
     'Billing page and admin console in a browser:',
     `  ${billingLink ?? '(the billing link could not be made)'}   # the demo customer's billing page: one-time link, 10 minutes`,

@@ -27,7 +27,8 @@ import { pushCatalog } from '../stripe/catalog-push/push-catalog.js';
 import { createStripeGateway } from '../stripe/gateway/stripe-gateway.js';
 import { createStripeClient } from '../stripe/stripe-client.js';
 import { TestClockFollower } from '../stripe/test-clock/test-clock-follower.js';
-import type { TollgateConfig } from './load-config.js';
+import { type DemoState, type DemoStateFile, openDemoState } from './demo-state.js';
+import { ConfigError, type TollgateConfig } from './load-config.js';
 
 export interface Runtime {
   config: TollgateConfig;
@@ -38,6 +39,8 @@ export interface Runtime {
   counters: Counters;
   tollgate: Tollgate;
   stripe: StripeRuntime;
+  /** The demo's state kept beside its SQLite file (emulator data, keys), when the demo runs on one. */
+  demoState: DemoStateFile | null;
   close(): Promise<void>;
 }
 
@@ -72,6 +75,7 @@ export interface RuntimeOptions {
 async function connectStripe(
   config: TollgateConfig,
   notice: (line: string) => void,
+  demoState: DemoState | null,
 ): Promise<{ client: Stripe; emulator: Emulator | null }> {
   if (config.stripeSecretKey) {
     if (config.STRIPE_API_BASE)
@@ -86,10 +90,17 @@ async function connectStripe(
   }
   // loadConfig refuses this already; the composition root does not rely on it.
   if (config.NODE_ENV === 'production') throw new Error('STRIPE_SECRET_KEY: required in production');
-  const emulator = await startEmulator({ port: 0 });
+  const emulator = await startEmulator({
+    port: 0,
+    ...(demoState
+      ? { persistPath: demoState.emulatorStatePath, webhookSecret: demoState.webhookSecret }
+      : {}),
+  });
   notice(
     `Stripe: STRIPE_SECRET_KEY is not set, so the built-in Stripe emulator is running in-process at ${emulator.url} ` +
-      '(test data, lost on exit; never used in production).',
+      (demoState
+        ? `(test data, kept in ${demoState.emulatorStatePath}; never used in production).`
+        : '(test data, lost on exit; never used in production).'),
   );
   return { client: createStripeClient({ secretKey: emulator.secretKey, apiBase: emulator.url }), emulator };
 }
@@ -116,10 +127,15 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     ...loaded.catalog,
     upgradeUrl: loaded.catalog.upgradeUrl ?? `${config.publicUrl}/billing`,
   };
-  const { client, emulator } = await connectStripe(config, notice);
+  // The database first: a wrong DATABASE_URL or a database that is down stops start-up before anything
+  // else (the emulator, a test clock) has started.
+  const store = await openCheckedStore(config);
+  const demoState = options.demo && !config.stripeSecretKey ? openDemoState(config.DATABASE_URL) : null;
+  let emulator: Emulator | null = null;
   try {
-    const store = openStore(config);
-    await store.migrate();
+    const connected = await connectStripe(config, notice, demoState?.state ?? null);
+    const client = connected.client;
+    emulator = connected.emulator;
     // The emulator starts empty: the catalog is pushed into it (products, prices, the overage meter) so
     // plans can be sold at once. Against real Stripe the ids come from an earlier `tollgate plans push`.
     if (emulator) await pushCatalog({ stripe: client, catalog, store });
@@ -131,12 +147,22 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     const overagePrice = overagePriceLookup(catalog, catalogIds, config.STRIPE_METERED_PRICE_ID);
     let testClock = config.STRIPE_TEST_CLOCK ?? null;
     if (testClock === null && options.demo && emulator) {
-      const start = config.TOLLGATE_DEMO_CLOCK_START ?? (options.clock ?? systemClock).now();
-      const frozenTime = Math.floor(start / 1000);
-      testClock = (
-        await client.testHelpers.testClocks.create({ frozen_time: frozenTime, name: 'Tollgate demo' })
-      ).id;
-      notice(`Stripe: demo customers live on test clock ${testClock}; Tollgate's time follows it.`);
+      const kept = (await client.testHelpers.testClocks.list({ limit: 100 })).data.find(
+        (clock) => clock.name === DEMO_CLOCK_NAME,
+      );
+      if (kept) {
+        testClock = kept.id;
+        notice(
+          `Stripe: the demo continues on test clock ${testClock} at ${new Date(kept.frozen_time * 1000).toISOString()}; Tollgate's time follows it.`,
+        );
+      } else {
+        const start = config.TOLLGATE_DEMO_CLOCK_START ?? (options.clock ?? systemClock).now();
+        const frozenTime = Math.floor(start / 1000);
+        testClock = (
+          await client.testHelpers.testClocks.create({ frozen_time: frozenTime, name: DEMO_CLOCK_NAME })
+        ).id;
+        notice(`Stripe: demo customers live on test clock ${testClock}; Tollgate's time follows it.`);
+      }
     }
     const clockFollower =
       testClock && !options.clock ? await new TestClockFollower(client, testClock).start() : null;
@@ -183,6 +209,7 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
         gateway,
         billing,
       },
+      demoState,
       async close() {
         await tollgate.close();
         await counters.close();
@@ -192,6 +219,22 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     };
   } catch (error) {
     await emulator?.close();
+    await store.close();
     throw error;
+  }
+}
+
+const DEMO_CLOCK_NAME = 'Tollgate demo';
+
+/** Opens and migrates the store, turning "cannot connect" into one line that names DATABASE_URL. */
+async function openCheckedStore(config: TollgateConfig): Promise<Store> {
+  const store = openStore(config);
+  try {
+    await store.migrate();
+    return store;
+  } catch (error) {
+    await store.close().catch(() => {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([`DATABASE_URL: the database could not be opened (${reason})`]);
   }
 }

@@ -10,19 +10,22 @@ export function ExpiredPage(props: {
   reason: string;
   retryable: boolean;
   noLink: boolean;
+  checkoutPaid: boolean;
 }) {
-  const { returnUrl, embed, reason, retryable, noLink } = props;
+  const { returnUrl, embed, reason, retryable, noLink, checkoutPaid } = props;
   return (
     <>
       <PageHeader returnUrl={null} embed={embed} title="Billing" />
       <main className="tg-page tg-stack" id="main">
         <section className="tg-card tg-stack" data-testid="expired" aria-labelledby="expired-heading">
           <h2 id="expired-heading">
-            {retryable
-              ? 'The billing page could not open'
-              : noLink
-                ? 'Open billing from your account'
-                : 'This billing link has expired or was already used'}
+            {checkoutPaid
+              ? 'Payment received'
+              : retryable
+                ? 'The billing page could not open'
+                : noLink
+                  ? 'Open billing from your account'
+                  : 'This billing link has expired or was already used'}
           </h2>
           <p data-testid="expired-reason">{reason}</p>
           {retryable ? (
@@ -33,7 +36,7 @@ export function ExpiredPage(props: {
             </p>
           ) : null}
           <p>
-            Open Billing again from{' '}
+            {checkoutPaid ? 'To see your plan and invoices, open Billing' : 'Open Billing again'} from{' '}
             {returnUrl !== null ? (
               <a href={returnUrl} data-testid="expired-return-link" target={embed ? '_top' : undefined}>
                 {appName(returnUrl)}

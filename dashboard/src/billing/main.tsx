@@ -44,6 +44,7 @@ function Root(props: { outcome: SessionOutcome }) {
         reason={outcome.reason}
         retryable={outcome.retryable}
         noLink={outcome.noLink === true}
+        checkoutPaid={outcome.checkoutPaid === true}
       />
     );
   }

@@ -36,6 +36,8 @@ export type SessionOutcome =
       retryable: boolean;
       /** Opened without any link (e.g. a bookmark or an upgrade link), rather than with a spent one. */
       noLink?: boolean;
+      /** Sent back by Stripe Checkout after paying (`?checkout=success`), without a billing session here. */
+      checkoutPaid?: boolean;
     };
 
 const storageKey = 'tollgate.billing.session';
@@ -160,12 +162,20 @@ export async function openSession(location: Location = window.location): Promise
     if (stored) return { kind: 'ready', session: stored };
     const previous = readStoredSession(0);
     clearStoredSession();
+    // Checkout started outside the page (the API, a script) comes back here: the payment went through,
+    // even though this browser has no billing session to show the plan with.
+    const checkoutPaid = url.searchParams.get('checkout') === 'success';
     return {
       kind: 'ended',
       ...endedFrom(previous, asked),
-      reason: previous ? 'This billing session has expired.' : 'This page needs a billing link.',
+      reason: checkoutPaid
+        ? 'Your payment went through. The new plan starts as soon as Stripe confirms it, usually within seconds.'
+        : previous
+          ? 'This billing session has expired.'
+          : 'This page needs a billing link.',
       retryable: false,
       noLink: previous === null,
+      checkoutPaid,
     };
   }
   const client = new ApiClient(() => null);
