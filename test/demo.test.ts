@@ -157,6 +157,13 @@ describe('npm start demo', () => {
     ).toEqual(expect.arrayContaining(['subscription_create', 'subscription_cycle']));
   });
 
+  it("prints the CLI line that moves the running demo's clock", () => {
+    const line = printed(/npx tollgate clock advance 3d/)
+      .replace(/^npx tollgate/, '')
+      .replace(/ npx tollgate /, ` ${process.execPath} ${cli} `);
+    expect(curl(line)).toMatch(/^clock_\w+ is at 2027-01-05T09:30:00\.000Z; \d+ events applied\.$/m);
+  }, 60_000);
+
   it('resumes after a restart: the same keys, Stripe still knows the customer, the clock goes on', async () => {
     const keys = (text: string) => [...text.matchAll(/(tg_(?:admin|live)_\w+)/g)].map((match) => match[1]);
     const before = { keys: keys(output).slice(0, 2), output };
@@ -164,7 +171,7 @@ describe('npm start demo', () => {
     const subscription = JSON.parse(curl(subscriptionLine));
     await stop();
     await start();
-    expect(output).toMatch(/continues on test clock clock_\w+ at 2027-01-02T09:30:00/);
+    expect(output).toMatch(/continues on test clock clock_\w+ at 2027-01-05T09:30:00/);
     expect(keys(output).slice(0, 2)).toEqual(before.keys);
     expect(JSON.parse(curl(printed(/curl -s .*\/api\/v1\/billing\/subscription /)))).toEqual(subscription);
     // Stripe (the kept emulator) still knows the customer: the Portal and payment methods answer.

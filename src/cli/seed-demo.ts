@@ -107,6 +107,11 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
           '',
           'Move billing time (renewals, trial ends, payment retries), answered once the webhooks are applied:',
           `  curl -s -X POST ${base}/api/v1/admin/clock/advance -H 'X-API-Key: ${adminKey}' -H 'Content-Type: application/json' -d '{"to":"renewal"}'   # to the next renewal, once Stripe has charged its invoice (or {"seconds":259200} for 3 days)`,
+          ...(stripe.emulator
+            ? [
+                `  DATABASE_URL='${runtime.config.DATABASE_URL}' STRIPE_SECRET_KEY=${stripe.emulator.secretKey} STRIPE_API_BASE=${stripe.emulator.url} STRIPE_TEST_CLOCK=${stripe.testClock} npx tollgate clock advance 3d   # the same from the CLI, while this demo runs`,
+              ]
+            : []),
         ]
       : []),
     '',
