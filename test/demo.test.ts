@@ -4,7 +4,7 @@
  * renewal after the test clock moves.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,5 +187,23 @@ describe('npm start demo', () => {
       ),
     );
     expect(canceled).toMatchObject({ action: 'cancel_at_period_end' });
+  }, 90_000);
+
+  it('says so when Stripe lost its data, logs it, and reconcile repairs the customer', async () => {
+    await stop();
+    unlinkSync(join(dir, 'demo.db.stripe.json'));
+    await start();
+    const refused = JSON.parse(curl(printed(/\/api\/v1\/billing\/checkout/)));
+    expect(refused).toMatchObject({ error: 'conflict' });
+    expect(refused.message).toContain('tollgate reconcile');
+    // The service logs the refusal (a warning, the demo's console level) with Stripe's error.
+    await expect.poll(() => output, { timeout: 5_000 }).toMatch(/request refused: Stripe no longer knows/);
+
+    const cliLine = printed(/npx tollgate clock advance 3d/).replace(/npx tollgate clock advance 3d.*$/, '');
+    expect(curl(`${cliLine} ${process.execPath} ${cli} reconcile`)).toMatch(
+      /stripeCustomerId: "cus_\w+" -> null/,
+    );
+    const checkout = JSON.parse(curl(printed(/\/api\/v1\/billing\/checkout/)));
+    expect(checkout).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) });
   }, 90_000);
 });

@@ -116,8 +116,9 @@ async function serve(runtime: Runtime, demo: boolean): Promise<void> {
       : {}),
     metrics,
     metricsKey: config.TOLLGATE_METRICS_KEY ?? null,
-    logger: !demo,
-    logLevel: config.LOG_LEVEL,
+    // The demo's console shows its banner, and only warnings and errors (LOG_LEVEL still wins).
+    logger: true,
+    logLevel: demo && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL,
     demoRoutes: demo,
   });
   const address = await app.listen({ port: config.PORT, host: config.HOST });

@@ -34,8 +34,20 @@ export class TollgateError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
-    super(message ?? errorRegistry[code].message);
+  /**
+   * @param options.cause the fault behind an expected error (a provider's refusal, say): never in the
+   *   body, but the service logs it so an operator sees what happened.
+   */
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    details: Record<string, unknown> = {},
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      message ?? errorRegistry[code].message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'TollgateError';
     this.code = code;
     this.status = errorRegistry[code].status;

@@ -25,6 +25,9 @@ const requestErrors: Record<string, ErrorIssue> = {
 };
 
 function requestError(error: FastifyError): TollgateError | undefined {
+  // A library's own error with an HTTP status (Stripe's SDK sets `statusCode` on a 404 it got) is a
+  // fault of ours, not a request the client sent badly.
+  if (typeof (error as { type?: unknown }).type === 'string') return undefined;
   const issue = requestErrors[error.code];
   if (issue) return invalidRequest([issue]);
   // Any other error Fastify raises for a bad request (a 4xx it sets itself) is the client's too.
@@ -40,7 +43,11 @@ export function sendError(reply: FastifyReply, error: TollgateError): FastifyRep
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | TollgateError, request, reply) => {
-    if (error instanceof TollgateError) return sendError(reply, error);
+    if (error instanceof TollgateError) {
+      if (error.cause !== undefined)
+        request.log.warn({ err: error.cause, code: error.code }, `request refused: ${error.message}`);
+      return sendError(reply, error);
+    }
     const known = requestError(error);
     if (known) return sendError(reply, known);
     request.log.error({ err: error }, 'request failed');

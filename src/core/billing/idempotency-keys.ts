@@ -11,7 +11,8 @@
  *   the change is recorded the state differs, and a later, genuine request gets a new key.
  * - For Checkout and Portal sessions (which change nothing by themselves) it is `t-<minute>`: retries
  *   within the same minute get the same session.
- * - Creating the Stripe customer has no token: there is exactly one per Tollgate customer.
+ * - Creating the Stripe customer has the row's `updatedAt` as token: one per Tollgate customer, and a
+ *   new one only after `reconcile` unlinked a Stripe customer that no longer exists.
  *
  * Never random: a random key would let a retry after a timeout create a second subscription.
  */
@@ -51,7 +52,14 @@ export function sessionToken(now: number, clientKey: string | null): string {
 }
 
 export const idempotencyKeys = {
-  customer: (customerId: string) => `tollgate:customer:${customerId}`,
+  /**
+   * Creating the Stripe customer of a Tollgate customer not linked to one: concurrent requests and
+   * retries read the same row, so they share the key; once `reconcile` has unlinked a customer whose
+   * Stripe customer is gone, the row has changed, so the new Stripe customer gets a new key (Stripe
+   * would otherwise answer the old, missing customer for 24 hours).
+   */
+  customer: (customer: { id: string; updatedAt: number }) =>
+    `tollgate:customer:${customer.id}:${customer.updatedAt}`,
   attachPaymentMethod: (customerId: string, paymentMethodId: string) =>
     `tollgate:attach-payment-method:${customerId}:${paymentMethodId}`,
   subscribe: (
@@ -67,9 +75,19 @@ export const idempotencyKeys = {
     `tollgate:cancel:${customerId}:${subscriptionId}:${when}:${token}`,
   resume: (customerId: string, subscriptionId: string, token: string) =>
     `tollgate:resume:${customerId}:${subscriptionId}:${token}`,
-  /** The URLs are hashed in: the same token with other URLs is another request, not a replay. */
-  checkout: (customerId: string, planId: string, interval: string, urls: string[], token: string) =>
-    `tollgate:checkout:${customerId}:${planId}:${interval}:${shortHash(urls.join('\n'))}:${token}`,
-  portal: (customerId: string, returnUrl: string, token: string) =>
-    `tollgate:portal:${customerId}:${shortHash(returnUrl)}:${token}`,
+  /**
+   * The Stripe customer and the URLs are hashed in: the same token with other URLs, or for a Stripe
+   * customer made anew after the old one was lost, is another request, not a replay.
+   */
+  checkout: (
+    customerId: string,
+    planId: string,
+    interval: string,
+    stripeCustomerId: string,
+    urls: string[],
+    token: string,
+  ) =>
+    `tollgate:checkout:${customerId}:${planId}:${interval}:${shortHash([stripeCustomerId, ...urls].join('\n'))}:${token}`,
+  portal: (customerId: string, stripeCustomerId: string, returnUrl: string, token: string) =>
+    `tollgate:portal:${customerId}:${shortHash(`${stripeCustomerId}\n${returnUrl}`)}:${token}`,
 };

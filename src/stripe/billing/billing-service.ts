@@ -158,7 +158,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
 
   async function ensureCustomer(customer: Customer): Promise<Customer> {
     if (customer.stripeCustomerId) return customer;
-    const stripeCustomerId = await gateway.createCustomer(customer, keys.customer(customer.id));
+    const stripeCustomerId = await gateway.createCustomer(customer, keys.customer(customer));
     return tollgate.updateCustomer(customer.id, { stripeCustomerId });
   }
 
@@ -350,6 +350,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
             customerId,
             action.planId,
             action.interval,
+            customer.stripeCustomerId ?? '',
             [input.successUrl, input.cancelUrl],
             sessionToken(now(), clientKeyOf(requestOptions)),
           ),
@@ -365,6 +366,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           returnUrl: input.returnUrl,
           idempotencyKey: keys.portal(
             customerId,
+            customer.stripeCustomerId ?? '',
             input.returnUrl,
             sessionToken(now(), clientKeyOf(requestOptions)),
           ),

@@ -5,7 +5,10 @@
  * - Stripe unreachable, failing or throttling after the retries -> `payment_provider_unavailable` (503);
  * - a key reused with other parameters -> `conflict` (409);
  * - a parameter the client gave that Stripe refuses (an unknown payment method) -> `invalid_request`
- *   naming the client's field, when the call says which field it came from.
+ *   naming the client's field, when the call says which field it came from;
+ * - a Stripe customer that Stripe no longer knows (its test data was reset, the customer was deleted
+ *   in the Dashboard) -> `conflict` (409) saying so and how to repair it (`tollgate reconcile`), with
+ *   the Stripe error as its `cause` so the service logs it.
  * Anything else is a fault on our side and is rethrown as is (logged, answered as `internal`).
  */
 import { invalidRequest, TollgateError } from '../../core/errors.js';
@@ -17,6 +20,7 @@ interface StripeLikeError {
   decline_code?: string;
   requestId?: string;
   message: string;
+  param?: string;
 }
 
 function isStripeError(error: unknown): error is StripeLikeError {
@@ -46,6 +50,13 @@ export function stripeFailure(error: unknown, clientField?: string): unknown {
         'This Idempotency-Key was already used for a different billing request.',
       );
     case 'StripeInvalidRequestError':
+      if (error.code === 'resource_missing' && /^No such customer/i.test(error.message))
+        return new TollgateError(
+          'conflict',
+          "Stripe no longer knows this customer's billing account, so billing cannot proceed. An operator can repair it with `tollgate reconcile`, after which the customer starts again from the free plan.",
+          requestId,
+          { cause: error },
+        );
       if (clientField !== undefined) return invalidRequest([{ path: clientField, message: error.message }]);
       return error;
     default:

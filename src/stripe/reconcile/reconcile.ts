@@ -9,10 +9,11 @@ import type Stripe from 'stripe';
 import type { InvoiceRecord } from '../../core/billing/billing-records.js';
 import {
   type CustomerChange,
+  freeTier,
   type PriceIndex,
   subscriptionPatch,
 } from '../../core/billing/subscription-state.js';
-import type { Customer } from '../../core/ports.js';
+import type { Customer, Store } from '../../core/ports.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import { subscriptionSnapshot } from '../gateway/subscription-snapshot.js';
 import { speaksFor } from '../webhooks/apply-subscription.js';
@@ -125,6 +126,30 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     }
   }
 
+  // Customers whose Stripe customer is gone (test data reset, deleted in the Dashboard) are unlinked and
+  // back on the free plan: billing them failed with a 409 that names this command, and their next
+  // subscription or Checkout creates a new Stripe customer.
+  for await (const customer of customersLinkedToStripe(store)) {
+    const stripeCustomerId = customer.stripeCustomerId ?? '';
+    if (linked.has(stripeCustomerId) || (await stripeKnowsCustomer(stripe, stripeCustomerId))) continue;
+    customersChecked += 1;
+    const change: CustomerChange = { stripeCustomerId: null, ...freeTier(catalog, null, 'active') };
+    const fields = diff(customer as unknown as Record<string, unknown>, change);
+    if (
+      report({ kind: 'customer', customerId: customer.id, stripeId: stripeCustomerId, fields }) &&
+      !dryRun
+    ) {
+      await tollgate.updateCustomer(customer.id, change);
+      await store.appendAudit({
+        at: now,
+        actor: 'reconcile',
+        action: 'reconcile.customer',
+        customerId: customer.id,
+        details: { fields, reason: 'the Stripe customer no longer exists' },
+      });
+    }
+  }
+
   let invoicesChecked = 0;
   for await (const invoice of stripe.invoices.list({ limit: 100 })) {
     invoicesChecked += 1;
@@ -146,6 +171,27 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   }
 
   return { dryRun, customersChecked, invoicesChecked, changes };
+}
+
+async function* customersLinkedToStripe(store: Store): AsyncGenerator<Customer> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.listCustomers({ limit: 100, ...(after ? { after } : {}) });
+    for (const customer of page.customers) if (customer.stripeCustomerId) yield customer;
+    if (!page.hasMore || page.customers.length === 0) return;
+    after = page.customers[page.customers.length - 1]?.id;
+  }
+}
+
+/** False only when Stripe says the customer does not exist or was deleted; other failures throw. */
+async function stripeKnowsCustomer(stripe: Stripe, id: string): Promise<boolean> {
+  try {
+    const customer = await stripe.customers.retrieve(id);
+    return !('deleted' in customer && customer.deleted);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'resource_missing') return false;
+    throw error;
+  }
 }
 
 /** One line per change, for the CLI and logs. */
