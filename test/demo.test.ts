@@ -3,84 +3,34 @@
  * and every curl line it prints does what its comment says, through to an upgrade via Checkout and a
  * renewal after the test clock moves.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const cli = new URL('../bin/tollgate.js', import.meta.url).pathname;
-
-function curl(line: string): string {
-  return execFileSync('bash', ['-c', line.replace(/\s+#.*$/, '')], { encoding: 'utf8', timeout: 30_000 });
-}
+import { cli, curl, demoProcess } from './support/demo-process.js';
 
 describe('npm start demo', () => {
-  let child: ChildProcess;
-  let output = '';
-  let dir: string;
-  let startedInMs = 0;
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
+  const demo = demoProcess({
+    DATABASE_URL: `sqlite:${join(dir, 'demo.db')}`,
+    // Billing time starts on a fixed day, never today's: from December 2 a month of 31 days lands
+    // exactly on the renewal instant, where the renewal invoice is still a draft for an hour.
+    TOLLGATE_DEMO_CLOCK_START: '2026-12-02T07:30:00Z',
+  });
+  const { printed, start, stop } = demo;
 
-  /** Starts `tollgate start` on the test's database and waits for its banner; `output` is what it printed. */
-  const start = async () => {
-    output = '';
-    const started = Date.now();
-    child = spawn(process.execPath, [cli, 'start'], {
-      env: {
-        ...process.env,
-        PORT: '0',
-        DATABASE_URL: `sqlite:${join(dir, 'demo.db')}`,
-        NODE_ENV: 'development',
-        // Billing time starts on a fixed day, never today's: from December 2 a month of 31 days lands
-        // exactly on the renewal instant, where the renewal invoice is still a draft for an hour.
-        TOLLGATE_DEMO_CLOCK_START: '2026-12-02T07:30:00Z',
-      },
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no demo banner within 60 s:\n${output}`)), 60_000);
-      child.stdout?.on('data', (chunk) => {
-        output += chunk;
-        if (/webhooks -> /.test(output)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`demo exited (${code}): ${output}`)));
-    });
-    startedInMs = Date.now() - started;
-  };
-
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
-  };
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
-    await start();
-  }, 70_000);
+  beforeAll(() => start(), 70_000);
 
   afterAll(async () => {
     await stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const printed = (pattern: RegExp): string => {
-    const line = output.split('\n').find((candidate) => pattern.test(candidate));
-    if (!line) throw new Error(`the demo printed no line matching ${pattern}:\n${output}`);
-    return line.trim();
-  };
-
   it('starts within 60 seconds and prints the URL and both keys', () => {
-    expect(startedInMs).toBeLessThan(60_000);
-    expect(output).toMatch(/Tollgate demo running at http:\/\/localhost:\d+/);
-    expect(output).toMatch(/admin key:\s+tg_admin_\w+/);
-    expect(output).toMatch(/demo customer key:\s+tg_live_\w+/);
+    expect(demo.startedInMs()).toBeLessThan(60_000);
+    expect(demo.output()).toMatch(/Tollgate demo running at http:\/\/localhost:\d+/);
+    expect(demo.output()).toMatch(/admin key:\s+tg_admin_\w+/);
+    expect(demo.output()).toMatch(/demo customer key:\s+tg_live_\w+/);
   });
 
   it('runs every printed curl line with the result its comment promises', () => {
@@ -166,13 +116,13 @@ describe('npm start demo', () => {
 
   it('resumes after a restart: the same keys, Stripe still knows the customer, the clock goes on', async () => {
     const keys = (text: string) => [...text.matchAll(/(tg_(?:admin|live)_\w+)/g)].map((match) => match[1]);
-    const before = { keys: keys(output).slice(0, 2), output };
+    const before = { keys: keys(demo.output()).slice(0, 2) };
     const subscriptionLine = printed(/curl -s .*\/api\/v1\/billing\/subscription /);
     const subscription = JSON.parse(curl(subscriptionLine));
     await stop();
     await start();
-    expect(output).toMatch(/continues on test clock clock_\w+ at 2027-01-05T09:30:00/);
-    expect(keys(output).slice(0, 2)).toEqual(before.keys);
+    expect(demo.output()).toMatch(/continues on test clock clock_\w+ at 2027-01-05T09:30:00/);
+    expect(keys(demo.output()).slice(0, 2)).toEqual(before.keys);
     expect(JSON.parse(curl(printed(/curl -s .*\/api\/v1\/billing\/subscription /)))).toEqual(subscription);
     // Stripe (the kept emulator) still knows the customer: the Portal and payment methods answer.
     const methods = JSON.parse(
@@ -197,7 +147,9 @@ describe('npm start demo', () => {
     expect(refused).toMatchObject({ error: 'conflict' });
     expect(refused.message).toContain('tollgate reconcile');
     // The service logs the refusal (a warning, the demo's console level) with Stripe's error.
-    await expect.poll(() => output, { timeout: 5_000 }).toMatch(/request refused: Stripe no longer knows/);
+    await expect
+      .poll(() => demo.output(), { timeout: 5_000 })
+      .toMatch(/request refused: Stripe no longer knows/);
 
     const cliLine = printed(/npx tollgate clock advance 3d/).replace(/npx tollgate clock advance 3d.*$/, '');
     expect(curl(`${cliLine} ${process.execPath} ${cli} reconcile`)).toMatch(

@@ -7,6 +7,7 @@
  * asked of the running service, as an app would) and the admin console.
  */
 import type { Runtime } from '../config/open-runtime.js';
+import { demoScript } from '../server/demo-script.js';
 
 /**
  * Registers `${base}/api/v1/webhooks/stripe` with the in-process emulator once (a restart finds it in
@@ -74,7 +75,10 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
   const adminKey = keys.adminKey;
   const base = address.replace('127.0.0.1', 'localhost');
   const webhookUrl = await registerDemoWebhook(runtime, base);
-  const json = `-H 'X-API-Key: ${customerKey.key}' -H 'Content-Type: application/json'`;
+  const key = customerKey.key;
+  const json = `-H 'X-API-Key: ${key}' -H 'Content-Type: application/json'`;
+  const script = demoScript(runtime.catalog);
+  const defaultPlan = runtime.catalog.defaultPlan;
   const billingLink = await requestBillingLink(base, customerKey.key);
   const stripe = runtime.stripe;
   return [
@@ -86,18 +90,40 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
     `  demo customer key:  ${customerKey.key}   (customer ${customer.id}, plan ${customer.plan})`,
     '',
     'Try:',
-    `  curl -i -X POST ${base}/api/v1/search -H 'X-API-Key: ${customerKey.key}'`,
-    `  curl -s ${base}/api/v1/usage -H 'X-API-Key: ${customerKey.key}'`,
-    `  curl -i ${base}/api/v1/federation -H 'X-API-Key: ${customerKey.key}'     # 403: not on the free plan`,
-    `  for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code} ' -X POST ${base}/api/v1/capture -H 'X-API-Key: ${customerKey.key}'; done; echo   # 10 requests a minute on free: the calls above count too, then 429`,
+    ...(script.firstCall
+      ? [`  curl -i -X POST ${base}/api/v1/${script.firstCall} -H 'X-API-Key: ${key}'`]
+      : []),
+    `  curl -s ${base}/api/v1/usage -H 'X-API-Key: ${key}'`,
+    ...(script.deniedFeature
+      ? [
+          `  curl -i ${base}/api/v1/${script.deniedFeature} -H 'X-API-Key: ${key}'     # 403: not on the ${defaultPlan} plan`,
+        ]
+      : []),
+    ...(script.rateLimit
+      ? [
+          `  for i in $(seq ${script.rateLimit.perMinute + 2}); do curl -s -o /dev/null -w '%{http_code} ' -X POST ${base}/api/v1/${script.rateLimit.operation} -H 'X-API-Key: ${key}'; done; echo   # ${script.rateLimit.perMinute} requests a minute on ${defaultPlan}: the calls above count too, then 429`,
+        ]
+      : []),
     '',
-    'Upgrade through Checkout (then open the printed url and pay with a test card, e.g. 4242 4242 4242 4242):',
-    `  curl -s -X POST ${base}/api/v1/billing/checkout ${json} -d '{"tier":"pro","success_url":"${base}/billing?checkout=success","cancel_url":"${base}/billing?checkout=canceled"}'`,
-    `  curl -s ${base}/api/v1/billing/subscription -H 'X-API-Key: ${customerKey.key}'   # pro, once Stripe's webhook is applied`,
-    `  curl -s -X POST ${base}/api/v1/billing/upgrade ${json} -d '{"new_tier":"starter"}'   # change plan, prorated (here down to starter)`,
-    `  curl -s ${base}/api/v1/billing/invoices -H 'X-API-Key: ${customerKey.key}'`,
-    `  (a customer without a subscription can instead start its plan's free trial with no card: POST /api/v1/billing/subscribe {"tier":"starter"})`,
-    '',
+    ...(script.checkoutPlan
+      ? [
+          'Upgrade through Checkout (then open the printed url and pay with a test card, e.g. 4242 4242 4242 4242):',
+          `  curl -s -X POST ${base}/api/v1/billing/checkout ${json} -d '{"tier":"${script.checkoutPlan.id}","success_url":"${base}/billing?checkout=success","cancel_url":"${base}/billing?checkout=canceled"}'`,
+          `  curl -s ${base}/api/v1/billing/subscription -H 'X-API-Key: ${key}'   # ${script.checkoutPlan.id}, once Stripe's webhook is applied`,
+          ...(script.changePlan
+            ? [
+                `  curl -s -X POST ${base}/api/v1/billing/upgrade ${json} -d '{"new_tier":"${script.changePlan.id}"}'   # change plan, prorated (here to ${script.changePlan.id})`,
+              ]
+            : []),
+          `  curl -s ${base}/api/v1/billing/invoices -H 'X-API-Key: ${key}'`,
+          ...(script.trialPlan
+            ? [
+                `  (a customer without a subscription can instead start the ${script.trialPlan.trialDays}-day trial with no card: POST /api/v1/billing/subscribe {"tier":"${script.trialPlan.id}"})`,
+              ]
+            : []),
+          '',
+        ]
+      : []),
     'Billing page and admin console in a browser:',
     `  ${billingLink ?? '(the billing link could not be made)'}   # the demo customer's billing page: one-time link, 10 minutes`,
     `  curl -s -X POST ${base}/api/v1/billing/dashboard-link ${json} -d '{}'   # a new link, as your app asks for its signed-in user`,

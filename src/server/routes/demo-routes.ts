@@ -1,17 +1,20 @@
 /**
  * The demo app's own API (`npm start`): routes of an imagined product, metered and gated by Tollgate
- * the way a user's app would be. capture/search/reflect debit their operation; federation needs the
- * `federation` feature.
+ * the way a user's app would be. Each operation of the catalog is `POST /api/v1/<operation>` and debits
+ * it (capture/search/reflect with the demo catalog); each feature is `/api/v1/<feature>` and needs it
+ * (federation), except where the id is a segment of Tollgate's own API.
  */
 import { z } from 'zod';
 import type { Tollgate } from '../../core/tollgate.js';
 import type { ApiRouter } from '../api-router.js';
+import { demoScript } from '../demo-script.js';
 import { gateRoute } from '../gate-hook.js';
 
 const anyBody = z.unknown().describe('Any JSON; the demo ignores it');
 
 export function registerDemoRoutes(router: ApiRouter, tollgate: Tollgate): void {
-  for (const operation of ['capture', 'search', 'reflect']) {
+  const script = demoScript(tollgate.catalog);
+  for (const operation of script.operationRoutes) {
     router.route({
       method: 'POST',
       url: `/api/v1/${operation}`,
@@ -28,21 +31,23 @@ export function registerDemoRoutes(router: ApiRouter, tollgate: Tollgate): void 
       handler: async () => ({ ok: true as const, operation }),
     });
   }
-  for (const method of ['GET', 'POST'] as const) {
-    router.route({
-      method,
-      url: '/api/v1/federation',
-      access: 'gated',
-      tag: 'demo',
-      summary: "Demo: a route that needs the 'federation' feature",
-      ...(method === 'POST' ? { body: anyBody } : {}),
-      preHandler: gateRoute(tollgate, { feature: 'federation' }),
-      response: {
-        description: 'Done',
-        schema: z.object({ ok: z.literal(true), feature: z.literal('federation') }),
-        decisionHeaders: true,
-      },
-      handler: async () => ({ ok: true as const, feature: 'federation' as const }),
-    });
+  for (const feature of script.featureRoutes) {
+    for (const method of ['GET', 'POST'] as const) {
+      router.route({
+        method,
+        url: `/api/v1/${feature}`,
+        access: 'gated',
+        tag: 'demo',
+        summary: `Demo: a route that needs the '${feature}' feature`,
+        ...(method === 'POST' ? { body: anyBody } : {}),
+        preHandler: gateRoute(tollgate, { feature }),
+        response: {
+          description: 'Done',
+          schema: z.object({ ok: z.literal(true), feature: z.string() }),
+          decisionHeaders: true,
+        },
+        handler: async () => ({ ok: true as const, feature }),
+      });
+    }
   }
 }
