@@ -1,7 +1,7 @@
 /**
  * The Python package in clients/python, run by the real interpreter: its pytest suite (which starts
  * a real `tollgate serve` on a temporary SQLite file with the built-in Stripe emulator) and
- * `mypy --strict`. The packages they need are installed by clients/python/ci-install.sh.
+ * `mypy --strict`, and the ruff lint and format check. The packages they need are installed by clients/python/ci-install.sh.
  */
 import { execFile } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ function run(args: string[], timeout: number): Promise<{ code: number; output: s
 
 describe('clients/python', () => {
   beforeAll(async () => {
-    const modules = ['httpx', 'starlette', 'fastapi', 'uvicorn', 'pytest', 'pytest_asyncio', 'mypy'];
+    const modules = ['httpx', 'starlette', 'fastapi', 'uvicorn', 'pytest', 'pytest_asyncio', 'mypy', 'ruff'];
     const found = await run(['-c', `import ${modules.join(', ')}`], 30_000);
     if (found.code !== 0)
       throw new Error(`The Python test packages are missing (${found.output.trim()}): ${INSTALL_HINT}.`);
@@ -49,4 +49,11 @@ describe('clients/python', () => {
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/^Success: no issues found/m);
   }, 190_000);
+
+  it('passes the ruff lint and format check', async () => {
+    const lint = await run(['-m', 'ruff', 'check', '--no-cache', '.'], 60_000);
+    expect(lint.code, lint.output).toBe(0);
+    const format = await run(['-m', 'ruff', 'format', '--check', '--no-cache', '.'], 60_000);
+    expect(format.code, format.output).toBe(0);
+  });
 });

@@ -1,7 +1,7 @@
 """Records some usage through Tollgate and prints where the customer stands.
 
-    npm start                                   # in the repository: prints a demo customer key
-    TOLLGATE_URL=http://localhost:3000 TOLLGATE_API_KEY=tg_live_... python3 clients/python/examples/demo.py
+npm start                                   # in the repository: prints a demo customer key
+TOLLGATE_URL=http://localhost:3000 TOLLGATE_API_KEY=tg_live_... python3 clients/python/examples/demo.py
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -39,9 +39,7 @@ class Service:
         """A payment failed long ago and its grace period is over: what the Stripe webhooks would leave.
         Waits until the service sees it (it caches a customer for a second)."""
         with sqlite3.connect(self.database, timeout=10) as db:
-            db.execute(
-                "UPDATE customers SET status = 'past_due', payment_failed_at = 1 WHERE id = ?", (customer_id,)
-            )
+            db.execute("UPDATE customers SET status = 'past_due', payment_failed_at = 1 WHERE id = ?", (customer_id,))
         deadline = time.monotonic() + 10
         with self.admin() as admin:
             while admin.get_customer(customer_id).customer.status != "suspended":

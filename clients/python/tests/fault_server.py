@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator, Union
+from typing import Any
 
 # An answer: (status, body, headers), or "drop" to close the connection without answering.
-Answer = Union[tuple[int, Any, dict[str, str]], str]
+Answer = tuple[int, Any, dict[str, str]] | str
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+from decimal import Decimal
 
+import pytest
 from conftest import Service
+
 from tollgate import Client, Conflict, InvalidRequest, NotFound, Unauthorized
 
 
@@ -21,7 +23,8 @@ def test_customers_are_created_listed_and_read(service: Service) -> None:
 
         found = admin.list_customers(search="py-user-1")
         assert [c.id for c in found.data] == [created.customer.id]
-        assert found.data[0].usage is not None and found.data[0].usage["subscription_tier"] == "pro"
+        usage = found.data[0].usage
+        assert usage is not None and (usage.subscription_tier, usage.credits_used) == ("pro", Decimal(0))
         service.new_customer()
         first = admin.list_customers(limit=1, sort="-created")
         assert first.has_more and first.next_starting_after == first.data[0].id

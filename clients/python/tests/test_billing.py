@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Service
+
 from tollgate import Client, Conflict, PaymentFailed
 
 

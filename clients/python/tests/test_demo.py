@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from conftest import Service
+
 from tollgate import Client, CreatedCustomer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -7,15 +7,15 @@ import asyncio
 import json
 import socket
 import threading
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
-from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import uvicorn
+from conftest import Service
 from memory_api import create_app
 
-from conftest import Service
 from tollgate import AsyncClient, Client, CreatedCustomer
 
 
@@ -92,7 +92,9 @@ async def test_no_key_or_a_bad_key_is_401_and_a_bearer_token_works(
     wrong = await app_client.post("/api/v1/search", headers={"X-API-Key": "tg_live_wrong"})
     assert wrong.status_code == 401
     assert wrong.json() == {"error": "unauthorized", "message": "A valid API key is required."}
-    bearer = await app_client.post("/api/v1/search", headers={"Authorization": f"Bearer {key_of(customer)['X-API-Key']}"})
+    bearer = await app_client.post(
+        "/api/v1/search", headers={"Authorization": f"Bearer {key_of(customer)['X-API-Key']}"}
+    )
     assert bearer.status_code == 200
 
 
@@ -205,9 +207,7 @@ async def test_concurrent_requests_admit_exactly_the_quota(
 ) -> None:
     with Client(service.url, api_key=key_of(customer)["X-API-Key"]) as client:
         client.record("reflect", 48, idempotency_key="fill")  # 96 of 100 credits: 2 reflects left
-    responses = await asyncio.gather(
-        *(app_client.post("/api/v1/reflect", headers=key_of(customer)) for _ in range(8))
-    )
+    responses = await asyncio.gather(*(app_client.post("/api/v1/reflect", headers=key_of(customer)) for _ in range(8)))
     codes = sorted(r.status_code for r in responses)
     # Two admitted (the route then answers 409: nothing captured), the rest refused by the quota or the rate.
     assert codes.count(409) == 2 and all(code == 429 for code in codes[2:])

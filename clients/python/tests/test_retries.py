@@ -4,12 +4,12 @@ idempotency key; 4xx never; a dropped connection after sending only for calls sa
 from __future__ import annotations
 
 import socket
-from typing import Iterator
-
-import pytest
+from collections.abc import Iterator
 
 import fault_server
+import pytest
 from fault_server import Answer, FaultServer
+
 from tollgate import (
     AsyncClient,
     Client,

@@ -7,6 +7,7 @@ import inspect
 import re
 
 from conftest import REPO
+
 from tollgate import AsyncClient, Client
 from tollgate import _calls as calls
 from tollgate.errors import ERROR_CLASSES
@@ -24,7 +25,11 @@ def test_the_async_client_has_every_method_of_the_sync_client_with_the_same_para
     sync, asynchronous = public_methods(Client), public_methods(AsyncClient)
     assert sync == asynchronous
     # Every route the package describes is reachable from both clients.
-    routes = {name for name, f in vars(calls).items() if inspect.isfunction(f) and f.__module__ == calls.__name__ and not name.startswith("_")}
+    routes = {
+        name
+        for name, f in vars(calls).items()
+        if inspect.isfunction(f) and f.__module__ == calls.__name__ and not name.startswith("_")
+    }
     assert routes - {"new_key"} <= set(sync)
     for name in sync:
         if name != "with_api_key":

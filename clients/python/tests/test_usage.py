@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-
 from conftest import Service
+
 from tollgate import (
     AsyncClient,
     Client,

@@ -3,13 +3,13 @@ denials carry (usage, tier/limit/window, feature/current_tier, current_usage).""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
-
-import pytest
 
 import fault_server
+import pytest
 from fault_server import FaultServer
+
 from tollgate import (
     Client,
     FeatureNotAvailable,
@@ -67,7 +67,11 @@ def test_error_classes_read_the_details_when_present(faults: FaultServer) -> Non
             client.record("capture")
         usage = quota.value.usage
         assert usage is not None
-        assert (usage.credits_used, usage.monthly_limit, usage.quota_remaining) == (Decimal(100), Decimal(100), Decimal(0))
+        assert (usage.credits_used, usage.monthly_limit, usage.quota_remaining) == (
+            Decimal(100),
+            Decimal(100),
+            Decimal(0),
+        )
         assert quota.value.upgrade_url == "https://app.example/billing" and quota.value.retry_after == 3600
 
         with pytest.raises(RateLimited) as rate:

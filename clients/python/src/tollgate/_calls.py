@@ -6,19 +6,20 @@ decides whether a connection dropped after sending may be retried.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Generic, Iterable, Mapping, TypeVar, Union
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
+from . import _wire, models
 from . import admin_models as admin
 from . import billing_models as billing
-from . import models
 from ._wire import JsonObject, obj
 
 T = TypeVar("T")
 
-Timestamp = Union[datetime, int, str]
+Timestamp = datetime | int | str
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def check(operation: str, quantity: int) -> Call[models.CheckResult]:
     return Call(
         "POST",
         "/api/v1/usage/check",
-        models.CheckResult.from_json,
+        lambda body, headers: _wire.parse(models.CheckResult, body, headers=headers),
         json={"operation": operation, "quantity": quantity},
     )
 
@@ -116,7 +117,13 @@ def record(
     return Call(
         "POST",
         "/api/v1/usage/record",
-        lambda body, headers: models.RecordResult.from_json(body, headers, key),
+        lambda body, headers: _wire.parse(
+            models.RecordResult,
+            body,
+            headers=headers,
+            idempotency_key=key,
+            replayed=headers.get("idempotent-replayed") == "true",
+        ),
         json=_body(operation=operation, quantity=quantity, idempotency_key=key, timestamp=_timestamp(timestamp)),
     )
 
@@ -209,11 +216,20 @@ def portal(return_url: str, key: str | None) -> Call[billing.Link]:
 
 
 def invoices(limit: int | None) -> Call[list[billing.Invoice]]:
-    return Call("GET", "/api/v1/billing/invoices", _plain(billing.invoices_from_json), params=_params(limit=limit))
+    return Call(
+        "GET",
+        "/api/v1/billing/invoices",
+        _plain(lambda body: billing.Invoices.from_json(body).invoices),
+        params=_params(limit=limit),
+    )
 
 
 def payment_methods() -> Call[list[billing.PaymentMethod]]:
-    return Call("GET", "/api/v1/billing/payment-methods", _plain(billing.payment_methods_from_json))
+    return Call(
+        "GET",
+        "/api/v1/billing/payment-methods",
+        _plain(lambda body: billing.PaymentMethods.from_json(body).payment_methods),
+    )
 
 
 def dashboard_link(return_url: str | None, embed: bool | None, theme: Mapping[str, str] | None) -> Call[billing.Link]:
@@ -283,7 +299,9 @@ def reactivate(customer_id: str, reason: str | None) -> Call[admin.Customer]:
     return Call("POST", path, parse, json=_body(reason=reason))
 
 
-def customer_events(customer_id: str, limit: int | None, starting_after: str | None) -> Call[admin.Page[admin.AuditEntry]]:
+def customer_events(
+    customer_id: str, limit: int | None, starting_after: str | None
+) -> Call[admin.Page[admin.AuditEntry]]:
     path = f"/api/v1/admin/customers/{_segment(customer_id)}/events"
     return Call("GET", path, _plain(admin.audit_page), params=_params(limit=limit, starting_after=starting_after))
 

@@ -7,10 +7,12 @@ binary float; :func:`credits` then accepts either form.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 JsonObject = dict[str, Any]
 
@@ -85,3 +87,62 @@ def credit_map(value: Any) -> dict[str, Decimal]:
 def headers_of(headers: Mapping[str, str]) -> dict[str, str]:
     """Response headers as a plain dict, names in lower case."""
     return {k.lower(): v for k, v in headers.items()}
+
+
+class Model:
+    """A result read from a JSON object by its dataclass fields: each field takes the key of the same
+    name, converted by its annotation (``Decimal`` from a string or a number, ``datetime`` from ISO
+    8601, nested models and lists of them); a field named ``raw`` keeps the whole object."""
+
+    @classmethod
+    def from_json(cls: type[M], data: Any) -> M:
+        return parse(cls, data)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def parse(cls: type[M], data: Any, **given: Any) -> M:
+    """``cls`` from the JSON object ``data``; ``given`` fields are taken as they are."""
+    body = obj(data)
+    values = dict(given)
+    for name, kind in _fields(cls).items():
+        if name not in values:
+            values[name] = body if name == "raw" else _convert(kind, body.get(name))
+    return cls(**values)
+
+
+_FIELDS: dict[type, dict[str, Any]] = {}
+
+
+def _fields(cls: type) -> dict[str, Any]:
+    """Each field's resolved annotation, read once per class."""
+    if cls not in _FIELDS:
+        hints = get_type_hints(cls)
+        _FIELDS[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return _FIELDS[cls]
+
+
+def _convert(kind: Any, value: Any) -> Any:
+    args = [arg for arg in get_args(kind) if arg is not type(None)]
+    optional = len(args) < len(get_args(kind))
+    if optional:
+        return None if value is None else _convert(args[0], value)
+    origin = get_origin(kind)
+    if origin is list:
+        return [_convert(get_args(kind)[0], item) for item in value] if isinstance(value, list) else []
+    if origin is dict:
+        item_kind = get_args(kind)[1]
+        return {str(k): _convert(item_kind, v) for k, v in obj(value).items()} if item_kind is not Any else obj(value)
+    if isinstance(kind, type) and issubclass(kind, Model):
+        return parse(kind, value)
+    converters: dict[Any, Callable[[Any], Any]] = {
+        str: lambda v: "" if v is None else str(v),
+        int: lambda v: integer(v) or 0,
+        float: lambda v: number(v) or 0.0,
+        bool: bool,
+        Decimal: lambda v: credits(0 if v is None else v),
+        datetime: required_time,
+        Any: lambda v: v,
+    }
+    return converters[kind](value)

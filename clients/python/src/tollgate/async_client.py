@@ -8,7 +8,8 @@ methods as :class:`tollgate.Client`, awaited; a test keeps the two signatures eq
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, Mapping, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 

@@ -1,14 +1,15 @@
 """``tollgate.Client``: the service API, synchronously, on ``httpx``.
 
-    client = Client("http://localhost:3000", api_key="tg_live_...")
-    client.record("search")               # debits 0.1 credit, or raises QuotaExceeded, RateLimited, ...
-    client.usage().quota_remaining        # Decimal("99.9")
+client = Client("http://localhost:3000", api_key="tg_live_...")
+client.record("search")               # debits 0.1 credit, or raises QuotaExceeded, RateLimited, ...
+client.usage().quota_remaining        # Decimal("99.9")
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 

@@ -8,9 +8,10 @@ so details a newer service adds are readable before this package names them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from . import _wire
 
@@ -24,7 +25,7 @@ class Issue:
 
 
 @dataclass(frozen=True)
-class QuotaUsage:
+class QuotaUsage(_wire.Model):
     """Where the customer stood when the quota refused them (``usage`` of a quota_exceeded body)."""
 
     subscription_tier: str | None
@@ -33,21 +34,6 @@ class QuotaUsage:
     quota_remaining: Decimal | None
     usage_percentage: float | None
     raw: dict[str, Any]
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> QuotaUsage:
-        def optional_credits(name: str) -> Decimal | None:
-            value = data.get(name)
-            return None if value is None else _wire.credits(value)
-
-        return cls(
-            subscription_tier=_wire.text(data.get("subscription_tier")),
-            credits_used=optional_credits("credits_used"),
-            monthly_limit=optional_credits("monthly_limit"),
-            quota_remaining=optional_credits("quota_remaining"),
-            usage_percentage=_wire.number(data.get("usage_percentage")),
-            raw=dict(data),
-        )
 
 
 class TollgateError(Exception):

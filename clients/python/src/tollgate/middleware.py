@@ -24,8 +24,9 @@ import inspect
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping, Sequence, Union
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,7 +35,7 @@ from .async_client import AsyncClient
 from .errors import TollgateConnectionError, TollgateError
 from .models import Entitlements, RecordResult
 
-Quantity = Callable[[Request], Union[int, Awaitable[int]]]
+Quantity = Callable[[Request], int | Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class StorageChange:
     items: int = 0
 
 
-StorageOf = Callable[[Request], Union[StorageChange, Awaitable[StorageChange]]]
+StorageOf = Callable[[Request], StorageChange | Awaitable[StorageChange]]
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,9 @@ class TollgateMiddleware:
                 self._entitlements[key] = (now + self.entitlements_ttl, entitlements)
         tier = {"X-Tier": entitlements.subscription_tier}
         if not entitlements.serviceable:
-            raise _deny(403, "account_suspended", tier, upgrade_url=self.upgrade_url, plan=entitlements.subscription_tier)
+            raise _deny(
+                403, "account_suspended", tier, upgrade_url=self.upgrade_url, plan=entitlements.subscription_tier
+            )
         if not entitlements.features.get(feature, False):
             raise _deny(
                 403,
