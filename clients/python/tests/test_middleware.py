@@ -15,8 +15,13 @@ import pytest
 import uvicorn
 from conftest import Service
 from memory_api import create_app
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.types import Message
 
 from tollgate import AsyncClient, Client, CreatedCustomer
+from tollgate.middleware import TollgateMiddleware
 
 
 @pytest.fixture
@@ -211,3 +216,29 @@ async def test_concurrent_requests_admit_exactly_the_quota(
     codes = sorted(r.status_code for r in responses)
     # Two admitted (the route then answers 409: nothing captured), the rest refused by the quota or the rate.
     assert codes.count(409) == 2 and all(code == 429 for code in codes[2:])
+
+
+async def test_a_feature_the_catalog_does_not_declare_fails_loudly(service: Service, customer: CreatedCustomer) -> None:
+    app = Starlette(routes=[Route("/api/teleport", lambda request: PlainTextResponse("ok"))])
+    gated = TollgateMiddleware(app, tollgate_url=service.url, features={"/api/teleport": "teleportation"})
+    transport = httpx.ASGITransport(app=gated)
+    async with httpx.AsyncClient(transport=transport, base_url="http://memory.test") as http:
+        with pytest.raises(ValueError, match="unknown feature 'teleportation'.*federation"):
+            await http.get("/api/teleport", headers=key_of(customer))
+
+
+async def test_a_client_the_middleware_made_is_closed_when_the_app_shuts_down(service: Service) -> None:
+    gated = TollgateMiddleware(Starlette(), tollgate_url=service.url)
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def receive() -> Message:
+        return next(messages)
+
+    async def send(message: Message) -> None:
+        sent.append(message["type"])
+
+    await gated({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    with pytest.raises(RuntimeError, match="closed"):
+        await gated.client.usage()

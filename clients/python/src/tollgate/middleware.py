@@ -20,6 +20,7 @@ app's error handling.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import re
@@ -138,6 +139,8 @@ class TollgateMiddleware:
         entitlements_ttl: float = 5.0,
     ) -> None:
         self.app = app
+        # A client made here is closed when the app shuts down (ASGI lifespan); one passed in is the caller's.
+        self._owns_client = client is None
         self.client = client or AsyncClient(tollgate_url)
         self.upgrade_url = upgrade_url or f"{tollgate_url.rstrip('/')}/billing"
         self.entitlements_ttl = entitlements_ttl
@@ -167,6 +170,9 @@ class TollgateMiddleware:
         return next((feature for prefix, feature in self.features if _under(path, prefix)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self._owns_client:
+            await self.app(scope, receive, self._closing_on_shutdown(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -229,9 +235,19 @@ class TollgateMiddleware:
             raise _Denied(error.status, error.text.encode(), decision_headers(error.headers)) from None
         return GateContext(api_key=key, client=client, record=record, entitlements=entitlements), added
 
+    def _closing_on_shutdown(self, send: Send) -> Send:
+        async def send_then_close(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.client.aclose()
+            await send(message)
+
+        return send_then_close
+
     async def _serviceable(self, client: AsyncClient, key: str, feature: str) -> Entitlements:
         now = time.monotonic()
-        cached = self._entitlements.get(key)
+        # Cached by the key's digest, so the keys themselves are not kept in memory.
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        cached = self._entitlements.get(digest)
         if cached is not None and cached[0] > now:
             entitlements = cached[1]
         else:
@@ -239,7 +255,11 @@ class TollgateMiddleware:
             if self.entitlements_ttl > 0:
                 if len(self._entitlements) >= 10_000:
                     self._entitlements.clear()
-                self._entitlements[key] = (now + self.entitlements_ttl, entitlements)
+                self._entitlements[digest] = (now + self.entitlements_ttl, entitlements)
+        if feature not in entitlements.features:
+            # The service lists every declared feature: a name it lacks is a typo that would deny everyone.
+            known = ", ".join(sorted(entitlements.features))
+            raise ValueError(f"tollgate middleware: unknown feature '{feature}' (the catalog has {known})")
         tier = {"X-Tier": entitlements.subscription_tier}
         if not entitlements.serviceable:
             raise _deny(
