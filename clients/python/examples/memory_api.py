@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 
 from tollgate import AsyncClient
-from tollgate.middleware import GateContext, Route, StorageChange, TollgateMiddleware
+from tollgate.middleware import GateContext, Route, StorageChange, TollgateMiddleware, context_of
 
 
 async def _capture_size(request: Request) -> StorageChange:
@@ -54,7 +54,7 @@ def create_app(tollgate_url: str, client: AsyncClient | None = None, entitlement
     )
 
     def tenant(request: Request) -> tuple[GateContext, list[str]]:
-        gate: GateContext = request.state.tollgate
+        gate = context_of(request)
         return gate, memories.setdefault(hashlib.sha256(gate.api_key.encode()).hexdigest(), [])
 
     @app.get("/health")

@@ -16,12 +16,13 @@ import uvicorn
 from conftest import Service
 from memory_api import create_app
 from starlette.applications import Starlette
+from starlette.requests import Request as StarletteRequest
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Message
 
 from tollgate import AsyncClient, Client, CreatedCustomer
-from tollgate.middleware import TollgateMiddleware
+from tollgate.middleware import TollgateMiddleware, context_of
 
 
 @pytest.fixture
@@ -168,6 +169,12 @@ async def test_storage_past_the_limit_is_507_and_records_nothing(
         assert body["error"] == "storage_limit_exceeded"
         assert body["current_usage"]["storage_bytes_limit"] == 100_000_000
         assert client.usage().credits_used == Decimal("0")
+
+
+def test_context_of_a_request_the_gate_did_not_admit_says_so() -> None:
+    request = StarletteRequest({"type": "http", "method": "GET", "path": "/health", "headers": [], "state": {}})
+    with pytest.raises(LookupError, match="did not pass through TollgateMiddleware"):
+        context_of(request)
 
 
 async def test_exempt_and_ungated_paths_pass_untouched(app_client: httpx.AsyncClient) -> None:

@@ -71,6 +71,14 @@ class GateContext:
     entitlements: Entitlements | None
 
 
+def context_of(request: Request) -> GateContext:
+    """The gate's context of an admitted request, typed (``request.state.tollgate``)."""
+    context = getattr(request.state, "tollgate", None)
+    if not isinstance(context, GateContext):
+        raise LookupError("this request did not pass through TollgateMiddleware (an exempt or ungated path?)")
+    return context
+
+
 DECISION_HEADER = re.compile(r"^(x-tier|x-ratelimit-.*|x-credits-.*|x-quota-warning|ratelimit(-policy)?|retry-after)$")
 
 _MESSAGES = {
