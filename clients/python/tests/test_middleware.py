@@ -234,6 +234,19 @@ async def test_a_feature_the_catalog_does_not_declare_fails_loudly(service: Serv
             await http.get("/api/teleport", headers=key_of(customer))
 
 
+async def test_head_is_metered_as_get_and_path_templates_match_one_segment(
+    service: Service, customer: CreatedCustomer
+) -> None:
+    app = Starlette(routes=[Route("/api/v1/memories/{id}", lambda request: PlainTextResponse("memory"))])
+    gated = TollgateMiddleware(app, tollgate_url=service.url, routes={"GET /api/v1/memories/{id}": "search"})
+    transport = httpx.ASGITransport(app=gated)
+    async with httpx.AsyncClient(transport=transport, base_url="http://memory.test") as http:
+        assert (await http.get("/api/v1/memories/7", headers=key_of(customer))).headers["x-credits-total"] == "0.1"
+        assert (await http.head("/api/v1/memories/7", headers=key_of(customer))).headers["x-credits-total"] == "0.2"
+        # Two segments are another path: not gated, so no figures.
+        assert "x-credits-total" not in (await http.get("/api/v1/memories/7/x", headers=key_of(customer))).headers
+
+
 async def test_a_client_the_middleware_made_is_closed_when_the_app_shuts_down(service: Service) -> None:
     gated = TollgateMiddleware(Starlette(), tollgate_url=service.url)
     messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])

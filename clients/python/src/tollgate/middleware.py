@@ -167,6 +167,8 @@ class TollgateMiddleware:
         self._entitlements: dict[str, tuple[float, Entitlements]] = {}
 
     def _match(self, method: str, path: str) -> Route | None:
+        # Starlette answers HEAD with the GET route's handler, so HEAD is metered as GET.
+        method = "GET" if method == "HEAD" else method
         for route_method, pattern, route in self.routes:
             if (route_method is None or route_method == method) and pattern.match(path):
                 return route
