@@ -1,0 +1,98 @@
+"""Tollgate for Python: a typed client for the service API (sync and async) and ASGI middleware
+for Starlette and FastAPI (``tollgate.middleware``, with the ``starlette`` extra)."""
+
+from ._calls import UsageEvent
+from ._transport import RetryPolicy
+from .admin_models import ApiKey, AuditEntry, CreatedCustomer, Customer, CustomerDetail, Page, Revenue, WebhookEvent
+from .async_client import AsyncClient
+from .billing_models import BillingChange, CheckoutSession, Invoice, Link, PaymentMethod, Subscription
+from .client import Client
+from .errors import (
+    AccountSuspended,
+    ConcurrencyLimited,
+    Conflict,
+    FeatureNotAvailable,
+    Forbidden,
+    InternalError,
+    InvalidRequest,
+    Issue,
+    LimitError,
+    NotFound,
+    PaymentFailed,
+    PaymentProviderUnavailable,
+    QuotaExceeded,
+    QuotaUsage,
+    RateLimited,
+    StorageLimitExceeded,
+    TollgateConnectionError,
+    TollgateError,
+    Unauthorized,
+)
+from .models import (
+    BatchEventResult,
+    BatchResult,
+    CheckResult,
+    Entitlements,
+    HistoryBucket,
+    Limits,
+    Plans,
+    RecordResult,
+    Reservation,
+    StorageReport,
+    Usage,
+    UsageHistory,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccountSuspended",
+    "ApiKey",
+    "AsyncClient",
+    "AuditEntry",
+    "BatchEventResult",
+    "BatchResult",
+    "BillingChange",
+    "CheckResult",
+    "CheckoutSession",
+    "Client",
+    "ConcurrencyLimited",
+    "Conflict",
+    "CreatedCustomer",
+    "Customer",
+    "CustomerDetail",
+    "Entitlements",
+    "FeatureNotAvailable",
+    "Forbidden",
+    "HistoryBucket",
+    "InternalError",
+    "InvalidRequest",
+    "Invoice",
+    "Issue",
+    "LimitError",
+    "Limits",
+    "Link",
+    "NotFound",
+    "Page",
+    "PaymentFailed",
+    "PaymentMethod",
+    "PaymentProviderUnavailable",
+    "Plans",
+    "QuotaExceeded",
+    "QuotaUsage",
+    "RateLimited",
+    "RecordResult",
+    "Reservation",
+    "RetryPolicy",
+    "Revenue",
+    "StorageLimitExceeded",
+    "StorageReport",
+    "Subscription",
+    "TollgateConnectionError",
+    "TollgateError",
+    "Unauthorized",
+    "Usage",
+    "UsageEvent",
+    "UsageHistory",
+    "WebhookEvent",
+]

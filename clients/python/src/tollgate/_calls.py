@@ -1,0 +1,332 @@
+"""Every route of the service API as a description of one HTTP call, shared by the sync and the
+async client: they differ only in how they send it. A call says whether repeating it is safe, which
+decides whether a connection dropped after sending may be retried.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+from . import _wire, models
+from . import admin_models as admin
+from . import billing_models as billing
+from ._wire import JsonObject, obj
+
+T = TypeVar("T")
+
+Timestamp = datetime | int | str
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    parse: Callable[[Any, dict[str, str]], T]
+    json: JsonObject | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    # True when sending it twice has the effect of sending it once (GET, DELETE, keyed writes).
+    repeatable: bool = True
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    """One event of a batch (``record_batch``); a key is generated when none is given."""
+
+    operation: str
+    quantity: int = 1
+    idempotency_key: str | None = None
+    timestamp: Timestamp | None = None
+
+
+def new_key() -> str:
+    """A fresh idempotency key: the same key goes with every retry of one call."""
+    return uuid.uuid4().hex
+
+
+def _body(**fields: Any) -> JsonObject:
+    """The JSON body with the fields that were given (None means not sent)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _params(**fields: Any) -> dict[str, str]:
+    return {name: str(value) for name, value in fields.items() if value is not None}
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _timestamp(value: Timestamp | None) -> str | int | None:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("timestamp: give an aware datetime (with a time zone)")
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _plain(parse: Callable[[Any], T]) -> Callable[[Any, dict[str, str]], T]:
+    return lambda body, _headers: parse(body)
+
+
+def _raw(body: Any, _headers: dict[str, str]) -> JsonObject:
+    return obj(body)
+
+
+def _keyed(key: str | None) -> dict[str, str]:
+    return {"Idempotency-Key": key or new_key()}
+
+
+# Usage (customer key)
+
+
+def plans() -> Call[models.Plans]:
+    return Call("GET", "/api/v1/plans", _plain(models.Plans.from_json))
+
+
+def usage() -> Call[models.Usage]:
+    return Call("GET", "/api/v1/usage", _plain(models.Usage.from_json))
+
+
+def entitlements() -> Call[models.Entitlements]:
+    return Call("GET", "/api/v1/entitlements", _plain(models.Entitlements.from_json))
+
+
+def history(bucket: str) -> Call[models.UsageHistory]:
+    return Call("GET", "/api/v1/usage/history", _plain(models.UsageHistory.from_json), params={"bucket": bucket})
+
+
+def check(operation: str, quantity: int) -> Call[models.CheckResult]:
+    return Call(
+        "POST",
+        "/api/v1/usage/check",
+        lambda body, headers: _wire.parse(models.CheckResult, body, headers=headers),
+        json={"operation": operation, "quantity": quantity},
+    )
+
+
+def record(
+    operation: str, quantity: int, idempotency_key: str | None, timestamp: Timestamp | None
+) -> Call[models.RecordResult]:
+    key = idempotency_key or new_key()
+    return Call(
+        "POST",
+        "/api/v1/usage/record",
+        lambda body, headers: _wire.parse(
+            models.RecordResult,
+            body,
+            headers=headers,
+            idempotency_key=key,
+            replayed=headers.get("idempotent-replayed") == "true",
+        ),
+        json=_body(operation=operation, quantity=quantity, idempotency_key=key, timestamp=_timestamp(timestamp)),
+    )
+
+
+def record_batch(events: Iterable[UsageEvent | Mapping[str, Any]]) -> Call[models.BatchResult]:
+    sent = []
+    for event in events:
+        if isinstance(event, UsageEvent):
+            item = _body(
+                operation=event.operation,
+                quantity=event.quantity,
+                idempotency_key=event.idempotency_key,
+                timestamp=_timestamp(event.timestamp),
+            )
+        else:
+            item = dict(event)
+        item.setdefault("idempotency_key", new_key())
+        sent.append(item)
+    return Call("POST", "/api/v1/usage/record", _plain(models.BatchResult.from_json), json={"events": sent})
+
+
+def report_storage(bytes: int, items: int) -> Call[models.StorageReport]:
+    return Call(
+        "POST",
+        "/api/v1/usage/storage",
+        _plain(models.StorageReport.from_json),
+        json={"bytes": bytes, "items": items},
+    )
+
+
+def reserve(
+    operation: str, quantity: int, idempotency_key: str | None, ttl_seconds: int | None
+) -> Call[models.Reservation]:
+    body = _body(
+        operation=operation, quantity=quantity, idempotency_key=idempotency_key or new_key(), ttl_seconds=ttl_seconds
+    )
+    return Call("POST", "/api/v1/usage/reserve", _plain(models.Reservation.from_json), json=body)
+
+
+def settle(reservation_id: str, quantity: int) -> Call[JsonObject]:
+    path = f"/api/v1/usage/reservations/{_segment(reservation_id)}/settle"
+    return Call("POST", path, _raw, json={"quantity": quantity})
+
+
+def release(reservation_id: str) -> Call[JsonObject]:
+    return Call("POST", f"/api/v1/usage/reservations/{_segment(reservation_id)}/release", _raw)
+
+
+# Billing (customer key)
+
+_change = _plain(billing.BillingChange.from_json)
+
+
+def subscription() -> Call[billing.Subscription]:
+    return Call("GET", "/api/v1/billing/subscription", _plain(billing.Subscription.from_json))
+
+
+def subscribe(
+    tier: str, interval: str | None, payment_method_id: str | None, key: str | None
+) -> Call[billing.BillingChange]:
+    body = _body(tier=tier, interval=interval, payment_method_id=payment_method_id)
+    return Call("POST", "/api/v1/billing/subscribe", _change, json=body, headers=_keyed(key))
+
+
+def upgrade(new_tier: str, interval: str | None, key: str | None) -> Call[billing.BillingChange]:
+    body = _body(new_tier=new_tier, interval=interval)
+    return Call("POST", "/api/v1/billing/upgrade", _change, json=body, headers=_keyed(key))
+
+
+def cancel(immediate: bool, key: str | None) -> Call[billing.BillingChange]:
+    body = {"immediate": True} if immediate else {}
+    return Call("POST", "/api/v1/billing/cancel", _change, json=body, headers=_keyed(key))
+
+
+def resume(key: str | None) -> Call[billing.BillingChange]:
+    return Call("POST", "/api/v1/billing/resume", _change, headers=_keyed(key))
+
+
+def checkout(
+    tier: str, success_url: str, cancel_url: str, interval: str | None, key: str | None
+) -> Call[billing.CheckoutSession]:
+    body = _body(tier=tier, interval=interval, success_url=success_url, cancel_url=cancel_url)
+    parse = _plain(billing.CheckoutSession.from_json)
+    return Call("POST", "/api/v1/billing/checkout", parse, json=body, headers=_keyed(key))
+
+
+def portal(return_url: str, key: str | None) -> Call[billing.Link]:
+    body = {"return_url": return_url}
+    return Call("POST", "/api/v1/billing/portal", _plain(billing.Link.from_json), json=body, headers=_keyed(key))
+
+
+def invoices(limit: int | None) -> Call[list[billing.Invoice]]:
+    return Call(
+        "GET",
+        "/api/v1/billing/invoices",
+        _plain(lambda body: billing.Invoices.from_json(body).invoices),
+        params=_params(limit=limit),
+    )
+
+
+def payment_methods() -> Call[list[billing.PaymentMethod]]:
+    return Call(
+        "GET",
+        "/api/v1/billing/payment-methods",
+        _plain(lambda body: billing.PaymentMethods.from_json(body).payment_methods),
+    )
+
+
+def dashboard_link(return_url: str | None, embed: bool | None, theme: Mapping[str, str] | None) -> Call[billing.Link]:
+    body = _body(return_url=return_url, embed=embed, theme=dict(theme) if theme else None)
+    # Each call mints a new one-time link, so a retry after sending would only mint another.
+    return Call("POST", "/api/v1/billing/dashboard-link", _plain(billing.Link.from_json), json=body, repeatable=False)
+
+
+def trial_available() -> Call[bool]:
+    return Call("GET", "/api/v1/billing/trial", lambda body, _h: bool(obj(body).get("available")))
+
+
+# Admin (admin key)
+
+
+def create_customer(
+    external_id: str | None,
+    email: str | None,
+    name: str | None,
+    plan: str | None,
+    metadata: Mapping[str, str] | None,
+    key_name: str | None,
+) -> Call[admin.CreatedCustomer]:
+    body = _body(
+        external_id=external_id,
+        email=email,
+        name=name,
+        plan=plan,
+        metadata=dict(metadata) if metadata is not None else None,
+        key_name=key_name,
+    )
+    # Not repeatable: a second customer would be created (unless external_id makes it a 409).
+    parse = _plain(admin.CreatedCustomer.from_json)
+    return Call("POST", "/api/v1/admin/customers", parse, json=body, repeatable=False)
+
+
+def list_customers(
+    limit: int | None,
+    starting_after: str | None,
+    plan: str | None,
+    status: str | None,
+    search: str | None,
+    sort: str | None,
+) -> Call[admin.Page[admin.Customer]]:
+    params = _params(limit=limit, starting_after=starting_after, plan=plan, status=status, search=search, sort=sort)
+    return Call("GET", "/api/v1/admin/customers", _plain(admin.customer_page), params=params)
+
+
+def get_customer(customer_id: str) -> Call[admin.CustomerDetail]:
+    path = f"/api/v1/admin/customers/{_segment(customer_id)}"
+    return Call("GET", path, _plain(admin.CustomerDetail.from_json))
+
+
+def issue_key(customer_id: str, name: str | None) -> Call[admin.ApiKey]:
+    path = f"/api/v1/admin/customers/{_segment(customer_id)}/keys"
+    return Call("POST", path, _plain(admin.ApiKey.from_json), json=_body(name=name), repeatable=False)
+
+
+def revoke_key(key_id: str) -> Call[bool]:
+    path = f"/api/v1/admin/keys/{_segment(key_id)}"
+    return Call("DELETE", path, lambda body, _h: bool(obj(body).get("revoked")))
+
+
+def reactivate(customer_id: str, reason: str | None) -> Call[admin.Customer]:
+    path = f"/api/v1/admin/customers/{_segment(customer_id)}/reactivate"
+    parse = _plain(lambda body: admin.Customer.from_json(obj(body).get("customer")))
+    return Call("POST", path, parse, json=_body(reason=reason))
+
+
+def customer_events(
+    customer_id: str, limit: int | None, starting_after: str | None
+) -> Call[admin.Page[admin.AuditEntry]]:
+    path = f"/api/v1/admin/customers/{_segment(customer_id)}/events"
+    return Call("GET", path, _plain(admin.audit_page), params=_params(limit=limit, starting_after=starting_after))
+
+
+def list_invoices(
+    limit: int | None, starting_after: str | None, customer_id: str | None, status: str | None
+) -> Call[admin.Page[billing.Invoice]]:
+    params = _params(limit=limit, starting_after=starting_after, customer_id=customer_id, status=status)
+    return Call("GET", "/api/v1/admin/invoices", _plain(admin.invoice_page), params=params)
+
+
+def revenue() -> Call[admin.Revenue]:
+    return Call("GET", "/api/v1/admin/revenue", _plain(admin.Revenue.from_json))
+
+
+def list_events(
+    limit: int | None, starting_after: str | None, status: str | None, type: str | None
+) -> Call[admin.Page[admin.WebhookEvent]]:
+    params = _params(limit=limit, starting_after=starting_after, status=status, type=type)
+    return Call("GET", "/api/v1/admin/events", _plain(admin.event_page), params=params)
+
+
+def replay_event(event_id: str) -> Call[JsonObject]:
+    return Call("POST", f"/api/v1/admin/events/{_segment(event_id)}/replay", _raw)
+
+
+def advance_clock(seconds: int) -> Call[JsonObject]:
+    return Call("POST", "/api/v1/admin/clock/advance", _raw, json={"seconds": seconds}, repeatable=False)

@@ -1,0 +1,262 @@
+"""``tollgate.AsyncClient``: the service API for asyncio (FastAPI, Starlette), on ``httpx``. The same
+methods as :class:`tollgate.Client`, awaited; a test keeps the two signatures equal.
+
+    async with AsyncClient("http://localhost:3000", api_key="tg_live_...") as client:
+        await client.record("search")
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from . import _calls as calls
+from . import admin_models as admin
+from . import billing_models as billing
+from . import models
+from ._calls import Call, Timestamp, UsageEvent
+from ._transport import RetryPolicy, build_request, connection_error, read_response, retryable_failure
+from ._wire import JsonObject
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """A customer key reaches the usage and billing methods, an admin key the ``admin`` ones.
+
+    ``http_client`` lets you pass your own ``httpx.AsyncClient`` (proxies, transport, limits); its
+    ``base_url`` is then used and it is not closed by :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        base_url: str = "http://localhost:3000",
+        api_key: str | None = None,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.retry = retry or RetryPolicy()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def with_api_key(self, api_key: str) -> AsyncClient:
+        """The same connection pool, another key (e.g. each of your users' keys)."""
+        view = AsyncClient(api_key=api_key, retry=self.retry, http_client=self._http)
+        return view
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def send(self, call: Call[T]) -> T:
+        """Sends one call with the retry policy; used by every method."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.send(build_request(self._http, call, self.api_key))
+            except httpx.TransportError as error:
+                if attempt >= self.retry.max_retries or not retryable_failure(error, call):
+                    raise connection_error(error, attempt + 1) from error
+                await asyncio.sleep(self.retry.delay(attempt))
+            else:
+                if response.status_code != 503 or attempt >= self.retry.max_retries:
+                    return read_response(call, response)
+                await asyncio.sleep(self.retry.delay(attempt, response.headers.get("retry-after")))
+            attempt += 1
+
+    # Usage
+
+    async def plans(self) -> models.Plans:
+        """The public catalog; needs no key."""
+        return await self.send(calls.plans())
+
+    async def usage(self) -> models.Usage:
+        return await self.send(calls.usage())
+
+    async def entitlements(self) -> models.Entitlements:
+        return await self.send(calls.entitlements())
+
+    async def history(self, bucket: str = "day") -> models.UsageHistory:
+        return await self.send(calls.history(bucket))
+
+    async def check(self, operation: str, quantity: int = 1) -> models.CheckResult:
+        """Would it be allowed now? Counts nothing; never raises for a denial (see ``allowed``)."""
+        return await self.send(calls.check(operation, quantity))
+
+    async def record(
+        self,
+        operation: str,
+        quantity: int = 1,
+        *,
+        idempotency_key: str | None = None,
+        timestamp: Timestamp | None = None,
+    ) -> models.RecordResult:
+        """Debits ``operation`` x ``quantity`` or raises the denial. A key is generated when not given."""
+        return await self.send(calls.record(operation, quantity, idempotency_key, timestamp))
+
+    async def record_batch(self, events: Iterable[UsageEvent | Mapping[str, Any]]) -> models.BatchResult:
+        """Up to 1,000 events in one transaction, a result each; keys generated where missing."""
+        return await self.send(calls.record_batch(events))
+
+    async def report_storage(self, bytes: int, items: int) -> models.StorageReport:
+        """The customer's storage now (absolute figures)."""
+        return await self.send(calls.report_storage(bytes, items))
+
+    async def reserve(
+        self,
+        operation: str,
+        quantity: int = 1,
+        *,
+        idempotency_key: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> models.Reservation:
+        """Holds credits until settled or released (services with reservations)."""
+        return await self.send(calls.reserve(operation, quantity, idempotency_key, ttl_seconds))
+
+    async def settle(self, reservation_id: str, quantity: int) -> JsonObject:
+        return await self.send(calls.settle(reservation_id, quantity))
+
+    async def release(self, reservation_id: str) -> JsonObject:
+        return await self.send(calls.release(reservation_id))
+
+    # Billing
+
+    async def subscription(self) -> billing.Subscription:
+        return await self.send(calls.subscription())
+
+    async def subscribe(
+        self,
+        tier: str,
+        *,
+        interval: str | None = None,
+        payment_method_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> billing.BillingChange:
+        """Without a payment method: the plan's trial, no card needed."""
+        return await self.send(calls.subscribe(tier, interval, payment_method_id, idempotency_key))
+
+    async def upgrade(
+        self, new_tier: str, *, interval: str | None = None, idempotency_key: str | None = None
+    ) -> billing.BillingChange:
+        return await self.send(calls.upgrade(new_tier, interval, idempotency_key))
+
+    async def cancel(self, *, immediate: bool = False, idempotency_key: str | None = None) -> billing.BillingChange:
+        return await self.send(calls.cancel(immediate, idempotency_key))
+
+    async def resume(self, *, idempotency_key: str | None = None) -> billing.BillingChange:
+        return await self.send(calls.resume(idempotency_key))
+
+    async def checkout(
+        self,
+        tier: str,
+        *,
+        success_url: str,
+        cancel_url: str,
+        interval: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> billing.CheckoutSession:
+        return await self.send(calls.checkout(tier, success_url, cancel_url, interval, idempotency_key))
+
+    async def portal(self, return_url: str, *, idempotency_key: str | None = None) -> billing.Link:
+        return await self.send(calls.portal(return_url, idempotency_key))
+
+    async def invoices(self, limit: int | None = None) -> list[billing.Invoice]:
+        return await self.send(calls.invoices(limit))
+
+    async def payment_methods(self) -> list[billing.PaymentMethod]:
+        return await self.send(calls.payment_methods())
+
+    async def dashboard_link(
+        self, *, return_url: str | None = None, embed: bool | None = None, theme: Mapping[str, str] | None = None
+    ) -> billing.Link:
+        """A one-time link to the customer's billing page, for a browser."""
+        return await self.send(calls.dashboard_link(return_url, embed, theme))
+
+    async def trial_available(self) -> bool:
+        return await self.send(calls.trial_available())
+
+    # Admin
+
+    async def create_customer(
+        self,
+        *,
+        external_id: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        plan: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        key_name: str | None = None,
+    ) -> admin.CreatedCustomer:
+        """The customer and its first API key (``api_key.key``, shown this once)."""
+        return await self.send(calls.create_customer(external_id, email, name, plan, metadata, key_name))
+
+    async def list_customers(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        plan: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        sort: str | None = None,
+    ) -> admin.Page[admin.Customer]:
+        return await self.send(calls.list_customers(limit, starting_after, plan, status, search, sort))
+
+    async def get_customer(self, customer_id: str) -> admin.CustomerDetail:
+        return await self.send(calls.get_customer(customer_id))
+
+    async def issue_key(self, customer_id: str, *, name: str | None = None) -> admin.ApiKey:
+        return await self.send(calls.issue_key(customer_id, name))
+
+    async def revoke_key(self, key_id: str) -> bool:
+        return await self.send(calls.revoke_key(key_id))
+
+    async def reactivate(self, customer_id: str, *, reason: str | None = None) -> admin.Customer:
+        return await self.send(calls.reactivate(customer_id, reason))
+
+    async def customer_events(
+        self, customer_id: str, *, limit: int | None = None, starting_after: str | None = None
+    ) -> admin.Page[admin.AuditEntry]:
+        return await self.send(calls.customer_events(customer_id, limit, starting_after))
+
+    async def list_invoices(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        customer_id: str | None = None,
+        status: str | None = None,
+    ) -> admin.Page[billing.Invoice]:
+        return await self.send(calls.list_invoices(limit, starting_after, customer_id, status))
+
+    async def revenue(self) -> admin.Revenue:
+        return await self.send(calls.revenue())
+
+    async def list_events(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        status: str | None = None,
+        type: str | None = None,
+    ) -> admin.Page[admin.WebhookEvent]:
+        return await self.send(calls.list_events(limit, starting_after, status, type))
+
+    async def replay_event(self, event_id: str) -> JsonObject:
+        return await self.send(calls.replay_event(event_id))
+
+    async def advance_clock(self, seconds: int) -> JsonObject:
+        """Test mode only: advances the Stripe test clock and waits for its webhooks."""
+        return await self.send(calls.advance_clock(seconds))

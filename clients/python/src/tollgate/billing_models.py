@@ -1,0 +1,90 @@
+"""Typed results of the billing routes (``/api/v1/billing/...``). Money is integer minor units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ._wire import JsonObject, Model
+from .models import Limits
+
+
+@dataclass(frozen=True)
+class Subscription(Model):
+    """``GET /api/v1/billing/subscription``: the subscription as Tollgate mirrors it."""
+
+    customer_id: str
+    subscription_tier: str
+    plan_name: str
+    status: str
+    billing_interval: str | None
+    subscription_id: str | None
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    trial_end: datetime | None
+    cancel_at_period_end: bool
+    payment_failed_at: datetime | None
+    limits: Limits
+    raw: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True)
+class BillingChange(Model):
+    """What a mutating billing route did (``action``, or ``nothing`` with a ``reason``) and the result."""
+
+    action: str
+    reason: str | None
+    subscription: Subscription
+
+
+@dataclass(frozen=True)
+class CheckoutSession(Model):
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Link(Model):
+    """A URL to send the customer to (portal, one-time billing page link)."""
+
+    url: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Invoice(Model):
+    id: str
+    number: str | None
+    status: str | None
+    currency: str
+    amount_due: int
+    amount_paid: int
+    total: int
+    created: datetime | None
+    period_start: datetime | None
+    period_end: datetime | None
+    hosted_invoice_url: str | None
+    invoice_pdf: str | None
+    subscription_id: str | None
+    billing_reason: str | None
+    raw: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Invoices(Model):
+    invoices: list[Invoice]
+
+
+@dataclass(frozen=True)
+class PaymentMethod(Model):
+    id: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    default: bool
+
+
+@dataclass(frozen=True)
+class PaymentMethods(Model):
+    payment_methods: list[PaymentMethod]

@@ -1,0 +1,262 @@
+"""``tollgate.Client``: the service API, synchronously, on ``httpx``.
+
+client = Client("http://localhost:3000", api_key="tg_live_...")
+client.record("search")               # debits 0.1 credit, or raises QuotaExceeded, RateLimited, ...
+client.usage().quota_remaining        # Decimal("99.9")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from . import _calls as calls
+from . import admin_models as admin
+from . import billing_models as billing
+from . import models
+from ._calls import Call, Timestamp, UsageEvent
+from ._transport import RetryPolicy, build_request, connection_error, read_response, retryable_failure
+from ._wire import JsonObject
+
+T = TypeVar("T")
+
+
+class Client:
+    """A customer key reaches the usage and billing methods, an admin key the ``admin`` ones.
+
+    ``http_client`` lets you pass your own ``httpx.Client`` (proxies, transport, limits); its
+    ``base_url`` is then used and it is not closed by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str = "http://localhost:3000",
+        api_key: str | None = None,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.retry = retry or RetryPolicy()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def with_api_key(self, api_key: str) -> Client:
+        """The same connection pool, another key (e.g. each of your users' keys)."""
+        view = Client(api_key=api_key, retry=self.retry, http_client=self._http)
+        return view
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, call: Call[T]) -> T:
+        """Sends one call with the retry policy; used by every method."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.send(build_request(self._http, call, self.api_key))
+            except httpx.TransportError as error:
+                if attempt >= self.retry.max_retries or not retryable_failure(error, call):
+                    raise connection_error(error, attempt + 1) from error
+                time.sleep(self.retry.delay(attempt))
+            else:
+                if response.status_code != 503 or attempt >= self.retry.max_retries:
+                    return read_response(call, response)
+                time.sleep(self.retry.delay(attempt, response.headers.get("retry-after")))
+            attempt += 1
+
+    # Usage
+
+    def plans(self) -> models.Plans:
+        """The public catalog; needs no key."""
+        return self.send(calls.plans())
+
+    def usage(self) -> models.Usage:
+        return self.send(calls.usage())
+
+    def entitlements(self) -> models.Entitlements:
+        return self.send(calls.entitlements())
+
+    def history(self, bucket: str = "day") -> models.UsageHistory:
+        return self.send(calls.history(bucket))
+
+    def check(self, operation: str, quantity: int = 1) -> models.CheckResult:
+        """Would it be allowed now? Counts nothing; never raises for a denial (see ``allowed``)."""
+        return self.send(calls.check(operation, quantity))
+
+    def record(
+        self,
+        operation: str,
+        quantity: int = 1,
+        *,
+        idempotency_key: str | None = None,
+        timestamp: Timestamp | None = None,
+    ) -> models.RecordResult:
+        """Debits ``operation`` x ``quantity`` or raises the denial. A key is generated when not given."""
+        return self.send(calls.record(operation, quantity, idempotency_key, timestamp))
+
+    def record_batch(self, events: Iterable[UsageEvent | Mapping[str, Any]]) -> models.BatchResult:
+        """Up to 1,000 events in one transaction, a result each; keys generated where missing."""
+        return self.send(calls.record_batch(events))
+
+    def report_storage(self, bytes: int, items: int) -> models.StorageReport:
+        """The customer's storage now (absolute figures)."""
+        return self.send(calls.report_storage(bytes, items))
+
+    def reserve(
+        self,
+        operation: str,
+        quantity: int = 1,
+        *,
+        idempotency_key: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> models.Reservation:
+        """Holds credits until settled or released (services with reservations)."""
+        return self.send(calls.reserve(operation, quantity, idempotency_key, ttl_seconds))
+
+    def settle(self, reservation_id: str, quantity: int) -> JsonObject:
+        return self.send(calls.settle(reservation_id, quantity))
+
+    def release(self, reservation_id: str) -> JsonObject:
+        return self.send(calls.release(reservation_id))
+
+    # Billing
+
+    def subscription(self) -> billing.Subscription:
+        return self.send(calls.subscription())
+
+    def subscribe(
+        self,
+        tier: str,
+        *,
+        interval: str | None = None,
+        payment_method_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> billing.BillingChange:
+        """Without a payment method: the plan's trial, no card needed."""
+        return self.send(calls.subscribe(tier, interval, payment_method_id, idempotency_key))
+
+    def upgrade(
+        self, new_tier: str, *, interval: str | None = None, idempotency_key: str | None = None
+    ) -> billing.BillingChange:
+        return self.send(calls.upgrade(new_tier, interval, idempotency_key))
+
+    def cancel(self, *, immediate: bool = False, idempotency_key: str | None = None) -> billing.BillingChange:
+        return self.send(calls.cancel(immediate, idempotency_key))
+
+    def resume(self, *, idempotency_key: str | None = None) -> billing.BillingChange:
+        return self.send(calls.resume(idempotency_key))
+
+    def checkout(
+        self,
+        tier: str,
+        *,
+        success_url: str,
+        cancel_url: str,
+        interval: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> billing.CheckoutSession:
+        return self.send(calls.checkout(tier, success_url, cancel_url, interval, idempotency_key))
+
+    def portal(self, return_url: str, *, idempotency_key: str | None = None) -> billing.Link:
+        return self.send(calls.portal(return_url, idempotency_key))
+
+    def invoices(self, limit: int | None = None) -> list[billing.Invoice]:
+        return self.send(calls.invoices(limit))
+
+    def payment_methods(self) -> list[billing.PaymentMethod]:
+        return self.send(calls.payment_methods())
+
+    def dashboard_link(
+        self, *, return_url: str | None = None, embed: bool | None = None, theme: Mapping[str, str] | None = None
+    ) -> billing.Link:
+        """A one-time link to the customer's billing page, for a browser."""
+        return self.send(calls.dashboard_link(return_url, embed, theme))
+
+    def trial_available(self) -> bool:
+        return self.send(calls.trial_available())
+
+    # Admin
+
+    def create_customer(
+        self,
+        *,
+        external_id: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        plan: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        key_name: str | None = None,
+    ) -> admin.CreatedCustomer:
+        """The customer and its first API key (``api_key.key``, shown this once)."""
+        return self.send(calls.create_customer(external_id, email, name, plan, metadata, key_name))
+
+    def list_customers(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        plan: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        sort: str | None = None,
+    ) -> admin.Page[admin.Customer]:
+        return self.send(calls.list_customers(limit, starting_after, plan, status, search, sort))
+
+    def get_customer(self, customer_id: str) -> admin.CustomerDetail:
+        return self.send(calls.get_customer(customer_id))
+
+    def issue_key(self, customer_id: str, *, name: str | None = None) -> admin.ApiKey:
+        return self.send(calls.issue_key(customer_id, name))
+
+    def revoke_key(self, key_id: str) -> bool:
+        return self.send(calls.revoke_key(key_id))
+
+    def reactivate(self, customer_id: str, *, reason: str | None = None) -> admin.Customer:
+        return self.send(calls.reactivate(customer_id, reason))
+
+    def customer_events(
+        self, customer_id: str, *, limit: int | None = None, starting_after: str | None = None
+    ) -> admin.Page[admin.AuditEntry]:
+        return self.send(calls.customer_events(customer_id, limit, starting_after))
+
+    def list_invoices(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        customer_id: str | None = None,
+        status: str | None = None,
+    ) -> admin.Page[billing.Invoice]:
+        return self.send(calls.list_invoices(limit, starting_after, customer_id, status))
+
+    def revenue(self) -> admin.Revenue:
+        return self.send(calls.revenue())
+
+    def list_events(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        status: str | None = None,
+        type: str | None = None,
+    ) -> admin.Page[admin.WebhookEvent]:
+        return self.send(calls.list_events(limit, starting_after, status, type))
+
+    def replay_event(self, event_id: str) -> JsonObject:
+        return self.send(calls.replay_event(event_id))
+
+    def advance_clock(self, seconds: int) -> JsonObject:
+        """Test mode only: advances the Stripe test clock and waits for its webhooks."""
+        return self.send(calls.advance_clock(seconds))

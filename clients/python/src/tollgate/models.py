@@ -1,0 +1,202 @@
+"""Typed results of the usage routes. Credits are ``Decimal``, times aware ``datetime``. Each result
+with a ``raw`` field keeps the whole body there, so fields a newer service adds (such as the
+``operations`` block of ``/usage``) are readable before this package names them. Fields take the
+body's key of the same name (see ``_wire.Model``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from . import _wire
+from ._wire import JsonObject, Model
+
+
+@dataclass(frozen=True)
+class Limits(Model):
+    """A plan's limits; None means unlimited."""
+
+    credits_per_month: Decimal | None
+    requests_per_minute: int | None
+    requests_per_day: int | None
+    concurrent_requests: int | None
+    storage_bytes: int | None
+    storage_items: int | None
+
+
+@dataclass(frozen=True)
+class Plans:
+    """The public catalog (``GET /api/v1/plans``): plan ids and operation costs; the rest in ``raw``."""
+
+    currency: str
+    plan_ids: list[str]
+    operations: dict[str, Decimal]
+    raw: JsonObject = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Plans:
+        body = _wire.obj(data)
+        operations = [_wire.obj(o) for o in body.get("operations", [])]
+        return cls(
+            currency=str(body.get("currency", "")),
+            plan_ids=[str(_wire.obj(p).get("id")) for p in body.get("plans", [])],
+            operations={str(o.get("id")): _wire.credits(o.get("credits", 0)) for o in operations},
+            raw=body,
+        )
+
+
+@dataclass(frozen=True)
+class CreditUsage(Model):
+    """Credits this period: what ``/usage`` and the admin customer list show."""
+
+    subscription_tier: str
+    credits_used: Decimal
+    monthly_limit: Decimal | None
+    quota_remaining: Decimal | None
+    usage_percentage: float | None
+    quota_exceeded: bool
+    overage_used: Decimal
+    period_start: datetime
+    period_end: datetime
+
+
+@dataclass(frozen=True)
+class Usage(CreditUsage):
+    """``GET /api/v1/usage``: credits this period, request windows, storage, account status."""
+
+    customer_id: str
+    status: str
+    in_trial: bool
+    trial_end_date: datetime | None
+    grace_period_end: datetime | None
+    requests_this_minute: int | None
+    requests_per_minute_limit: int | None
+    requests_today: int | None
+    requests_per_day_limit: int | None
+    concurrent_requests_limit: int | None
+    storage_bytes: int
+    storage_bytes_limit: int | None
+    storage_items: int
+    storage_items_limit: int | None
+    raw: JsonObject = field(repr=False)
+
+    @property
+    def operations(self) -> JsonObject:
+        """Per-operation windows (``operations`` block), when the service sends them; else empty."""
+        return _wire.obj(self.raw.get("operations"))
+
+
+@dataclass(frozen=True)
+class Entitlements(Model):
+    """``GET /api/v1/entitlements``: the plan's features, limits and operation costs."""
+
+    customer_id: str
+    subscription_tier: str
+    plan_name: str
+    status: str
+    serviceable: bool
+    features: dict[str, bool]
+    limits: Limits
+    operations: dict[str, Decimal]
+    raw: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Decision(Model):
+    """The figures of a usage check or record, plus the decision headers the service sent."""
+
+    subscription_tier: str
+    operation: str
+    quantity: int
+    cost: Decimal
+    credits_used: Decimal
+    monthly_limit: Decimal | None
+    quota_remaining: Decimal | None
+    period_end: datetime
+    requests_remaining_minute: int | None
+    requests_per_minute_limit: int | None
+    requests_remaining_day: int | None
+    requests_per_day_limit: int | None
+    headers: dict[str, str]
+    raw: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CheckResult(Decision):
+    """``POST /api/v1/usage/check``: would it be allowed? ``reason`` is the code a record would get."""
+
+    allowed: bool = False
+    reason: str | None = None
+    message: str | None = None
+    retry_after: int | None = None
+    upgrade_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordResult(Decision):
+    """``POST /api/v1/usage/record`` (one event): the debit; ``replayed`` when the key was seen before."""
+
+    event_id: str | None = None
+    idempotency_key: str = ""
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class BatchEventResult(Model):
+    """One event of a batch: ``error`` is the error body for denied, conflict and invalid events."""
+
+    index: int
+    status: str
+    event_id: str | None
+    error: JsonObject | None
+
+
+@dataclass(frozen=True)
+class BatchResult(Model):
+    """``POST /api/v1/usage/record`` with ``events``: a result per event, in order, and counts."""
+
+    results: list[BatchEventResult]
+    summary: dict[str, int]
+    raw: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StorageReport(Model):
+    """``POST /api/v1/usage/storage``: storage as recorded, with the plan's limits."""
+
+    storage_bytes: int
+    storage_bytes_limit: int | None
+    storage_items: int
+    storage_items_limit: int | None
+    over_limit: bool
+    raw: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True)
+class HistoryBucket(Model):
+    start: datetime
+    credits: Decimal
+    events: int
+
+
+@dataclass(frozen=True)
+class UsageHistory(Model):
+    """``GET /api/v1/usage/history``: credits and events per day or hour of this period."""
+
+    period_start: datetime
+    period_end: datetime
+    bucket: str
+    data: list[HistoryBucket]
+    raw: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Reservation(Model):
+    """``POST /api/v1/usage/reserve``: credits held until settled or released (services that offer it)."""
+
+    reservation_id: str
+    expires_at: datetime | None
+    raw: JsonObject = field(repr=False)

@@ -1,0 +1,55 @@
+"""The billing methods against the service's built-in Stripe emulator."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Service
+
+from tollgate import Client, Conflict, PaymentFailed
+
+
+def test_a_trial_then_upgrade_cancel_and_resume(client: Client) -> None:
+    assert client.trial_available() is True
+    assert client.subscription().subscription_tier == "free"
+    started = client.subscribe("pro", idempotency_key="signup-1")
+    assert (started.action, started.subscription.status, started.subscription.subscription_tier) == (
+        "create_subscription",
+        "trialing",
+        "pro",
+    )
+    with pytest.raises(Conflict):
+        client.subscribe("pro")
+    assert client.upgrade("enterprise").subscription.subscription_tier == "enterprise"
+    canceled = client.cancel()
+    assert canceled.action == "cancel_at_period_end" and canceled.subscription.cancel_at_period_end
+    assert client.resume().action == "undo_cancel"
+    assert client.subscription().subscription_tier == "enterprise"
+    assert client.invoices(limit=5)[0].billing_reason == "subscription_create"
+
+
+def test_a_card_is_charged_and_shown(service: Service) -> None:
+    created = service.new_customer()
+    assert created.api_key.key is not None
+    with Client(service.url, api_key=created.api_key.key) as client:
+        assert client.subscribe("pro", payment_method_id="pm_card_visa").subscription.status == "active"
+        [invoice] = client.invoices()
+        assert (invoice.amount_paid, invoice.currency, invoice.status) == (2900, "usd", "paid")
+        [card] = client.payment_methods()
+        assert (card.brand, card.last4, card.default) == ("visa", "4242", True)
+
+
+def test_a_declined_card_raises_payment_failed(client: Client) -> None:
+    with pytest.raises(PaymentFailed) as declined:
+        client.subscribe("pro", payment_method_id="pm_card_visa_chargeDeclined")
+    assert declined.value.status == 402
+    assert declined.value.decline_code == "generic_decline"
+    assert client.subscription().subscription_tier == "free"
+
+
+def test_checkout_portal_and_dashboard_link(client: Client) -> None:
+    session = client.checkout("pro", success_url="https://app.example/ok", cancel_url="https://app.example/no")
+    assert session.session_id.startswith("cs_test_") and session.url.startswith("http")
+    assert client.portal("https://app.example/settings").url.startswith("http")
+    link = client.dashboard_link(return_url="https://app.example/settings", embed=True, theme={"accent": "#0a7"})
+    assert "/billing?token=tgl_" in link.url and "embed=1" in link.url
+    assert link.expires_at is not None

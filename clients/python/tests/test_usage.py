@@ -1,0 +1,163 @@
+"""The usage methods against the real service: figures exact, denials as their error classes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from conftest import Service
+
+from tollgate import (
+    AsyncClient,
+    Client,
+    Conflict,
+    CreatedCustomer,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    QuotaExceeded,
+    RateLimited,
+    Unauthorized,
+    UsageEvent,
+)
+
+
+def test_record_debits_exact_decimal_credits_and_returns_the_decision_headers(client: Client) -> None:
+    first = client.record("search", 3)
+    assert first.cost == Decimal("0.3")
+    assert first.credits_used == Decimal("0.3")
+    assert first.quota_remaining == Decimal("99.7")
+    assert first.monthly_limit == Decimal("100")
+    assert first.event_id is not None and first.event_id.startswith("usage_")
+    assert first.headers["x-tier"] == "free"
+    assert first.headers["x-credits-remaining"] == "99.7"
+    assert first.requests_per_minute_limit == 10
+    second = client.record("search", 1)
+    assert second.credits_used == Decimal("0.4")  # 0.3 + 0.1 exactly, never 0.40000000000000002
+    assert client.usage().credits_used == Decimal("0.4")
+
+
+def test_record_generates_an_idempotency_key_and_a_replay_counts_once(client: Client) -> None:
+    generated = client.record("capture")
+    assert len(generated.idempotency_key) == 32
+    again = client.record("capture", idempotency_key=generated.idempotency_key)
+    assert again.replayed and again.event_id == generated.event_id
+    assert client.usage().credits_used == Decimal("1")
+    with pytest.raises(Conflict) as conflict:
+        client.record("capture", 2, idempotency_key=generated.idempotency_key)
+    assert conflict.value.status == 409
+    assert conflict.value.event_id == generated.event_id
+
+
+def test_record_with_a_timestamp(client: Client) -> None:
+    recorded = client.record("capture", timestamp=datetime.now(timezone.utc))
+    assert recorded.event_id is not None
+    with pytest.raises(ValueError, match="aware datetime"):
+        client.record("capture", timestamp=datetime(2026, 1, 1))
+
+
+def test_check_counts_nothing_and_tells_why_not(client: Client) -> None:
+    allowed = client.check("reflect", 1)
+    assert allowed.allowed and allowed.reason is None and allowed.cost == Decimal("2")
+    refused = client.check("reflect", 60)
+    assert not refused.allowed
+    assert refused.reason == "quota_exceeded"
+    assert refused.upgrade_url is not None and refused.upgrade_url.endswith("/billing")
+    assert refused.retry_after is not None and refused.retry_after > 0
+    assert client.usage().credits_used == Decimal("0")
+
+
+def test_quota_exceeded_carries_its_details_and_records_nothing(client: Client) -> None:
+    with pytest.raises(QuotaExceeded) as denied:
+        client.record("capture", 101)
+    error = denied.value
+    assert (error.status, error.code) == (429, "quota_exceeded")
+    assert error.upgrade_url is not None and error.upgrade_url.endswith("/billing")
+    assert error.retry_after is not None and error.retry_after > 0
+    assert error.plan == "free"
+    assert error.headers["x-tier"] == "free"
+    assert client.usage().credits_used == Decimal("0")
+
+
+def test_the_eleventh_record_in_a_minute_is_rate_limited(client: Client) -> None:
+    recorded = 0
+    # At most 10 a minute; a fixed window may turn over mid-loop, so keep going until refused.
+    with pytest.raises(RateLimited) as denied:
+        for _ in range(25):
+            client.record("search")
+            recorded += 1
+    assert recorded >= 10
+    assert denied.value.retry_after is not None and 0 < denied.value.retry_after <= 60
+    assert denied.value.tier == "free"
+    assert client.usage().credits_used == Decimal(recorded) / 10
+
+
+def test_record_batch_reports_each_event(client: Client) -> None:
+    result = client.record_batch(
+        [
+            UsageEvent("capture", idempotency_key="e1"),
+            UsageEvent("search", quantity=2),
+            {"operation": "capture", "idempotency_key": "e1"},
+            {"operation": "teleport"},
+        ]
+    )
+    assert [r.status for r in result.results] == ["recorded", "recorded", "duplicate", "invalid"]
+    assert result.results[2].event_id == result.results[0].event_id
+    assert result.results[3].error is not None and result.results[3].error["error"] == "invalid_request"
+    assert result.summary == {"recorded": 2, "duplicate": 1, "denied": 0, "conflict": 0, "invalid": 1}
+    assert client.usage().credits_used == Decimal("1.2")
+
+
+def test_usage_entitlements_history_storage_and_plans(client: Client) -> None:
+    client.record("capture", 2)
+    usage = client.usage()
+    assert (usage.subscription_tier, usage.status, usage.quota_exceeded) == ("free", "active", False)
+    assert usage.usage_percentage == 2.0
+    assert usage.period_start < usage.period_end
+    assert usage.raw["credits_used"] in ("2", 2)
+    entitlements = client.entitlements()
+    assert entitlements.features["semantic_search"] and not entitlements.features["federation"]
+    assert entitlements.operations["search"] == Decimal("0.1")
+    assert entitlements.limits.credits_per_month == Decimal("100")
+    history = client.history("day")
+    assert sum(bucket.credits for bucket in history.data) == Decimal("2")
+    with pytest.raises(InvalidRequest) as invalid:
+        client.history("week")
+    assert [issue.path for issue in invalid.value.issues] == ["bucket"]
+    report = client.report_storage(1_000, 3)
+    assert (report.storage_bytes, report.storage_items, report.over_limit) == (1_000, 3, False)
+    assert client.usage().storage_bytes == 1_000
+    plans = client.plans()
+    assert {"free", "pro"} <= set(plans.plan_ids) and plans.operations["reflect"] == Decimal("2")
+
+
+def test_reservations_answer_not_found_on_a_service_without_them(client: Client) -> None:
+    # Services with the reservation routes answer them; this one predates them.
+    with pytest.raises(NotFound):
+        client.reserve("reflect", 1)
+    with pytest.raises(NotFound):
+        client.settle("res_1", 1)
+    with pytest.raises(NotFound):
+        client.release("res_1")
+
+
+def test_a_bad_key_and_the_wrong_kind_of_key(service: Service) -> None:
+    with Client(service.url, api_key="tg_live_wrong") as wrong, pytest.raises(Unauthorized) as denied:
+        wrong.usage()
+    assert denied.value.message == "A valid API key is required."
+    with service.admin() as admin, pytest.raises(Forbidden):
+        admin.usage()
+
+
+async def test_the_async_client_records_and_reads(service: Service, customer: CreatedCustomer) -> None:
+    assert customer.api_key.key is not None
+    async with AsyncClient(service.url, api_key=customer.api_key.key) as client:
+        recorded = await client.record("reflect", 2)
+        assert recorded.cost == Decimal("4")
+        assert (await client.usage()).credits_used == Decimal("4")
+        with pytest.raises(QuotaExceeded):
+            await client.record("reflect", 100)
+        keyed = client.with_api_key("tg_live_wrong")
+        with pytest.raises(Unauthorized):
+            await keyed.entitlements()

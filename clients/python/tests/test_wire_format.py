@@ -1,0 +1,101 @@
+"""Bodies of newer services: credit figures as JSON numbers, parsed exactly, and the details that
+denials carry (usage, tier/limit/window, feature/current_tier, current_usage)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import fault_server
+import pytest
+from fault_server import FaultServer
+
+from tollgate import (
+    Client,
+    FeatureNotAvailable,
+    QuotaExceeded,
+    RateLimited,
+    StorageLimitExceeded,
+    TollgateError,
+)
+
+# Numbers written out as the service writes them; 0.1 + 0.2 must stay 0.3 exactly.
+USAGE_AS_NUMBERS = """{"customer_id": "cus_1", "subscription_tier": "pro", "credits_used": 4250.1,
+ "monthly_limit": 100000, "quota_remaining": 95749.9, "usage_percentage": 4.25, "quota_exceeded": false,
+ "overage_used": 0, "period_start": "2026-01-01T00:00:00.000Z", "period_end": "2026-02-01T00:00:00.000Z",
+ "status": "active", "in_trial": false, "trial_end_date": null, "grace_period_end": null,
+ "storage_bytes": 10, "storage_bytes_limit": null, "storage_items": 1, "storage_items_limit": null,
+ "operations": {"search": {"month": {"used": 0.3, "limit": null, "remaining": null}}}}"""
+
+
+@pytest.fixture
+def faults(request: pytest.FixtureRequest) -> Iterator[FaultServer]:
+    yield from fault_server.serve(request.param)
+
+
+@pytest.mark.parametrize("faults", [[(200, USAGE_AS_NUMBERS, {})]], indirect=True)
+def test_credit_figures_sent_as_numbers_are_exact_decimals(faults: FaultServer) -> None:
+    with Client(faults.url, api_key="k") as client:
+        usage = client.usage()
+    assert usage.credits_used == Decimal("4250.1")
+    assert usage.quota_remaining == Decimal("95749.9")
+    assert usage.monthly_limit == Decimal("100000")
+    assert usage.credits_used + usage.quota_remaining == Decimal("100000.0")
+    assert usage.operations["search"]["month"]["used"] == Decimal("0.3")
+
+
+QUOTA = {
+    "error": "quota_exceeded",
+    "message": "Monthly quota exceeded. Used 100/100 credits.",
+    "upgrade_url": "https://app.example/billing",
+    "retry_after": 3600,
+    "usage": {"subscription_tier": "free", "credits_used": "100", "monthly_limit": 100, "quota_remaining": 0},
+}
+RATE = {"error": "rate_limited", "message": "Too many.", "tier": "free", "limit": 10, "window": "minute"}
+FEATURE = {"error": "feature_not_available", "message": "No.", "feature": "federation", "current_tier": "free"}
+STORAGE = {"error": "storage_limit_exceeded", "message": "Full.", "current_usage": {"storage_bytes": 5}}
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [[(429, QUOTA, {}), (429, RATE, {"Retry-After": "42"}), (403, FEATURE, {}), (507, STORAGE, {}), (418, "tea", {})]],
+    indirect=True,
+)
+def test_error_classes_read_the_details_when_present(faults: FaultServer) -> None:
+    with Client(faults.url, api_key="k") as client:
+        with pytest.raises(QuotaExceeded) as quota:
+            client.record("capture")
+        usage = quota.value.usage
+        assert usage is not None
+        assert (usage.credits_used, usage.monthly_limit, usage.quota_remaining) == (
+            Decimal(100),
+            Decimal(100),
+            Decimal(0),
+        )
+        assert quota.value.upgrade_url == "https://app.example/billing" and quota.value.retry_after == 3600
+
+        with pytest.raises(RateLimited) as rate:
+            client.record("capture")
+        assert (rate.value.tier, rate.value.limit, rate.value.window, rate.value.retry_after) == (
+            "free",
+            10,
+            "minute",
+            42,
+        )
+
+        with pytest.raises(FeatureNotAvailable) as feature:
+            client.record("capture")
+        assert (feature.value.feature, feature.value.current_tier, feature.value.plan) == ("federation", "free", "free")
+
+        with pytest.raises(StorageLimitExceeded) as storage:
+            client.record("capture")
+        assert storage.value.current_usage == {"storage_bytes": 5}
+
+        with pytest.raises(TollgateError) as other:
+            client.record("capture")
+        assert (type(other.value), other.value.status, other.value.code, other.value.message) == (
+            TollgateError,
+            418,
+            "http_418",
+            "tea",
+        )
