@@ -41,6 +41,24 @@ describe.each(backends)('engine on %s', (_name, open) => {
     await backend.cleanup();
   });
 
+  it("makes customer ids of its own prefix, not Stripe's cus_, and still serves customers with the old ids", async () => {
+    const made = await tollgate.createCustomer({ plan: 'free' });
+    expect(made.id).toMatch(/^tgcus_[0-9a-z]{19}$/);
+    const old = await backend.store.createCustomer({
+      id: 'cus_0mkfedmo087mlo20002',
+      externalId: null,
+      email: null,
+      name: null,
+      plan: 'free',
+      status: 'active',
+      metadata: {},
+      createdAt: clock.now(),
+    });
+    const key = await tollgate.issueApiKey(old.id);
+    expect(await tollgate.authenticate(key.key)).toMatchObject({ kind: 'customer', customerId: old.id });
+    expect((await tollgate.consume(old.id, { operation: 'search' })).allowed).toBe(true);
+  });
+
   it('admits exactly 100 of 1,000 concurrent 1-credit requests when 100 credits are left', async () => {
     const customer = await tollgate.createCustomer({ plan: 'bulk' });
     // Use 0 of 100 credits: fire 1,000 at once.

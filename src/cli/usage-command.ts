@@ -15,7 +15,7 @@ export function registerUsageCommand(program: Command): void {
   program
     .command('usage')
     .description("Show a customer's usage this period: plan, status, credits, period and request windows.")
-    .argument('<customer-id>', 'the customer id (cus_...)')
+    .argument('<customer-id>', 'the customer id (tgcus_...)')
     .option('--json', 'print JSON (the shape of GET /api/v1/usage)')
     .action(async (customerId: string, options: { json?: boolean }) => {
       await withEngine(async ({ tollgate, sharedCounters }) => {

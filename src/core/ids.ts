@@ -9,7 +9,7 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 const processPart = Array.from(randomBytes(6), (byte) => ALPHABET[byte % 36]).join('');
 let counter = 0;
 
-/** A new id such as `cus_0mbx1k2a9f3k1q2z000001`: prefix, time (base 36), process, sequence. */
+/** A new id such as `tgcus_0mbx1k2a9f3k1q2z000001`: prefix, time (base 36), process, sequence. */
 export function newId(prefix: string, now: number = Date.now()): string {
   counter = (counter + 1) % 1_679_616; // 36^4
   return `${prefix}_${now.toString(36).padStart(9, '0')}${processPart}${counter.toString(36).padStart(4, '0')}`;

@@ -15,6 +15,8 @@ import { newId } from './ids.js';
 import { GroupCommitter } from './ledger/group-commit.js';
 import type { ApiKeyRecord, Counters, Customer, CustomerPatch, PeriodUsage, Store } from './ports.js';
 
+/** Prefix of the customer ids Tollgate makes. */
+export const CUSTOMER_ID_PREFIX = 'tgcus';
 export interface TollgateOptions {
   catalog: Catalog;
   store: Store;
@@ -189,7 +191,9 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       const at = now();
       return remember(
         await store.createCustomer({
-          id: newId('cus', at),
+          // `tgcus_`, not Stripe's `cus_`: both ids show side by side in the console and in logs. Ids made
+          // before with `cus_` stay valid: an id is opaque once stored.
+          id: newId(CUSTOMER_ID_PREFIX, at),
           externalId: input.externalId ?? null,
           email: input.email ?? null,
           name: input.name ?? null,
