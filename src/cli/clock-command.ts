@@ -4,16 +4,15 @@
  * service (it polls the inbox's event log).
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
-import { openRuntime } from '../config/open-runtime.js';
 import { TollgateError } from '../core/errors.js';
 import { advanceTestClock, parseDuration } from '../stripe/test-clock/advance-test-clock.js';
-import { stripeFor } from './reconcile-command.js';
+import { withEngine } from './cli-engine.js';
+import { requireCliStripe } from './cli-stripe.js';
 
 export function registerClockCommand(program: Command): void {
   const clock = program
     .command('clock')
-    .description('The Stripe test clock Tollgate follows (STRIPE_TEST_CLOCK).');
+    .description("The Stripe test clock Tollgate follows (STRIPE_TEST_CLOCK, or the running demo's).");
   clock
     .command('advance [duration]')
     .description(
@@ -23,16 +22,17 @@ export function registerClockCommand(program: Command): void {
     .action(async (duration: string | undefined, flags: { toRenewal?: boolean }) => {
       if ((duration === undefined) === !flags.toRenewal)
         throw new TollgateError('invalid_request', 'Give a duration (such as 3d) or --to-renewal, not both.');
-      const config = loadConfig();
-      if (!config.STRIPE_TEST_CLOCK)
-        throw new TollgateError('invalid_request', 'STRIPE_TEST_CLOCK is not set.');
-      const stripe = stripeFor(config);
-      const runtime = await openRuntime(config);
-      try {
+      await withEngine(async ({ config, tollgate }) => {
+        const { stripe, testClock } = await requireCliStripe(config);
+        if (!testClock)
+          throw new TollgateError(
+            'invalid_request',
+            'STRIPE_TEST_CLOCK is not set, and no running demo has one.',
+          );
         const result = await advanceTestClock({
           stripe,
-          store: runtime.store,
-          clockId: config.STRIPE_TEST_CLOCK,
+          store: tollgate.store,
+          clockId: testClock,
           target: duration === undefined ? { to: 'renewal' } : { seconds: parseDuration(duration) },
         });
         process.stdout.write(
@@ -42,8 +42,6 @@ export function registerClockCommand(program: Command): void {
           process.stdout.write(
             `still not applied (is the service receiving webhooks?): ${result.pending.join(', ')}\n`,
           );
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }

@@ -30,7 +30,7 @@ describe('tollgate customers', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const id = /customer:\s+(cus_\w+)/.exec(result.stdout)?.[1];
+    const id = /customer:\s+(tgcus_\w+)/.exec(result.stdout)?.[1];
     const key = /API key:\s+(tg_live_\w+)/.exec(result.stdout)?.[1];
     expect(result.stdout).toMatch(/plan:\s+pro/);
     expect(result.stdout).toContain('shown only now');

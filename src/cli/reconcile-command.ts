@@ -3,40 +3,27 @@
  * what missed webhooks left wrong, printing each change. Safe to run on a schedule (cron).
  */
 import type { Command } from 'commander';
-import { loadConfig, type TollgateConfig } from '../config/load-config.js';
-import { openRuntime } from '../config/open-runtime.js';
 import { buildPriceIndex } from '../core/billing/subscription-state.js';
-import { TollgateError } from '../core/errors.js';
 import { describeChange, reconcile } from '../stripe/reconcile/reconcile.js';
-import { createStripeClient } from '../stripe/stripe-client.js';
-
-export function stripeFor(config: TollgateConfig) {
-  if (!config.stripeSecretKey) {
-    throw new TollgateError(
-      'invalid_request',
-      'STRIPE_SECRET_KEY is not set (point STRIPE_API_BASE at `tollgate emulator` for a local Stripe).',
-    );
-  }
-  return createStripeClient({ secretKey: config.stripeSecretKey, apiBase: config.STRIPE_API_BASE ?? null });
-}
+import { withEngine } from './cli-engine.js';
+import { requireCliStripe } from './cli-stripe.js';
 
 export function registerReconcileCommand(program: Command): void {
   program
     .command('reconcile')
     .description('Re-read Stripe and repair what missed webhooks left wrong, printing each change.')
     .option('--dry-run', 'print what would change, change nothing')
-    .action(async (options: { dryRun?: boolean }) => {
-      const config = loadConfig();
-      const stripe = stripeFor(config);
-      const runtime = await openRuntime(config);
-      try {
+    .action(async (options: { dryRun?: boolean }) =>
+      withEngine(async ({ config, tollgate }) => {
+        const { stripe } = await requireCliStripe(config);
         const prices = buildPriceIndex(
-          runtime.catalog,
-          // STRIPE_PRICE_ID_<TIER> names the monthly price.
+          tollgate.catalog,
+          // What `plans push` recorded, then STRIPE_PRICE_ID_<TIER> (the monthly price) over it.
+          await tollgate.store.getStripeCatalogIds(),
           Object.fromEntries(Object.entries(config.stripePriceIds).map(([plan, month]) => [plan, { month }])),
         );
         const report = await reconcile({
-          tollgate: runtime.tollgate,
+          tollgate,
           stripe,
           prices: () => prices,
           dryRun: options.dryRun ?? false,
@@ -48,8 +35,6 @@ export function registerReconcileCommand(program: Command): void {
         process.stdout.write(
           `${report.customersChecked} customers and ${report.invoicesChecked} invoices checked, ${report.changes.length} ${options.dryRun ? 'to change' : 'changed'}.\n`,
         );
-      } finally {
-        await runtime.close();
-      }
-    });
+      }),
+    );
 }

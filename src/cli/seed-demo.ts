@@ -78,6 +78,8 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
   const key = customerKey.key;
   const json = `-H 'X-API-Key: ${key}' -H 'Content-Type: application/json'`;
   const script = demoScript(runtime.catalog);
+  // The CLI finds the demo through its database: name it unless it is the default one.
+  const cliPrefix = process.env.DATABASE_URL ? `DATABASE_URL='${runtime.config.DATABASE_URL}' ` : '';
   const defaultPlan = runtime.catalog.defaultPlan;
   const billingLink = await requestBillingLink(base, customerKey.key);
   const stripe = runtime.stripe;
@@ -133,11 +135,8 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
           '',
           'Move billing time (renewals, trial ends, payment retries), answered once the webhooks are applied:',
           `  curl -s -X POST ${base}/api/v1/admin/clock/advance -H 'X-API-Key: ${adminKey}' -H 'Content-Type: application/json' -d '{"to":"renewal"}'   # to the next renewal, once Stripe has charged its invoice (or {"seconds":259200} for 3 days)`,
-          ...(stripe.emulator
-            ? [
-                `  DATABASE_URL='${runtime.config.DATABASE_URL}' STRIPE_SECRET_KEY=${stripe.emulator.secretKey} STRIPE_API_BASE=${stripe.emulator.url} STRIPE_TEST_CLOCK=${stripe.testClock} npx tollgate clock advance 3d   # the same from the CLI, while this demo runs`,
-              ]
-            : []),
+          `  ${cliPrefix}npx tollgate clock advance 3d   # the same from the CLI, which finds this demo's Stripe and clock`,
+          `  ${cliPrefix}npx tollgate usage ${customer.id}   # the customer's usage in billing time`,
         ]
       : []),
     '',

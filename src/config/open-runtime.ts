@@ -164,6 +164,7 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
         notice(`Stripe: demo customers live on test clock ${testClock}; Tollgate's time follows it.`);
       }
     }
+    if (demoState && emulator && testClock) demoState.saveRunning({ emulatorUrl: emulator.url, testClock });
     const clockFollower =
       testClock && !options.clock ? await new TestClockFollower(client, testClock).start() : null;
 
