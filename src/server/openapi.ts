@@ -166,7 +166,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], version
       description:
         'Plans, usage metering, quotas, rate limits and feature gates. Authenticate with `X-API-Key: <key>` ' +
         'or `Authorization: Bearer <key>`. Bodies are JSON (`Content-Type: application/json`); every error ' +
-        'answers the envelope `Error`. Credits are exact decimal strings; money is in minor units.',
+        'answers the envelope `Error`. Credits are JSON numbers with at most 3 decimals, exact (printed from integer milli-credits); money is in minor units.',
     },
     paths,
     components: {

@@ -1,6 +1,6 @@
 /**
- * A customer's usage as the API shows it: the credit figures of the current period (as exact decimal
- * strings), the request windows, storage, and where the account stands (trial, grace, suspension).
+ * A customer's usage as the API shows it: the credit figures of the current period (JSON numbers, at
+ * most 3 decimals, exact), the request windows, storage, and where the account stands (trial, grace, suspension).
  * The admin routes show the same figures, so one function builds them for both.
  */
 import { z } from 'zod';

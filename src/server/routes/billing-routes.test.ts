@@ -69,7 +69,7 @@ describe('billing routes', () => {
       status: 'active',
       subscription_id: null,
       cancel_at_period_end: false,
-      limits: { credits_per_month: '100', requests_per_minute: 10 },
+      limits: { credits_per_month: 100, requests_per_minute: 10 },
     });
     documented('GET', '/api/v1/billing/subscription', response.json());
     expect((await get('/api/v1/billing/invoices')).json()).toEqual({ invoices: [] });
@@ -134,7 +134,7 @@ describe('billing routes', () => {
         status: 'trialing',
         billing_interval: 'month',
         trial_end: new Date(server.clock.now() + 14 * DAY_MS).toISOString(),
-        limits: { credits_per_month: '100000' },
+        limits: { credits_per_month: 100000 },
       },
     });
 
