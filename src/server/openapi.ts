@@ -6,11 +6,12 @@
 import { z } from 'zod';
 import { type ErrorCode, errorRegistry } from '../core/errors.js';
 import type { Access, DocumentedRoute } from './api-router.js';
+import { denialDetailsSchema } from './denial-details.js';
 
 const errorCodes = Object.keys(errorRegistry) as [ErrorCode, ...ErrorCode[]];
 
 /** The error envelope of every failure: `{ error, message, ...details }`. */
-export const errorEnvelopeSchema = z.looseObject({
+export const errorEnvelopeSchema = denialDetailsSchema.loose().extend({
   error: z.enum(errorCodes).describe('A stable code from docs/errors.md'),
   message: z.string().describe('A sentence for people'),
   issues: z

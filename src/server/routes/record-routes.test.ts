@@ -92,16 +92,27 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       expect(await usedOf(key)).toBe(1);
     });
 
-    it('answers 429 quota_exceeded with Retry-After and the upgrade link, recording nothing', async () => {
-      const { key } = await server.newCustomer({ plan: 'bulk' });
+    it('answers 429 quota_exceeded with the figures, Retry-After and the upgrade link, recording nothing', async () => {
+      const { id, key } = await server.newCustomer({ plan: 'bulk' });
       expect((await record(key, { operation: 'capture', quantity: 99 })).statusCode).toBe(200);
       const denied = await record(key, { operation: 'capture', quantity: 2 });
       expect(denied.statusCode).toBe(429);
-      expect(denied.json()).toMatchObject({
+      expect(denied.json()).toEqual({
         error: 'quota_exceeded',
+        message: 'Monthly quota exceeded. Used 99/100 credits. This request needs 2.',
+        usage: {
+          customer_id: id,
+          subscription_tier: 'bulk',
+          credits_used: 99,
+          monthly_limit: 100,
+          quota_remaining: 1,
+          usage_percentage: 99,
+        },
         upgrade_url: 'https://example.test/upgrade',
+        retry_after: Number(denied.headers['retry-after']),
         plan: 'bulk',
       });
+      expect(denied.body).toContain('"credits_used":99,"monthly_limit":100,"quota_remaining":1,');
       expect(Number(denied.headers['retry-after'])).toBeGreaterThan(0);
       expect(await usedOf(key)).toBe(99);
     });
@@ -111,7 +122,13 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       for (let i = 0; i < 10; i++) expect((await record(key, { operation: 'search' })).statusCode).toBe(200);
       const denied = await record(key, { operation: 'search' });
       expect(denied.statusCode).toBe(429);
-      expect(denied.json()).toMatchObject({ error: 'rate_limited' });
+      expect(denied.json()).toMatchObject({
+        error: 'rate_limited',
+        message: 'Rate limit exceeded (10 requests per minute).',
+        tier: 'free',
+        limit: 10,
+        window: 'minute',
+      });
       expect(denied.json().retry_after).toBe(Number(denied.headers['retry-after']));
       expect(await usedOf(key)).toBe(1);
       server.clock.advance(MINUTE_MS);
@@ -241,7 +258,13 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
         'extra',
         'quantity',
       ]);
-      expect(results[6].error).toMatchObject({ error: 'quota_exceeded' });
+      // The body a single event would get, figures included.
+      expect(results[6].error).toMatchObject({
+        error: 'quota_exceeded',
+        message: expect.stringMatching(/^Monthly quota exceeded\. Used \d+\/100 credits\./),
+        usage: { subscription_tier: 'bulk', monthly_limit: 100 },
+        upgrade_url: 'https://example.test/upgrade',
+      });
       expect(response.json().summary).toEqual({
         recorded: 2,
         duplicate: 1,
