@@ -45,7 +45,9 @@ describe('examples/python', () => {
     dir = mkdtempSync(join(tmpdir(), 'tollgate-python-'));
     store = createSqliteStore({ filename: join(dir, 'tollgate.db') });
     await store.migrate();
-    tollgate = createTollgate({ catalog: demoCatalog(), store, counters: createMemoryCounters() });
+    const catalog = demoCatalog();
+    catalog.upgradeUrl = 'https://example.test/upgrade';
+    tollgate = createTollgate({ catalog, store, counters: createMemoryCounters() });
     app = createServer({ tollgate });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -85,6 +87,28 @@ describe('examples/python', () => {
     expect(events.every((event) => event.idempotencyKey !== null)).toBe(true);
     const usage = await store.getPeriodUsage(customer.id, calendarMonth(Date.now()).start);
     expect(usage.used).toBe(2300);
+  });
+
+  it('compares credit figures as numbers and reads the usage object of a 429 quota_exceeded', async () => {
+    const customer = await newCustomer();
+    // 0.3 credit spent first: 99.7 left is under the script's 100-credit warning line.
+    await tollgate.consume(customer.id, { operation: 'search', quantity: 3, countRequest: false });
+    const result = await python(['quota_guard.py'], {
+      TOLLGATE_URL: url,
+      TOLLGATE_API_KEY: customer.key,
+      TOLLGATE_OPERATION: 'capture',
+      TOLLGATE_QUANTITY: '40',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      'low on credits: 99.7 of 100 left (0.3% used)',
+      'recorded 2 x capture x40, then refused (429): Monthly quota exceeded. Used 80.3/100 credits. This request needs 40.',
+      `customer ${customer.id} on free: 80.3 of 100 credits used (80.3%), 19.7 left`,
+      'fewer credits left than one capture x40 needs: upgrade at https://example.test/upgrade',
+    ]);
+    const usage = await tollgate.usage(customer.id);
+    expect(usage.used).toBe(80_300);
   });
 
   it('raises TollgateError with the code, message and Retry-After of a 429, and of a bad key', async () => {

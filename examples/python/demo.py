@@ -30,9 +30,11 @@ def main():
     print(f"check reflect x1: {'allowed' if check['allowed'] else 'refused: ' + str(check['reason'])}")
 
     usage = client.usage()
+    limit = "unlimited" if usage["monthly_limit"] is None else usage["monthly_limit"]
+    left = "unlimited" if usage["quota_remaining"] is None else usage["quota_remaining"]
     print(
-        f"usage: {usage['credits_used']} of {usage['monthly_limit'] or 'unlimited'} credits used "
-        f"({usage['usage_percentage']}%), {usage['quota_remaining'] or 'unlimited'} left, plan {usage['subscription_tier']}"
+        f"usage: {usage['credits_used']} of {limit} credits used "
+        f"({usage['usage_percentage']}%), {left} left, plan {usage['subscription_tier']}"
     )
 
     # More than the plan allows: Tollgate refuses with 429 quota_exceeded and records nothing.

@@ -7,8 +7,13 @@ Your app calls Tollgate once per operation its users perform:
     client.check("reflect", quantity=5)      # would it be allowed? counts nothing
     client.usage()                           # credits used and left this period
 
+Credit figures are JSON numbers with at most 3 decimals (exact), so they compare as numbers:
+`client.usage()["quota_remaining"] < 100`. `None` means unlimited.
+
 Every refusal raises TollgateError carrying the documented error code (quota_exceeded,
-rate_limited, unauthorized, ...), the message, the HTTP status and Retry-After. `record` sends an
+rate_limited, unauthorized, ...), the message (with the figures: "Monthly quota exceeded. Used
+100/100 credits."), the HTTP status, Retry-After and the body's details (`error.usage` on a
+quota_exceeded). `record` sends an
 idempotency key (a fresh UUID unless you give one), so retrying a call that timed out is safe: Tollgate
 answers a retry with the first answer and counts the usage once.
 """
@@ -37,6 +42,12 @@ class TollgateError(Exception):
     @property
     def upgrade_url(self):
         return self.body.get("upgrade_url")
+
+    @property
+    def usage(self):
+        """quota_exceeded: the period's figures (customer_id, subscription_tier, credits_used,
+        monthly_limit, quota_remaining, usage_percentage); None on other errors."""
+        return self.body.get("usage")
 
 
 class TollgateClient:
