@@ -5,19 +5,16 @@
 Start the service with `npm start`: it prints a demo customer's key to use here.
 """
 
-import os
 import sys
 
-from tollgate_client import TollgateClient, TollgateError
+from tollgate_client import TollgateError, client_from_env
 
 
 def main():
-    url = os.environ.get("TOLLGATE_URL", "http://localhost:3000")
-    key = os.environ.get("TOLLGATE_API_KEY")
-    if not key:
+    client = client_from_env()
+    if client is None:
         print("Set TOLLGATE_API_KEY to a customer key (npm start prints one).", file=sys.stderr)
         return 2
-    client = TollgateClient(url, key)
 
     for operation, quantity in [("capture", 2), ("search", 3)]:
         result = client.record(operation, quantity)

@@ -10,18 +10,16 @@ comparison; `None` means the plan is unlimited.
 import os
 import sys
 
-from tollgate_client import TollgateClient, TollgateError
+from tollgate_client import TollgateError, client_from_env
 
 LOW_CREDITS = 100
 
 
 def main():
-    url = os.environ.get("TOLLGATE_URL", "http://localhost:3000")
-    key = os.environ.get("TOLLGATE_API_KEY")
-    if not key:
+    client = client_from_env()
+    if client is None:
         print("Set TOLLGATE_API_KEY to a customer key (npm start prints one).", file=sys.stderr)
         return 2
-    client = TollgateClient(url, key)
     operation = os.environ.get("TOLLGATE_OPERATION", "capture")
     quantity = int(os.environ.get("TOLLGATE_QUANTITY", "40"))
 

@@ -19,12 +19,13 @@ answers a retry with the first answer and counts the usage once.
 """
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
 import uuid
 
-__all__ = ["TollgateClient", "TollgateError"]
+__all__ = ["TollgateClient", "TollgateError", "client_from_env"]
 
 
 class TollgateError(Exception):
@@ -128,3 +129,12 @@ def _error_from(failure):
         retry_after=int(retry_after) if retry_after and retry_after.isdigit() else None,
         body=body,
     )
+
+
+def client_from_env():
+    """A client for TOLLGATE_URL (default http://localhost:3000) with TOLLGATE_API_KEY, or None
+    when the key is not set."""
+    key = os.environ.get("TOLLGATE_API_KEY")
+    if not key:
+        return None
+    return TollgateClient(os.environ.get("TOLLGATE_URL", "http://localhost:3000"), key)
