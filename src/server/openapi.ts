@@ -11,7 +11,7 @@ import { denialDetailsSchema } from './denial-details.js';
 const errorCodes = Object.keys(errorRegistry) as [ErrorCode, ...ErrorCode[]];
 
 /** The error envelope of every failure: `{ error, message, ...details }`. */
-export const errorEnvelopeSchema = denialDetailsSchema.loose().extend({
+export const errorEnvelopeSchema = z.looseObject({
   error: z.enum(errorCodes).describe('A stable code from docs/errors.md'),
   message: z.string().describe('A sentence for people'),
   issues: z
@@ -22,6 +22,7 @@ export const errorEnvelopeSchema = denialDetailsSchema.loose().extend({
   retry_after: z.number().int().optional().describe('429: seconds to wait, as in Retry-After'),
   plan: z.string().optional().describe('Limit errors: the plan whose limit applied'),
   event_id: z.string().optional().describe('conflict: the event recorded with this idempotency key'),
+  ...denialDetailsSchema.shape,
 });
 
 const decisionHeaderNames = [
