@@ -74,7 +74,7 @@ export async function seedDemo(runtime: Runtime, address: string): Promise<strin
       ? [
           '',
           'Move billing time (renewals, trial ends, payment retries), answered once the webhooks are applied:',
-          `  curl -s -X POST ${base}/api/v1/admin/clock/advance -H 'X-API-Key: ${adminKey}' -H 'Content-Type: application/json' -d '{"seconds":2678400}'   # 31 days`,
+          `  curl -s -X POST ${base}/api/v1/admin/clock/advance -H 'X-API-Key: ${adminKey}' -H 'Content-Type: application/json' -d '{"seconds":2764800}'   # 32 days: past the next renewal, whatever the month's length`,
         ]
       : []),
     '',
