@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog } from '../src/core/catalog/demo-catalog.js';
+import { ManualClock } from '../src/core/clock.js';
 import { calendarMonth } from '../src/core/periods.js';
 import type { Store } from '../src/core/ports.js';
 import { createTollgate, type Tollgate } from '../src/core/tollgate.js';
@@ -19,6 +20,7 @@ import { createServer } from '../src/server/create-server.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 
 const examples = new URL('../examples/python/', import.meta.url).pathname;
+const START = Date.UTC(2026, 0, 15, 12);
 
 function python(
   args: string[],
@@ -47,7 +49,13 @@ describe('examples/python', () => {
     await store.migrate();
     const catalog = demoCatalog();
     catalog.upgradeUrl = 'https://example.test/upgrade';
-    tollgate = createTollgate({ catalog, store, counters: createMemoryCounters() });
+    // A fixed clock: the period and the rate windows never turn over mid-test, whatever the date.
+    tollgate = createTollgate({
+      catalog,
+      store,
+      counters: createMemoryCounters(),
+      clock: new ManualClock(START),
+    });
     app = createServer({ tollgate });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -79,13 +87,13 @@ describe('examples/python', () => {
     ]);
     expect(lines[4]).toMatch(/^refused: quota_exceeded \(429\): .+; retry after \d+ s$/);
 
-    const events = await store.listUsageEvents(customer.id, 0, Date.now() + 86_400_000, 10);
+    const events = await store.listUsageEvents(customer.id, 0, START + 86_400_000, 10);
     expect(events.map((event) => [event.operation, event.quantity, event.cost])).toEqual([
       ['capture', 2, 2000],
       ['search', 3, 300],
     ]);
     expect(events.every((event) => event.idempotencyKey !== null)).toBe(true);
-    const usage = await store.getPeriodUsage(customer.id, calendarMonth(Date.now()).start);
+    const usage = await store.getPeriodUsage(customer.id, calendarMonth(START).start);
     expect(usage.used).toBe(2300);
   });
 
@@ -147,7 +155,7 @@ print(json.dumps(out))
     expect(out.limited?.[3]).toBeGreaterThan(0);
     expect(out.limited?.[3]).toBeLessThanOrEqual(60);
     expect(out.unauthorized).toEqual([401, 'unauthorized', 'A valid API key is required.', null]);
-    const events = await store.listUsageEvents(customer.id, 0, Date.now() + 86_400_000, 20);
+    const events = await store.listUsageEvents(customer.id, 0, START + 86_400_000, 20);
     expect(out.recorded).toBeGreaterThanOrEqual(10);
     expect(events).toHaveLength(out.recorded);
   });
