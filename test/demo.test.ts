@@ -40,7 +40,7 @@ describe('npm start demo', () => {
     expect(search).toMatch(/x-credits-used: 0\.1/i);
 
     const usage = JSON.parse(curl(printed(/curl -s .*\/api\/v1\/usage /)));
-    expect(usage).toMatchObject({ subscription_tier: 'free', credits_used: '0.1' });
+    expect(usage).toMatchObject({ subscription_tier: 'free', credits_used: 0.1 });
 
     expect(curl(printed(/\/api\/v1\/federation/))).toMatch(/^HTTP\/1\.1 403/);
 

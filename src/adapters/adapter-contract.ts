@@ -240,6 +240,22 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
       expect(next.headers.get('x-ratelimit-remaining-minute')).toBe('9');
     });
 
+    it('states the request windows as they stand on a denial refused before they are counted', async () => {
+      for (let i = 0; i < 6; i++) expect((await call('/capture')).status).toBe(200);
+      const feature = await call('/federation');
+      expect(feature.status).toBe(403);
+      expect(feature.headers.get('x-ratelimit-remaining-minute')).toBe('4');
+      expect(feature.headers.get('x-ratelimit-remaining-day')).toBe('94');
+      expect(feature.headers.get('ratelimit')).toBe('"minute";r=4;t=60, "day";r=94;t=86400');
+      await tollgate.updateCustomer(customerId, {
+        status: 'past_due',
+        paymentFailedAt: clock.now() - 4 * 86_400_000,
+      });
+      const suspended = await call('/capture');
+      expect(suspended.status).toBe(403);
+      expect(suspended.headers.get('x-ratelimit-remaining-minute')).toBe('4');
+    });
+
     it('answers 429 rate_limited with Retry-After once the minute is used up', async () => {
       for (let i = 0; i < 10; i++) expect((await call('/capture')).status).toBe(200);
       expect(await answerOf(await call('/capture'))).toEqual(expectedDenials.rate_limited);
@@ -250,7 +266,7 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
 
     it('answers 429 quota_exceeded when the request would pass the credit quota', async () => {
       const response = await call('/capture', { headers: { 'x-quantity': '101' } });
-      expect(await answerOf(response)).toEqual(expectedDenials.quota_exceeded);
+      expect(await answerOf(response)).toEqual(expectedDenials.quota_exceeded(customerId));
       expect(await used()).toBe(0);
     });
 

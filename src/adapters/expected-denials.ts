@@ -54,9 +54,11 @@ export const expectedDenials = {
   ),
   feature_not_available: denial(403, freshFreeHeaders, {
     error: 'feature_not_available',
-    message: 'Your plan does not include this feature.',
+    message: "Feature 'federation' is not available on the free plan.",
     upgrade_url: upgradeUrl,
     plan: 'free',
+    feature: 'federation',
+    current_tier: 'free',
   }),
   account_suspended: denial(403, freshFreeHeaders, {
     error: 'account_suspended',
@@ -77,28 +79,41 @@ export const expectedDenials = {
     },
     {
       error: 'rate_limited',
-      message: 'Too many requests; slow down.',
+      message: 'Rate limit exceeded (10 requests per minute).',
       upgrade_url: upgradeUrl,
       retry_after: 60,
       plan: 'free',
+      tier: 'free',
+      limit: 10,
+      window: 'minute',
     },
   ),
-  quota_exceeded: denial(
-    429,
-    {
-      // A denied request counts nothing: the windows are as fresh as before it.
-      ...freshFreeHeaders,
-      // January has 31 days: the free plan's calendar-month quota resets on February 1.
-      'retry-after': '2678400',
-    },
-    {
-      error: 'quota_exceeded',
-      message: 'The credit quota for this billing period is used up.',
-      upgrade_url: upgradeUrl,
-      retry_after: 2_678_400,
-      plan: 'free',
-    },
-  ),
+  /** 101 credits asked of the free plan's untouched 100; the body names the customer. */
+  quota_exceeded: (customerId: string) =>
+    denial(
+      429,
+      {
+        // A denied request counts nothing: the windows are as fresh as before it.
+        ...freshFreeHeaders,
+        // January has 31 days: the free plan's calendar-month quota resets on February 1.
+        'retry-after': '2678400',
+      },
+      {
+        error: 'quota_exceeded',
+        message: 'Monthly quota exceeded. Used 0/100 credits. This request needs 101.',
+        upgrade_url: upgradeUrl,
+        retry_after: 2_678_400,
+        plan: 'free',
+        usage: {
+          customer_id: customerId,
+          subscription_tier: 'free',
+          credits_used: 0,
+          monthly_limit: 100,
+          quota_remaining: 100,
+          usage_percentage: 0,
+        },
+      },
+    ),
   /** The third request while two `search` requests (0.1 credit each) still run. */
   concurrency_limited: denial(
     429,
@@ -114,10 +129,12 @@ export const expectedDenials = {
     },
     {
       error: 'concurrency_limited',
-      message: 'Too many requests at once for this plan.',
+      message: 'Too many requests at once (2 at a time on the free plan).',
       upgrade_url: upgradeUrl,
       retry_after: 1,
       plan: 'free',
+      tier: 'free',
+      limit: 2,
     },
   ),
   storage_limit_exceeded: denial(
@@ -128,9 +145,13 @@ export const expectedDenials = {
     },
     {
       error: 'storage_limit_exceeded',
-      message: 'The storage limit of this plan is reached.',
+      message: 'Storage limit exceeded (this request would store 1001 of 1000 bytes).',
       upgrade_url: upgradeUrl,
       plan: 'free',
+      current_usage: { bytes: 1000, items: 0 },
+      requested: { bytes: 1, items: 0 },
+      limits: { bytes: 1000, items: null },
+      tier: 'free',
     },
   ),
 };

@@ -58,9 +58,9 @@ describe('tollgate usage', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({
       customer_id: customerId,
       subscription_tier: 'free',
-      credits_used: '3.5',
-      monthly_limit: '100',
-      quota_remaining: '96.5',
+      credits_used: 3.5,
+      monthly_limit: 100,
+      quota_remaining: 96.5,
       usage_percentage: 3.5,
       quota_exceeded: false,
       requests_this_minute: null,

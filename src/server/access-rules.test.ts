@@ -94,9 +94,9 @@ describe('access rules', () => {
     });
     await server.call('POST', '/api/v1/usage/storage', { key: bob.key, body: { bytes: 99, items: 9 } });
     const mine = (await server.call('GET', '/api/v1/usage', { key: alice.key })).json();
-    expect(mine).toMatchObject({ customer_id: alice.id, credits_used: '0', storage_bytes: 0 });
+    expect(mine).toMatchObject({ customer_id: alice.id, credits_used: 0, storage_bytes: 0 });
     const theirs = (await server.call('GET', '/api/v1/usage', { key: bob.key })).json();
-    expect(theirs).toMatchObject({ customer_id: bob.id, credits_used: '7', storage_bytes: 99 });
+    expect(theirs).toMatchObject({ customer_id: bob.id, credits_used: 7, storage_bytes: 99 });
     expect(JSON.stringify(mine)).not.toContain(bob.id);
   });
 

@@ -84,15 +84,24 @@ describe('gateRoute', () => {
     expect(Number(second.headers['x-request-duration-ms'])).toBeGreaterThanOrEqual(0);
   });
 
-  it('denies a missing feature with 403 and an upgrade link, recording nothing', async () => {
+  it('denies a missing feature with 403, the feature and an upgrade link, recording nothing', async () => {
+    const metered = await app.inject({ method: 'POST', url: '/capture', headers: { 'x-api-key': key } });
+    expect(metered.headers['x-ratelimit-remaining-minute']).toBe('9');
     const response = await app.inject({ method: 'POST', url: '/federation', headers: { 'x-api-key': key } });
     expect(response.statusCode).toBe(403);
-    expect(response.json()).toMatchObject({
+    expect(response.json()).toEqual({
       error: 'feature_not_available',
+      message: "Feature 'federation' is not available on the free plan.",
+      feature: 'federation',
+      current_tier: 'free',
       upgrade_url: 'https://example.test/upgrade',
+      plan: 'free',
     });
+    // The refusal states the windows as they are (9 left), not the plan's full allowance.
+    expect(response.headers['x-ratelimit-remaining-minute']).toBe('9');
+    expect(response.headers['x-credits-total']).toBe('1');
     const usage = await app.inject({ method: 'POST', url: '/capture', headers: { 'x-api-key': key } });
-    expect(usage.headers['x-ratelimit-remaining-minute']).toBe('9');
+    expect(usage.headers['x-ratelimit-remaining-minute']).toBe('8');
   });
 
   it('answers 429 with Retry-After and retry_after once the minute is used up', async () => {

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import type { GateRequest } from '../core/gate/gate.js';
 import type { GateDecision } from '../core/gate/gate-decision.js';
 import type { Tollgate } from '../core/tollgate.js';
+import { denialDetails } from './denial-details.js';
 import { authenticateCustomer } from './request-auth.js';
 
 export interface GatedRouteOptions {
@@ -16,7 +17,7 @@ export interface GatedRouteOptions {
   quantity?: (request: FastifyRequest) => number;
 }
 
-/** The error body of a denied decision: `{ error, message, upgrade_url, ... }`. */
+/** The error body of a denied decision: `{ error, message, upgrade_url, ...details }`. */
 export function deniedBody(decision: GateDecision): Record<string, unknown> {
   return {
     error: decision.reason,
@@ -24,6 +25,7 @@ export function deniedBody(decision: GateDecision): Record<string, unknown> {
     upgrade_url: decision.upgradeUrl,
     ...(decision.retryAfterSeconds !== null ? { retry_after: decision.retryAfterSeconds } : {}),
     plan: decision.plan,
+    ...denialDetails(decision),
   };
 }
 

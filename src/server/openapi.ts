@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { type ErrorCode, errorRegistry } from '../core/errors.js';
 import type { Access, DocumentedRoute } from './api-router.js';
+import { denialDetailsSchema } from './denial-details.js';
 
 const errorCodes = Object.keys(errorRegistry) as [ErrorCode, ...ErrorCode[]];
 
@@ -21,6 +22,7 @@ export const errorEnvelopeSchema = z.looseObject({
   retry_after: z.number().int().optional().describe('429: seconds to wait, as in Retry-After'),
   plan: z.string().optional().describe('Limit errors: the plan whose limit applied'),
   event_id: z.string().optional().describe('conflict: the event recorded with this idempotency key'),
+  ...denialDetailsSchema.shape,
 });
 
 const decisionHeaderNames = [
@@ -166,7 +168,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], version
       description:
         'Plans, usage metering, quotas, rate limits and feature gates. Authenticate with `X-API-Key: <key>` ' +
         'or `Authorization: Bearer <key>`. Bodies are JSON (`Content-Type: application/json`); every error ' +
-        'answers the envelope `Error`. Credits are exact decimal strings; money is in minor units.',
+        'answers the envelope `Error`. Credits are JSON numbers with at most 3 decimals, exact (printed from integer milli-credits); money is in minor units.',
     },
     paths,
     components: {

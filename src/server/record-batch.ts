@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { type ErrorIssue, TollgateError } from '../core/errors.js';
 import type { Tollgate } from '../core/tollgate.js';
+import { deniedBody } from './gate-hook.js';
 import { issuesFrom } from './parse-input.js';
 import { eventGateRequest, readTimestamp, usageEventSchema } from './usage-event-input.js';
 
@@ -38,6 +39,7 @@ export const batchResultSchema = z.object({
 
 export type BatchResult = z.infer<typeof batchResultSchema>;
 type EventResult = BatchResult['results'][number];
+type EventError = NonNullable<EventResult['error']>;
 
 function invalidResult(index: number, issues: ErrorIssue[]): EventResult {
   const error = new TollgateError('invalid_request', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
@@ -63,15 +65,8 @@ export async function recordBatch(
       try {
         const decision = await tollgate.consume(customerId, eventGateRequest(parsed.data, now, false));
         if (!decision.allowed) {
-          return {
-            index,
-            status: 'denied',
-            error: {
-              error: decision.reason ?? 'internal',
-              message: decision.message ?? '',
-              upgrade_url: decision.upgradeUrl,
-            },
-          };
+          // The body a single event would be refused with, details included.
+          return { index, status: 'denied', error: deniedBody(decision) as EventError };
         }
         return { index, status: decision.replayed ? 'duplicate' : 'recorded', event_id: decision.eventId };
       } catch (error) {

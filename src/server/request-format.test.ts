@@ -115,6 +115,6 @@ describe('request format', () => {
     await record('operation=capture', 'text/plain');
     await record('');
     const usage = await server.call('GET', '/api/v1/usage', { key: customer.key });
-    expect(usage.json()).toMatchObject({ credits_used: '0', requests_this_minute: 0 });
+    expect(usage.json()).toMatchObject({ credits_used: 0, requests_this_minute: 0 });
   });
 });

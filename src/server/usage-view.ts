@@ -1,6 +1,6 @@
 /**
- * A customer's usage as the API shows it: the credit figures of the current period (as exact decimal
- * strings), the request windows, storage, and where the account stands (trial, grace, suspension).
+ * A customer's usage as the API shows it: the credit figures of the current period (JSON numbers, at
+ * most 3 decimals, exact), the request windows, storage, and where the account stands (trial, grace, suspension).
  * The admin routes show the same figures, so one function builds them for both.
  */
 import { z } from 'zod';
@@ -19,12 +19,16 @@ import {
 
 export const accountStatusSchema = z.enum(['active', 'trialing', 'past_due', 'suspended', 'canceled']);
 
-export const creditUsageSchema = z.object({
-  subscription_tier: z.string(),
+/** The quota figures of the period, also carried by a `quota_exceeded` denial's `usage` object. */
+export const quotaFiguresSchema = z.object({
   credits_used: creditsSchema.describe('Credits used this period'),
   monthly_limit: creditLimitSchema,
   quota_remaining: creditLimitSchema,
   usage_percentage: z.number().nullable().describe('Share of the quota used, 2 decimals; null = unlimited'),
+});
+
+export const creditUsageSchema = quotaFiguresSchema.extend({
+  subscription_tier: z.string(),
   quota_exceeded: z.boolean(),
   overage_used: creditsSchema.describe('Credits used past the included quota (billed as overage)'),
   period_start: isoTimeSchema,
@@ -56,16 +60,23 @@ export const usageSchema = creditUsageSchema.extend({
 export type CreditUsage = z.infer<typeof creditUsageSchema>;
 export type UsageBody = z.infer<typeof usageSchema>;
 
-export function creditUsageView(access: AccountAccess, usage: PeriodUsage): CreditUsage {
-  const limit = access.plan.limits.credits;
-  const used = usage.used;
+/** Used and limit in milli-credits (limit null = unlimited) as the wire's quota figures. */
+export function quotaFiguresView(used: number, limit: number | null): z.infer<typeof quotaFiguresSchema> {
   return {
-    subscription_tier: access.plan.id,
     credits_used: credits(used),
     monthly_limit: credits(limit),
     quota_remaining: limit === null ? null : credits(Math.max(0, limit - used)),
     // Integer arithmetic to the hundredth, then one division for display.
     usage_percentage: limit === null || limit === 0 ? null : Math.floor((used * 10_000) / limit) / 100,
+  };
+}
+
+export function creditUsageView(access: AccountAccess, usage: PeriodUsage): CreditUsage {
+  const limit = access.plan.limits.credits;
+  const used = usage.used;
+  return {
+    subscription_tier: access.plan.id,
+    ...quotaFiguresView(used, limit),
     quota_exceeded: limit !== null && used >= limit,
     overage_used: credits(usage.overage),
     period_start: isoTime(access.period.start),

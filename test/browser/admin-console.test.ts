@@ -131,7 +131,7 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     failing = await stack.createCustomer({ name: failingName, email: 'fred@example.test' });
     await stack.api('/api/v1/billing/subscribe', {
       key: failing.key,
-      body: { tier: 'starter', payment_method_id: 'pm_card_visa' },
+      body: { tier: 'starter', payment_method_id: 'pm_card_visa', trial: false },
     });
     const before = await stack.api<AdminCustomer>(`/api/v1/admin/customers/${failing.id}`, {
       key: stack.adminKey,
@@ -344,7 +344,7 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     const paying = await stack.createCustomer({ name: 'Paying Pat', email: 'pat@example.test' });
     await stack.api('/api/v1/billing/subscribe', {
       key: paying.key,
-      body: { tier: 'pro', payment_method_id: 'pm_card_visa' },
+      body: { tier: 'pro', payment_method_id: 'pm_card_visa', trial: false },
     });
 
     await page.getByTestId('revenue-refresh').click();

@@ -223,7 +223,7 @@ if (!hasChromium) {
       const customer = await stack.createCustomer({ name: 'Keyboard Ltd', email: 'keys@keyboard.example' });
       await stack.api('/api/v1/billing/subscribe', {
         key: customer.key,
-        body: { tier: 'starter', payment_method_id: 'pm_card_visa' },
+        body: { tier: 'starter', payment_method_id: 'pm_card_visa', trial: false },
       });
       const { context, page } = await newPage(browser, { width: 375, height: 740 });
       await trackLayoutShift(page);
@@ -384,7 +384,7 @@ addEventListener('message', (event) => {
         subscription: { current_period_start: string; current_period_end: string };
       }>('/api/v1/billing/subscribe', {
         key: customer.key,
-        body: { tier: 'starter', payment_method_id: 'pm_card_visa' },
+        body: { tier: 'starter', payment_method_id: 'pm_card_visa', trial: false },
       });
       const { context, page, cspErrors } = await newPage(browser);
       await page.goto(await stack.dashboardLink(customer.key));

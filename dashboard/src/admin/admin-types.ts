@@ -1,7 +1,7 @@
 /**
  * The admin API's answers as the console reads them (see src/server/routes/admin-routes.ts,
  * admin-billing-routes.ts, customer-view.ts and usage-view.ts). Money is integer minor units, credits
- * are exact decimal strings, times ISO 8601 strings.
+ * are JSON numbers with at most 3 decimals, times ISO 8601 strings.
  */
 
 import type { AccountStatus, CreditUsage, Usage } from '../lib/usage-types';

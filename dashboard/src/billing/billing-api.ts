@@ -1,6 +1,6 @@
 /**
  * The shapes of the API answers the billing page reads (see src/server/usage-view.ts, plan-view.ts and
- * routes/billing-routes.ts). Credits are exact decimal strings, money integer minor units, times ISO
+ * routes/billing-routes.ts). Credits are JSON numbers (at most 3 decimals), money integer minor units, times ISO
  * strings, and null means "no limit". Usage figures are shared with the admin console (lib/usage-types).
  */
 import type { AccountStatus } from '../lib/usage-types';
@@ -10,7 +10,7 @@ export type { AccountStatus, Usage } from '../lib/usage-types';
 export type Interval = 'month' | 'year';
 
 export interface Limits {
-  credits_per_month: string | null;
+  credits_per_month: number | null;
   requests_per_minute: number | null;
   requests_per_day: number | null;
   concurrent_requests: number | null;
@@ -37,7 +37,7 @@ export interface UsageHistory {
   period_start: string;
   period_end: string;
   bucket: string;
-  data: { start: string; credits: string; events: number }[];
+  data: { start: string; credits: number; events: number }[];
 }
 
 export interface Plan {

@@ -90,7 +90,7 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
   // The chart follows the credits: reload it when they move.
   const creditsUsed = usage.data?.credits_used;
   const reloadHistory = history.reload;
-  const seenCredits = useRef<string | undefined>(undefined);
+  const seenCredits = useRef<number | undefined>(undefined);
   useEffect(() => {
     const previous = seenCredits.current;
     seenCredits.current = creditsUsed;

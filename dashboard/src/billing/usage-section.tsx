@@ -1,7 +1,7 @@
 /**
  * Usage against each limit of the plan, as progress bars that move while the customer's app makes
  * calls (usage is polled; a reload keeps the bars in place), and credits per day over the period.
- * Credits stay decimal strings: bars compare them as integer milli-credits.
+ * Credits arrive as numbers: bars compare them as integer milli-credits.
  */
 import { formatBytes, formatCount, formatCredits, formatDate, percentOf, toMilli } from '../lib/format';
 import { BarChart, type ChartPoint, EmptyState, Loaded, Meter } from '../lib/ui';
@@ -28,8 +28,8 @@ export function UsageSection(props: { usage: Resource<Usage>; history: Resource<
 interface MeterFigure {
   id: string;
   label: string;
-  used: number | string;
-  limit: number | string | null;
+  used: number;
+  limit: number | null;
   detail: string;
 }
 
@@ -54,15 +54,15 @@ function countFigure(
   };
 }
 
-/** Each limit of the plan with what is used of it; credits stay decimal strings. */
+/** Each limit of the plan with what is used of it; credits in milli-credits, so bars compare integers. */
 function meterFigures(usage: Usage): MeterFigure[] {
   const { monthly_limit: creditLimit, storage_bytes: bytes, storage_bytes_limit: bytesLimit } = usage;
   return [
     {
       id: 'credits',
       label: 'Credits',
-      used: usage.credits_used,
-      limit: creditLimit,
+      used: toMilli(usage.credits_used),
+      limit: creditLimit === null ? null : toMilli(creditLimit),
       detail: usedOf(
         formatCredits(usage.credits_used),
         creditLimit === null ? null : formatCredits(creditLimit),
@@ -116,12 +116,10 @@ function Meters(props: { usage: Usage }) {
       {usage.quota_exceeded ? (
         <p className="tg-inline-error" data-testid="quota-exceeded">
           The credits of this period are used up
-          {toMilli(usage.overage_used) > 0
-            ? `; ${formatCredits(usage.overage_used)} credits of overage so far`
-            : ''}
-          . Upgrade below for more.
+          {usage.overage_used > 0 ? `; ${formatCredits(usage.overage_used)} credits of overage so far` : ''}.
+          Upgrade below for more.
         </p>
-      ) : toMilli(usage.overage_used) > 0 ? (
+      ) : usage.overage_used > 0 ? (
         <p className="tg-small" data-testid="overage">
           Overage this period: {formatCredits(usage.overage_used)} credits.
         </p>
@@ -142,7 +140,7 @@ export function dailyPoints(history: UsageHistory): ChartPoint[] {
   const points: ChartPoint[] = [];
   for (let index = 0; index < days; index += 1) {
     const bucket = byDay.get(index);
-    const credits = bucket?.credits ?? '0';
+    const credits = bucket?.credits ?? 0;
     const date = new Date(start + index * dayMs);
     points.push({
       label: String(date.getUTCDate()),
@@ -156,7 +154,7 @@ export function dailyPoints(history: UsageHistory): ChartPoint[] {
 
 function UsageChart(props: { history: UsageHistory }) {
   const points = dailyPoints(props.history);
-  const empty = props.history.data.every((bucket) => toMilli(bucket.credits) === 0);
+  const empty = props.history.data.every((bucket) => bucket.credits === 0);
   return (
     <div data-testid="usage-chart">
       <BarChart

@@ -1,6 +1,7 @@
 /**
- * How the pages show values. Money arrives in integer minor units and credits as exact decimal
- * strings; both are formatted without floating-point arithmetic on the amounts themselves.
+ * How the pages show values. Money arrives in integer minor units and credits as JSON numbers with at
+ * most 3 decimals; both are formatted without floating-point arithmetic on the amounts themselves
+ * (a credit figure is read back as its decimal text, which JavaScript prints exactly).
  */
 
 const zeroDecimal = new Set([
@@ -40,9 +41,10 @@ export function formatMoney(minor: number, currency: string): string {
   return sign + parts.map((part) => (part.type === 'fraction' ? cents || part.value : part.value)).join('');
 }
 
-/** "1234.5" -> "1,234.5" (the decimal string is grouped, never parsed to a float). */
-export function formatCredits(decimal: string | null): string {
-  if (decimal === null) return 'Unlimited';
+/** 1234.5 -> "1,234.5" (the number's decimal text is grouped, never computed on). */
+export function formatCredits(credits: number | null): string {
+  if (credits === null) return 'Unlimited';
+  const decimal = String(credits);
   const negative = decimal.startsWith('-');
   const [whole = '0', fraction] = (negative ? decimal.slice(1) : decimal).split('.');
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -94,19 +96,23 @@ export function formatBps(bps: number): string {
 }
 
 /**
- * Share of `limit` used, in percent for a progress bar (0-100, clamped). Credits are decimal strings:
- * they are compared as milli-credit integers.
+ * Share of `limit` used, in percent for a progress bar (0-100, clamped). Pass integers: milli-credits
+ * (`toMilli`) or counts.
  */
-export function percentOf(used: string | number, limit: string | number | null): number | null {
+export function percentOf(used: number, limit: number | null): number | null {
   if (limit === null) return null;
-  const u = typeof used === 'number' ? used : toMilli(used);
-  const l = typeof limit === 'number' ? limit : toMilli(limit);
-  if (l <= 0) return u > 0 ? 100 : 0;
-  return Math.min(100, Math.floor((u * 100) / l));
+  if (limit <= 0) return used > 0 ? 100 : 0;
+  return Math.min(100, Math.floor((used * 100) / limit));
 }
 
-/** "12.5" -> 12500 milli-credits. */
-export function toMilli(decimal: string): number {
+/** Share of a credit limit used, compared as milli-credit integers; see `percentOf`. */
+export function creditPercent(used: number, limit: number | null): number | null {
+  return percentOf(toMilli(used), limit === null ? null : toMilli(limit));
+}
+
+/** 12.5 -> 12500 milli-credits, from the number's exact decimal text (no float multiplication). */
+export function toMilli(credits: number): number {
+  const decimal = String(credits);
   const negative = decimal.startsWith('-');
   const [whole = '0', fraction = ''] = (negative ? decimal.slice(1) : decimal).split('.');
   const milli = Number(whole) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3));

@@ -1,7 +1,7 @@
 /**
  * A customer's usage as the API answers it (GET /api/v1/usage, and per customer in the admin routes;
- * see src/server/usage-view.ts), for both pages. Credits are exact decimal strings, times ISO 8601
- * strings, and null means "no limit".
+ * see src/server/usage-view.ts), for both pages. Credits are JSON numbers with at most 3 decimals
+ * (exact), times ISO 8601 strings, and null means "no limit".
  */
 
 export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
@@ -9,12 +9,12 @@ export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | '
 /** The credit figures of the current period. */
 export interface CreditUsage {
   subscription_tier: string;
-  credits_used: string;
-  monthly_limit: string | null;
-  quota_remaining: string | null;
+  credits_used: number;
+  monthly_limit: number | null;
+  quota_remaining: number | null;
   usage_percentage: number | null;
   quota_exceeded: boolean;
-  overage_used: string;
+  overage_used: number;
   period_start: string;
   period_end: string;
 }

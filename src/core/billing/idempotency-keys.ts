@@ -62,13 +62,16 @@ export const idempotencyKeys = {
     `tollgate:customer:${customer.id}:${customer.updatedAt}`,
   attachPaymentMethod: (customerId: string, paymentMethodId: string) =>
     `tollgate:attach-payment-method:${customerId}:${paymentMethodId}`,
+  /** The trial is in the key: the same card with and without a trial are two requests. */
   subscribe: (
     customerId: string,
     planId: string,
     interval: string,
     paymentMethod: string | null,
+    trialDays: number,
     token: string,
-  ) => `tollgate:subscribe:${customerId}:${planId}:${interval}:${paymentMethod ?? 'trial'}:${token}`,
+  ) =>
+    `tollgate:subscribe:${customerId}:${planId}:${interval}:${paymentMethod ?? 'no-card'}:trial-${trialDays}:${token}`,
   changePlan: (customerId: string, subscriptionId: string, planId: string, interval: string, token: string) =>
     `tollgate:change-plan:${customerId}:${subscriptionId}:${planId}:${interval}:${token}`,
   cancel: (customerId: string, subscriptionId: string, when: 'period-end' | 'now', token: string) =>

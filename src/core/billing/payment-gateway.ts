@@ -29,7 +29,7 @@ export interface NewSubscription {
   /** Days of trial; 0 = none (the first invoice is charged at once). */
   trialDays: number;
   trialEndBehavior: TrialEndBehavior;
-  /** An attached payment method to charge; null for a trial without a card. */
+  /** The payment method to attach and charge (at once, or when the trial ends); null for a trial without a card. */
   paymentMethodId: string | null;
   idempotencyKey: string;
 }

@@ -56,19 +56,32 @@ describe('planChange', () => {
     });
   });
 
-  it('charges at once (no trial) when a card is given', () => {
+  it("starts the plan's trial with a card too; trial: false charges the card at once", () => {
+    const withCard = {
+      kind: 'subscribe',
+      planId: 'pro',
+      interval: 'year',
+      paymentMethodId: 'pm_card_visa',
+      defaultTrialDays: 7,
+    } as const;
+    expect(planChange(state(), withCard)).toMatchObject({
+      kind: 'create_subscription',
+      priceId: 'price_pro_y',
+      trialDays: 14,
+      paymentMethodId: 'pm_card_visa',
+    });
+    expect(planChange(state(), { ...withCard, trial: false })).toMatchObject({
+      kind: 'create_subscription',
+      trialDays: 0,
+      paymentMethodId: 'pm_card_visa',
+    });
+    // Without a card there is nothing to charge at once.
     expect(
-      planChange(state(), {
-        kind: 'subscribe',
-        planId: 'pro',
-        interval: 'year',
-        paymentMethodId: 'pm_card_visa',
-        defaultTrialDays: 14,
-      }),
-    ).toMatchObject({ priceId: 'price_pro_y', trialDays: 0, paymentMethodId: 'pm_card_visa' });
+      planChange(state(), { kind: 'subscribe', planId: 'pro', trial: false, defaultTrialDays: 7 }),
+    ).toMatchObject({ kind: 'refuse', code: 'invalid_request', path: 'payment_method_id' });
   });
 
-  it('gives one trial per customer: after one, a card (charged at once) or Checkout', () => {
+  it('gives one trial per customer, card or not: after one, a card (charged at once) or Checkout', () => {
     const used = { ...state(), trialUsed: true };
     expect(planChange(used, { kind: 'subscribe', planId: 'pro', defaultTrialDays: 7 })).toMatchObject({
       kind: 'refuse',
@@ -210,12 +223,17 @@ describe('planChange and the metered overage item', () => {
 describe('idempotency keys', () => {
   it('are the same for the same request on the same state, and change with the state', () => {
     const key = (c: Customer, client: string | null = null) =>
-      idempotencyKeys.subscribe(c.id, 'pro', 'month', null, stateToken(c, client));
+      idempotencyKeys.subscribe(c.id, 'pro', 'month', null, 14, stateToken(c, client));
     expect(key(customer)).toBe(key({ ...customer }));
-    expect(key(customer)).toMatch(/^tollgate:subscribe:cus_1:pro:month:trial:s-[0-9a-f]{16}$/);
+    expect(key(customer)).toMatch(/^tollgate:subscribe:cus_1:pro:month:no-card:trial-14:s-[0-9a-f]{16}$/);
+    // The same card with and without the trial are two requests.
+    const token = stateToken(customer, null);
+    expect(idempotencyKeys.subscribe(customer.id, 'pro', 'month', 'pm_1', 14, token)).not.toBe(
+      idempotencyKeys.subscribe(customer.id, 'pro', 'month', 'pm_1', 0, token),
+    );
     expect(key({ ...customer, updatedAt: 1 })).not.toBe(key(customer));
     expect(key({ ...customer, status: 'canceled' })).not.toBe(key(customer));
-    expect(key(customer, 'abc')).toBe('tollgate:subscribe:cus_1:pro:month:trial:r-abc');
+    expect(key(customer, 'abc')).toBe('tollgate:subscribe:cus_1:pro:month:no-card:trial-14:r-abc');
     expect(billingStateVersion({ ...customer, storageBytes: 5 })).toBe(billingStateVersion(customer));
   });
 });

@@ -5,9 +5,11 @@
  * dry run is this function alone, and every rule here is tested without Stripe.
  *
  * The rules (docs/decisions/004-plan-changes.md):
- * - subscribe without a card: a trial (the plan's trial days, else STRIPE_TRIAL_PERIOD_DAYS) that
- *   pauses at its end when no card was added; with a card: no trial, charged at once. One trial per
- *   customer: after one (on any plan, however it ended) a card or Checkout is required.
+ * - subscribe: the plan's trial (its trial days, else STRIPE_TRIAL_PERIOD_DAYS), with or without a
+ *   card. Without one the trial pauses at its end unless a card was added; with one Stripe charges it
+ *   when the trial ends (a failing card then enters dunning). `trial: false` skips the trial: the
+ *   card is charged at once. One trial per customer, however it started and ended: after one, a card
+ *   is charged at once, and without a card the subscribe is refused (a card or Checkout is required).
  * - upgrade (a dearer plan, by yearly amount): now, the prorated difference invoiced and charged at
  *   once (`always_invoice`), so higher limits are paid for before they are used.
  * - downgrade: now, the unused time credited on the next invoice (`create_prorations`).
@@ -31,7 +33,7 @@ export interface BillingState {
   prices: PriceIndex;
   /** The metered overage price of a plan with overage (pushed catalog or STRIPE_METERED_PRICE_ID). */
   overagePrice?: (planId: string) => string | null | undefined;
-  /** Whether the customer has had a trial before (read for a subscription without a card). */
+  /** Whether the customer has had a trial before (read when a subscription would start one). */
   trialUsed?: boolean;
 }
 
@@ -41,6 +43,8 @@ export type BillingIntent =
       planId: string;
       interval?: BillingInterval;
       paymentMethodId?: string | null;
+      /** False skips the plan's trial (a card is then required); default true. */
+      trial?: boolean;
       /** STRIPE_TRIAL_PERIOD_DAYS: the trial of plans that declare none. */
       defaultTrialDays: number;
     }
@@ -161,18 +165,26 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
           overagePriceId: overagePriceFor(state, sellable.plan, interval),
         };
       const paymentMethodId = intent.paymentMethodId ?? null;
-      if (paymentMethodId === null && state.trialUsed === true)
-        return refuse(
-          'conflict',
-          'the free trial was used already: subscribe with a payment method or through Checkout',
-        );
-      const trialDays = paymentMethodId === null ? sellable.plan.trialDays || intent.defaultTrialDays : 0;
-      if (paymentMethodId === null && trialDays === 0)
+      const planTrialDays = sellable.plan.trialDays || intent.defaultTrialDays;
+      const trialDays = intent.trial === false || state.trialUsed === true ? 0 : planTrialDays;
+      if (paymentMethodId === null && trialDays === 0) {
+        if (intent.trial === false)
+          return refuse(
+            'invalid_request',
+            'a subscription without a trial needs a payment method',
+            'payment_method_id',
+          );
+        if (state.trialUsed === true)
+          return refuse(
+            'conflict',
+            'the free trial was used already: subscribe with a payment method or through Checkout',
+          );
         return refuse(
           'invalid_request',
           `plan '${sellable.plan.id}' has no trial: a payment method is required`,
           'payment_method_id',
         );
+      }
       return {
         kind: 'create_subscription',
         planId: sellable.plan.id,

@@ -54,6 +54,12 @@ describe('limits', () => {
     expect(readCreditLimit(0)).toEqual({ ok: true, value: 0 });
     expect(readCreditLimit('unlimited')).toEqual({ ok: true, value: null });
     expect(readCreditLimit(null)).toEqual({ ok: true, value: null });
+    // The largest figure a JSON number carries exactly to 3 decimals; one more is refused.
+    expect(readCreditLimit('999999999999.999')).toEqual({ ok: true, value: 999_999_999_999_999 });
+    expect(readCreditLimit(1e12)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('too large: at most 999,999,999,999 credits'),
+    });
     expect(readCreditLimit('lots')).toMatchObject({
       ok: false,
       message: expect.stringContaining('or unlimited'),

@@ -3,6 +3,7 @@
  * turns what a user may write into the engine's integer unit, or says in one human sentence what was
  * expected. The zod schema wraps them, so the messages here are the ones users see.
  */
+import { MAX_MILLI_CREDITS } from '../credits.js';
 import { scaleDecimal } from './scale-decimal.js';
 
 /** A value read from the catalog, or the reason it cannot be used. */
@@ -36,13 +37,12 @@ export function readCredits(value: unknown): ValueResult<number> {
   const scaled = scaleDecimal(value, 3);
   if (!scaled.ok) {
     if (scaled.reason === 'too_precise') return fail(`${CREDITS_EXPECTED} (0.001 is the smallest amount)`);
-    if (scaled.reason === 'too_large')
-      return fail(tooLarge('credits', Number.MAX_SAFE_INTEGER / MILLI_PER_CREDIT));
+    if (scaled.reason === 'too_large') return fail(tooLarge('credits', MAX_MILLI_CREDITS / MILLI_PER_CREDIT));
     return fail(`${CREDITS_EXPECTED}, such as 1 or 0.1`);
   }
   if (scaled.value < 0n) return fail('expected a non-negative number of credits');
-  if (scaled.value > BigInt(Number.MAX_SAFE_INTEGER)) {
-    return fail(tooLarge('credits', Number.MAX_SAFE_INTEGER / MILLI_PER_CREDIT));
+  if (scaled.value > BigInt(MAX_MILLI_CREDITS)) {
+    return fail(tooLarge('credits', MAX_MILLI_CREDITS / MILLI_PER_CREDIT));
   }
   return ok(Number(scaled.value));
 }

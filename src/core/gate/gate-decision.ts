@@ -4,6 +4,7 @@
  */
 import { formatCredits } from '../credits.js';
 import { errorRegistry } from '../errors.js';
+import { denialMessage } from './denial-message.js';
 
 export type DenyReason =
   | 'account_suspended'
@@ -33,6 +34,23 @@ export interface CreditFigures {
   resetAt: number;
 }
 
+/**
+ * What a denial refused, with the figures its error body shows (DESIGN "Denials explain themselves").
+ * Credits need none (the decision's `credits` are the figures); a suspension has none.
+ */
+export type Refusal =
+  | { kind: 'rate'; window: 'minute' | 'day'; limit: number }
+  | { kind: 'concurrency'; limit: number }
+  | { kind: 'feature'; feature: string }
+  | {
+      kind: 'storage';
+      /** Stored now, before this request. */
+      current: { bytes: number; items: number };
+      /** What this request would add. */
+      requested: { bytes: number; items: number };
+      limits: { bytes: number | null; items: number | null };
+    };
+
 export interface GateDecision {
   allowed: boolean;
   reason: DenyReason | null;
@@ -43,6 +61,8 @@ export interface GateDecision {
   plan: string;
   credits: CreditFigures;
   rate: { minute: WindowFigures | null; day: WindowFigures | null };
+  /** What was refused, for the error body's details; null when allowed. */
+  refusal: Refusal | null;
   /** Seconds to wait before retrying (429 only). */
   retryAfterSeconds: number | null;
   upgradeUrl: string | null;
@@ -73,6 +93,7 @@ class Decision implements GateDecision {
   readonly plan: string;
   readonly credits: CreditFigures;
   readonly rate: { minute: WindowFigures | null; day: WindowFigures | null };
+  readonly refusal: Refusal | null;
   readonly retryAfterSeconds: number | null;
   readonly upgradeUrl: string | null;
   readonly eventId: string | null;
@@ -82,15 +103,16 @@ class Decision implements GateDecision {
   readonly #now: number;
 
   constructor(figures: DecisionFigures, now: number, release: () => void) {
-    const entry = figures.reason === null ? null : errorRegistry[figures.reason];
+    const reason = figures.reason;
     this.allowed = figures.allowed;
-    this.reason = figures.reason;
-    this.status = entry === null ? 200 : entry.status;
-    this.message = entry === null ? null : entry.message;
+    this.reason = reason;
+    this.status = reason === null ? 200 : errorRegistry[reason].status;
+    this.message = reason === null ? null : denialMessage(reason, figures);
     this.customerId = figures.customerId;
     this.plan = figures.plan;
     this.credits = figures.credits;
     this.rate = figures.rate;
+    this.refusal = figures.refusal;
     this.retryAfterSeconds = figures.retryAfterSeconds;
     this.upgradeUrl = figures.upgradeUrl;
     this.eventId = figures.eventId;

@@ -17,6 +17,7 @@ import {
   type DecisionFigures,
   type DenyReason,
   type GateDecision,
+  type Refusal,
   secondsUntil,
 } from './gate-decision.js';
 import type { UsageCache } from './usage-cache.js';
@@ -102,11 +103,13 @@ export class Gate {
       const counts = await this.deps.counters.peekRate(windows);
       const full = windows.findIndex((window, index) => (counts[index] ?? 0) >= window.limit);
       this.applyRateCounts(figures, windows, counts, 0);
-      if (full >= 0 && request.countRequest !== false) {
-        return this.deny(figures, 'rate_limited', times, windows[full]);
+      const window = windows[full];
+      if (window && request.countRequest !== false) {
+        return this.deny(figures, 'rate_limited', times, rateRefusal(window), window);
       }
     }
-    if (this.storageExceeded(evaluation, request)) return this.deny(figures, 'storage_limit_exceeded', times);
+    const storage = this.storageRefusal(evaluation, request);
+    if (storage) return this.deny(figures, 'storage_limit_exceeded', times, storage);
     const ceiling = creditCeiling(access.plan);
     if (ceiling !== null && figures.credits.used + evaluation.cost > ceiling) {
       return this.deny(figures, 'quota_exceeded', times);
@@ -130,7 +133,8 @@ export class Gate {
       if (!result.allowed) {
         // A retry of a request already recorded gets its first answer, even when the window is full now.
         const replay = await this.replayOf(customer.id, request, figures, rateNow);
-        return replay ?? this.deny(figures, 'rate_limited', times, counted[result.deniedIndex ?? 0]);
+        const full = counted[result.deniedIndex ?? 0];
+        return replay ?? this.deny(figures, 'rate_limited', times, full ? rateRefusal(full) : null, full);
       }
     }
 
@@ -146,7 +150,8 @@ export class Gate {
       );
       if (!slot.acquired || slot.token === undefined) {
         await this.undoRate(counted, figures);
-        return this.deny(figures, 'concurrency_limited', times, undefined, 1);
+        const refusal: Refusal = { kind: 'concurrency', limit: concurrent };
+        return this.deny(figures, 'concurrency_limited', times, refusal, undefined, 1);
       }
       const token = slot.token;
       let released = false;
@@ -157,9 +162,10 @@ export class Gate {
       };
     }
 
-    if (this.storageExceeded(evaluation, request)) {
+    const storage = this.storageRefusal(evaluation, request);
+    if (storage) {
       await this.takeBack(release, counted, figures);
-      return this.deny(figures, 'storage_limit_exceeded', times);
+      return this.deny(figures, 'storage_limit_exceeded', times, storage);
     }
     if (cost === 0 && !request.idempotencyKey) return buildDecision(figures, rateNow, release);
 
@@ -277,6 +283,7 @@ export class Gate {
       plan: plan.id,
       credits: { cost, used, limit: plan.limits.credits, remaining: null, resetAt: access.period.end },
       rate: { minute: null, day: null },
+      refusal: null,
       retryAfterSeconds: null,
       upgradeUrl: catalog.upgradeUrl,
       eventId: null,
@@ -286,7 +293,11 @@ export class Gate {
     this.applyRateCounts(figures, windows, [], 0);
     if (!access.serviceable) this.markDenied(figures, 'account_suspended');
     else if (request.feature !== undefined && !plan.features.includes(request.feature)) {
-      this.markDenied(figures, 'feature_not_available');
+      this.markDenied(figures, 'feature_not_available', { kind: 'feature', feature: request.feature });
+    }
+    if (figures.reason !== null && windows.length > 0) {
+      // Refused before the windows were counted: the headers still tell them as they stand, not full.
+      this.applyRateCounts(figures, windows, await this.deps.counters.peekRate(windows), 0);
     }
     return { customer, access, cost, figures, windows };
   }
@@ -348,15 +359,23 @@ export class Gate {
     });
   }
 
-  private storageExceeded(evaluation: Evaluation, request: GateRequest): boolean {
-    if (!request.storage) return false;
+  /** The storage refusal when the storage this request adds would pass a limit; null otherwise. */
+  private storageRefusal(evaluation: Evaluation, request: GateRequest): Refusal | null {
+    if (!request.storage) return null;
     const { storageBytes, storageItems } = evaluation.access.plan.limits;
+    const { customer } = evaluation;
     const bytes = request.storage.bytes ?? 0;
     const items = request.storage.items ?? 0;
-    return (
-      (storageBytes !== null && evaluation.customer.storageBytes + bytes > storageBytes) ||
-      (storageItems !== null && evaluation.customer.storageItems + items > storageItems)
-    );
+    const exceeded =
+      (storageBytes !== null && customer.storageBytes + bytes > storageBytes) ||
+      (storageItems !== null && customer.storageItems + items > storageItems);
+    if (!exceeded) return null;
+    return {
+      kind: 'storage',
+      current: { bytes: customer.storageBytes, items: customer.storageItems },
+      requested: { bytes, items },
+      limits: { bytes: storageBytes, items: storageItems },
+    };
   }
 
   private setUsed(figures: DecisionFigures, used: number): void {
@@ -368,20 +387,22 @@ export class Gate {
     };
   }
 
-  private markDenied(figures: DecisionFigures, reason: DenyReason): void {
+  private markDenied(figures: DecisionFigures, reason: DenyReason, refusal: Refusal | null = null): void {
     figures.allowed = false;
     figures.reason = reason;
+    figures.refusal = refusal;
   }
 
   private deny(
     figures: DecisionFigures,
     reason: DenyReason,
     times: Times,
+    refusal: Refusal | null = null,
     window?: RateWindow,
     retryAfterSeconds?: number,
   ): GateDecision {
     const { now, rateNow } = times;
-    this.markDenied(figures, reason);
+    this.markDenied(figures, reason, refusal);
     if (window) {
       figures.retryAfterSeconds = Math.max(1, secondsUntil(window.windowStart + window.windowMs, rateNow));
     } else if (retryAfterSeconds !== undefined) figures.retryAfterSeconds = retryAfterSeconds;
@@ -399,4 +420,9 @@ export class Gate {
       if (figure) figure.remaining = Math.min(figure.limit, figure.remaining + 1);
     }
   }
+}
+
+/** A refused request window as the error body names it. */
+function rateRefusal(window: RateWindow): Refusal {
+  return { kind: 'rate', window: window.windowMs === MINUTE_MS ? 'minute' : 'day', limit: window.limit };
 }

@@ -134,9 +134,9 @@ describe('admin routes', () => {
       const byPlan = (await admin('GET', '/api/v1/admin/customers?plan=pro')).json();
       expect(byPlan.data.map((customer: { id: string }) => customer.id)).toEqual([pro.id]);
       expect(byPlan.data[0].usage).toMatchObject({
-        credits_used: '4',
-        monthly_limit: '10',
-        quota_remaining: '6',
+        credits_used: 4,
+        monthly_limit: 10,
+        quota_remaining: 6,
       });
       const byStatus = (await admin('GET', '/api/v1/admin/customers?status=past_due')).json();
       expect(byStatus.data.map((customer: { id: string }) => customer.id)).toEqual([free.id]);
@@ -262,7 +262,7 @@ describe('admin routes', () => {
       expect(response.statusCode).toBe(200);
       const body = response.json();
       expect(body.customer.id).toBe(id);
-      expect(body.usage).toMatchObject({ customer_id: id, credits_used: '0.1', requests_this_minute: 1 });
+      expect(body.usage).toMatchObject({ customer_id: id, credits_used: 0.1, requests_this_minute: 1 });
       expect(body.api_keys).toHaveLength(1);
       expect(body.api_keys[0]).not.toHaveProperty('key');
       expect(key.startsWith(body.api_keys[0].prefix)).toBe(true);

@@ -69,7 +69,7 @@ describe('billing routes', () => {
       status: 'active',
       subscription_id: null,
       cancel_at_period_end: false,
-      limits: { credits_per_month: '100', requests_per_minute: 10 },
+      limits: { credits_per_month: 100, requests_per_minute: 10 },
     });
     documented('GET', '/api/v1/billing/subscription', response.json());
     expect((await get('/api/v1/billing/invoices')).json()).toEqual({ invoices: [] });
@@ -134,7 +134,7 @@ describe('billing routes', () => {
         status: 'trialing',
         billing_interval: 'month',
         trial_end: new Date(server.clock.now() + 14 * DAY_MS).toISOString(),
-        limits: { credits_per_month: '100000' },
+        limits: { credits_per_month: 100000 },
       },
     });
 
@@ -169,11 +169,21 @@ describe('billing routes', () => {
     expectError(await post('/api/v1/billing/subscribe', { tier: 'starter' }), 409, 'conflict');
   });
 
+  it("starts the plan's trial with a card: trialing, nothing paid yet", async () => {
+    const trial = await post('/api/v1/billing/subscribe', { tier: 'pro', payment_method_id: 'pm_card_visa' });
+    expect(trial.statusCode).toBe(200);
+    expect(trial.json().subscription).toMatchObject({ subscription_tier: 'pro', status: 'trialing' });
+    expect(trial.json().subscription.trial_end).not.toBeNull();
+    const invoices = (await get('/api/v1/billing/invoices?limit=5')).json().invoices;
+    expect(invoices.every((invoice: { amount_paid: number }) => invoice.amount_paid === 0)).toBe(true);
+  });
+
   it('charges a card, then lists the invoice and the card', async () => {
     const paid = await post('/api/v1/billing/subscribe', {
       tier: 'starter',
       interval: 'year',
       payment_method_id: 'pm_card_visa',
+      trial: false,
     });
     expect(paid.json().subscription).toMatchObject({
       subscription_tier: 'starter',
@@ -246,6 +256,8 @@ describe('billing routes', () => {
         ['customer_id', 'interval'],
       ],
       ['/api/v1/billing/subscribe', { tier: 'pro', payment_method_id: 'visa' }, ['payment_method_id']],
+      ['/api/v1/billing/subscribe', { tier: 'pro', trial: 'no' }, ['trial']],
+      ['/api/v1/billing/subscribe', { tier: 'pro', trial: false }, ['payment_method_id']],
       ['/api/v1/billing/subscribe', { tier: 'free' }, ['tier']],
       ['/api/v1/billing/subscribe', { tier: 'gold' }, ['tier']],
       ['/api/v1/billing/upgrade', {}, ['new_tier']],

@@ -1,5 +1,5 @@
 /**
- * The customer's billing: the subscription, subscribe (a trial without a card), plan changes, cancel
+ * The customer's billing: the subscription, subscribe (the plan's trial, card or not), plan changes, cancel
  * and resume, Checkout and Portal sessions, invoices and payment methods. Customer-key routes, not
  * gated: a suspended account can still reach them to pay. The customer is always the key's.
  *
@@ -150,12 +150,20 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     tag: 'billing',
     summary: 'Subscribe to a plan',
     description:
-      "Without `payment_method_id`: a trial (the plan's trial days, else STRIPE_TRIAL_PERIOD_DAYS) that " +
-      'pauses at its end unless a card was added. With one: charged at once, 402 `payment_failed` when declined.',
+      "Starts the plan's trial (its trial days, else STRIPE_TRIAL_PERIOD_DAYS), with or without " +
+      '`payment_method_id`. Without a card the trial pauses at its end unless one was added; with a card ' +
+      'Stripe charges it when the trial ends, and a failing card then enters dunning (past_due, grace, ' +
+      'suspension). `trial: false` skips the trial: the card is charged at once (402 `payment_failed` ' +
+      'when declined). One trial per customer: once one is over, a card is charged at once and a ' +
+      'subscribe without one answers 409.',
     body: z.strictObject({
       tier: tierSchema,
       interval: intervalSchema.optional(),
       payment_method_id: paymentMethodSchema.optional(),
+      trial: z
+        .boolean()
+        .optional()
+        .describe("false skips the plan's trial (payment_method_id is then required); default true"),
     }),
     response: { description: 'The new subscription', schema: outcomeSchema },
     errors: mutationErrors,
@@ -167,6 +175,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
             planId: body.tier,
             ...(body.interval ? { interval: body.interval } : {}),
             paymentMethodId: body.payment_method_id ?? null,
+            ...(body.trial === false ? { trial: false } : {}),
           },
           { idempotencyKey: clientKey(request) },
         ),
@@ -334,8 +343,8 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     tag: 'billing',
     summary: 'Whether the customer can still start a free trial',
     description:
-      'One trial per customer: false once a trial is over (ended, canceled or paused); then subscribing ' +
-      'needs a card or Checkout. Asks Stripe.',
+      'One trial per customer, with a card or without: false once a trial is over (ended, canceled or ' +
+      'paused); then a subscription is charged at once and needs a card or Checkout. Asks Stripe.',
     response: {
       description: 'Trial availability',
       schema: z.object({ available: z.boolean() }),

@@ -218,9 +218,9 @@ describe.each(backends)('dashboard links and billing sessions (%s)', (_name, ope
     });
     // Jan 1 to Jan 16 14:00: 16 day buckets, the last one open.
     expect(history.data).toHaveLength(16);
-    expect(history.data[0]).toEqual({ start: '2026-01-01T00:00:00.000Z', credits: '0', events: 0 });
-    expect(history.data[14]).toEqual({ start: '2026-01-15T00:00:00.000Z', credits: '0.8', events: 2 });
-    expect(history.data[15]).toEqual({ start: '2026-01-16T00:00:00.000Z', credits: '0.1', events: 1 });
+    expect(history.data[0]).toEqual({ start: '2026-01-01T00:00:00.000Z', credits: 0, events: 0 });
+    expect(history.data[14]).toEqual({ start: '2026-01-15T00:00:00.000Z', credits: 0.8, events: 2 });
+    expect(history.data[15]).toEqual({ start: '2026-01-16T00:00:00.000Z', credits: 0.1, events: 1 });
 
     const usage = (await server.call('GET', '/api/v1/usage', { key: customer.key })).json();
     const milli = (credits: string) => Math.round(Number(credits) * 1000);
@@ -236,12 +236,12 @@ describe.each(backends)('dashboard links and billing sessions (%s)', (_name, ope
     expect(hours.data).toHaveLength(15 * 24 + 15);
     expect(hours.data[14 * 24 + 12]).toEqual({
       start: '2026-01-15T12:00:00.000Z',
-      credits: '0.3',
+      credits: 0.3,
       events: 1,
     });
     expect(hours.data[14 * 24 + 14]).toEqual({
       start: '2026-01-15T14:00:00.000Z',
-      credits: '0.5',
+      credits: 0.5,
       events: 1,
     });
     expect(sum(hours.data)).toBe(milli(usage.credits_used));

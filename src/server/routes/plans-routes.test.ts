@@ -15,7 +15,7 @@ describe('GET /api/v1/plans', () => {
     await server.close();
   });
 
-  it('lists the demo tiers with prices in minor units, credits as strings and null for unlimited', async () => {
+  it('lists the demo tiers with prices in minor units, credits as numbers and null for unlimited', async () => {
     const response = await server.call('GET', '/api/v1/plans');
     expect(response.statusCode).toBe(200);
     const body = plansSchema.parse(response.json());
@@ -30,7 +30,7 @@ describe('GET /api/v1/plans', () => {
       prices: { month: 0, year: null },
       trial_days: 0,
       limits: {
-        credits_per_month: '100',
+        credits_per_month: 100,
         requests_per_minute: 10,
         requests_per_day: 100,
         concurrent_requests: 2,
@@ -43,7 +43,7 @@ describe('GET /api/v1/plans', () => {
     expect(pro).toMatchObject({
       prices: { month: 2900, year: 29000 },
       trial_days: 14,
-      limits: { credits_per_month: '100000', requests_per_minute: 100 },
+      limits: { credits_per_month: 100000, requests_per_minute: 100 },
       features: ['semantic_search', 'federation', 'realtime_sync'],
       overage: { unit_amount: 10, unit_credits: 1000, cap_amount: null },
     });
@@ -56,9 +56,9 @@ describe('GET /api/v1/plans', () => {
       storage_items: null,
     });
     expect(body.operations).toEqual([
-      { id: 'capture', credits: '1', description: 'Capture a memory' },
-      { id: 'search', credits: '0.1', description: 'Search stored memories' },
-      { id: 'reflect', credits: '2', description: 'Reflect over stored memories' },
+      { id: 'capture', credits: 1, description: 'Capture a memory' },
+      { id: 'search', credits: 0.1, description: 'Search stored memories' },
+      { id: 'reflect', credits: 2, description: 'Reflect over stored memories' },
     ]);
     expect(body.features.map((feature) => feature.id)).toEqual([
       'semantic_search',

@@ -12,7 +12,8 @@ export function registerPlansRoutes(router: ApiRouter, tollgate: Tollgate): void
     access: 'public',
     tag: 'plans',
     summary: 'The plans, operations and features of the catalog',
-    description: 'Prices in minor units of `currency`; credits as decimal strings; null = unlimited.',
+    description:
+      'Prices in minor units of `currency`; credits as numbers (at most 3 decimals); null = unlimited.',
     response: { description: 'The public catalog', schema: plansSchema },
     handler: async () => plans,
   });

@@ -54,7 +54,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       const response = await record(key, { operation: 'search', quantity: 5 });
       expect(response.statusCode).toBe(200);
       const body = recordResultSchema.parse(response.json());
-      expect(body).toMatchObject({ cost: '0.5', credits_used: '0.5', quota_remaining: '99.5', quantity: 5 });
+      expect(body).toMatchObject({ cost: 0.5, credits_used: 0.5, quota_remaining: 99.5, quantity: 5 });
       expect(body.event_id).toMatch(/^usage_/);
       expect(response.headers).toMatchObject({
         'x-credits-used': '0.5',
@@ -62,7 +62,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
         'x-ratelimit-remaining-minute': '9',
       });
       expect(response.headers['idempotent-replayed']).toBeUndefined();
-      expect(await usedOf(key)).toBe('0.5');
+      expect(await usedOf(key)).toBe(0.5);
     });
 
     it('answers a retry with the same key the same, with Idempotent-Replayed, and debits once', async () => {
@@ -76,7 +76,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       expect(retry.headers['x-ratelimit-remaining-minute']).toBe(
         first.headers['x-ratelimit-remaining-minute'],
       );
-      expect(await usedOf(key)).toBe('2');
+      expect(await usedOf(key)).toBe(2);
     });
 
     it('answers 409 when the key is reused with another payload, recording nothing', async () => {
@@ -89,21 +89,32 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
         message: 'This idempotency key was used for a different request.',
         event_id: first.json().event_id,
       });
-      expect(await usedOf(key)).toBe('1');
+      expect(await usedOf(key)).toBe(1);
     });
 
-    it('answers 429 quota_exceeded with Retry-After and the upgrade link, recording nothing', async () => {
-      const { key } = await server.newCustomer({ plan: 'bulk' });
+    it('answers 429 quota_exceeded with the figures, Retry-After and the upgrade link, recording nothing', async () => {
+      const { id, key } = await server.newCustomer({ plan: 'bulk' });
       expect((await record(key, { operation: 'capture', quantity: 99 })).statusCode).toBe(200);
       const denied = await record(key, { operation: 'capture', quantity: 2 });
       expect(denied.statusCode).toBe(429);
-      expect(denied.json()).toMatchObject({
+      expect(denied.json()).toEqual({
         error: 'quota_exceeded',
+        message: 'Monthly quota exceeded. Used 99/100 credits. This request needs 2.',
+        usage: {
+          customer_id: id,
+          subscription_tier: 'bulk',
+          credits_used: 99,
+          monthly_limit: 100,
+          quota_remaining: 1,
+          usage_percentage: 99,
+        },
         upgrade_url: 'https://example.test/upgrade',
+        retry_after: Number(denied.headers['retry-after']),
         plan: 'bulk',
       });
+      expect(denied.body).toContain('"credits_used":99,"monthly_limit":100,"quota_remaining":1,');
       expect(Number(denied.headers['retry-after'])).toBeGreaterThan(0);
-      expect(await usedOf(key)).toBe('99');
+      expect(await usedOf(key)).toBe(99);
     });
 
     it('counts each recorded event as a request: 429 rate_limited past 10 a minute', async () => {
@@ -111,9 +122,15 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       for (let i = 0; i < 10; i++) expect((await record(key, { operation: 'search' })).statusCode).toBe(200);
       const denied = await record(key, { operation: 'search' });
       expect(denied.statusCode).toBe(429);
-      expect(denied.json()).toMatchObject({ error: 'rate_limited' });
+      expect(denied.json()).toMatchObject({
+        error: 'rate_limited',
+        message: 'Rate limit exceeded (10 requests per minute).',
+        tier: 'free',
+        limit: 10,
+        window: 'minute',
+      });
       expect(denied.json().retry_after).toBe(Number(denied.headers['retry-after']));
-      expect(await usedOf(key)).toBe('1');
+      expect(await usedOf(key)).toBe(1);
       server.clock.advance(MINUTE_MS);
       expect((await record(key, { operation: 'search' })).statusCode).toBe(200);
     });
@@ -127,7 +144,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       const denied = await record(key, { operation: 'capture' });
       expect(denied.statusCode).toBe(403);
       expect(denied.json()).toMatchObject({ error: 'account_suspended' });
-      expect(await usedOf(key)).toBe('0');
+      expect(await usedOf(key)).toBe(0);
     });
 
     it('takes ISO and epoch-second timestamps; the timestamp is part of the idempotency fingerprint', async () => {
@@ -163,7 +180,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       expect(
         (await record(key, { operation: 'capture', timestamp: Math.floor(now / 1000) + 60 })).statusCode,
       ).toBe(200);
-      expect(await usedOf(key)).toBe('1');
+      expect(await usedOf(key)).toBe(1);
     });
 
     it('keeps idempotency keys per customer: the same key on two customers records twice', async () => {
@@ -174,8 +191,8 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       expect(b.statusCode).toBe(200);
       expect(b.headers['idempotent-replayed']).toBeUndefined();
       expect(b.json().event_id).not.toBe(a.json().event_id);
-      expect(await usedOf(alice.key)).toBe('1');
-      expect(await usedOf(bob.key)).toBe('3');
+      expect(await usedOf(alice.key)).toBe(1);
+      expect(await usedOf(bob.key)).toBe(3);
     });
   });
 
@@ -196,7 +213,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       expect(body.results.map((result: { index: number }) => result.index)).toEqual([...Array(1000).keys()]);
       expect(new Set(body.results.map((result: { event_id: string }) => result.event_id)).size).toBe(1000);
       expect(commits).toEqual([1000]);
-      expect(await usedOf(key)).toBe('100');
+      expect(await usedOf(key)).toBe(100);
 
       const retry = await record(key, batch);
       expect(retry.json().summary).toEqual({
@@ -207,7 +224,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
         invalid: 0,
       });
       expect(retry.json().results[7].event_id).toBe(body.results[7].event_id);
-      expect(await usedOf(key)).toBe('100');
+      expect(await usedOf(key)).toBe(100);
     });
 
     it('gives each event its own result: recorded, duplicate, conflict, invalid, denied', async () => {
@@ -241,7 +258,13 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
         'extra',
         'quantity',
       ]);
-      expect(results[6].error).toMatchObject({ error: 'quota_exceeded' });
+      // The body a single event would get, figures included.
+      expect(results[6].error).toMatchObject({
+        error: 'quota_exceeded',
+        message: expect.stringMatching(/^Monthly quota exceeded\. Used \d+\/100 credits\./),
+        usage: { subscription_tier: 'bulk', monthly_limit: 100 },
+        upgrade_url: 'https://example.test/upgrade',
+      });
       expect(response.json().summary).toEqual({
         recorded: 2,
         duplicate: 1,
@@ -249,7 +272,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
         conflict: 1,
         invalid: 3,
       });
-      expect(await usedOf(key)).toBe('100');
+      expect(await usedOf(key)).toBe(100);
     });
 
     it('does not count batched events against the request-rate limits', async () => {
@@ -257,7 +280,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       const response = await record(key, { events: events(50, 'r') });
       expect(response.json().summary.recorded).toBe(50);
       const usage = (await server.call('GET', '/api/v1/usage', { key })).json();
-      expect(usage).toMatchObject({ credits_used: '5', requests_this_minute: 0 });
+      expect(usage).toMatchObject({ credits_used: 5, requests_this_minute: 0 });
     });
 
     it('refuses a malformed envelope as a whole and records nothing', async () => {
@@ -273,7 +296,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
         expect(response.statusCode).toBe(400);
         expect(response.json().issues.map((issue: { path: string }) => issue.path)).toContain(path);
       }
-      expect(await usedOf(key)).toBe('0');
+      expect(await usedOf(key)).toBe(0);
       expect(commits).toEqual([]);
     });
   });

@@ -26,7 +26,7 @@ describe('customer usage routes', () => {
     server.call('POST', '/api/v1/usage/record', { key, body });
 
   describe('GET /api/v1/usage', () => {
-    it('shows credits as decimal strings, the request windows, storage and the period', async () => {
+    it('shows credits as numbers, the request windows, storage and the period', async () => {
       await record(customer.key, { operation: 'capture', quantity: 3 });
       await record(customer.key, { operation: 'search' });
       await server.call('POST', '/api/v1/usage/storage', {
@@ -40,12 +40,12 @@ describe('customer usage routes', () => {
       expect(usage).toEqual({
         customer_id: customer.id,
         subscription_tier: 'free',
-        credits_used: '3.1',
-        monthly_limit: '100',
-        quota_remaining: '96.9',
+        credits_used: 3.1,
+        monthly_limit: 100,
+        quota_remaining: 96.9,
         usage_percentage: 3.1,
         quota_exceeded: false,
-        overage_used: '0',
+        overage_used: 0,
         period_start: '2026-01-01T00:00:00.000Z',
         period_end: '2026-02-01T00:00:00.000Z',
         status: 'active',
@@ -95,8 +95,8 @@ describe('customer usage routes', () => {
       await record(bulk.key, { operation: 'capture', quantity: 100 });
       const usage = (await server.call('GET', '/api/v1/usage', { key: bulk.key })).json();
       expect(usage).toMatchObject({
-        credits_used: '100',
-        quota_remaining: '0',
+        credits_used: 100,
+        quota_remaining: 0,
         usage_percentage: 100,
         quota_exceeded: true,
         requests_this_minute: null,
@@ -136,7 +136,7 @@ describe('customer usage routes', () => {
         serviceable: true,
         features: { federation: false },
         limits: {
-          credits_per_month: '100',
+          credits_per_month: 100,
           requests_per_minute: 10,
           requests_per_day: 100,
           concurrent_requests: 2,
@@ -144,7 +144,7 @@ describe('customer usage routes', () => {
           storage_items: null,
         },
         overage: null,
-        operations: { capture: '1', search: '0.1' },
+        operations: { capture: 1, search: 0.1 },
       });
     });
 
@@ -174,9 +174,9 @@ describe('customer usage routes', () => {
       expect(checkResultSchema.parse(response.json())).toMatchObject({
         allowed: true,
         reason: null,
-        cost: '5',
-        credits_used: '0',
-        quota_remaining: '100',
+        cost: 5,
+        credits_used: 0,
+        quota_remaining: 100,
         requests_remaining_minute: 10,
       });
       expect(response.headers).toMatchObject({
@@ -186,7 +186,7 @@ describe('customer usage routes', () => {
         'x-ratelimit-remaining-minute': '10',
       });
       const again = await check({ operation: 'capture', quantity: 5 });
-      expect(again.json()).toMatchObject({ credits_used: '0', requests_remaining_minute: 10 });
+      expect(again.json()).toMatchObject({ credits_used: 0, requests_remaining_minute: 10 });
     });
 
     it('answers 200 allowed=false with the reason when the quota would be passed', async () => {

@@ -101,8 +101,59 @@ describe.each(backends)('billing flows on %s', (_name, open) => {
     expect(await stored()).toMatchObject({ plan: 'starter', status: 'active', trialEnd: null });
   });
 
-  it('charges a card at once: active, with the card as the default payment method', async () => {
+  /** Moves the engine's clock and the Stripe test clock together, then reads the subscription back. */
+  const advanceDays = async (days: number) => {
+    fixture.clock.advance(days * DAY_MS);
+    await sandbox.stripe.testHelpers.testClocks.advance(fixture.testClock, {
+      frozen_time: Math.floor(fixture.clock.now() / 1000),
+    });
+    await sandbox.emulator.settle();
+    return fixture.billing.refresh(customerId);
+  };
+
+  it("starts the plan's trial with a card too: nothing charged until it ends, then the card pays", async () => {
+    const started = fixture.clock.now();
+    await fixture.billing.subscribe(customerId, { planId: 'pro', paymentMethodId: 'pm_card_visa' });
+    const customer = await stored();
+    expect(customer).toMatchObject({ plan: 'pro', status: 'trialing', trialEnd: started + 14 * DAY_MS });
+    const subscription = await sandbox.stripe.subscriptions.retrieve(customer.stripeSubscriptionId ?? '');
+    expect(subscription.status).toBe('trialing');
+    const paidDuringTrial = (await fixture.billing.listInvoices(customerId, 10)).map((i) => i.amountPaid);
+    expect(paidDuringTrial.every((amount) => amount === 0)).toBe(true);
+    expect(await fixture.billing.trialAvailable(customerId)).toBe(true);
+
+    expect(await advanceDays(15)).toMatchObject({ plan: 'pro', status: 'active', paymentFailedAt: null });
+    const invoices = await fixture.billing.listInvoices(customerId, 10);
+    expect(invoices.filter((invoice) => invoice.status === 'paid').map((i) => i.amountPaid)).toContain(2900);
+    // The trial is spent: the one per customer, whichever way it started.
+    expect(await fixture.billing.trialAvailable(customerId)).toBe(false);
+  });
+
+  it('gives one trial per customer after a trial with a card: a card is then charged at once', async () => {
+    await fixture.billing.subscribe(customerId, { planId: 'pro', paymentMethodId: 'pm_card_visa' });
+    await advanceDays(15);
+    await fixture.billing.cancel(customerId, { immediate: true });
+    const without = fixture.billing.subscribe(customerId, { planId: 'starter' });
+    await expect(without).rejects.toMatchObject({ code: 'conflict' });
     await fixture.billing.subscribe(customerId, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
+    expect(await stored()).toMatchObject({ plan: 'starter', status: 'active', trialEnd: null });
+  });
+
+  it('refuses trial: false without a card, having asked Stripe for nothing', async () => {
+    const error = await failure(fixture.billing.subscribe(customerId, { planId: 'pro', trial: false }));
+    expect(error.toBody()).toMatchObject({
+      error: 'invalid_request',
+      issues: [{ path: 'payment_method_id' }],
+    });
+    expect(await stored()).toMatchObject({ plan: 'free', stripeCustomerId: null });
+  });
+
+  it('charges a card at once with trial: false: active, with the card as the default payment method', async () => {
+    await fixture.billing.subscribe(customerId, {
+      planId: 'starter',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     expect(await stored()).toMatchObject({ plan: 'starter', status: 'active', trialEnd: null });
     const methods = await fixture.billing.listPaymentMethods(customerId);
     expect(methods).toEqual([
@@ -175,7 +226,11 @@ describe.each(backends)('billing flows on %s', (_name, open) => {
   );
 
   it('upgrades now with the difference invoiced, and downgrades now with the unused time credited', async () => {
-    await fixture.billing.subscribe(customerId, { planId: 'pro', paymentMethodId: 'pm_card_visa' });
+    await fixture.billing.subscribe(customerId, {
+      planId: 'pro',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     fixture.clock.advance(10 * DAY_MS);
     await sandbox.stripe.testHelpers.testClocks.advance(fixture.testClock, {
       frozen_time: Math.floor(fixture.clock.now() / 1000),
@@ -212,7 +267,11 @@ describe.each(backends)('billing flows on %s', (_name, open) => {
   });
 
   it('cancels at the period end and resumes; an immediate cancel returns to the free tier', async () => {
-    await fixture.billing.subscribe(customerId, { planId: 'pro', paymentMethodId: 'pm_card_visa' });
+    await fixture.billing.subscribe(customerId, {
+      planId: 'pro',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     const pending = await fixture.billing.cancel(customerId, { immediate: false });
     expect(pending.customer).toMatchObject({ plan: 'pro', status: 'active', cancelAtPeriodEnd: true });
     const subscriptionId = pending.customer.stripeSubscriptionId ?? '';

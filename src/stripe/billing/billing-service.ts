@@ -65,7 +65,7 @@ export interface BillingService {
   preview(customerId: string, intent: BillingIntent): Promise<BillingAction>;
   subscribe(
     customerId: string,
-    input: { planId: string; interval?: BillingInterval; paymentMethodId?: string | null },
+    input: { planId: string; interval?: BillingInterval; paymentMethodId?: string | null; trial?: boolean },
     options?: BillingRequestOptions,
   ): Promise<BillingOutcome>;
   changePlan(
@@ -91,7 +91,7 @@ export interface BillingService {
   ): Promise<{ url: string }>;
   listInvoices(customerId: string, limit: number): Promise<InvoiceSummary[]>;
   listPaymentMethods(customerId: string): Promise<PaymentMethodSummary[]>;
-  /** Whether a subscription without a card would start a trial: one trial per customer. */
+  /** Whether a subscribe would still start a trial (card or not): one trial per customer. */
   trialAvailable(customerId: string): Promise<boolean>;
   /** The Stripe customer id, creating the Stripe customer on first need. */
   ensureStripeCustomer(customerId: string): Promise<string>;
@@ -175,10 +175,10 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     clientKey: string | null,
   ): Promise<BillingOutcome> {
     const read = await readState(customerId);
-    // Only a subscription without a card can start a trial, so only then is the history read.
+    // Only a subscribe that asks for a trial reads the history (one trial per customer, card or not).
     const stripeCustomerId = read.customer.stripeCustomerId;
     const trialUsed =
-      intent.kind === 'subscribe' && !intent.paymentMethodId && stripeCustomerId !== null
+      intent.kind === 'subscribe' && intent.trial !== false && stripeCustomerId !== null
         ? await gateway.hadTrial(stripeCustomerId)
         : false;
     const state = { ...read, trialUsed };
@@ -202,6 +202,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           action.planId,
           action.interval,
           action.paymentMethodId,
+          action.trialDays,
           stateToken(withStripe, clientKey),
         );
         if (action.paymentMethodId !== null) {
@@ -303,6 +304,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
             planId: input.planId,
             ...(input.interval ? { interval: input.interval } : {}),
             paymentMethodId: input.paymentMethodId ?? null,
+            ...(input.trial === false ? { trial: false } : {}),
             defaultTrialDays: options.defaultTrialDays,
           },
           clientKeyOf(requestOptions),

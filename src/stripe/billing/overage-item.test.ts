@@ -130,7 +130,11 @@ describe.each(backends)('the metered overage item on %s', (_name, open) => {
 
     // With a card.
     const paying = await stack.newCustomer();
-    const outcome = await stack.billing.subscribe(paying, { planId: 'pro', paymentMethodId: 'pm_card_visa' });
+    const outcome = await stack.billing.subscribe(paying, {
+      planId: 'pro',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     // The customer is on pro, read from the plan item (not the metered one).
     expect(outcome.customer).toMatchObject({ plan: 'pro', status: 'active', billingInterval: 'month' });
     expect(await itemsOf(sandbox.stripe, await subscriptionOf(paying))).toEqual([planItem, meteredItem]);
@@ -168,7 +172,11 @@ describe.each(backends)('the metered overage item on %s', (_name, open) => {
 
     // Plans without overage get the plan price alone.
     const starter = await stack.newCustomer();
-    await stack.billing.subscribe(starter, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
+    await stack.billing.subscribe(starter, {
+      planId: 'starter',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     expect(await itemsOf(sandbox.stripe, await subscriptionOf(starter))).toEqual([
       { price: stack.ids.starter!.month, usageType: 'licensed', meter: null },
     ]);
@@ -176,7 +184,11 @@ describe.each(backends)('the metered overage item on %s', (_name, open) => {
 
   it('removes the metered item on a downgrade to a plan without overage, and adds it back on an upgrade', async () => {
     const customerId = await stack.newCustomer();
-    await stack.billing.subscribe(customerId, { planId: 'pro', paymentMethodId: 'pm_card_visa' });
+    await stack.billing.subscribe(customerId, {
+      planId: 'pro',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     const subscriptionId = await subscriptionOf(customerId);
 
     const down = await stack.billing.changePlan(customerId, { planId: 'starter' });
@@ -250,7 +262,11 @@ describe.each(backends)('overage invoiced at the renewal on %s', (_name, open) =
 
   it('bills the overage recorded through the engine and sent by the meter sender, to the minor unit', async () => {
     const customerId = await stack.newCustomer();
-    await stack.billing.subscribe(customerId, { planId: 'pro', paymentMethodId: 'pm_card_visa' });
+    await stack.billing.subscribe(customerId, {
+      planId: 'pro',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     const customer = (await backend.store.getCustomer(customerId))!;
     const periodEnd = customer.periodEnd!;
     expect(periodEnd).toBe(Date.UTC(2026, 1, 15, 12));

@@ -5,8 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../../../test/support/backends.js';
+import { buildPriceIndex } from '../../core/billing/subscription-state.js';
 import { DAY_MS } from '../../core/periods.js';
 import { checkSuspensions } from '../../notifications/suspension-notices.js';
+import { createBillingService } from '../billing/billing-service.js';
+import { createStripeGateway } from '../gateway/stripe-gateway.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { GRACE_MS, openWebhookFixture, type WebhookFixture } from './testing/webhook-fixture.js';
 
@@ -148,6 +151,40 @@ describe.each(backends)('billing lifecycle over webhooks (%s)', (_name, open) =>
       status: 'paid',
       customerId: customer.id,
     });
+  }, 60_000);
+
+  it('trial with a card: charged when it ends; a failing card then enters dunning, past due to suspension', async () => {
+    const billing = createBillingService({
+      tollgate: fx.tollgate,
+      gateway: createStripeGateway({ stripe: fx.stripe, testClock: fx.testClock }),
+      prices: () => buildPriceIndex(fx.catalog, fx.priceIds),
+      defaultTrialDays: 14,
+    });
+    const customer = await fx.tollgate.createCustomer({ email: 'trial-card@example.com' });
+    // The card attaches fine; every charge on it fails (Stripe's 4000 0000 0000 0341).
+    await billing.subscribe(customer.id, { planId: 'pro', paymentMethodId: 'pm_card_chargeCustomerFail' });
+    await fx.settle();
+    const trialing = await fx.customer(customer.id);
+    expect(trialing).toMatchObject({ plan: 'pro', status: 'trialing', paymentFailedAt: null });
+    expect(trialing.trialEnd).toBe(fx.clock.now() + 14 * DAY_MS);
+    expect((await capture(customer.id)).allowed).toBe(true);
+
+    // The trial ends and Stripe charges the card: it fails, and the account is past due, still served.
+    await fx.advance(Math.ceil(((trialing.trialEnd ?? 0) - fx.clock.now()) / 1000) + 2 * 3600);
+    const pastDue = await fx.customer(customer.id);
+    expect(pastDue).toMatchObject({ plan: 'pro', status: 'past_due' });
+    expect(pastDue.paymentFailedAt).not.toBeNull();
+    expect(
+      fx.notifier.notifications.some((n) => n.customerId === customer.id && n.type === 'payment_failed'),
+    ).toBe(true);
+    expect((await capture(customer.id)).allowed).toBe(true);
+
+    // Past the grace period: suspended, gated requests refused.
+    await fx.advance(Math.ceil(((pastDue.paymentFailedAt ?? 0) + GRACE_MS - fx.clock.now()) / 1000) + 3600);
+    expect(await capture(customer.id)).toMatchObject({ allowed: false, reason: 'account_suspended' });
+    expect(await checkSuspensions(fx.tollgate, fx.notifier, GRACE_MS)).toContain(customer.id);
+    // The trial is spent, however it ended.
+    expect(await billing.trialAvailable(customer.id)).toBe(false);
   }, 60_000);
 
   it('reconcile repairs a subscription whose webhooks were dropped', async () => {

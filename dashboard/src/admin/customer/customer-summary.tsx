@@ -1,6 +1,7 @@
 /** The customer's profile, subscription and usage this period, as read from the admin API. */
 import type { ReactNode } from 'react';
 import {
+  creditPercent,
   formatBytes,
   formatCount,
   formatCredits,
@@ -84,9 +85,9 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
         <Meter
           id="customer-credits"
           label="Credits"
-          percent={percentOf(usage.credits_used, usage.monthly_limit)}
+          percent={creditPercent(usage.credits_used, usage.monthly_limit)}
           detail={`${formatCredits(usage.credits_used)} of ${formatCredits(usage.monthly_limit)}${
-            usage.overage_used !== '0' ? ` (+${formatCredits(usage.overage_used)} overage)` : ''
+            usage.overage_used !== 0 ? ` (+${formatCredits(usage.overage_used)} overage)` : ''
           }`}
         />
         <Meter

@@ -5,7 +5,7 @@
  */
 import { type RefObject, useEffect, useRef } from 'react';
 import { Link } from 'wouter';
-import { formatCredits, formatDate, percentOf } from '../../lib/format';
+import { creditPercent, formatCredits, formatDate } from '../../lib/format';
 import { Meter, StatusBadge } from '../../lib/ui';
 import type { CustomerRow, Plan } from '../admin-types';
 import { PlainHeader, SortHeader } from '../sort-header';
@@ -48,7 +48,7 @@ export function CustomersTable(props: {
         <tbody>
           {props.rows.map((row) => {
             const usage = row.usage;
-            const percent = percentOf(usage.credits_used, usage.monthly_limit);
+            const percent = creditPercent(usage.credits_used, usage.monthly_limit);
             return (
               <tr key={row.id} data-testid="customer-row" data-customer-id={row.id}>
                 <td data-label="Customer">

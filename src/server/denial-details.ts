@@ -1,0 +1,67 @@
+/**
+ * The details a denied request's error body carries besides `{ error, message, upgrade_url }`, in the
+ * product brief's shapes (DESIGN "Denials explain themselves"): the `usage` object of a
+ * `quota_exceeded`, the window and limit of a `rate_limited`, the feature of a
+ * `feature_not_available`, the storage figures of a `storage_limit_exceeded`. The service routes and
+ * the three adapters answer these same bodies.
+ */
+import { z } from 'zod';
+import type { GateDecision } from '../core/gate/gate-decision.js';
+import { quotaFiguresSchema, quotaFiguresView } from './usage-view.js';
+
+const storageFiguresSchema = z.object({ bytes: z.number().int(), items: z.number().int() });
+
+/** The detail fields, each optional: which ones appear depends on the error code. */
+export const denialDetailsSchema = z.object({
+  usage: quotaFiguresSchema
+    .extend({ customer_id: z.string(), subscription_tier: z.string() })
+    .optional()
+    .describe('quota_exceeded: the credit figures of the period'),
+  tier: z
+    .string()
+    .optional()
+    .describe('rate_limited, concurrency_limited, storage_limit_exceeded: the plan whose limit applied'),
+  current_tier: z.string().optional().describe('feature_not_available: the plan, which lacks the feature'),
+  feature: z.string().optional().describe('feature_not_available: the feature the route requires'),
+  window: z.enum(['minute', 'day']).optional().describe('rate_limited: the request window that is full'),
+  limit: z
+    .number()
+    .int()
+    .optional()
+    .describe('rate_limited: requests per window; concurrency_limited: requests at once'),
+  current_usage: storageFiguresSchema.optional().describe('storage_limit_exceeded: stored now'),
+  requested: storageFiguresSchema.optional().describe('storage_limit_exceeded: what the request adds'),
+  limits: z
+    .object({ bytes: z.number().int().nullable(), items: z.number().int().nullable() })
+    .optional()
+    .describe("storage_limit_exceeded: the plan's storage limits; null = unlimited"),
+});
+
+export function denialDetails(decision: GateDecision): z.infer<typeof denialDetailsSchema> {
+  const { refusal, plan } = decision;
+  if (decision.reason === 'quota_exceeded') {
+    return {
+      usage: {
+        customer_id: decision.customerId,
+        subscription_tier: plan,
+        ...quotaFiguresView(decision.credits.used, decision.credits.limit),
+      },
+    };
+  }
+  if (refusal === null) return {};
+  switch (refusal.kind) {
+    case 'rate':
+      return { tier: plan, limit: refusal.limit, window: refusal.window };
+    case 'concurrency':
+      return { tier: plan, limit: refusal.limit };
+    case 'feature':
+      return { feature: refusal.feature, current_tier: plan };
+    case 'storage':
+      return {
+        current_usage: refusal.current,
+        requested: refusal.requested,
+        limits: refusal.limits,
+        tier: plan,
+      };
+  }
+}
