@@ -64,6 +64,39 @@ describe.each(backends)('billing lifecycle over webhooks (%s)', (_name, open) =>
     expect(invoices.invoices.filter((invoice) => invoice.status === 'paid').length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
+  it('Checkout completed: the plan applies, audited as Stripe with the plans on either side and the amount paid', async () => {
+    const { customer, stripeCustomerId } = await fx.newCustomer();
+    const session = await fx.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: stripeCustomerId,
+      client_reference_id: customer.id,
+      line_items: [{ price: proMonthly(), quantity: 1 }],
+      success_url: 'https://app.example/billing',
+    });
+    await fx.stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, {
+      payment_method: 'pm_card_visa',
+    });
+    await fx.settle();
+    expect(await fx.customer(customer.id)).toMatchObject({ plan: 'pro', status: 'active' });
+    const { entries } = await fx.tollgate.store.listAudit({
+      customerId: customer.id,
+      action: 'checkout.completed',
+      limit: 10,
+    });
+    expect(entries).toEqual([
+      expect.objectContaining({
+        actor: 'stripe',
+        details: expect.objectContaining({
+          sessionId: session.id,
+          toPlan: 'pro',
+          toStatus: 'active',
+          amountCharged: 2900,
+          currency: 'usd',
+        }),
+      }),
+    ]);
+  }, 30_000);
+
   it('Portal cancellation: canceled at period end, free tier after it', async () => {
     const { customer, stripeCustomerId } = await fx.newCustomer('pm_card_visa');
     const subscription = await fx.stripe.subscriptions.create({
