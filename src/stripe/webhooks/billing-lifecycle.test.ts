@@ -5,8 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../../../test/support/backends.js';
+import { buildPriceIndex } from '../../core/billing/subscription-state.js';
 import { DAY_MS } from '../../core/periods.js';
 import { checkSuspensions } from '../../notifications/suspension-notices.js';
+import { createBillingService } from '../billing/billing-service.js';
+import { createStripeGateway } from '../gateway/stripe-gateway.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { GRACE_MS, openWebhookFixture, type WebhookFixture } from './testing/webhook-fixture.js';
 
@@ -95,6 +98,40 @@ describe.each(backends)('billing lifecycle over webhooks (%s)', (_name, open) =>
         }),
       }),
     ]);
+  }, 30_000);
+
+  it('a late subscription.created does not undo an upgrade the billing service applied since', async () => {
+    const { customer } = await fx.newCustomer();
+    const billing = createBillingService({
+      tollgate: fx.tollgate,
+      gateway: createStripeGateway({ stripe: fx.stripe, testClock: fx.testClock }),
+      prices: () => buildPriceIndex(fx.catalog, fx.priceIds),
+      defaultTrialDays: 14,
+    });
+    // The created event (its object on starter) is held back and is the first of the subscription's
+    // events to arrive, after the upgrade (the updated events are lost).
+    fx.emulator.injectFault({ type: 'webhook_drop', count: 1, event_type: 'customer.subscription.created' });
+    fx.emulator.injectFault({
+      type: 'webhook_drop',
+      count: 100,
+      event_type: 'customer.subscription.updated',
+    });
+    await billing.subscribe(customer.id, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
+    await billing.changePlan(customer.id, { planId: 'pro' });
+    await fx.settle();
+    fx.emulator.clearFaults();
+    const subscriptionId = (await fx.customer(customer.id)).stripeSubscriptionId;
+    const created = (
+      await fx.stripe.events.list({ type: 'customer.subscription.created', limit: 100 })
+    ).data.find((event) => (event.data.object as { id: string }).id === subscriptionId);
+    expect(created).toBeDefined();
+    const payload = JSON.stringify(created);
+    const answer = await fx.inbox.receive(
+      payload,
+      fx.stripe.webhooks.generateTestHeaderString({ payload, secret: fx.emulator.webhookSecret }),
+    );
+    expect(answer.status).toBe(200);
+    expect(await fx.customer(customer.id)).toMatchObject({ plan: 'pro', status: 'active' });
   }, 30_000);
 
   it('Portal cancellation: canceled at period end, free tier after it', async () => {
