@@ -40,9 +40,13 @@ export function formatMoney(minor: number, currency: string): string {
   return sign + parts.map((part) => (part.type === 'fraction' ? cents || part.value : part.value)).join('');
 }
 
-/** "1234.5" -> "1,234.5" (the decimal string is grouped, never parsed to a float). */
-export function formatCredits(decimal: string | null): string {
-  if (decimal === null) return 'Unlimited';
+/**
+ * "1234.5" -> "1,234.5" (the decimal string is grouped, never parsed to a float). Credits may also
+ * arrive as JSON numbers (at most 3 decimals), whose shortest form is the same decimal.
+ */
+export function formatCredits(credits: string | number | null): string {
+  if (credits === null) return 'Unlimited';
+  const decimal = String(credits);
   const negative = decimal.startsWith('-');
   const [whole = '0', fraction] = (negative ? decimal.slice(1) : decimal).split('.');
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -70,6 +74,40 @@ export function formatBytes(bytes: number | null): string {
 export function formatDate(iso: string | null): string {
   if (iso === null) return '—';
   return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+/**
+ * A period as one range, "Dec 2, 2026 – Jan 2, 2027"; a period that starts and ends on the same day
+ * (Stripe's first invoice of a subscription has a zero-length one) is that one date.
+ */
+export function formatPeriod(start: string | null, end: string | null): string {
+  if (start === null) return end === null ? '—' : formatDate(end);
+  const from = formatDate(start);
+  const to = formatDate(end);
+  return end === null || from === to ? from : `${from} – ${to}`;
+}
+
+/** A UTC calendar day `YYYY-MM-DD` as a chart label in the pages' date style: "Dec 2". */
+export function formatDayLabel(day: string): string {
+  return new Date(`${day}T12:00:00Z`).toLocaleDateString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    timeZone: 'UTC',
+  });
+}
+
+/** A UTC month `YYYY-MM` in the pages' date style: "Dec 2026". */
+export function formatMonth(month: string): string {
+  return new Date(`${month}-01T12:00:00Z`).toLocaleDateString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    timeZone: 'UTC',
+  });
+}
+
+/** "1 customer", "2 customers": the count with the noun that agrees with it. */
+export function plural(count: number, one: string, other: string): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : other}`;
 }
 
 export function formatDateTime(iso: string | null): string {
@@ -105,8 +143,9 @@ export function percentOf(used: string | number, limit: string | number | null):
   return Math.min(100, Math.floor((u * 100) / l));
 }
 
-/** "12.5" -> 12500 milli-credits. */
-export function toMilli(decimal: string): number {
+/** "12.5" (or 12.5) -> 12500 milli-credits, from the decimal digits, never by multiplying a float. */
+export function toMilli(credits: string | number): number {
+  const decimal = String(credits);
   const negative = decimal.startsWith('-');
   const [whole = '0', fraction = ''] = (negative ? decimal.slice(1) : decimal).split('.');
   const milli = Number(whole) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3));
