@@ -151,3 +151,10 @@ export function toMilli(credits: string | number): number {
   const milli = Number(whole) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3));
   return negative ? -milli : milli;
 }
+
+/** A billing interval as people say it: "Monthly", "Yearly". */
+export function formatInterval(interval: string): string {
+  if (interval === 'month') return 'Monthly';
+  if (interval === 'year') return 'Yearly';
+  return interval;
+}

@@ -4,7 +4,7 @@
  * instead of the API's camelCase keys.
  */
 import type { ReactNode } from 'react';
-import { formatDateTime, formatMoney } from '../../lib/format';
+import { formatDateTime, formatInterval, formatMoney } from '../../lib/format';
 import { IdText } from '../id-text';
 
 /** Every title in sentence case: what happened, as an admin would say it. */
@@ -41,7 +41,14 @@ export function actorLabel(actor: string): string {
   return actor;
 }
 
-export function actionLabel(action: string): string {
+/** The title of an entry; a status change that kept the status (only the plan moved) says so. */
+export function actionLabel(action: string, details: Record<string, unknown> = {}): string {
+  if (
+    action === 'billing.status_changed' &&
+    details.from === details.to &&
+    details.fromPlan !== details.toPlan
+  )
+    return 'Plan changed';
   const known = actionLabels[action];
   if (known) return known;
   const words = action.replace(/[._]/g, ' ');
@@ -121,6 +128,8 @@ export function detailItems(details: Record<string, unknown>, planName: (id: str
       value = <IdText value={raw} />;
     else if (typeof raw === 'string' && statusKeys.has(key)) value = statusText(raw);
     else if (key === 'plan' && typeof raw === 'string') value = planName(raw);
+    else if ((key === 'interval' || key === 'fromInterval') && typeof raw === 'string')
+      value = formatInterval(raw);
     else value = typeof raw === 'string' ? raw : JSON.stringify(raw);
     items.push({ label: keyLabel(key), value });
   }

@@ -42,7 +42,7 @@ export function AuditTimeline(props: { customerId: string; version: number }) {
               return (
                 <li key={event.id} data-testid="audit-event" data-action={event.action}>
                   <div className="tg-spread">
-                    <strong data-testid="audit-title">{actionLabel(event.action)}</strong>
+                    <strong data-testid="audit-title">{actionLabel(event.action, event.details)}</strong>
                     <time className="tg-small tg-muted" dateTime={event.at}>
                       {formatDateTime(event.at)}
                     </time>

@@ -6,6 +6,7 @@ import {
   formatCredits,
   formatDate,
   formatDateTime,
+  formatInterval,
   formatPeriod,
   percentOf,
   toMilli,
@@ -68,7 +69,7 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
             ...(customer.stored_status !== customer.status
               ? ([['Status on record', customer.stored_status.replace('_', ' ')]] as [string, ReactNode][])
               : []),
-            ['Interval', customer.billing_interval ?? '—'],
+            ['Interval', customer.billing_interval ? formatInterval(customer.billing_interval) : '—'],
             ['Period end', formatDate(customer.current_period_end)],
             ['Trial end', formatDate(customer.trial_end)],
             ['Cancels at period end', customer.cancel_at_period_end ? 'Yes' : 'No'],
