@@ -2,7 +2,8 @@
  * The admin console in a real browser against `npm start`'s stack: an operator signs in, finds a
  * customer whose renewal failed and who is now suspended, reactivates them, issues and revokes a key,
  * sorts the customer list by name (the API sorts), watches MRR grow when another customer subscribes,
- * and replays a webhook event. Every view is
+ * and replays a webhook event; creates a customer from the console and reads a customer's own billing
+ * actions in its activity, in words. Every view is
  * checked with axe; the customer views also at phone width; the sign-in form and the Reactivate
  * dialog are driven by keyboard only. Screenshots of each step go to test-results/admin-console/.
  */
@@ -112,8 +113,14 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     await expect.poll(() => focusedId(page)).toBe('admin-key');
     await page.keyboard.type(stack.customerKey);
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toMatch(/\w/);
+    await expect
+      .poll(() => page.getByTestId('sign-in-error').textContent())
+      .toContain('This key is not an admin key');
     await shots.shot(page, 'sign-in-refused');
+    await page.setViewportSize({ width: 375, height: 740 });
+    await expectAccessible(page, 'sign-in refused at 375 px');
+    await shots.shot(page, 'sign-in-refused-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.type(stack.adminKey);
@@ -160,6 +167,10 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     await expect.poll(() => rows.count()).toBe(1);
     await expect.poll(() => rows.first().getAttribute('data-customer-id')).toBe(failing.id);
     expect(await rows.first().getByTestId('status-badge').textContent()).toBe('suspended');
+    // One row: the count agrees with it.
+    await expect
+      .poll(() => page.getByTestId('customers').getByRole('status').last().textContent())
+      .toBe('1 customer shown, all loaded');
     await shots.shot(page, 'customers-filtered-suspended');
 
     await page.reload();
@@ -284,6 +295,118 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     await shots.shot(page, 'key-revoked');
   });
 
+  it('creates a customer from the console with its first key shown once, at 1280 and 375 px', async () => {
+    for (const [width, name] of [
+      [1280, 'Console Carla'],
+      [375, 'Console Cody'],
+    ] as const) {
+      await page.setViewportSize({ width, height: width === 375 ? 740 : 900 });
+      await open('/admin/customers', 'Customers');
+      await page.getByTestId('new-customer').click();
+      const dialog = page.getByTestId('new-customer-dialog');
+      await dialog.waitFor();
+      await dialog.getByLabel('Email').fill('not an email');
+      await dialog.getByLabel('Name').fill(name);
+      await dialog.getByLabel('Plan').selectOption({ label: 'Starter' });
+      await dialog.getByTestId('dialog-submit').click();
+      // The browser refuses the email before anything is sent; the dialog stays open.
+      const emailValid = () =>
+        dialog
+          .getByLabel('Email')
+          .evaluate((input) => (input as unknown as { validity: { valid: boolean } }).validity.valid);
+      await expect.poll(emailValid).toBe(false);
+      expect(await dialog.isVisible()).toBe(true);
+      await dialog.getByLabel('Email').fill(`${name.split(' ')[1]?.toLowerCase()}@example.test`);
+      await expectAccessible(page, `new customer dialog at ${width}`);
+      await shots.shot(page, `new-customer-dialog-${width}`);
+      await dialog.getByTestId('dialog-submit').click();
+      await dialog.waitFor({ state: 'detached' });
+
+      const created = page.getByTestId('new-customer-created');
+      await created.waitFor();
+      expect(await created.textContent()).toContain(`Created ${name} on the Starter plan.`);
+      const key = await page.getByTestId('issued-key-value').inputValue();
+      expect(key).toMatch(/^tg_live_/);
+      expect(await page.getByTestId('copy-key').isVisible()).toBe(true);
+      // The key works, and the list shows the new customer.
+      const usage = await stack.api<{ subscription_tier: string }>('/api/v1/usage', { key });
+      expect(usage.subscription_tier).toBe('starter');
+      await page.getByTestId('customer-row').filter({ hasText: name }).waitFor();
+      expect(await horizontalOverflow(page)).toBe(false);
+      await expectAccessible(page, `new customer created at ${width}`);
+      await shots.shot(page, `new-customer-created-${width}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("shows the customer's own billing actions in words: plan names, amounts, no raw keys or mid-id wraps", async () => {
+    const ann = await stack.createCustomer({ name: 'Auditing Ann', email: 'ann@example.test' });
+    const call = (path: string, body: unknown = {}) => stack.api(path, { key: ann.key, body });
+    await call('/api/v1/billing/subscribe', { tier: 'starter', payment_method_id: 'pm_card_visa' });
+    await call('/api/v1/billing/upgrade', { new_tier: 'pro' });
+    await call('/api/v1/billing/cancel');
+    await call('/api/v1/billing/resume');
+    const invoices = await stack.api<{ invoices: { amount_paid: number; billing_reason: string }[] }>(
+      '/api/v1/billing/invoices',
+      { key: ann.key },
+    );
+    const charged = invoices.invoices.find((invoice) => invoice.billing_reason === 'subscription_update');
+    expect(charged?.amount_paid).toBeGreaterThan(0);
+
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: width === 375 ? 740 : 900 });
+      await open(`/admin/customers/${ann.id}`, 'Auditing Ann');
+      const events = page.getByTestId('audit-event');
+      await expect.poll(() => events.count()).toBeGreaterThanOrEqual(4);
+      const titles = await page.getByTestId('audit-title').allTextContents();
+      // The customer's own actions, newest first (webhook entries such as status changes sit between).
+      const own = await events
+        .filter({ hasText: 'by the customer' })
+        .getByTestId('audit-title')
+        .allTextContents();
+      expect(own.slice(0, 4)).toEqual([
+        'Cancellation undone',
+        'Cancellation scheduled',
+        'Upgraded',
+        'Subscribed',
+      ]);
+      // Titles are sentence case: a capital first letter, no dotted or snake_case action names.
+      for (const title of titles) expect(title).toMatch(/^[A-Z][^._]*$/);
+      const upgraded = page.locator('[data-testid="audit-event"][data-action="subscription.upgraded"]');
+      const upgradedText = (await upgraded.textContent()) ?? '';
+      expect(upgradedText).toContain('Starter → Pro');
+      expect(upgradedText).toContain(`$${Math.trunc((charged?.amount_paid ?? 0) / 100)}.`);
+      expect(upgradedText).toContain('by the customer (API key');
+      const details = (await page.getByTestId('audit-details').allTextContents()).join(' ');
+      expect(details).not.toMatch(/fromPlan|toPlan|stripeEventId|subscriptionId|amountCharged/);
+      expect(details).not.toMatch(/\bstarter\b|\bpro\b/);
+      // The subscription card names the plan; an id is one line (cut with an ellipsis, never wrapped).
+      const subscription = (await page.getByTestId('customer-subscription').textContent()) ?? '';
+      expect(subscription).toContain('Pro');
+      expect(subscription).toContain('Monthly');
+      const idHeights = await page.locator('.tg-id').evaluateAll((nodes) =>
+        nodes.map((node) => {
+          const element = node as unknown as { getClientRects(): { length: number } };
+          return element.getClientRects().length;
+        }),
+      );
+      expect(idHeights.length).toBeGreaterThan(0);
+      expect(idHeights.every((lines) => lines === 1)).toBe(true);
+      // A period shows once when it starts and ends on the same day, never "X – X".
+      for (const text of await page
+        .getByTestId('customer-invoices')
+        .locator('td[data-label="Period"]')
+        .allTextContents()) {
+        const [from, to] = text.split(' – ');
+        expect(from).not.toBe(to);
+      }
+      expect(await horizontalOverflow(page)).toBe(false);
+      await expectAccessible(page, `customer activity at ${width}`);
+      await shots.shot(page, `customer-activity-${width}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it('fits a 375 px phone without sideways scrolling or layout shift: customers and the customer page', async () => {
     await page.setViewportSize({ width: 375, height: 740 });
     try {
@@ -333,8 +456,35 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     const before = Number(await mrr.getAttribute('data-value'));
     expect(before).toBeGreaterThan(0);
     await page.getByTestId('revenue-tiers').waitFor();
+    // Tiers by plan name; a rate of 0 of 0 is "—" with the reason, not "0.00%".
+    const tiers = await page.getByTestId('tier-row').locator('td:first-child').allTextContents();
+    expect(tiers.length).toBeGreaterThan(0);
+    for (const tier of tiers) expect(tier).toMatch(/^[A-Z]/);
+    const figures = await stack.api<{ trial_conversion: { ended: number } }>('/api/v1/admin/revenue', {
+      key: stack.adminKey,
+    });
+    const conversion = (await page.getByTestId('revenue-trial-conversion').textContent()) ?? '';
+    if (figures.trial_conversion.ended === 0) {
+      expect(conversion).toContain('—');
+      expect(conversion).toContain('No trials ended yet');
+    } else expect(conversion).toMatch(/\d+\.\d\d%/);
+    // Every month of the window is a bar with its amount written under it; labels in one date style.
+    const history = await stack.api<{ collected: { month: string; amount: number }[] }>(
+      '/api/v1/admin/revenue/history?days=90',
+      { key: stack.adminKey },
+    );
+    const values = page.getByTestId('collected-history').getByTestId('chart-values').locator('span');
+    await expect.poll(() => values.count()).toBe(history.collected.length);
+    const emptyMonths = history.collected.filter((month) => month.amount === 0).length;
+    expect((await values.allTextContents()).filter((text) => text === '$0.00').length).toBe(emptyMonths);
+    const labels = await page.locator('.tg-chart-labels:not([data-testid]) span').allTextContents();
+    for (const label of labels) expect(label).toMatch(/^[A-Z][a-z]{2} \d{1,4}$/);
     await expectAccessible(page, 'revenue');
     await shots.shot(page, 'revenue');
+    await page.setViewportSize({ width: 375, height: 740 });
+    expect(await horizontalOverflow(page)).toBe(false);
+    await shots.shot(page, 'revenue-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     const plans = await stack.api<{ plans: { id: string; prices: { month: number | null } }[] }>(
       '/api/v1/plans',
@@ -384,7 +534,9 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
     );
     await page.reload();
     await page.getByLabel('Admin key').waitFor();
-    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toMatch(/\w/);
+    await expect
+      .poll(() => page.getByTestId('sign-in-error').textContent())
+      .toContain('This key was not accepted');
     expect(
       await page.evaluate(() =>
         (globalThis as unknown as StorageHolder).sessionStorage.getItem('tollgate.admin-key'),

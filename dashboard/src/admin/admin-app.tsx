@@ -6,11 +6,18 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { Redirect, Route, Router, Switch } from 'wouter';
 import { AdminLayout, ViewTitle } from './admin-layout';
-import { AdminApiClient, AdminSessionContext, readAdminKey, storeAdminKey } from './admin-session';
+import {
+  AdminApiClient,
+  AdminSessionContext,
+  readAdminKey,
+  signInMessage,
+  storeAdminKey,
+} from './admin-session';
 import { CustomerView } from './customer/customer-view';
 import { CustomersView } from './customers/customers-view';
 import { EventsView } from './events-view';
 import { InvoicesView } from './invoices-view';
+import { PlansProvider } from './plan-names';
 import { RevenueView } from './revenue/revenue-view';
 import { SignInForm } from './sign-in-form';
 
@@ -31,7 +38,7 @@ export function AdminApp() {
     () => ({
       api: new AdminApiClient(
         () => keyRef.current,
-        (error) => signOut(error.message),
+        (error) => signOut(signInMessage(error)),
       ),
       signOut,
     }),
@@ -54,24 +61,26 @@ export function AdminApp() {
 
   return (
     <AdminSessionContext.Provider value={session}>
-      <Router base="/admin">
-        <AdminLayout>
-          <Switch>
-            <Route path="/">
-              <Redirect to="/customers" replace />
-            </Route>
-            <Route path="/customers" component={CustomersView} />
-            <Route path="/customers/:id">{(params) => <CustomerView id={params.id} />}</Route>
-            <Route path="/invoices" component={InvoicesView} />
-            <Route path="/revenue" component={RevenueView} />
-            <Route path="/events" component={EventsView} />
-            <Route>
-              <ViewTitle>Not found</ViewTitle>
-              <p>There is no admin page at this address.</p>
-            </Route>
-          </Switch>
-        </AdminLayout>
-      </Router>
+      <PlansProvider>
+        <Router base="/admin">
+          <AdminLayout>
+            <Switch>
+              <Route path="/">
+                <Redirect to="/customers" replace />
+              </Route>
+              <Route path="/customers" component={CustomersView} />
+              <Route path="/customers/:id">{(params) => <CustomerView id={params.id} />}</Route>
+              <Route path="/invoices" component={InvoicesView} />
+              <Route path="/revenue" component={RevenueView} />
+              <Route path="/events" component={EventsView} />
+              <Route>
+                <ViewTitle>Not found</ViewTitle>
+                <p>There is no admin page at this address.</p>
+              </Route>
+            </Switch>
+          </AdminLayout>
+        </Router>
+      </PlansProvider>
     </AdminSessionContext.Provider>
   );
 }

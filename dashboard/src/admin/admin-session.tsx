@@ -33,6 +33,18 @@ export function isAccessDenied(error: unknown): error is ApiError {
   );
 }
 
+/**
+ * What the sign-in form says when the API refuses a key: the API's sentences are written for any
+ * caller ("A valid API key is required."), the console knows it asked for an admin key.
+ */
+export function signInMessage(error: ApiError): string {
+  if (error.status === 403 && error.code === 'forbidden')
+    return 'This key is not an admin key (it belongs to a customer or a billing session). Sign in with an admin key: TOLLGATE_ADMIN_KEY, or one from `tollgate keys create --admin`.';
+  if (error.status === 401)
+    return 'This key was not accepted: it is mistyped, revoked, or not a Tollgate key. Check it and sign in again.';
+  return error.message;
+}
+
 /** An ApiClient that also treats a 403 `forbidden` as a lost credential (ApiClient reacts to 401 only). */
 export class AdminApiClient extends ApiClient {
   constructor(

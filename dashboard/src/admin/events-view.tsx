@@ -10,6 +10,7 @@ import { ViewTitle } from './admin-layout';
 import { useApi } from './admin-session';
 import { type ListPage, type WebhookEvent, webhookStatuses } from './admin-types';
 import { FilterSelect, statusOptions } from './filter-select';
+import { IdText } from './id-text';
 import { PagedTable } from './paged-list-parts';
 import { useQueryParam } from './use-query-param';
 
@@ -86,7 +87,7 @@ export function EventsView() {
         </button>
       </form>
       <section className="tg-card tg-stack" aria-label="Webhook event list" data-testid="events">
-        <PagedTable list={list} label="events" empty="No webhook events match.">
+        <PagedTable list={list} noun={['event', 'events']} empty="No webhook events match.">
           {(events) => (
             <div className="tg-table-wrap">
               <table className="tg-table tg-table-stack" data-testid="events-table">
@@ -109,11 +110,11 @@ export function EventsView() {
                     const result = results[event.id];
                     return (
                       <tr key={event.id} data-testid="event-row" data-event-id={event.id}>
-                        <td data-label="Event" className="tg-code">
-                          {event.id}
+                        <td data-label="Event">
+                          <IdText value={event.id} />
                         </td>
-                        <td data-label="Type" className="tg-code">
-                          {event.type}
+                        <td data-label="Type">
+                          <IdText value={event.type} />
                         </td>
                         <td data-label="Created">{formatDateTime(event.created)}</td>
                         <td data-label="Status">

@@ -1,8 +1,9 @@
 /** Invoice rows, for the invoices view (with a customer column) and the customer page (without). */
 import { Link } from 'wouter';
-import { formatDate, formatMoney } from '../lib/format';
+import { formatDate, formatMoney, formatPeriod } from '../lib/format';
 import { StatusBadge } from '../lib/ui';
 import type { Invoice } from './admin-types';
+import { IdText } from './id-text';
 
 export function InvoicesTable(props: { invoices: Invoice[]; showCustomer: boolean; caption: string }) {
   return (
@@ -28,21 +29,21 @@ export function InvoicesTable(props: { invoices: Invoice[]; showCustomer: boolea
         <tbody>
           {props.invoices.map((invoice) => (
             <tr key={invoice.id} data-testid="invoice-row">
-              <td data-label="Invoice" className="tg-code">
-                {invoice.id}
+              <td data-label="Invoice">
+                <IdText value={invoice.id} />
               </td>
               {props.showCustomer ? (
                 <td data-label="Customer">
                   {invoice.customer_id ? (
-                    <Link href={`/customers/${encodeURIComponent(invoice.customer_id)}`} className="tg-code">
-                      {invoice.customer_id}
+                    <Link
+                      href={`/customers/${encodeURIComponent(invoice.customer_id)}`}
+                      className="tg-id-link"
+                    >
+                      <IdText value={invoice.customer_id} />
                     </Link>
                   ) : (
-                    <span
-                      className="tg-code tg-muted"
-                      title="Stripe customer not linked to a Tollgate customer"
-                    >
-                      {invoice.stripe_customer_id}
+                    <span title="Stripe customer not linked to a Tollgate customer">
+                      <IdText value={invoice.stripe_customer_id} muted />
                     </span>
                   )}
                 </td>
@@ -56,11 +57,7 @@ export function InvoicesTable(props: { invoices: Invoice[]; showCustomer: boolea
               <td data-label="Paid" className="tg-num">
                 {formatMoney(invoice.amount_paid, invoice.currency)}
               </td>
-              <td data-label="Period">
-                {invoice.period_start
-                  ? `${formatDate(invoice.period_start)} – ${formatDate(invoice.period_end)}`
-                  : '—'}
-              </td>
+              <td data-label="Period">{formatPeriod(invoice.period_start, invoice.period_end)}</td>
               <td data-label="Created">{formatDate(invoice.created)}</td>
               <td data-label="Documents">
                 <span className="tg-row">

@@ -39,7 +39,7 @@ export function InvoicesView() {
       <section className="tg-card tg-stack" aria-label="Invoice list" data-testid="invoices">
         <PagedTable
           list={list}
-          label="invoices"
+          noun={['invoice', 'invoices']}
           empty={status ? `No ${status} invoices.` : 'No invoices yet.'}
         >
           {(invoices) => <InvoicesTable invoices={invoices} showCustomer caption="Invoices" />}

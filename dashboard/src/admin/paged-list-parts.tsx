@@ -3,19 +3,21 @@
  * API's error with Retry, an honest empty state, and "Load more" with its progress announced.
  */
 import type { ReactNode } from 'react';
+import { plural } from '../lib/format';
 import { EmptyState, ErrorState, Skeleton } from '../lib/ui';
 import type { PagedList } from '../lib/use-paged-list';
 
 export function PagedTable<T>(props: {
   list: PagedList<T>;
-  label: string;
+  /** What the rows are, singular and plural: "customer", "customers". */
+  noun: [string, string];
   empty: ReactNode;
   height?: number;
   children: (items: T[]) => ReactNode;
 }) {
   const { list } = props;
   if (list.state === 'loading')
-    return <Skeleton height={props.height ?? 320} label={`Loading ${props.label}`} />;
+    return <Skeleton height={props.height ?? 320} label={`Loading ${props.noun[1]}`} />;
   if (list.items.length === 0) {
     if (list.state === 'error' && list.error) return <ErrorState error={list.error} retry={list.reload} />;
     return (
@@ -46,7 +48,7 @@ export function PagedTable<T>(props: {
         <span className="tg-small tg-muted" role="status" aria-live="polite">
           {list.loadingMore
             ? ''
-            : `${list.items.length} ${props.label} shown${list.hasMore ? '' : ', all loaded'}`}
+            : `${plural(list.items.length, ...props.noun)} shown${list.hasMore ? '' : ', all loaded'}`}
         </span>
       </div>
     </>

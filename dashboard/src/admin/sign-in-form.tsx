@@ -1,10 +1,11 @@
 /**
- * Asks for the admin key and checks it with one API call before keeping it. A customer key gets the
- * API's 403 sentence; a wrong key its 401 sentence.
+ * Asks for the admin key and checks it with one API call before keeping it. A customer key is told it
+ * is not an admin key; a wrong or revoked key that it was not accepted (signInMessage).
  */
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiClient } from '../lib/api';
 import { errorText } from '../lib/ui';
+import { isAccessDenied, signInMessage } from './admin-session';
 
 export function SignInForm(props: { notice: string | null; onSignedIn: (key: string) => void }) {
   const [key, setKey] = useState('');
@@ -33,7 +34,13 @@ export function SignInForm(props: { notice: string | null; onSignedIn: (key: str
       });
       props.onSignedIn(value);
     } catch (caught) {
-      setError(caught instanceof Error ? errorText(caught) : String(caught));
+      setError(
+        isAccessDenied(caught)
+          ? signInMessage(caught)
+          : caught instanceof Error
+            ? errorText(caught)
+            : String(caught),
+      );
       setChecking(false);
       input.current?.focus();
     }

@@ -74,6 +74,40 @@ export function formatDate(iso: string | null): string {
   return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
+/**
+ * A period as one range, "Dec 2, 2026 – Jan 2, 2027"; a period that starts and ends on the same day
+ * (Stripe's first invoice of a subscription has a zero-length one) is that one date.
+ */
+export function formatPeriod(start: string | null, end: string | null): string {
+  if (start === null) return end === null ? '—' : formatDate(end);
+  const from = formatDate(start);
+  const to = formatDate(end);
+  return end === null || from === to ? from : `${from} – ${to}`;
+}
+
+/** A UTC calendar day `YYYY-MM-DD` as a chart label in the pages' date style: "Dec 2". */
+export function formatDayLabel(day: string): string {
+  return new Date(`${day}T12:00:00Z`).toLocaleDateString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    timeZone: 'UTC',
+  });
+}
+
+/** A UTC month `YYYY-MM` in the pages' date style: "Dec 2026". */
+export function formatMonth(month: string): string {
+  return new Date(`${month}-01T12:00:00Z`).toLocaleDateString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    timeZone: 'UTC',
+  });
+}
+
+/** "1 customer", "2 customers": the count with the noun that agrees with it. */
+export function plural(count: number, one: string, other: string): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : other}`;
+}
+
 export function formatDateTime(iso: string | null): string {
   if (iso === null) return '—';
   return new Date(iso).toLocaleString(undefined, {
@@ -117,4 +151,11 @@ export function toMilli(credits: number): number {
   const [whole = '0', fraction = ''] = (negative ? decimal.slice(1) : decimal).split('.');
   const milli = Number(whole) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3));
   return negative ? -milli : milli;
+}
+
+/** A billing interval as people say it: "Monthly", "Yearly". */
+export function formatInterval(interval: string): string {
+  if (interval === 'month') return 'Monthly';
+  if (interval === 'year') return 'Yearly';
+  return interval;
 }

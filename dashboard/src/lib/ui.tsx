@@ -54,7 +54,13 @@ export interface ChartPoint {
 }
 
 /** Bars over time; fixed height so it never shifts the page; the numbers also as a hidden table. */
-export function BarChart(props: { points: ChartPoint[]; caption: string; valueHeading: string }) {
+export function BarChart(props: {
+  points: ChartPoint[];
+  caption: string;
+  valueHeading: string;
+  /** Also write each value under its bar (for a few points: a zero then reads as zero, not a gap). */
+  showValues?: boolean;
+}) {
   const { points, caption, valueHeading } = props;
   const width = 600;
   const height = 160;
@@ -106,6 +112,15 @@ export function BarChart(props: { points: ChartPoint[]; caption: string; valueHe
           ) : null,
         )}
       </div>
+      {props.showValues ? (
+        <div className="tg-chart-labels tg-small" aria-hidden="true" data-testid="chart-values">
+          {points.map((point, index) => (
+            <span key={`v-${point.title}`} style={{ left: `${((index + 0.5) * 100) / points.length}%` }}>
+              {point.display}
+            </span>
+          ))}
+        </div>
+      ) : null}
       <figcaption className="tg-visually-hidden">
         <table>
           <caption>{caption}</caption>

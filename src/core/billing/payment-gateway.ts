@@ -48,6 +48,17 @@ export interface PriceChange {
   idempotencyKey: string;
 }
 
+/** What a plan change charged at once: the proration invoice the provider issued for it, and paid. */
+export interface PlanChangeCharge {
+  invoiceId: string;
+  /** Minor units. */
+  amountPaid: number;
+  currency: string;
+}
+
+/** The subscription after a plan change, and the charge it made (null when nothing was invoiced now). */
+export type PriceChangeResult = SubscriptionSnapshot & { charge: PlanChangeCharge | null };
+
 export interface NewCheckoutSession {
   stripeCustomerId: string;
   customerId: string;
@@ -106,7 +117,7 @@ export interface PaymentGateway {
   findCurrentSubscription(stripeCustomerId: string): Promise<SubscriptionSnapshot | undefined>;
   /** Whether a subscription of the customer had a trial that is over (ended, canceled or paused). */
   hadTrial(stripeCustomerId: string): Promise<boolean>;
-  changePrice(input: PriceChange): Promise<SubscriptionSnapshot>;
+  changePrice(input: PriceChange): Promise<PriceChangeResult>;
   setCancelAtPeriodEnd(input: {
     subscriptionId: string;
     cancel: boolean;

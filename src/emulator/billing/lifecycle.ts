@@ -10,7 +10,7 @@ import { changedFields, type Engine } from '../engine.js';
 import { newId } from '../ids.js';
 import { aggregateUsage } from '../resources/meters.js';
 import { addInterval, snapshotOf } from '../shapes.js';
-import type { Invoice, InvoiceLineItem, Subscription } from '../types.js';
+import type { Invoice, InvoiceLineItem, Price, Subscription } from '../types.js';
 import {
   addInvoiceHooks,
   createInvoice,
@@ -22,7 +22,7 @@ import {
   recomputeTotals,
   voidInvoice,
 } from './invoicing.js';
-import { priceAmount } from './price-amount.js';
+import { formatMoney, formatUsageRate, priceAmount } from './price-amount.js';
 import { intervalOf, itemsOf, noteOf, periodOf, setPeriod } from './subscription-model.js';
 
 /** Emits `customer.subscription.updated` with the fields that changed since `before`. */
@@ -78,6 +78,7 @@ export function invoiceSubscription(
   pullPendingItems(engine, invoice, subscription.id);
   for (const item of itemsOf(engine, subscription.id)) {
     const price = engine.get('price', item.price.id) ?? item.price;
+    const productName = engine.get('product', productIdOf(price))?.name ?? productIdOf(price);
     const metered = price.recurring?.usage_type === 'metered';
     if (metered) {
       if (options.usagePeriod === undefined && options.includeLicensed === false) continue;
@@ -95,6 +96,7 @@ export function invoiceSubscription(
           usage,
           priceAmount(price, usage),
           options.usagePeriod ?? { start: options.periodStart, end: options.periodEnd },
+          productName,
         ),
       );
     } else if (options.includeLicensed !== false) {
@@ -102,19 +104,31 @@ export function invoiceSubscription(
       // A trial bills nothing for its period; Stripe still issues a zero invoice.
       const trial = subscription.status === 'trialing';
       if (trial) {
-        const line = subscriptionLine(invoice, subscription.id, item.id, price, quantity, 0, {
-          start: options.periodStart,
-          end: options.periodEnd,
-        });
-        line.description = `Trial period for ${engine.get('product', String(price.product))?.name ?? String(price.product)}`;
+        const line = subscriptionLine(
+          invoice,
+          subscription.id,
+          item.id,
+          price,
+          quantity,
+          0,
+          { start: options.periodStart, end: options.periodEnd },
+          productName,
+        );
+        line.description = `Trial period for ${productName}`;
         invoice.lines.data.push(line);
         continue;
       }
       invoice.lines.data.push(
-        subscriptionLine(invoice, subscription.id, item.id, price, quantity, priceAmount(price, quantity), {
-          start: options.periodStart,
-          end: options.periodEnd,
-        }),
+        subscriptionLine(
+          invoice,
+          subscription.id,
+          item.id,
+          price,
+          quantity,
+          priceAmount(price, quantity),
+          { start: options.periodStart, end: options.periodEnd },
+          productName,
+        ),
       );
     }
   }
@@ -155,26 +169,18 @@ function subscriptionLine(
   invoice: Invoice,
   subscription: string,
   item: string,
-  price: {
-    id: string;
-    product: unknown;
-    unit_amount: number | null;
-    unit_amount_decimal: string | null;
-    currency: string;
-    nickname: string | null;
-  },
+  price: Price,
   quantity: number,
   amount: number,
   period: { start: number; end: number },
+  productName: string,
 ): InvoiceLineItem {
-  const product =
-    typeof price.product === 'string' ? price.product : String((price.product as { id: string }).id);
   return {
     id: newId('il', 24),
     object: 'line_item',
     amount,
     currency: price.currency,
-    description: `${quantity} × ${price.nickname ?? product} (at $${((price.unit_amount ?? 0) / 100).toFixed(2)} / period)`,
+    description: lineDescription(price, price.nickname ?? productName, quantity),
     discount_amounts: [],
     discountable: true,
     discounts: [],
@@ -195,7 +201,7 @@ function subscriptionLine(
     period,
     pretax_credit_amounts: [],
     pricing: {
-      price_details: { price: price.id, product },
+      price_details: { price: price.id, product: productIdOf(price) },
       type: 'price_details',
       unit_amount_decimal: price.unit_amount_decimal,
     },
@@ -360,3 +366,15 @@ function subscriptionOf(engine: Engine, invoice: Invoice): Subscription | undefi
 }
 
 export { defaultPaymentMethodFor };
+
+/** Stripe's line wording: "1 × Pro (at USD 29.00 / month)"; a metered line states its usage rate. */
+function lineDescription(price: Price, name: string, quantity: number): string {
+  const interval = price.recurring?.interval ?? 'period';
+  if (price.recurring?.usage_type === 'metered')
+    return `${quantity.toLocaleString('en-US')} × ${name} (usage-based, ${formatUsageRate(price)} / ${interval})`;
+  return `${quantity} × ${name} (at ${formatMoney(priceAmount(price, 1), price.currency)} / ${interval})`;
+}
+
+function productIdOf(price: Price): string {
+  return typeof price.product === 'string' ? price.product : price.product.id;
+}

@@ -2,6 +2,8 @@
  * The hosted Checkout page (`session.url`): shows the line items and total, lets a person pick a test
  * card, and completes the session exactly as `POST /v1/payment_pages/{id}/confirm` does.
  */
+
+import { formatUsageRate } from '../billing/price-amount.js';
 import type { Engine } from '../engine.js';
 import { StripeApiError } from '../errors.js';
 import { completeSession, lineItemsOf } from '../resources/checkout.js';
@@ -39,6 +41,19 @@ export function registerCheckoutPage(pages: Router<PageHandler>): void {
     .add('GET', '/c/done', () => page('Payment complete', '<h1 data-testid="done">Payment complete</h1>'));
 }
 
+/**
+ * A licensed price shows its amount per interval ("USD 29.00 / month"); a metered one is billed later
+ * for what is used, so it shows its rate as Stripe's Checkout does ("Usage-based, USD 0.10 per 1,000
+ * units / month") rather than a misleading 0.00.
+ */
+function lineAmount(item: ReturnType<typeof lineItemsOf>[number]): string {
+  const { recurring } = item.price;
+  const interval = recurring ? ` / ${recurring.interval}` : '';
+  if (recurring?.usage_type !== 'metered')
+    return `${formatMoney(item.amount_total, item.currency)}${interval}`;
+  return `Usage-based, ${formatUsageRate(item.price)}${interval}`;
+}
+
 function renderCheckout(engine: Engine, session: CheckoutSession, error: string | undefined, status = 200) {
   if (session.status !== 'open') {
     return page(
@@ -50,8 +65,8 @@ function renderCheckout(engine: Engine, session: CheckoutSession, error: string 
   const items = lineItemsOf(engine, session);
   const rows = items
     .map((item) => {
-      const recurring = item.price.recurring ? ` / ${item.price.recurring.interval}` : '';
-      return `<tr><td>${escapeHtml(item.description)}</td><td>${item.quantity}</td><td>${formatMoney(item.amount_total, item.currency)}${recurring}</td></tr>`;
+      const metered = item.price.recurring?.usage_type === 'metered';
+      return `<tr data-testid="line-item"><td>${escapeHtml(item.description)}</td><td>${metered ? '' : item.quantity}</td><td>${lineAmount(item)}</td></tr>`;
     })
     .join('');
   const email = session.customer_details?.email ?? session.customer_email ?? '';

@@ -1,8 +1,11 @@
 /**
  * HTML helpers for the hosted pages: escaping, a shared layout, money formatting and a test-card picker.
  */
+import { formatMoney } from '../billing/price-amount.js';
 import { HOSTED_PAGE_CARDS } from '../cards.js';
 import type { PageResponse } from '../router.js';
+
+export { formatMoney };
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '')
@@ -11,15 +14,6 @@ export function escapeHtml(value: unknown): string {
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
     .replaceAll("'", '&#39;');
-}
-
-/** Minor units to a display string; integer arithmetic, no floats. */
-export function formatMoney(amount: number, currency: string): string {
-  const sign = amount < 0 ? '-' : '';
-  const absolute = Math.abs(amount);
-  const major = Math.trunc(absolute / 100);
-  const minor = String(absolute % 100).padStart(2, '0');
-  return `${sign}${currency.toUpperCase()} ${major}.${minor}`;
 }
 
 export function formatDate(timestamp: number | null | undefined): string {

@@ -103,7 +103,7 @@ function createSession(engine: Engine, params: Params): CheckoutSession {
   });
   if (mode !== 'setup' && lines.length === 0) throw missingParam('line_items');
   const amount = lines.reduce(
-    (sum, line) => sum + priceAmount(engine.require('price', line.price), line.quantity),
+    (sum, line) => sum + upfrontAmount(engine.require('price', line.price), line.quantity),
     0,
   );
   const currency = lines[0]
@@ -227,12 +227,17 @@ function lineItemPrice(engine: Engine, item: Params, param: string): Price {
   throw missingParam(`${param}[price]`);
 }
 
+/** What a line costs at Checkout: a metered price is billed in arrears for usage, so nothing now. */
+function upfrontAmount(price: Price, quantity: number): number {
+  return price.recurring?.usage_type === 'metered' ? 0 : priceAmount(price, quantity);
+}
+
 export function lineItemsOf(engine: Engine, session: CheckoutSession) {
   const note = engine.store.note<CheckoutNote>(session.id);
   return (note.lineItems ?? []).map((line, index) => {
     const price = engine.require('price', line.price);
     const productId = typeof price.product === 'string' ? price.product : price.product.id;
-    const amount = priceAmount(price, line.quantity);
+    const amount = upfrontAmount(price, line.quantity);
     return {
       id: `li_${session.id.slice(8, 22)}${index}`,
       object: 'item' as const,

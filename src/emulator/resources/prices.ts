@@ -127,7 +127,7 @@ export function createPrice(engine: Engine, params: Params, productId?: string):
     tax_behavior:
       params.oneOf('tax_behavior', ['exclusive', 'inclusive', 'unspecified'] as const) ?? 'unspecified',
     tiers_mode: null,
-    transform_quantity: null,
+    transform_quantity: transformQuantity(params),
     type: recurringValue ? 'recurring' : 'one_time',
     unit_amount: unitAmount ?? null,
     unit_amount_decimal: unitAmountDecimal,
@@ -135,6 +135,22 @@ export function createPrice(engine: Engine, params: Params, productId?: string):
   engine.store.insert<'price'>(price);
   engine.emit('price.created', price);
   return price;
+}
+
+/** `transform_quantity[divide_by]` and `[round]`: bill per package of units ("per 1,000"). */
+function transformQuantity(params: Params): Price['transform_quantity'] {
+  const transform = params.object('transform_quantity');
+  if (transform === undefined) return null;
+  const divideBy = transform.integer('divide_by');
+  if (divideBy === undefined) throw missingParam('transform_quantity[divide_by]');
+  if (divideBy < 1)
+    throw invalidRequest(
+      'Invalid transform_quantity[divide_by]: must be >= 1',
+      'transform_quantity[divide_by]',
+    );
+  const round = transform.oneOf('round', ['up', 'down'] as const);
+  if (round === undefined) throw missingParam('transform_quantity[round]');
+  return { divide_by: divideBy, round };
 }
 
 function missing(param: string): never {

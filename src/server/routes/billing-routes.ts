@@ -14,8 +14,9 @@ import { clientTokenPattern } from '../../core/billing/idempotency-keys.js';
 import { invalidRequest } from '../../core/errors.js';
 import type { Customer } from '../../core/ports.js';
 import type { Tollgate } from '../../core/tollgate.js';
-import type { BillingService } from '../../stripe/billing/billing-service.js';
-import type { ApiRouter } from '../api-router.js';
+import type { BillingOutcome, BillingService } from '../../stripe/billing/billing-service.js';
+import type { ApiRouter, CallerOf } from '../api-router.js';
+import { auditBillingOutcome, customerActor } from '../billing-audit.js';
 import { limitsSchema, limitsView } from '../plan-view.js';
 import { accountStatusSchema } from '../usage-view.js';
 import { isoTime, isoTimeSchema } from '../wire-format.js';
@@ -121,11 +122,28 @@ const mutationErrors = ['not_found', 'conflict', 'payment_failed', 'payment_prov
 const readErrors = ['not_found', 'payment_provider_unavailable'] as const;
 
 export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, billing: BillingService): void {
-  const outcome = (result: Awaited<ReturnType<BillingService['cancel']>>) => ({
-    action: result.action,
-    reason: result.reason,
-    subscription: subscriptionView(tollgate, result.customer),
-  });
+  /** The answer to a billing action, once the action is in the customer's audit trail. */
+  const outcome = async (
+    caller: CallerOf<'customer'>,
+    request: FastifyRequest,
+    result: BillingOutcome,
+  ): Promise<z.input<typeof outcomeSchema>> => {
+    const actor = customerActor(caller);
+    const audited = await auditBillingOutcome(
+      tollgate.store,
+      tollgate.catalog,
+      tollgate.clock.now(),
+      actor,
+      result,
+    );
+    if (audited)
+      request.log.info({ audit: audited, customer_id: result.customer.id, actor }, 'billing action');
+    return {
+      action: result.action,
+      reason: result.reason,
+      subscription: subscriptionView(tollgate, result.customer),
+    };
+  };
 
   router.route({
     method: 'GET',
@@ -169,6 +187,8 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     errors: mutationErrors,
     async handler({ caller, body, request }) {
       return outcome(
+        caller,
+        request,
         await billing.subscribe(
           caller.customerId,
           {
@@ -198,6 +218,8 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     errors: mutationErrors,
     async handler({ caller, body, request }) {
       return outcome(
+        caller,
+        request,
         await billing.changePlan(
           caller.customerId,
           { planId: body.new_tier, ...(body.interval ? { interval: body.interval } : {}) },
@@ -221,6 +243,8 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     errors: mutationErrors,
     async handler({ caller, body, request }) {
       return outcome(
+        caller,
+        request,
         await billing.cancel(
           caller.customerId,
           { immediate: body.immediate ?? false },
@@ -240,7 +264,11 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     response: { description: 'The subscription', schema: outcomeSchema },
     errors: mutationErrors,
     async handler({ caller, request }) {
-      return outcome(await billing.resume(caller.customerId, { idempotencyKey: clientKey(request) }));
+      return outcome(
+        caller,
+        request,
+        await billing.resume(caller.customerId, { idempotencyKey: clientKey(request) }),
+      );
     },
   });
 

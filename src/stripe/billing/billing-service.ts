@@ -18,6 +18,7 @@ import type {
   InvoiceSummary,
   PaymentGateway,
   PaymentMethodSummary,
+  PlanChangeCharge,
   TrialEndBehavior,
 } from '../../core/billing/payment-gateway.js';
 import { type BillingAction, type BillingIntent, planChange } from '../../core/billing/plan-change.js';
@@ -57,6 +58,10 @@ export interface BillingOutcome {
   /** Why nothing was done, for `nothing`. */
   reason: string | null;
   customer: Customer;
+  /** The customer before the flow, for the audit trail's before/after. */
+  before: Customer;
+  /** What a plan change charged at once (the prorated difference of an upgrade), when it did. */
+  charge: PlanChangeCharge | null;
 }
 
 export interface BillingService {
@@ -162,12 +167,6 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     return tollgate.updateCustomer(customer.id, { stripeCustomerId });
   }
 
-  const done = (action: BillingOutcome['action'], customer: Customer, reason: string | null = null) => ({
-    action,
-    reason,
-    customer,
-  });
-
   /** Plans the intent on fresh state, then performs the one action it returns. */
   async function run(
     customerId: string,
@@ -185,6 +184,12 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     const action = planChange(state, intent);
     const { customer } = state;
     const token = stateToken(customer, clientKey);
+    const done = (
+      kind: BillingOutcome['action'],
+      after: Customer,
+      reason: string | null = null,
+      charge: PlanChangeCharge | null = null,
+    ): BillingOutcome => ({ action: kind, reason, customer: after, before: customer, charge });
     switch (action.kind) {
       case 'refuse':
         throw refusal(action);
@@ -257,7 +262,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
             token,
           ),
         });
-        return done(action.kind, await applySubscription(customer.id, snapshot));
+        return done(action.kind, await applySubscription(customer.id, snapshot), null, snapshot.charge);
       }
       case 'cancel_at_period_end':
       case 'undo_cancel': {

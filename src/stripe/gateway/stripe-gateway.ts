@@ -19,6 +19,7 @@ import type {
   InvoiceSummary,
   PaymentGateway,
   PaymentMethodSummary,
+  PlanChangeCharge,
 } from '../../core/billing/payment-gateway.js';
 import { TollgateError } from '../../core/errors.js';
 import { callStripe } from './stripe-errors.js';
@@ -208,6 +209,8 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
                   payment_behavior: deletes
                     ? ('error_if_incomplete' as const)
                     : ('pending_if_incomplete' as const),
+                  // The proration invoice comes back with the answer, so the charge is known (audit).
+                  expand: ['latest_invoice'],
                 }
               : {}),
           },
@@ -218,7 +221,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
         throw new TollgateError('payment_failed', 'The upgrade invoice could not be paid.', {
           decline_code: 'payment_incomplete',
         });
-      return subscriptionSnapshot(updated);
+      return { ...subscriptionSnapshot(updated), charge: charged ? chargeOf(updated.latest_invoice) : null };
     },
 
     async setCancelAtPeriodEnd({ subscriptionId, cancel, idempotencyKey }) {
@@ -309,4 +312,11 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
     },
   };
   return gateway;
+}
+
+/** The invoice an upgrade paid at once, when Stripe answered with it expanded. */
+function chargeOf(invoice: string | Stripe.Invoice | null): PlanChangeCharge | null {
+  if (invoice === null || typeof invoice === 'string' || invoice.billing_reason !== 'subscription_update')
+    return null;
+  return { invoiceId: invoice.id ?? '', amountPaid: invoice.amount_paid, currency: invoice.currency };
 }

@@ -67,6 +67,73 @@ describe.each(backends)('billing lifecycle over webhooks (%s)', (_name, open) =>
     expect(invoices.invoices.filter((invoice) => invoice.status === 'paid').length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
+  it('Checkout completed: the plan applies, audited as Stripe with the plans on either side and the amount paid', async () => {
+    const { customer, stripeCustomerId } = await fx.newCustomer();
+    const session = await fx.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: stripeCustomerId,
+      client_reference_id: customer.id,
+      line_items: [{ price: proMonthly(), quantity: 1 }],
+      success_url: 'https://app.example/billing',
+    });
+    await fx.stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, {
+      payment_method: 'pm_card_visa',
+    });
+    await fx.settle();
+    expect(await fx.customer(customer.id)).toMatchObject({ plan: 'pro', status: 'active' });
+    const { entries } = await fx.tollgate.store.listAudit({
+      customerId: customer.id,
+      action: 'checkout.completed',
+      limit: 10,
+    });
+    expect(entries).toEqual([
+      expect.objectContaining({
+        actor: 'stripe',
+        details: expect.objectContaining({
+          sessionId: session.id,
+          toPlan: 'pro',
+          toStatus: 'active',
+          amountCharged: 2900,
+          currency: 'usd',
+        }),
+      }),
+    ]);
+  }, 30_000);
+
+  it('a late subscription.created does not undo an upgrade the billing service applied since', async () => {
+    const { customer } = await fx.newCustomer();
+    const billing = createBillingService({
+      tollgate: fx.tollgate,
+      gateway: createStripeGateway({ stripe: fx.stripe, testClock: fx.testClock }),
+      prices: () => buildPriceIndex(fx.catalog, fx.priceIds),
+      defaultTrialDays: 14,
+    });
+    // The created event (its object on starter) is held back and is the first of the subscription's
+    // events to arrive, after the upgrade (the updated events are lost).
+    fx.emulator.injectFault({ type: 'webhook_drop', count: 1, event_type: 'customer.subscription.created' });
+    fx.emulator.injectFault({
+      type: 'webhook_drop',
+      count: 100,
+      event_type: 'customer.subscription.updated',
+    });
+    await billing.subscribe(customer.id, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
+    await billing.changePlan(customer.id, { planId: 'pro' });
+    await fx.settle();
+    fx.emulator.clearFaults();
+    const subscriptionId = (await fx.customer(customer.id)).stripeSubscriptionId;
+    const created = (
+      await fx.stripe.events.list({ type: 'customer.subscription.created', limit: 100 })
+    ).data.find((event) => (event.data.object as { id: string }).id === subscriptionId);
+    expect(created).toBeDefined();
+    const payload = JSON.stringify(created);
+    const answer = await fx.inbox.receive(
+      payload,
+      fx.stripe.webhooks.generateTestHeaderString({ payload, secret: fx.emulator.webhookSecret }),
+    );
+    expect(answer.status).toBe(200);
+    expect(await fx.customer(customer.id)).toMatchObject({ plan: 'pro', status: 'active' });
+  }, 30_000);
+
   it('Portal cancellation: canceled at period end, free tier after it', async () => {
     const { customer, stripeCustomerId } = await fx.newCustomer('pm_card_visa');
     const subscription = await fx.stripe.subscriptions.create({

@@ -72,10 +72,15 @@ export class HandlerContext {
    * tie (Stripe's `created` has whole seconds, and one test clock step emits many events in the same
    * second) the order is unknown, so the object is read again from Stripe, which is never stale.
    */
-  async current<T extends { id?: string }>(object: T, reread: () => Promise<T>): Promise<T | null> {
+  async current<T extends { id?: string }>(
+    object: T,
+    reread: () => Promise<T>,
+    options: { rereadUnseen?: boolean } = {},
+  ): Promise<T | null> {
     if (!object.id) return object;
     const applied = await this.store.getObjectVersion(object.id);
-    if (applied === undefined || this.created > applied) return object;
+    if (applied === undefined) return options.rereadUnseen ? reread() : object;
+    if (this.created > applied) return object;
     if (this.created < applied) return null;
     return reread();
   }

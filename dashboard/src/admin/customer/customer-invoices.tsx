@@ -21,7 +21,12 @@ export function CustomerInvoices(props: { customerId: string }) {
   return (
     <section className="tg-card tg-stack" aria-labelledby="invoices-heading" data-testid="customer-invoices">
       <h2 id="invoices-heading">Invoices</h2>
-      <PagedTable list={list} label="invoices" empty="No invoices for this customer." height={160}>
+      <PagedTable
+        list={list}
+        noun={['invoice', 'invoices']}
+        empty="No invoices for this customer."
+        height={160}
+      >
         {(invoices) => (
           <InvoicesTable invoices={invoices} showCustomer={false} caption="Invoices of this customer" />
         )}

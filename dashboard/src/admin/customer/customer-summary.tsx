@@ -7,10 +7,14 @@ import {
   formatCredits,
   formatDate,
   formatDateTime,
+  formatInterval,
+  formatPeriod,
   percentOf,
 } from '../../lib/format';
 import { Meter, StatusBadge } from '../../lib/ui';
 import type { CustomerDetail } from '../admin-types';
+import { CopyableId } from '../id-text';
+import { usePlanName } from '../plan-names';
 
 function Facts(props: { items: [string, ReactNode][]; testId: string }) {
   return (
@@ -25,10 +29,9 @@ function Facts(props: { items: [string, ReactNode][]; testId: string }) {
   );
 }
 
-const code = (value: string | null) => (value === null ? '—' : <span className="tg-code">{value}</span>);
-
 export function CustomerSummary(props: { detail: CustomerDetail }) {
   const { customer, usage } = props.detail;
+  const planName = usePlanName();
   const metadata = Object.entries(customer.metadata);
   return (
     <div className="tg-grid">
@@ -39,8 +42,8 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
           items={[
             ['Name', customer.name ?? '—'],
             ['Email', customer.email ?? '—'],
-            ['Customer id', code(customer.id)],
-            ['External id', code(customer.external_id)],
+            ['Customer id', <CopyableId key="id" value={customer.id} label="customer id" />],
+            ['External id', <CopyableId key="external" value={customer.external_id} label="external id" />],
             ['Created', formatDateTime(customer.created_at)],
             ...(metadata.length > 0
               ? ([['Metadata', metadata.map(([key, value]) => `${key}: ${value}`).join(', ')]] as [
@@ -59,28 +62,38 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
             [
               'Plan',
               customer.plan === customer.effective_plan
-                ? customer.plan
-                : `${customer.plan} (limits of ${customer.effective_plan} apply)`,
+                ? planName(customer.plan)
+                : `${planName(customer.plan)} (limits of ${planName(customer.effective_plan)} apply)`,
             ],
             ['Status', <StatusBadge key="status" status={customer.status} />],
             ...(customer.stored_status !== customer.status
               ? ([['Status on record', customer.stored_status.replace('_', ' ')]] as [string, ReactNode][])
               : []),
-            ['Interval', customer.billing_interval ?? '—'],
+            ['Interval', customer.billing_interval ? formatInterval(customer.billing_interval) : '—'],
             ['Period end', formatDate(customer.current_period_end)],
             ['Trial end', formatDate(customer.trial_end)],
             ['Cancels at period end', customer.cancel_at_period_end ? 'Yes' : 'No'],
             ['Payment failed', formatDateTime(customer.payment_failed_at)],
             ['Grace period ends', formatDateTime(usage.grace_period_end)],
-            ['Stripe customer', code(customer.stripe_customer_id)],
-            ['Stripe subscription', code(customer.stripe_subscription_id)],
+            [
+              'Stripe customer',
+              <CopyableId key="stripe" value={customer.stripe_customer_id} label="Stripe customer id" />,
+            ],
+            [
+              'Stripe subscription',
+              <CopyableId
+                key="subscription"
+                value={customer.stripe_subscription_id}
+                label="Stripe subscription id"
+              />,
+            ],
           ]}
         />
       </section>
       <section className="tg-card tg-stack" aria-labelledby="usage-heading">
         <h2 id="usage-heading">Usage this period</h2>
-        <p className="tg-small tg-muted">
-          {formatDate(usage.period_start)} – {formatDate(usage.period_end)}
+        <p className="tg-small tg-muted" data-testid="usage-period">
+          {formatPeriod(usage.period_start, usage.period_end)}
         </p>
         <Meter
           id="customer-credits"

@@ -8,6 +8,7 @@ import { Link } from 'wouter';
 import { creditPercent, formatCredits, formatDate } from '../../lib/format';
 import { Meter, StatusBadge } from '../../lib/ui';
 import type { CustomerRow, Plan } from '../admin-types';
+import { IdText } from '../id-text';
 import { PlainHeader, SortHeader } from '../sort-header';
 import { type CustomerSort, type CustomerSortKey, customerSortState } from './customer-sort';
 
@@ -58,7 +59,9 @@ export function CustomersTable(props: {
                   {row.name !== null && row.email !== null ? (
                     <div className="tg-small">{row.email}</div>
                   ) : null}
-                  <div className="tg-small tg-muted tg-code">{row.id}</div>
+                  <div className="tg-small">
+                    <IdText value={row.id} muted />
+                  </div>
                 </td>
                 <td data-label="Tier">{planName(row.effective_plan)}</td>
                 <td data-label="Status">

@@ -4,22 +4,23 @@
  * order or filter starts again from the first page.
  */
 
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { usePagedList } from '../../lib/use-paged-list';
-import { useResource } from '../../lib/use-resource';
 import { ViewTitle } from '../admin-layout';
 import { useApi } from '../admin-session';
-import type { CustomerRow, PlanCatalog } from '../admin-types';
+import type { CustomerRow } from '../admin-types';
 import { PagedTable } from '../paged-list-parts';
+import { usePlans } from '../plan-names';
 import { CustomerFilterBar, useCustomerFilters } from './customer-filters';
 import { type CustomerSortKey, nextCustomerSort } from './customer-sort';
 import { CustomersTable } from './customers-table';
 import { type CustomerCursor, fetchCustomers } from './fetch-customers';
+import { type CreatedCustomer, CreatedCustomerNotice, NewCustomerAction } from './new-customer-action';
 
 export function CustomersView() {
   const api = useApi();
   const [filters, changeFilters] = useCustomerFilters();
-  const plans = useResource((signal) => api.get<PlanCatalog>('/api/v1/plans', undefined, signal), [api]);
+  const plans = usePlans();
   const list = usePagedList<CustomerRow, CustomerCursor>(
     (cursor, signal) => fetchCustomers(api, filters, cursor, signal),
     [api, filters.search, filters.plan, filters.status, filters.sort],
@@ -29,26 +30,33 @@ export function CustomersView() {
     refocus.current = column;
     changeFilters({ sort: nextCustomerSort(filters.sort, column) });
   };
+  const [created, setCreated] = useState<CreatedCustomer | null>(null);
   const filtered = filters.search !== '' || filters.plan !== '' || filters.status !== '';
 
   return (
     <>
-      <ViewTitle>Customers</ViewTitle>
-      <CustomerFilterBar filters={filters} onChange={changeFilters} plans={plans.data?.plans} />
+      <ViewTitle
+        detail={
+          <NewCustomerAction
+            onCreated={(customer) => {
+              setCreated(customer);
+              list.reload();
+            }}
+          />
+        }
+      >
+        Customers
+      </ViewTitle>
+      {created ? <CreatedCustomerNotice created={created} onDismiss={() => setCreated(null)} /> : null}
+      <CustomerFilterBar filters={filters} onChange={changeFilters} plans={plans} />
       <section className="tg-card tg-stack" aria-label="Customer list" data-testid="customers">
         <PagedTable
           list={list}
-          label="customers"
+          noun={['customer', 'customers']}
           empty={filtered ? 'No customers match these filters.' : 'No customers yet.'}
         >
           {(rows) => (
-            <CustomersTable
-              rows={rows}
-              plans={plans.data?.plans}
-              sort={filters.sort}
-              onSort={sortBy}
-              refocus={refocus}
-            />
+            <CustomersTable rows={rows} plans={plans} sort={filters.sort} onSort={sortBy} refocus={refocus} />
           )}
         </PagedTable>
       </section>

@@ -1,26 +1,23 @@
-/** MRR per day and money collected per month, as bar charts (each with its numbers as a hidden table). */
-import { formatDate, formatMoney } from '../../lib/format';
+/**
+ * MRR per day and money collected per month, as bar charts (each with its numbers as a hidden table).
+ * Every month of the window is a bar, a month with nothing collected included, with its amount written
+ * under it so a zero reads as zero; labels use the pages' date style ("Dec 2", "Dec 2026").
+ */
+import { formatDate, formatDayLabel, formatMoney, formatMonth } from '../../lib/format';
 import { BarChart, EmptyState } from '../../lib/ui';
 import type { RevenueHistory } from '../admin-types';
-
-const monthTitle = (month: string) =>
-  new Date(`${month}-01T00:00:00Z`).toLocaleDateString(undefined, {
-    year: 'numeric',
-    month: 'long',
-    timeZone: 'UTC',
-  });
 
 export function RevenueHistoryCharts(props: { history: RevenueHistory }) {
   const { history } = props;
   const mrr = history.mrr.map((day) => ({
-    label: day.date.slice(5),
+    label: formatDayLabel(day.date),
     title: formatDate(`${day.date}T12:00:00Z`),
     value: day.mrr,
     display: formatMoney(day.mrr, history.currency),
   }));
   const collected = history.collected.map((month) => ({
-    label: month.month,
-    title: monthTitle(month.month),
+    label: formatMonth(month.month),
+    title: formatMonth(month.month),
     value: month.amount,
     display: formatMoney(month.amount, history.currency),
   }));
@@ -31,7 +28,11 @@ export function RevenueHistoryCharts(props: { history: RevenueHistory }) {
         {mrr.length === 0 ? (
           <EmptyState>No history yet.</EmptyState>
         ) : (
-          <BarChart points={mrr} caption={`MRR per day, last ${mrr.length} days`} valueHeading="MRR" />
+          <BarChart
+            points={mrr}
+            caption={mrr.length === 1 ? 'MRR today' : `MRR per day, last ${mrr.length} days`}
+            valueHeading="MRR"
+          />
         )}
       </section>
       <section
@@ -43,7 +44,12 @@ export function RevenueHistoryCharts(props: { history: RevenueHistory }) {
         {collected.length === 0 ? (
           <EmptyState>Nothing collected yet.</EmptyState>
         ) : (
-          <BarChart points={collected} caption="Money collected per month" valueHeading="Collected" />
+          <BarChart
+            points={collected}
+            caption="Money collected per month"
+            valueHeading="Collected"
+            showValues
+          />
         )}
       </section>
     </div>

@@ -4,7 +4,7 @@
  * throughout; rates arrive in basis points.
  */
 import { useEffect, useState } from 'react';
-import { formatBps, formatCount, formatDateTime, formatMoney } from '../../lib/format';
+import { formatBps, formatCount, formatDateTime, formatMoney, plural } from '../../lib/format';
 import { Loaded } from '../../lib/ui';
 import { useResource } from '../../lib/use-resource';
 import { ViewTitle } from '../admin-layout';
@@ -12,6 +12,11 @@ import { useApi } from '../admin-session';
 import type { Revenue, RevenueHistory } from '../admin-types';
 import { RevenueHistoryCharts } from './revenue-history-charts';
 import { TierTable } from './tier-table';
+
+/** "last day", "last 30 days". */
+function windowLabel(days: number): string {
+  return days === 1 ? 'last day' : `last ${days} days`;
+}
 
 function Figure(props: { label: string; value: string; detail?: string; testId: string; raw: number }) {
   return (
@@ -90,16 +95,24 @@ export function RevenueView() {
               />
               <Figure
                 testId="revenue-churn"
-                label={`Churn (${data.window_days} days)`}
-                value={formatBps(data.churn.rate_bps)}
-                detail={`${formatCount(data.churn.canceled)} canceled of ${formatCount(data.churn.base)}`}
+                label={`Churn (${windowLabel(data.window_days)})`}
+                value={data.churn.base === 0 ? '—' : formatBps(data.churn.rate_bps)}
+                detail={
+                  data.churn.base === 0
+                    ? 'No paying customers yet'
+                    : `${formatCount(data.churn.canceled)} canceled of ${formatCount(data.churn.base)}`
+                }
                 raw={data.churn.rate_bps}
               />
               <Figure
                 testId="revenue-trial-conversion"
-                label={`Trial conversion (${data.window_days} days)`}
-                value={formatBps(data.trial_conversion.rate_bps)}
-                detail={`${formatCount(data.trial_conversion.converted)} of ${formatCount(data.trial_conversion.ended)} trials ended`}
+                label={`Trial conversion (${windowLabel(data.window_days)})`}
+                value={data.trial_conversion.ended === 0 ? '—' : formatBps(data.trial_conversion.rate_bps)}
+                detail={
+                  data.trial_conversion.ended === 0
+                    ? 'No trials ended yet'
+                    : `${formatCount(data.trial_conversion.converted)} of ${plural(data.trial_conversion.ended, 'ended trial', 'ended trials')} converted`
+                }
                 raw={data.trial_conversion.rate_bps}
               />
             </div>

@@ -1,8 +1,10 @@
 /** Subscriptions by tier: the counts as a table, each with a bar relative to the largest tier. */
 import { formatCount } from '../../lib/format';
 import { EmptyState } from '../../lib/ui';
+import { usePlanName } from '../plan-names';
 
 export function TierTable(props: { byTier: Record<string, number> }) {
+  const planName = usePlanName();
   const rows = Object.entries(props.byTier).sort(([, a], [, b]) => b - a);
   const max = Math.max(1, ...rows.map(([, count]) => count));
   return (
@@ -25,7 +27,7 @@ export function TierTable(props: { byTier: Record<string, number> }) {
           <tbody>
             {rows.map(([tier, count]) => (
               <tr key={tier} data-testid="tier-row" data-tier={tier}>
-                <td>{tier}</td>
+                <td>{planName(tier)}</td>
                 <td className="tg-num">{formatCount(count)}</td>
                 <td aria-hidden="true" className="tg-tier-bar-cell">
                   <div className="tg-tier-bar" style={{ width: `${Math.round((count * 100) / max)}%` }} />

@@ -35,8 +35,12 @@ export const subscriptionHandler: WebhookHandler = {
         hasPaymentMethod: sent.default_payment_method !== null,
       });
     }
-    const subscription = await context.current(sent, () =>
-      context.deps.stripe.subscriptions.retrieve(sent.id),
+    // The customer already holds this subscription: a billing call applied Stripe's answer, which may be
+    // newer than this event.
+    const subscription = await context.current(
+      sent,
+      () => context.deps.stripe.subscriptions.retrieve(sent.id),
+      { rereadUnseen: customer.stripeSubscriptionId === sent.id },
     );
     if (!subscription) return 'ignored';
     await applySubscription(context, customer, subscription);
