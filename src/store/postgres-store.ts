@@ -17,6 +17,7 @@ import { migrateToLatest } from './migrate-to-latest.js';
 import { commitUsageOnPostgres } from './postgres-commit-usage.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
+import { createSubscriptionQueries } from './subscription-queries.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -76,6 +77,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
     ...createSubscriptionCountQueries(db),
+    ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'postgres'),
 
