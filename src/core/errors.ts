@@ -13,6 +13,7 @@ export const errorRegistry = {
   forbidden: { status: 403, message: 'This key may not do that.' },
   not_found: { status: 404, message: 'No such resource.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
   payment_failed: { status: 402, message: 'The payment was declined.' },
   quota_exceeded: { status: 429, message: 'The credit quota for this billing period is used up.' },
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },

@@ -172,7 +172,13 @@ export class ApiRouter {
       contentType: spec.response.contentType ?? 'application/json',
       decisionHeaders: spec.response.decisionHeaders ?? false,
       errors: [
-        ...new Set<ErrorCode>(['invalid_request', ...accessErrors[spec.access], ...(spec.errors ?? [])]),
+        ...new Set<ErrorCode>([
+          'invalid_request',
+          // Any route that reads a body answers 413 to one over the limit (oversized-body.ts).
+          ...(readsBody ? (['payload_too_large'] as const) : []),
+          ...accessErrors[spec.access],
+          ...(spec.errors ?? []),
+        ]),
       ],
     });
 
