@@ -187,6 +187,8 @@ export class ApiRouter {
           // Any route that reads a body answers 413 to one over the limit (oversized-body.ts).
           ...(readsBody ? (['payload_too_large'] as const) : []),
           ...accessErrors[spec.access],
+          // A route with a key reads the store for it, so it meets a database that is down.
+          ...(spec.access === 'public' ? [] : (['store_unavailable'] as const)),
           ...(spec.errors ?? []),
         ]),
       ],

@@ -4,10 +4,13 @@
  * content type other than JSON, a malformed URL) is `invalid_request` with status 400 and one issue,
  * so the code's status always matches the registry; a body over the size limit is 413
  * `payload_too_large`, answered after the rest of the body is discarded, on a closing connection
- * (`oversized-body.ts`). Anything else is `internal`, logged, with no stack trace in the body.
+ * (`oversized-body.ts`). A database out of reach (a terminated backend, a lost connection) is 503
+ * `store_unavailable` with `Retry-After: 1`. Anything else is `internal`, logged, with no stack
+ * trace in the body.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { type ErrorIssue, errorRegistry, invalidRequest, TollgateError } from '../core/errors.js';
+import { isStoreUnavailable } from '../store/errors.js';
 import { bodyLimitOf, discardBody, payloadTooLarge } from './oversized-body.js';
 
 /** Fastify's request errors, by code, as the issue a client can act on. */
@@ -51,6 +54,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       );
     }
     if (error instanceof TollgateError) return sendError(reply, error);
+    if (isStoreUnavailable(error)) {
+      // The database is out of reach: retryable, and nothing was acknowledged. Logged as a warning.
+      request.log.warn({ err: error }, 'store unavailable');
+      return sendError(reply.header('retry-after', '1'), new TollgateError('store_unavailable'));
+    }
     const known = requestError(error);
     if (known) return sendError(reply, known);
     request.log.error({ err: error }, 'request failed');

@@ -59,6 +59,7 @@ describe('OpenAPI document', () => {
       '409',
       '413',
       '429',
+      '503',
     ]);
     expect(record?.responses['429']?.headers).toHaveProperty('Retry-After');
     expect(record?.responses['200']?.headers).toHaveProperty('X-Credits-Remaining');
