@@ -21,6 +21,7 @@ export const errorRegistry = {
   storage_limit_exceeded: { status: 507, message: 'The storage limit of this plan is reached.' },
   payment_provider_unavailable: { status: 503, message: 'The payment provider is unavailable; try again.' },
   store_unavailable: { status: 503, message: 'The database is unavailable; try again.' },
+  limits_unavailable: { status: 503, message: 'Rate limits cannot be checked right now; try again.' },
   internal: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
