@@ -6,7 +6,7 @@
  * the dead Redis for long, and once it is back the limit is exact across both instances again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCatalog } from '../../test/support/test-catalog.js';
 import { ManualClock } from '../core/clock.js';
@@ -16,7 +16,16 @@ import { createSqliteStore } from '../store/sqlite-store.js';
 import { type CountersFailureMode, createFallbackCounters } from './fallback-counters.js';
 import { createRedisCounters } from './redis-counters.js';
 
-const PORT = 16_379 + (process.pid % 1000);
+let PORT = 0;
+
+/** A port nothing listens on now: bound by the OS, then released for redis-server to take. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 const MINUTE = 60_000;
 
 function startRedis(): ChildProcess {
@@ -50,6 +59,7 @@ describe.each<[CountersFailureMode]>([['open'], ['closed']])(
     let instances: Tollgate[];
 
     beforeAll(async () => {
+      PORT = await freePort();
       redis = startRedis();
       await untilListening(true);
       await store.migrate();

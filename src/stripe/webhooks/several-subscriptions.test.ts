@@ -75,7 +75,7 @@ describe.each(backends)('a customer with several subscriptions (%s)', (_name, op
       expect(answer.statusCode, answer.body).toBe(200);
       return answer.json();
     };
-    const first = await sandbox.emulator.events().length;
+    const first = sandbox.emulator.events().length;
     await call('/api/v1/billing/subscribe', {
       tier: 'starter',
       interval: 'year',
