@@ -18,6 +18,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { Store } from '../../core/ports.js';
 import { createTollgate } from '../../core/tollgate.js';
 import { createMemoryCounters } from '../../counters/memory-counters.js';
+import { seededRandom } from '../../emulator/faults.js';
 import { signPayload } from '../../emulator/index.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
 import { openStripeSandbox, type StripeSandbox } from '../billing/testing/open-billing-fixture.js';
@@ -29,18 +30,6 @@ const START = Date.UTC(2026, 2, 2, 9);
 const DAY = 86_400;
 const PLANS = ['starter', 'pro', 'enterprise'] as const;
 const CUSTOMERS = 6;
-
-/** A small seeded generator: the Stripe history is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface History {
   /** Tollgate customer id -> its Stripe customer id. */
@@ -66,7 +55,8 @@ afterAll(async () => {
 });
 
 async function makeHistory({ stripe, emulator, priceIds }: StripeSandbox): Promise<History> {
-  const next = random(20260302);
+  // Seeded: the Stripe history is the same on every run.
+  const next = seededRandom(20260302);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const price = (plan: string, interval: 'month' | 'year') => priceIds[plan]?.[interval] ?? '';
   const clock = await stripe.testHelpers.testClocks.create({ frozen_time: START / 1000 });
