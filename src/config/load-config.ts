@@ -61,6 +61,11 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'expected a redis:// URL')
     .optional(),
+  /**
+   * What rate and concurrency limits do while Redis is out of reach: `open` (default) counts on each
+   * instance alone, `closed` answers 503 limits_unavailable (src/counters/fallback-counters.ts).
+   */
+  TOLLGATE_REDIS_FAILURE: z.enum(['open', 'closed']).default('open'),
   TOLLGATE_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   TOLLGATE_CONFIG: z.string().min(1).optional(),
   /**

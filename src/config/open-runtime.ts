@@ -17,6 +17,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { DAY_MS } from '../core/periods.js';
 import type { Counters, Store } from '../core/ports.js';
 import { createTollgate, type Tollgate } from '../core/tollgate.js';
+import { createFallbackCounters } from '../counters/fallback-counters.js';
 import { createMemoryCounters } from '../counters/memory-counters.js';
 import { createRedisCounters } from '../counters/redis-counters.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
@@ -169,7 +170,16 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
       testClock && !options.clock ? await new TestClockFollower(client, testClock).start() : null;
 
     const counters = config.REDIS_URL
-      ? createRedisCounters({ url: config.REDIS_URL })
+      ? createFallbackCounters({
+          primary: createRedisCounters({ url: config.REDIS_URL }),
+          mode: config.TOLLGATE_REDIS_FAILURE,
+          onStateChange: (state) =>
+            notice(
+              state === 'degraded'
+                ? `Redis: out of reach; rate limits ${config.TOLLGATE_REDIS_FAILURE === 'open' ? 'count on this instance alone' : 'refuse requests (503)'} until it answers (TOLLGATE_REDIS_FAILURE=${config.TOLLGATE_REDIS_FAILURE}).`
+                : 'Redis: answering again; rate limits are shared across instances.',
+            ),
+        })
       : createMemoryCounters();
     const postgres = parseDatabaseUrl(config.DATABASE_URL).kind === 'postgres';
     const tollgate = createTollgate({

@@ -13,12 +13,15 @@ export const errorRegistry = {
   forbidden: { status: 403, message: 'This key may not do that.' },
   not_found: { status: 404, message: 'No such resource.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
   payment_failed: { status: 402, message: 'The payment was declined.' },
   quota_exceeded: { status: 429, message: 'The credit quota for this billing period is used up.' },
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },
   concurrency_limited: { status: 429, message: 'Too many requests at once for this plan.' },
   storage_limit_exceeded: { status: 507, message: 'The storage limit of this plan is reached.' },
   payment_provider_unavailable: { status: 503, message: 'The payment provider is unavailable; try again.' },
+  store_unavailable: { status: 503, message: 'The database is unavailable; try again.' },
+  limits_unavailable: { status: 503, message: 'Rate limits cannot be checked right now; try again.' },
   internal: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

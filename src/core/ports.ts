@@ -17,6 +17,7 @@ import type {
   WebhookEventOutcome,
   WebhookEventRecord,
 } from './billing/billing-records.js';
+import type { SubscriptionRecord } from './billing/subscription-state.js';
 
 export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
 export type BillingInterval = 'month' | 'year';
@@ -265,6 +266,14 @@ export interface Store {
   upsertRevenueSnapshot(snapshot: RevenueSnapshot): Promise<void>;
   /** Snapshots of the days from `fromDay` to `toDay` (YYYY-MM-DD, both included), oldest first. */
   listRevenueSnapshots(fromDay: string, toDay: string): Promise<RevenueSnapshot[]>;
+  /**
+   * Inserts or replaces a mirrored Stripe subscription, unless the stored one was read from Stripe
+   * later (`stripeUpdatedAt`): a late event never overwrites a newer state of the same subscription.
+   */
+  upsertSubscription(subscription: SubscriptionRecord): Promise<void>;
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
+  /** Every mirrored subscription of a Stripe customer, any status, oldest created first. */
+  listSubscriptions(stripeCustomerId: string): Promise<SubscriptionRecord[]>;
   /** Stripe's `created` (ms) of the newest event applied to a Stripe object, if any. */
   getObjectVersion(objectId: string): Promise<number | undefined>;
   /** Records that an event of time `appliedAt` was applied; the stored time never moves back. */

@@ -25,6 +25,8 @@ export interface RedisCountersOptions {
   client?: Redis;
   /** Prepended to every key, so several deployments or test runs share one Redis. Default `tollgate:`. */
   prefix?: string;
+  /** Longest a command may wait for Redis before it fails (own connection only); default 1 s. */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -68,7 +70,18 @@ let tokenSequence = 0;
 export function createRedisCounters(options: RedisCountersOptions = {}): Counters {
   const owned = options.client === undefined;
   const client =
-    options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+    options.client ??
+    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      enableAutoPipelining: true,
+      // Fail fast when Redis is gone, so the caller's fallback (fallback-counters.ts) takes over
+      // within a reconnect attempt rather than after ioredis's 20, and a Redis that hangs cannot
+      // hold a request past the command timeout.
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 1000,
+    });
+  // Connection errors reach the callers as rejected commands; the event alone is not worth a crash
+  // or a line per reconnect attempt.
+  if (owned) client.on('error', () => {});
   const prefix = options.prefix ?? 'tollgate:';
 
   client.defineCommand('tollgateHitRate', { lua: HIT_RATE_BATCH });

@@ -3,6 +3,9 @@
  * query and body, and the shape it answers with. The router registers it on Fastify and keeps the
  * declaration, so `/openapi.json` is generated from the very schemas that validate requests.
  *
+ * Query strings: a public GET that declares no query (health, readiness, metrics, plans, docs)
+ * ignores any it is sent; every other route refuses unknown query fields.
+ *
  * Order of a request: the key is checked in `onRequest` (before the body is read, so an anonymous
  * caller learns nothing about validation), the body is parsed as JSON, the zod schemas run in
  * `preValidation`, then any `preHandler` (the gate of a metered route), then the handler. Bad input
@@ -155,6 +158,13 @@ export class ApiRouter {
     const querySchema: z.ZodType = spec.query ?? noFields;
     const paramsSchema: z.ZodType = spec.params ?? noFields;
     const readsBody = spec.method !== 'GET';
+    // A public GET that takes no query ignores one: a monitor's cache-buster (`/health?_=1`) or a
+    // tracking parameter must not make `/health`, `/ready`, `/metrics` or `/api/v1/plans` answer 400.
+    // Routes with a key keep refusing unknown query fields, as every route with a query does: a
+    // misspelt filter would otherwise be dropped silently and answer the wrong list, and a
+    // `customer_id` that is ignored would let a client believe it read another account. Bodies stay
+    // strict everywhere.
+    const ignoresQuery = spec.method === 'GET' && spec.access === 'public' && spec.query === undefined;
     this.documented.push({
       method: spec.method,
       url: spec.url,
@@ -172,7 +182,15 @@ export class ApiRouter {
       contentType: spec.response.contentType ?? 'application/json',
       decisionHeaders: spec.response.decisionHeaders ?? false,
       errors: [
-        ...new Set<ErrorCode>(['invalid_request', ...accessErrors[spec.access], ...(spec.errors ?? [])]),
+        ...new Set<ErrorCode>([
+          'invalid_request',
+          // Any route that reads a body answers 413 to one over the limit (oversized-body.ts).
+          ...(readsBody ? (['payload_too_large'] as const) : []),
+          ...accessErrors[spec.access],
+          // A route with a key reads the store for it, so it meets a database that is down.
+          ...(spec.access === 'public' ? [] : (['store_unavailable'] as const)),
+          ...(spec.errors ?? []),
+        ]),
       ],
     });
 
@@ -194,7 +212,7 @@ export class ApiRouter {
       preValidation: async (request: FastifyRequest) => {
         inputs.set(request, {
           params: parseInput(paramsSchema, request.params ?? {}),
-          query: parseInput(querySchema, request.query ?? {}),
+          query: ignoresQuery ? {} : parseInput(querySchema, request.query ?? {}),
           // An absent body is an empty object: routes whose fields are all optional need none.
           body: readsBody
             ? parseInput(bodySchema, request.body === undefined ? {} : request.body)

@@ -1,12 +1,17 @@
 /**
  * One error envelope for every failure: `{ error, message, ...details }`. Known errors keep their
  * code and status. What Fastify refuses before a route runs (malformed JSON, an empty JSON body, a
- * content type other than JSON, a body over the size limit, a malformed URL) is `invalid_request`
- * with status 400 and one issue, so the code's status always matches the registry. Anything else is
- * `internal`, logged, with no stack trace in the body.
+ * content type other than JSON, a malformed URL) is `invalid_request` with status 400 and one issue,
+ * so the code's status always matches the registry; a body over the size limit is 413
+ * `payload_too_large`, answered after the rest of the body is discarded, on a closing connection
+ * (`oversized-body.ts`). A database out of reach (a terminated backend, a lost connection) is 503
+ * `store_unavailable` with `Retry-After: 1`. Anything else is `internal`, logged, with no stack
+ * trace in the body.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { type ErrorIssue, errorRegistry, invalidRequest, TollgateError } from '../core/errors.js';
+import { isStoreUnavailable } from '../store/errors.js';
+import { bodyLimitOf, discardBody, payloadTooLarge } from './oversized-body.js';
 
 /** Fastify's request errors, by code, as the issue a client can act on. */
 const requestErrors: Record<string, ErrorIssue> = {
@@ -20,7 +25,6 @@ const requestErrors: Record<string, ErrorIssue> = {
     message: 'expected Content-Type: application/json',
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { path: 'content-length', message: 'does not match the body' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { path: '', message: 'the body is too large' },
   FST_ERR_BAD_URL: { path: 'url', message: 'the URL is malformed' },
 };
 
@@ -41,12 +45,26 @@ export function sendError(reply: FastifyReply, error: TollgateError): FastifyRep
   return reply.code(error.status).send(error.toBody());
 }
 
+const tooLarge = (error: FastifyError | TollgateError) =>
+  error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'payload_too_large';
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | TollgateError, request, reply) => {
+    if (tooLarge(error)) {
+      // Read the rest first, so the client gets this answer rather than a reset; then close.
+      return discardBody(request.raw).then(() =>
+        sendError(reply.header('connection', 'close'), payloadTooLarge(bodyLimitOf(request))),
+      );
+    }
     if (error instanceof TollgateError) {
       if (error.cause !== undefined)
         request.log.warn({ err: error.cause, code: error.code }, `request refused: ${error.message}`);
       return sendError(reply, error);
+    }
+    if (isStoreUnavailable(error)) {
+      // The database is out of reach: retryable, and nothing was acknowledged. Logged as a warning.
+      request.log.warn({ err: error }, 'store unavailable');
+      return sendError(reply.header('retry-after', '1'), new TollgateError('store_unavailable'));
     }
     const known = requestError(error);
     if (known) return sendError(reply, known);

@@ -51,7 +51,16 @@ describe('OpenAPI document', () => {
 
   it('documents the error envelope and the errors each route can answer', () => {
     const record = document.paths['/api/v1/usage/record']?.post;
-    expect(Object.keys(record?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '409', '429']);
+    expect(Object.keys(record?.responses ?? {}).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '429',
+      '503',
+    ]);
     expect(record?.responses['429']?.headers).toHaveProperty('Retry-After');
     expect(record?.responses['200']?.headers).toHaveProperty('X-Credits-Remaining');
     const plans = document.paths['/api/v1/plans']?.get;

@@ -78,15 +78,20 @@ describe('request format', () => {
     ]);
   });
 
-  it('answers 400 to a body over the size limit', async () => {
+  it('answers 413 to a body over the size limit, closing the connection', async () => {
     const events = Array.from({ length: 1000 }, () => ({
       operation: 'capture',
       idempotency_key: 'k'.repeat(255),
     }));
     const huge = JSON.stringify({ events, padding: 'x'.repeat(2 * 1024 * 1024) });
     const response = await record(huge);
-    expect(response.statusCode).toBe(400);
-    expect(response.json()).toEqual(invalid('', 'the body is too large'));
+    expect(response.statusCode).toBe(413);
+    expect(response.headers.connection).toBe('close');
+    expect(response.json()).toEqual({
+      error: 'payload_too_large',
+      message: 'The request body is larger than 2097152 bytes.',
+      limit_bytes: 2097152,
+    });
   });
 
   it('checks the key before reading the body', async () => {

@@ -49,9 +49,24 @@ export interface StripeObjectVersionsTable {
   applied_at: number;
 }
 
+/** Migration 005's subscription mirror; `cancel_at_period_end` is 0 or 1 on both databases. */
+export interface SubscriptionsTable {
+  id: string;
+  stripe_customer_id: string;
+  status: string;
+  price_id: string | null;
+  current_period_start: number | null;
+  current_period_end: number | null;
+  trial_end: number | null;
+  cancel_at_period_end: number;
+  created: number;
+  stripe_updated_at: number;
+}
+
 export interface BillingEventTables {
   webhook_events: WebhookEventsTable;
   audit_log: AuditLogTable;
   invoices: InvoicesTable;
   stripe_object_versions: StripeObjectVersionsTable;
+  subscriptions: SubscriptionsTable;
 }

@@ -21,6 +21,7 @@ import {
 } from './rows.js';
 import type { StripeCatalogQueries } from './stripe-catalog-queries.js';
 import type { SubscriptionCountQueries } from './subscription-count-queries.js';
+import type { SubscriptionQueries } from './subscription-queries.js';
 
 export type KyselyQueries = Omit<
   Store,
@@ -32,6 +33,7 @@ export type KyselyQueries = Omit<
   | keyof MeterOutboxQueries
   | keyof StripeCatalogQueries
   | keyof SubscriptionCountQueries
+  | keyof SubscriptionQueries
   | keyof DashboardTokenQueries
   | keyof HistoryQueries
 >;

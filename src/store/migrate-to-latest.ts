@@ -24,9 +24,22 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOption
       ? {}
       : { migrationTableSchema: options.migrationTableSchema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's introspection reads the tables of every schema in the database; a schema another
+  // session drops meanwhile (another app, a test run cleaning up) fails that read. Nothing was
+  // applied then (PostgreSQL migrations run in a transaction), so it is read again.
+  for (let attempt = 1; attempt < 10 && droppedMeanwhile(error, options.migrationTableSchema); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName;
     throw new Error(`migration ${failed ?? '(setup)'} failed: ${String(error)}`, { cause: error });
   }
+}
+
+/** The error is about another schema that no longer exists (dropped while we read the catalog). */
+function droppedMeanwhile(error: unknown, ours: string | undefined): boolean {
+  const named = /schema "([^"]+)" does not exist/.exec(String((error as Error | undefined)?.message ?? ''));
+  return named !== null && named[1] !== ours;
 }

@@ -17,6 +17,7 @@ import { migrateToLatest } from './migrate-to-latest.js';
 import { commitUsageOnPostgres } from './postgres-commit-usage.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
+import { createSubscriptionQueries } from './subscription-queries.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -67,6 +68,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // An idle connection that the server closes emits 'error' on the pool; without a listener that
   // would crash the process. The pool drops the connection, and the next query opens a new one.
   pool.on('error', () => {});
+  // A connection checked out of the pool (a transaction between two statements, a query about to be
+  // sent) has no pool listener: a backend terminated then (pg_terminate_backend, a restart) emitted
+  // 'error' on the client with no listener and crashed the process. The query that uses the client
+  // fails instead, the request answers 503 store_unavailable, and the pool drops the dead client
+  // when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const meterWindowMs = checkMeterWindowMs(options.meterWindowMs ?? DEFAULT_METER_WINDOW_MS);
 
@@ -76,6 +85,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
     ...createSubscriptionCountQueries(db),
+    ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'postgres'),
 

@@ -37,6 +37,7 @@ import { createSqlitePointReads } from './sqlite-point-reads.js';
 import { createSqliteWebhookStatements } from './sqlite-webhook-statements.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
+import { createSubscriptionQueries } from './subscription-queries.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:`. */
@@ -96,6 +97,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createStripeCatalogQueries(db),
     ...createBillingEventQueries(db),
     ...createSubscriptionCountQueries(db),
+    ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'sqlite'),
     ...createSqlitePointReads(database, db),

@@ -22,6 +22,7 @@ const subscription = (overrides: Partial<SubscriptionSnapshot> = {}): Subscripti
   currentPeriodEnd: 1,
   trialEnd: null,
   cancelAtPeriodEnd: false,
+  created: 0,
   ...overrides,
 });
 const state = (snapshot: SubscriptionSnapshot | null = null): BillingState => ({

@@ -3,6 +3,8 @@ import { sampleCustomer } from '../../../test/support/sample-customer.js';
 import { testCatalog } from '../../../test/support/test-catalog.js';
 import {
   buildPriceIndex,
+  customerSubscriptionPatch,
+  effectiveSubscription,
   paymentFailedPatch,
   paymentSucceededPatch,
   priceFor,
@@ -22,6 +24,7 @@ const snapshot = (overrides: Partial<SubscriptionSnapshot>): SubscriptionSnapsho
   currentPeriodEnd: 2000,
   trialEnd: null,
   cancelAtPeriodEnd: false,
+  created: 500,
   ...overrides,
 });
 
@@ -111,5 +114,46 @@ describe('subscription state', () => {
       paymentFailedAt: null,
     });
     expect(paymentSucceededPatch(customer)).toEqual({});
+  });
+
+  it('picks the subscription that speaks for a customer by status, then the newest, whatever the order', () => {
+    const old = snapshot({ subscriptionId: 'sub_old', status: 'canceled', created: 100 });
+    const current = snapshot({ subscriptionId: 'sub_new', status: 'active', created: 200 });
+    const unpaid = snapshot({ subscriptionId: 'sub_unpaid', status: 'unpaid', created: 300 });
+    const attempt = snapshot({ subscriptionId: 'sub_attempt', status: 'incomplete', created: 400 });
+    const all = [old, current, unpaid, attempt];
+    expect(effectiveSubscription(all)?.subscriptionId).toBe('sub_new');
+    expect(effectiveSubscription([...all].reverse())?.subscriptionId).toBe('sub_new');
+    expect(effectiveSubscription([old, unpaid, attempt])?.subscriptionId).toBe('sub_unpaid');
+    const newer = snapshot({ subscriptionId: 'sub_newer', status: 'trialing', created: 250 });
+    expect(effectiveSubscription([current, newer])?.subscriptionId).toBe('sub_newer');
+    expect(effectiveSubscription([newer, current])?.subscriptionId).toBe('sub_newer');
+    const twin = snapshot({ subscriptionId: 'sub_twin', status: 'active', created: 200 });
+    expect(effectiveSubscription([current, twin])?.subscriptionId).toBe('sub_twin');
+    expect(effectiveSubscription([twin, current])?.subscriptionId).toBe('sub_twin');
+    expect(effectiveSubscription([])).toBeUndefined();
+  });
+
+  it("keeps the live subscription's plan when an older one ended, and drops to free when all ended", () => {
+    const onStarter = { ...customer, plan: 'starter', stripeSubscriptionId: 'sub_old' };
+    const old = snapshot({ subscriptionId: 'sub_old', status: 'canceled', created: 100 });
+    const current = snapshot({ subscriptionId: 'sub_new', status: 'active', created: 200 });
+    expect(customerSubscriptionPatch(onStarter, [old, current], prices, catalog, 1).patch).toMatchObject({
+      plan: 'pro',
+      status: 'active',
+      stripeSubscriptionId: 'sub_new',
+    });
+    expect(customerSubscriptionPatch(onStarter, [old], prices, catalog, 1).patch).toMatchObject({
+      plan: 'free',
+      status: 'canceled',
+      stripeSubscriptionId: null,
+    });
+    const attempt = snapshot({ subscriptionId: 'sub_attempt', status: 'incomplete', created: 300 });
+    expect(customerSubscriptionPatch(onStarter, [old, attempt], prices, catalog, 1).patch).toMatchObject({
+      plan: 'free',
+      status: 'canceled',
+      stripeSubscriptionId: 'sub_attempt',
+    });
+    expect(customerSubscriptionPatch(onStarter, [], prices, catalog, 1).patch).toEqual({});
   });
 });

@@ -27,6 +27,16 @@ export interface SubscriptionSnapshot {
   currentPeriodEnd: number | null;
   trialEnd: number | null;
   cancelAtPeriodEnd: boolean;
+  /** When Stripe created the subscription: among several live ones, the newest speaks for the customer. */
+  created: number;
+}
+
+/**
+ * A subscription as mirrored: the snapshot and `stripeUpdatedAt`, the Stripe time its state was read
+ * at (the event's `created`), so a late event never overwrites a newer state of the same subscription.
+ */
+export interface SubscriptionRecord extends SubscriptionSnapshot {
+  stripeUpdatedAt: number;
 }
 
 export interface PlanPrice {
@@ -150,6 +160,81 @@ export function subscriptionPatch(
     patch.billingInterval = price.interval;
   }
   return { patch, unknownPrice: !price };
+}
+
+/**
+ * How much a subscription in each status speaks for its customer, lower first: one that is paid or
+ * being paid (active, trialing, past_due in grace), then unpaid (suspended, but still Stripe's live
+ * subscription), paused, incomplete (nothing paid yet), and last the ended ones.
+ */
+const STATUS_RANK: Record<StripeSubscriptionStatus, number> = {
+  active: 0,
+  trialing: 0,
+  past_due: 0,
+  unpaid: 1,
+  paused: 2,
+  incomplete: 3,
+  canceled: 4,
+  incomplete_expired: 4,
+};
+
+/**
+ * The subscription that decides a customer's plan when Stripe holds several (docs/decisions/008):
+ * the one whose status ranks first (see `STATUS_RANK`), then the newest created (the one the
+ * customer chose last), then the greater id, so every process and every delivery order picks the
+ * same one. Undefined when there are none.
+ */
+export function effectiveSubscription<T extends SubscriptionSnapshot>(
+  subscriptions: readonly T[],
+): T | undefined {
+  let best: T | undefined;
+  for (const candidate of subscriptions) {
+    if (best === undefined) {
+      best = candidate;
+      continue;
+    }
+    const order =
+      STATUS_RANK[candidate.status] - STATUS_RANK[best.status] ||
+      best.created - candidate.created ||
+      (candidate.subscriptionId > best.subscriptionId ? -1 : 1);
+    if (order < 0) best = candidate;
+  }
+  return best;
+}
+
+export interface CustomerSubscriptionResult extends SubscriptionPatchResult {
+  /** The subscription that speaks for the customer, if any. */
+  subscription: SubscriptionSnapshot | undefined;
+}
+
+/**
+ * The change the whole set of a customer's subscriptions, as Stripe holds them, makes to the customer:
+ * the effective subscription's `subscriptionPatch`. It depends on the set, never on which subscription
+ * an event happened to be about, so a late event of an old subscription cannot undo a newer one.
+ * An incomplete subscription ranked first means every other one has ended: the customer is on the
+ * free tier, holding the incomplete one's id (what in-order delivery gives).
+ */
+export function customerSubscriptionPatch(
+  customer: Customer,
+  subscriptions: readonly SubscriptionSnapshot[],
+  prices: PriceIndex,
+  catalog: Catalog,
+  now: number,
+): CustomerSubscriptionResult {
+  const subscription = effectiveSubscription(subscriptions);
+  if (subscription === undefined) return { patch: {}, unknownPrice: false, subscription };
+  if (
+    subscription.status === 'incomplete' &&
+    customer.stripeSubscriptionId !== null &&
+    customer.stripeSubscriptionId !== subscription.subscriptionId
+  ) {
+    return {
+      patch: freeTier(catalog, subscription.subscriptionId, 'canceled'),
+      unknownPrice: false,
+      subscription,
+    };
+  }
+  return { ...subscriptionPatch(customer, subscription, prices, catalog, now), subscription };
 }
 
 /** `invoice.payment_failed`: past due, the grace period counting from the first failure. */

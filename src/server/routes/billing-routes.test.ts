@@ -363,6 +363,7 @@ describe('billing routes', () => {
       '403',
       '404',
       '409',
+      '413',
       '503',
     ]);
     const guide = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');

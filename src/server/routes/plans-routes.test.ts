@@ -75,9 +75,40 @@ describe('GET /api/v1/plans', () => {
     expect(withKey.body).toBe(anonymous.body);
   });
 
-  it('refuses unknown query fields', async () => {
-    const response = await server.call('GET', '/api/v1/plans?currency=eur');
-    expect(response.statusCode).toBe(400);
-    expect(response.json().issues).toEqual([{ path: 'currency', message: 'unknown field' }]);
+  it('ignores a query string (a cache-buster or a tracking parameter), as the other public GETs do', async () => {
+    const plain = await server.call('GET', '/api/v1/plans');
+    for (const url of ['/api/v1/plans?utm_source=x', '/api/v1/plans?currency=eur&_=1733212800']) {
+      const response = await server.call('GET', url);
+      expect(response.statusCode, url).toBe(200);
+      expect(response.body).toBe(plain.body);
+    }
+    for (const url of [
+      '/health?foo=bar',
+      '/ready?_=1',
+      '/metrics?x=1',
+      '/openapi.json?v=2',
+      '/docs?ref=nav',
+    ]) {
+      expect((await server.call('GET', url)).statusCode, url).toBe(200);
+    }
+  });
+
+  it('still refuses unknown query fields on routes with a key, and unknown body fields anywhere', async () => {
+    const { key } = await server.newCustomer();
+    const entitlements = await server.call('GET', '/api/v1/entitlements?customer_id=someone', { key });
+    expect(entitlements.statusCode).toBe(400);
+    expect(entitlements.json().issues).toEqual([{ path: 'customer_id', message: 'unknown field' }]);
+    const query = await server.call('POST', '/api/v1/usage/check?_=1', {
+      key,
+      body: { operation: 'capture' },
+    });
+    expect(query.statusCode).toBe(400);
+    expect(query.json().issues).toEqual([{ path: '_', message: 'unknown field' }]);
+    const body = await server.call('POST', '/api/v1/usage/check', {
+      key,
+      body: { operation: 'capture', extra: 1 },
+    });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().issues).toEqual([{ path: 'extra', message: 'unknown field' }]);
   });
 });

@@ -21,14 +21,16 @@ export function registerSystemRoutes(router: ApiRouter, tollgate: Tollgate): voi
     access: 'public',
     tag: 'system',
     summary: 'Readiness: the store answers',
-    description: 'Answers 503 `{"error": "internal"}` while the store does not answer.',
+    description: 'Answers 503 `{"error": "store_unavailable"}` while the store does not answer.',
+    errors: ['store_unavailable'],
     response: { description: 'Ready', schema: z.object({ status: z.literal('ready') }) },
     async handler({ reply }) {
       try {
         await tollgate.store.ping();
       } catch {
         // 503, not 500: orchestrators read it as "not ready, retry"; the body names no driver detail.
-        return reply.code(503).send(new TollgateError('internal', 'The store does not answer.').toBody());
+        const error = new TollgateError('store_unavailable', 'The store does not answer.');
+        return reply.code(error.status).send(error.toBody());
       }
       return { status: 'ready' as const };
     },

@@ -33,7 +33,7 @@ export function registerWebhookRoutes(router: ApiRouter, inbox: WebhookInbox): v
       '500 so Stripe retries.',
     body: eventShape,
     rawBody: true,
-    errors: ['internal'],
+    errors: ['internal', 'store_unavailable'],
     response: {
       description: 'The event was applied, ignored (a type Tollgate does not use) or was a duplicate',
       schema: z.object({

@@ -2,9 +2,9 @@
  * The billing flows: subscribe, change plan, cancel, resume, Checkout, Portal, invoices and payment
  * methods. Each flow runs in phases: read (the customer, and the subscription as Stripe has it now),
  * plan (`planChange`, pure), then act (one gateway call) and record. Limits change the moment Stripe
- * confirms: the subscription Stripe answers with is applied to the customer at once through
- * `subscriptionPatch`, the same mapping the webhook handlers use, so their later confirmation changes
- * nothing.
+ * confirms: the subscription Stripe answers with is mirrored and the customer derived from all its
+ * subscriptions through `customerSubscriptionPatch`, the same rule the webhook handlers use, so their
+ * later confirmation changes nothing.
  *
  * Nothing is recorded before Stripe answers: a declined card (402) or Stripe out of reach (503) leaves
  * the customer as it was. The one exception is the Stripe customer id, recorded as soon as the Stripe
@@ -22,10 +22,11 @@ import type {
   TrialEndBehavior,
 } from '../../core/billing/payment-gateway.js';
 import { type BillingAction, type BillingIntent, planChange } from '../../core/billing/plan-change.js';
+import { mirroredSubscriptions, mirrorReadSubscription } from '../../core/billing/subscription-mirror.js';
 import {
+  customerSubscriptionPatch,
   type PriceIndex,
   type SubscriptionSnapshot,
-  subscriptionPatch,
 } from '../../core/billing/subscription-state.js';
 import { invalidRequest, TollgateError } from '../../core/errors.js';
 import type { BillingInterval, Customer } from '../../core/ports.js';
@@ -155,9 +156,27 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     };
   }
 
+  /**
+   * Mirrors the subscription Stripe answered with, then applies the customer's effective subscription
+   * among all of its Stripe customer's (decision 008), as the webhooks do.
+   */
   async function applySubscription(customerId: string, snapshot: SubscriptionSnapshot): Promise<Customer> {
     const customer = await readCustomer(customerId);
-    const { patch } = subscriptionPatch(customer, snapshot, options.prices(), tollgate.catalog, now());
+    await mirrorReadSubscription(tollgate.store, snapshot);
+    const subscriptions = await mirroredSubscriptions(
+      tollgate.store,
+      customer,
+      snapshot.stripeCustomerId,
+      snapshot.created,
+      (id) => gateway.getSubscription(id),
+    );
+    const { patch } = customerSubscriptionPatch(
+      customer,
+      subscriptions,
+      options.prices(),
+      tollgate.catalog,
+      now(),
+    );
     return tollgate.updateCustomer(customerId, patch);
   }
 

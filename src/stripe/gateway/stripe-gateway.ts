@@ -21,6 +21,7 @@ import type {
   PaymentMethodSummary,
   PlanChangeCharge,
 } from '../../core/billing/payment-gateway.js';
+import { effectiveSubscription } from '../../core/billing/subscription-state.js';
 import { TollgateError } from '../../core/errors.js';
 import { callStripe } from './stripe-errors.js';
 import { licensedItem, meteredItems, subscriptionSnapshot } from './subscription-snapshot.js';
@@ -164,10 +165,12 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       const list = await callStripe(() =>
         stripe.subscriptions.list({ customer: stripeCustomerId, status: 'all', limit: 20 }),
       );
-      const current = list.data
-        .filter((subscription) => !['canceled', 'incomplete_expired'].includes(subscription.status))
-        .sort((a, b) => b.created - a.created)[0];
-      return current ? subscriptionSnapshot(current) : undefined;
+      // The one that speaks for the customer by the webhooks' rule (decision 008), ended ones aside.
+      return effectiveSubscription(
+        list.data
+          .filter((subscription) => !['canceled', 'incomplete_expired'].includes(subscription.status))
+          .map(subscriptionSnapshot),
+      );
     },
 
     hadTrial(stripeCustomerId) {

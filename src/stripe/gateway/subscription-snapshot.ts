@@ -36,5 +36,7 @@ export function subscriptionSnapshot(subscription: Stripe.Subscription): Subscri
     currentPeriodEnd: seconds(item?.current_period_end),
     trialEnd: seconds(subscription.trial_end),
     cancelAtPeriodEnd: subscription.cancel_at_period_end,
+    // Always set by Stripe; a hand-made event without it sorts as the oldest.
+    created: (subscription.created ?? 0) * 1000,
   };
 }

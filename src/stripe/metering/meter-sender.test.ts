@@ -1,7 +1,7 @@
 /**
  * The meter sender against the emulator (official SDK) on SQLite and PostgreSQL: usage recorded through
  * the engine reaches Stripe's meter exactly, once per (customer, window), also while Stripe fails a
- * fifth of the calls; the call rate stays under its ceiling; a lost answer is not counted twice.
+ * fifth of the calls, and once Stripe is back from an outage with slow answers; the call rate stays under its ceiling; a lost answer is not counted twice.
  */
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,27 @@ describe.each(backends)('MeterSender on %s', (_name, openBackend) => {
     expect(await backend.store.listMeterWindows({ status: 'pending', limit: 1 })).toEqual([]);
     const retried = await backend.store.listMeterWindows({ limit: 1000 });
     expect(retried.filter((window) => window.attempts > 0).length).toBe(result.failed - countRepeats(result));
+  });
+
+  it('keeps every window pending through an outage with slow answers, then drains to the unit', async () => {
+    backend = await openBackend();
+    const path = '/v1/billing/meter_events';
+    // Stripe down for the first 120 calls (three passes over 40 windows), the first 40 also slow.
+    emulator.injectFault({ type: '500', count: 120, path_prefix: path });
+    emulator.injectFault({ type: 'slow', count: 40, delay_ms: 150, path_prefix: path });
+    const result = await runMeterLoad({
+      store: backend.store,
+      stripe,
+      customers: 20,
+      events: 2000,
+      windows: 2,
+      commitConcurrency: backend.name === 'postgres' ? 4 : 1,
+    });
+    expect(result.failed).toBe(120);
+    expect(result.accepted).toBe(40);
+    expect(result.passes.length).toBeGreaterThanOrEqual(4);
+    expect(await stripeTotals(stripe, result)).toEqual(result.localTotals);
+    expect(await backend.store.listMeterWindows({ status: 'pending', limit: 1 })).toEqual([]);
   });
 
   it('never starts more calls in a second than its limit, nor two at once for one customer and meter', async () => {

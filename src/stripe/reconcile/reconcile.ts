@@ -2,21 +2,22 @@
  * Reconciliation: re-read customers, subscriptions and invoices from Stripe (paginated) and repair
  * what missed webhooks left wrong. It plans first and then applies (dry run = the plan only), and
  * every change is reported with the fields before and after. Safe on a schedule: it writes only where
- * Stripe and the mirror differ, through the same `subscriptionPatch` the webhooks use, and it does not
- * stamp object versions (a later event, of a later time, still applies).
+ * Stripe and the mirror differ, through the same `customerSubscriptionPatch` the webhooks use (the
+ * customer's plan from all its subscriptions), and it does not stamp object versions (a later event,
+ * of a later time, still applies). Every subscription is mirrored as Stripe has it.
  */
 import type Stripe from 'stripe';
 import type { InvoiceRecord } from '../../core/billing/billing-records.js';
+import { mirrorReadSubscription } from '../../core/billing/subscription-mirror.js';
 import {
   type CustomerChange,
+  customerSubscriptionPatch,
   freeTier,
   type PriceIndex,
-  subscriptionPatch,
 } from '../../core/billing/subscription-state.js';
 import type { Customer, Store } from '../../core/ports.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import { subscriptionSnapshot } from '../gateway/subscription-snapshot.js';
-import { speaksFor } from '../webhooks/apply-subscription.js';
 import { idOf, invoiceRecordFromStripe } from '../webhooks/stripe-snapshots.js';
 import { TOLLGATE_CUSTOMER_KEY } from '../webhooks/webhook-context.js';
 
@@ -46,8 +47,6 @@ export interface ReconcileReport {
   changes: ReconcileChange[];
 }
 
-const live = new Set(['trialing', 'active', 'past_due', 'unpaid', 'paused', 'incomplete']);
-
 function diff(before: Record<string, unknown>, after: Record<string, unknown>) {
   const fields: Record<string, { from: unknown; to: unknown }> = {};
   for (const [key, to] of Object.entries(after)) {
@@ -55,17 +54,6 @@ function diff(before: Record<string, unknown>, after: Record<string, unknown>) {
     if (before[key] !== to) fields[key] = { from: before[key] ?? null, to };
   }
   return fields;
-}
-
-/** The subscription that speaks for a customer: its current one, else its newest live one. */
-function pickSubscription(
-  customer: Customer,
-  subscriptions: Stripe.Subscription[],
-): Stripe.Subscription | undefined {
-  const newestLive = subscriptions.filter((s) => live.has(s.status)).sort((a, b) => b.created - a.created)[0];
-  const current = subscriptions.find((s) => s.id === customer.stripeSubscriptionId);
-  if (current && (live.has(current.status) || !newestLive)) return current;
-  return newestLive && speaksFor(customer, newestLive) ? newestLive : current;
 }
 
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
@@ -99,17 +87,25 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     linked.set(stripeCustomer.id, customer.id);
     let change: CustomerChange = {};
     if (customer.stripeCustomerId !== stripeCustomer.id) change.stripeCustomerId = stripeCustomer.id;
-    const subscription = pickSubscription(customer, subscriptionsByCustomer.get(stripeCustomer.id) ?? []);
-    if (subscription) {
-      const { patch } = subscriptionPatch(customer, subscriptionSnapshot(subscription), prices, catalog, now);
-      change = { ...change, ...patch };
-    }
+    const subscriptions = subscriptionsByCustomer.get(stripeCustomer.id) ?? [];
+    if (!dryRun)
+      for (const subscription of subscriptions)
+        await mirrorReadSubscription(store, subscriptionSnapshot(subscription));
+    // The customer's plan from the whole set, by the rule the webhooks follow (decision 008).
+    const { patch, subscription } = customerSubscriptionPatch(
+      customer,
+      subscriptions.map(subscriptionSnapshot),
+      prices,
+      catalog,
+      now,
+    );
+    change = { ...change, ...patch };
     const fields = diff(customer as unknown as Record<string, unknown>, change);
     if (
       report({
         kind: 'customer',
         customerId: customer.id,
-        stripeId: subscription?.id ?? stripeCustomer.id,
+        stripeId: subscription?.subscriptionId ?? stripeCustomer.id,
         fields,
       })
     ) {
