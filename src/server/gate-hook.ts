@@ -24,7 +24,16 @@ export function deniedBody(decision: GateDecision): Record<string, unknown> {
     upgrade_url: decision.upgradeUrl,
     ...(decision.retryAfterSeconds !== null ? { retry_after: decision.retryAfterSeconds } : {}),
     plan: decision.plan,
+    ...refusalDetails(decision),
   };
+}
+
+/** What an operation limit's denial adds: `operation`, `window`, `limit`, `used`, `requested` (units). */
+export function refusalDetails(decision: GateDecision): Record<string, unknown> {
+  const refusal = decision.refusedWindow;
+  if (refusal === null) return {};
+  const { operation, window, limit, used, requested } = refusal;
+  return { operation, window, limit, used, requested };
 }
 
 export function gateRoute(tollgate: Tollgate, options: GatedRouteOptions): preHandlerAsyncHookHandler {

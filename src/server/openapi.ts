@@ -21,6 +21,18 @@ export const errorEnvelopeSchema = z.looseObject({
   retry_after: z.number().int().optional().describe('429: seconds to wait, as in Retry-After'),
   plan: z.string().optional().describe('Limit errors: the plan whose limit applied'),
   event_id: z.string().optional().describe('conflict: the event recorded with this idempotency key'),
+  operation: z.string().optional().describe('quota_exceeded by an operation limit: the operation'),
+  window: z
+    .enum(['minute', 'hour', 'day', 'month'])
+    .optional()
+    .describe('quota_exceeded by an operation limit: the window that is full (month = the credit period)'),
+  limit: z.number().int().optional().describe('quota_exceeded by an operation limit: units per window'),
+  used: z
+    .number()
+    .int()
+    .optional()
+    .describe('quota_exceeded by an operation limit: units counted in the window'),
+  requested: z.number().int().optional().describe('quota_exceeded by an operation limit: units asked for'),
 });
 
 const decisionHeaderNames = [

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { type ErrorIssue, TollgateError } from '../core/errors.js';
 import type { Tollgate } from '../core/tollgate.js';
+import { refusalDetails } from './gate-hook.js';
 import { issuesFrom } from './parse-input.js';
 import { eventGateRequest, readTimestamp, usageEventSchema } from './usage-event-input.js';
 
@@ -70,6 +71,7 @@ export async function recordBatch(
               error: decision.reason ?? 'internal',
               message: decision.message ?? '',
               upgrade_url: decision.upgradeUrl,
+              ...refusalDetails(decision),
             },
           };
         }

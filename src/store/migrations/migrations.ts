@@ -6,6 +6,7 @@ import { initialSchema } from './001-initial-schema.js';
 import { billingEvents } from './002-billing-events.js';
 import { meterOutbox } from './003-meter-outbox.js';
 import { dashboardSessions } from './004-dashboard-sessions.js';
+import { operationCounters } from './005-operation-counters.js';
 import type { NamedMigration } from './migration.js';
 
 export const migrations: readonly NamedMigration[] = [
@@ -13,4 +14,5 @@ export const migrations: readonly NamedMigration[] = [
   billingEvents,
   meterOutbox,
   dashboardSessions,
+  operationCounters,
 ];
