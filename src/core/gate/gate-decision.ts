@@ -51,6 +51,14 @@ export interface OperationWindowFigures {
   seconds: number;
 }
 
+/** The request's operation and where its limited windows stand. */
+export interface OperationFigures {
+  id: string;
+  /** Units this request asks for. */
+  quantity: number;
+  windows: OperationWindowFigures[];
+}
+
 /** The operation window that refused a request (`quota_exceeded`). */
 export interface WindowRefusal {
   operation: string;
@@ -70,8 +78,8 @@ export interface GateDecision {
   plan: string;
   credits: CreditFigures;
   rate: { minute: WindowFigures | null; day: WindowFigures | null };
-  /** The request's operation and its limited windows; null without an operation. */
-  operation: { id: string; windows: OperationWindowFigures[] } | null;
+  /** The request's operation, its units and its limited windows; null without an operation. */
+  operation: OperationFigures | null;
   /** Set when an operation limit refused the request. */
   refusedWindow: WindowRefusal | null;
   /** Seconds to wait before retrying (429 only). */
@@ -104,7 +112,7 @@ class Decision implements GateDecision {
   readonly plan: string;
   readonly credits: CreditFigures;
   readonly rate: { minute: WindowFigures | null; day: WindowFigures | null };
-  readonly operation: { id: string; windows: OperationWindowFigures[] } | null;
+  readonly operation: OperationFigures | null;
   readonly refusedWindow: WindowRefusal | null;
   readonly retryAfterSeconds: number | null;
   readonly upgradeUrl: string | null;

@@ -334,6 +334,7 @@ export class Gate {
           ? null
           : {
               id: request.operation,
+              quantity,
               windows: operationWindows.map((window) => this.windowFigures(window, access, now)),
             },
       refusedWindow: null,
