@@ -100,7 +100,8 @@ export function decideDebits(
     const scope =
       debit.idempotencyKey === null ? null : idempotencyScope(debit.customerId, debit.idempotencyKey);
     const prior = scope === null ? undefined : seen.get(scope);
-    const windows = debit.windows ?? [];
+    // Most debits have no operation windows: that path allocates nothing for them.
+    const windows = debit.windows !== undefined && debit.windows.length > 0 ? debit.windows : undefined;
     if (prior) {
       const replay: UsageOutcome =
         prior.requestHash === debit.requestHash
@@ -112,32 +113,34 @@ export function decideDebits(
               replayed: true,
             }
           : { kind: 'conflict', eventId: prior.eventId };
-      if (replay.kind === 'recorded' && windows.length > 0) {
+      if (replay.kind === 'recorded' && windows !== undefined) {
         replay.windows = windows.map((window) => windowState(debit, window).used);
       }
       outcomes.push(replay);
       continue;
     }
 
-    const states = windows.map((window) => windowState(debit, window));
-    const full = windows.findIndex((window, index) => {
-      const limit = window.limit;
-      return limit !== null && (states[index] as WindowCounter).used + debit.quantity > limit;
-    });
-    if (full >= 0) {
-      const window = windows[full] as WindowDebit;
-      const key = counterKey(debit.customerId, debit.periodStart);
-      const used = counters.get(key)?.used ?? current.get(key)?.used ?? 0;
-      outcomes.push({
-        kind: 'denied',
-        used,
-        window: {
-          window: window.window,
-          limit: window.included ?? window.limit ?? 0,
-          used: (states[full] as WindowCounter).used,
-        },
+    const states = windows?.map((window) => windowState(debit, window));
+    if (windows !== undefined && states !== undefined) {
+      const full = windows.findIndex((window, index) => {
+        const limit = window.limit;
+        return limit !== null && (states[index] as WindowCounter).used + debit.quantity > limit;
       });
-      continue;
+      if (full >= 0) {
+        const window = windows[full] as WindowDebit;
+        const key = counterKey(debit.customerId, debit.periodStart);
+        const used = counters.get(key)?.used ?? current.get(key)?.used ?? 0;
+        outcomes.push({
+          kind: 'denied',
+          used,
+          window: {
+            window: window.window,
+            limit: window.included ?? window.limit ?? 0,
+            used: (states[full] as WindowCounter).used,
+          },
+        });
+        continue;
+      }
     }
 
     const key = counterKey(debit.customerId, debit.periodStart);
@@ -158,7 +161,7 @@ export function decideDebits(
     state.overage += overage;
     counters.set(key, state);
     let windowsAfter: number[] | undefined;
-    if (windows.length > 0) {
+    if (windows !== undefined && states !== undefined) {
       windowsAfter = [];
       windows.forEach((window, index) => {
         const windowCounter = states[index] as WindowCounter;
