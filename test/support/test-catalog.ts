@@ -63,3 +63,22 @@ export function testCatalog(): Catalog {
     ],
   };
 }
+
+/** The test catalog plus `metered`: operation limits of 100 captures a day and 150 a period, no credit quota. */
+export function meteredTestCatalog(): Catalog {
+  const catalog = testCatalog();
+  catalog.plans.push(
+    basePlan('metered', {
+      limits: {
+        credits: null,
+        requestsPerMinute: null,
+        requestsPerDay: null,
+        concurrentRequests: null,
+        storageBytes: null,
+        storageItems: null,
+        operations: { capture: { windows: { day: 100, month: 150 }, overage: null } },
+      },
+    }),
+  );
+  return catalog;
+}
