@@ -38,6 +38,7 @@ export function benchCatalog(): Catalog {
           concurrentRequests: 10_000,
           storageBytes: null,
           storageItems: null,
+          operations: {},
         },
         features: [],
         overage: null,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createTollgate } from '../src/core/tollgate.js';
 import { createMemoryCounters } from '../src/counters/memory-counters.js';
 import { backends, openPostgres, openRedisCounters, redisUrl } from './support/backends.js';
-import { testCatalog } from './support/test-catalog.js';
+import { meteredTestCatalog, testCatalog } from './support/test-catalog.js';
 
 const workerPath = new URL('./support/engine-worker.ts', import.meta.url).pathname;
 
@@ -83,6 +83,51 @@ describe('several processes', () => {
       expect(results.filter((r) => r.admitted > 0).length).toBeGreaterThan(1);
       const events = await backend.store.listUsageEvents(customer.id, 0, Number.MAX_SAFE_INTEGER, 10_000);
       expect(events).toHaveLength(100);
+    } finally {
+      await backend.cleanup();
+    }
+  });
+
+  it('admit exactly an operation day limit from 4 processes on PostgreSQL', async () => {
+    const backend = await openPostgres();
+    try {
+      const setup = createTollgate({
+        catalog: meteredTestCatalog(),
+        store: backend.store,
+        counters: createMemoryCounters(),
+      });
+      const customer = await setup.createCustomer({ plan: 'metered' });
+      await setup.close();
+      const results = await runWorkers(
+        [0, 1, 2, 3].map(() => ({
+          mode: 'burst',
+          store: backend.location,
+          customerId: customer.id,
+          count: 250,
+          operation: 'capture',
+          catalog: 'metered',
+        })),
+      );
+      // The workers run on the wall clock: should the burst straddle midnight UTC, each day is checked alone.
+      const admitted = results.reduce((sum, r) => sum + r.admitted, 0);
+      const events = await backend.store.listUsageEvents(customer.id, 0, Number.MAX_SAFE_INTEGER, 10_000);
+      expect(events).toHaveLength(admitted);
+      const byDay = new Map<number, number>();
+      for (const event of events) {
+        const day = event.occurredAt - (event.occurredAt % 86_400_000);
+        byDay.set(day, (byDay.get(day) ?? 0) + 1);
+      }
+      if (byDay.size === 1) expect(admitted).toBe(100);
+      expect(results.filter((r) => r.admitted > 0).length).toBeGreaterThan(1);
+      const days = [...byDay.keys()];
+      const counted = await backend.store.getWindowUsage(
+        customer.id,
+        days.map((start) => ({ operation: 'capture', window: 'day' as const, start })),
+      );
+      days.forEach((day, index) => {
+        expect(counted[index]?.used).toBe(byDay.get(day));
+        expect(byDay.get(day)).toBeLessThanOrEqual(100);
+      });
     } finally {
       await backend.cleanup();
     }

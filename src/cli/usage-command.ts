@@ -23,7 +23,8 @@ export function registerUsageCommand(program: Command): void {
         const usage = await tollgate.usage(customerId);
         // A check with no operation counts nothing; it reads the windows from the counters.
         const rate = sharedCounters ? (await tollgate.check(customerId, { countRequest: false })).rate : null;
-        const view = usageView(customer, usage.access, usage, rate, tollgate.clock.now());
+        const operations = await tollgate.operationUsage(customerId);
+        const view = usageView(customer, usage.access, usage, rate, tollgate.clock.now(), operations);
         if (options.json) {
           printJson(view);
           return;

@@ -18,6 +18,7 @@ import type {
   WebhookEventRecord,
 } from './billing/billing-records.js';
 import type { SubscriptionRecord } from './billing/subscription-state.js';
+import type { OperationWindow } from './catalog/catalog.js';
 
 export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
 export type BillingInterval = 'month' | 'year';
@@ -125,6 +126,37 @@ export interface UsageDebit {
   requestHash: string | null;
   /** When the usage happened (epoch ms). */
   occurredAt: number;
+  /**
+   * The operation's limited windows this debit counts `quantity` units in, each decided like the
+   * credit quota (operation limits before credits). Absent or empty: the operation has no limits.
+   */
+  windows?: readonly WindowDebit[];
+}
+
+/** One window of an operation limit that a debit counts in. */
+export interface WindowDebit {
+  window: OperationWindow;
+  /** Start of the window (epoch ms): a fixed UTC window of billing time, or the credit period's start. */
+  start: number;
+  /** Most units the window may reach with this debit admitted (month: overage included); null = unlimited. */
+  limit: number | null;
+  /** The plan's included units, to split overage off (month with overage only); null = no overage. */
+  included: number | null;
+}
+
+/** Where an operation window stands: units counted and the part of them past the included limit. */
+export interface WindowUsage {
+  used: number;
+  overage: number;
+}
+
+/** An operation window that refused a debit. */
+export interface WindowDenial {
+  window: OperationWindow;
+  /** The window's limit (the included units when it bills overage). */
+  limit: number;
+  /** Units counted in the window before the refused debit. */
+  used: number;
 }
 
 export type UsageOutcome =
@@ -137,9 +169,23 @@ export type UsageOutcome =
       overage: number;
       /** True when this answer repeats the first one for the same idempotency key. */
       replayed: boolean;
+      /** Units counted in each of the debit's windows after it (a replay: as they stand now), in order. */
+      windows?: number[];
     }
-  | { kind: 'denied'; used: number }
+  | {
+      kind: 'denied';
+      used: number;
+      /** The operation window that refused it; absent when the credit quota did. */
+      window?: WindowDenial;
+    }
   | { kind: 'conflict'; eventId: string };
+
+/** Identifies one operation window's counter. */
+export interface WindowKey {
+  operation: string;
+  window: OperationWindow;
+  start: number;
+}
 
 export interface UsageEvent {
   id: string;
@@ -201,6 +247,13 @@ export interface Store {
   listUsageEvents(customerId: string, from: number, to: number, limit: number): Promise<UsageEvent[]>;
   /** The event a customer recorded with this idempotency key, if any (looked up off the hot path). */
   findUsageEvent(customerId: string, idempotencyKey: string): Promise<UsageEvent | undefined>;
+  /** Operation window counters of a customer, in the order asked (zero for a window never counted). */
+  getWindowUsage(customerId: string, windows: readonly WindowKey[]): Promise<WindowUsage[]>;
+  /**
+   * Units of each operation recorded in a credit period, by operation id (one GROUP BY). Reads events
+   * recorded from the period's start on, as the engine records them (never before their period).
+   */
+  sumOperationQuantities(customerId: string, periodStart: number): Promise<Record<string, number>>;
   /** Sum of recorded events' cost and count for a period: the counters' invariant is checked against it. */
   sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
   /**

@@ -10,6 +10,7 @@ import { type Clock, systemClock } from './clock.js';
 import { invalidRequest, TollgateError } from './errors.js';
 import { Gate, type GateRequest } from './gate/gate.js';
 import type { GateDecision } from './gate/gate-decision.js';
+import { type OperationStanding, operationStandings, standingKeys } from './gate/operation-windows.js';
 import { UsageCache } from './gate/usage-cache.js';
 import { newId } from './ids.js';
 import { GroupCommitter } from './ledger/group-commit.js';
@@ -81,6 +82,11 @@ export interface Tollgate {
   updateCustomer(customerId: string, patch: Omit<CustomerPatch, 'updatedAt'>): Promise<Customer>;
   access(customer: Customer): AccountAccess;
   usage(customerId: string): Promise<PeriodUsage & { access: AccountAccess }>;
+  /**
+   * Every operation of the catalog with its `month` window (the credit period) and the other windows
+   * the customer's plan limits, as they stand now (pending commits included).
+   */
+  operationUsage(customerId: string): Promise<Record<string, OperationStanding>>;
   /** Reports the customer's current storage (absolute figures). */
   setStorage(customerId: string, storage: { bytes: number; items: number }): Promise<Customer>;
   issueApiKey(customerId: string | null, name?: string | null): Promise<IssuedKey>;
@@ -138,6 +144,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     clock,
     rateClock,
     findUsageEvent: (customerId, idempotencyKey) => store.findUsageEvent(customerId, idempotencyKey),
+    loadWindowUsage: (customerId, windows) => store.getWindowUsage(customerId, windows),
     loadCustomer,
     gracePeriodMs,
     slotTimeoutMs: options.slotTimeoutMs ?? 60_000,
@@ -221,6 +228,26 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       const access = resolveAccess(customer, catalog, now(), gracePeriodMs);
       await committer.drain();
       return { ...(await store.getPeriodUsage(customerId, access.period.start)), access };
+    },
+
+    async operationUsage(customerId) {
+      const customer = await loadCustomer(customerId, now());
+      const at = now();
+      const access = resolveAccess(customer, catalog, at, gracePeriodMs);
+      await committer.drain();
+      const keys = standingKeys(access.plan, at, access.period);
+      const [counted, totals] = await Promise.all([
+        store.getWindowUsage(customerId, keys),
+        store.sumOperationQuantities(customerId, access.period.start),
+      ]);
+      return operationStandings(
+        catalog,
+        access.plan,
+        at,
+        access.period,
+        counted.map((usage) => usage.used),
+        totals,
+      );
     },
 
     async setStorage(customerId, storage) {

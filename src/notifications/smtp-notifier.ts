@@ -262,6 +262,10 @@ export function composeEmail(notification: Notification): { subject: string; tex
       const percent = Number(notification.type.slice('quota_'.length));
       const used = numberIn(data, 'used');
       const limit = numberIn(data, 'limit');
+      if (typeof data.operation === 'string') {
+        ({ subject, lines } = operationQuotaMessage(data.operation, String(data.window), percent, data));
+        break;
+      }
       subject =
         percent === 100
           ? 'You have used all your credits for this period'
@@ -282,6 +286,35 @@ export function composeEmail(notification: Notification): { subject: string; tex
   }
   lines.push('', `Account: ${notification.customerId}`, `Sent at: ${isoTime(notification.at)}`);
   return { subject, text: `${lines.map((line) => wrap(line)).join('\n')}\n` };
+}
+
+const WINDOW_NAMES: Record<string, string> = {
+  minute: 'per-minute',
+  hour: 'hourly',
+  day: 'daily',
+  month: 'monthly',
+};
+
+/** A warning about an operation limit's window: units, not credits. */
+function operationQuotaMessage(
+  operation: string,
+  window: string,
+  percent: number,
+  data: Record<string, unknown>,
+): { subject: string; lines: string[] } {
+  const name = `${WINDOW_NAMES[window] ?? window} ${operation} limit`;
+  const used = numberIn(data, 'used');
+  const limit = numberIn(data, 'limit');
+  return {
+    subject: percent === 100 ? `You have reached your ${name}` : `You have used ${percent}% of your ${name}`,
+    lines: [
+      `You have used ${used} of ${limit} (${operation}) this ${window === 'month' ? 'period' : window}.`,
+      `The window ends at ${isoTime(numberIn(data, 'windowEnd'))}, when the count resets.`,
+      ...(percent === 100
+        ? ['Until then, depending on your plan, further use is refused or billed as overage.']
+        : []),
+    ],
+  };
 }
 
 /** Word-wraps a line (mail readers show plain text as is; short lines also keep it 7-bit). */

@@ -46,7 +46,7 @@ export const recordResultSchema = figuresSchema.extend({
     .string()
     .nullable()
     .describe(
-      'The recorded usage event (a replay answers with the first one); null for a free operation sent without an idempotency key, which stores nothing',
+      'The recorded usage event (a replay answers with the first one); every event is stored, also of an operation that costs no credits',
     ),
 });
 

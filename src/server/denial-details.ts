@@ -23,14 +23,32 @@ export const denialDetailsSchema = z.object({
     .describe('rate_limited, concurrency_limited, storage_limit_exceeded: the plan whose limit applied'),
   current_tier: z.string().optional().describe('feature_not_available: the plan, which lacks the feature'),
   feature: z.string().optional().describe('feature_not_available: the feature the route requires'),
-  window: z.enum(['minute', 'day']).optional().describe('rate_limited: the request window that is full'),
+  operation: z.string().optional().describe('quota_exceeded by an operation limit: the operation'),
+  window: z
+    .enum(['minute', 'hour', 'day', 'month'])
+    .optional()
+    .describe(
+      'rate_limited: the request window that is full (minute or day); quota_exceeded by an operation limit: its window (month = the credit period)',
+    ),
   limit: z
     .number()
     .int()
     .optional()
-    .describe('rate_limited: requests per window; concurrency_limited: requests at once'),
+    .describe(
+      'rate_limited: requests per window; concurrency_limited: requests at once; quota_exceeded by an operation limit: units per window',
+    ),
+  used: z
+    .number()
+    .int()
+    .optional()
+    .describe('quota_exceeded by an operation limit: units counted in the window'),
   current_usage: storageFiguresSchema.optional().describe('storage_limit_exceeded: stored now'),
-  requested: storageFiguresSchema.optional().describe('storage_limit_exceeded: what the request adds'),
+  requested: z
+    .union([z.number().int(), storageFiguresSchema])
+    .optional()
+    .describe(
+      'quota_exceeded by an operation limit: units asked for; storage_limit_exceeded: what the request adds',
+    ),
   limits: z
     .object({ bytes: z.number().int().nullable(), items: z.number().int().nullable() })
     .optional()
@@ -40,12 +58,23 @@ export const denialDetailsSchema = z.object({
 export function denialDetails(decision: GateDecision): z.infer<typeof denialDetailsSchema> {
   const { refusal, plan } = decision;
   if (decision.reason === 'quota_exceeded') {
+    const window = decision.refusedWindow;
     return {
       usage: {
         customer_id: decision.customerId,
         subscription_tier: plan,
         ...quotaFiguresView(decision.credits.used, decision.credits.limit),
       },
+      // Refused by an operation limit: which one, in the operation's own units.
+      ...(window
+        ? {
+            operation: window.operation,
+            window: window.window,
+            limit: window.limit,
+            used: window.used,
+            requested: window.requested,
+          }
+        : {}),
     };
   }
   if (refusal === null) return {};

@@ -13,6 +13,28 @@ export const limitsSchema = z.object({
   concurrent_requests: countLimitSchema,
   storage_bytes: countLimitSchema,
   storage_items: countLimitSchema,
+  operations: z
+    .record(
+      z.string(),
+      z.object({
+        minute: countLimitSchema,
+        hour: countLimitSchema,
+        day: countLimitSchema,
+        month: countLimitSchema.describe('Per credit period'),
+        overage: z
+          .object({
+            unit_amount: z
+              .number()
+              .int()
+              .describe('Minor currency units per `per` units past the month limit'),
+            per: z.number().int(),
+            cap_amount: z.number().int().nullable().describe('Most overage money per period; null = no cap'),
+          })
+          .nullable()
+          .describe('Units past the month limit billed per unit; null = the month limit is hard'),
+      }),
+    )
+    .describe('Limits in units of the operations the plan limits (0 = not included); others: credits alone'),
 });
 
 export const overageSchema = z
@@ -57,6 +79,25 @@ export function limitsView(limits: PlanLimits): z.infer<typeof limitsSchema> {
     concurrent_requests: limits.concurrentRequests,
     storage_bytes: limits.storageBytes,
     storage_items: limits.storageItems,
+    operations: Object.fromEntries(
+      Object.entries(limits.operations).map(([operation, limit]) => [
+        operation,
+        {
+          minute: limit.windows.minute ?? null,
+          hour: limit.windows.hour ?? null,
+          day: limit.windows.day ?? null,
+          month: limit.windows.month ?? null,
+          overage:
+            limit.overage === null
+              ? null
+              : {
+                  unit_amount: limit.overage.unitAmount,
+                  per: limit.overage.unitQuantity,
+                  cap_amount: limit.overage.capAmount,
+                },
+        },
+      ]),
+    ),
   };
 }
 

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import type { AccountAccess } from '../core/account.js';
+import { OPERATION_WINDOWS } from '../core/catalog/catalog.js';
 import type { GateDecision } from '../core/gate/gate-decision.js';
+import type { OperationStanding, WindowStanding } from '../core/gate/operation-windows.js';
 import { DAY_MS } from '../core/periods.js';
 import type { Customer, PeriodUsage } from '../core/ports.js';
 import {
@@ -35,6 +37,54 @@ export const creditUsageSchema = quotaFiguresSchema.extend({
   period_end: isoTimeSchema,
 });
 
+const windowUsageSchema = z.object({
+  used: z.number().int().describe('Units counted in the window'),
+  limit: countLimitSchema.describe("The plan's units per window; null means unlimited"),
+  remaining: z.number().int().nullable().describe('Units left; null means unlimited'),
+  resets_at: isoTimeSchema.describe('When the window ends (billing time); month = the credit period'),
+});
+
+/** `{ <operation>: { <window>: { used, limit, remaining, resets_at } } }`: month always, other windows when limited. */
+export const operationsUsageSchema = z
+  .record(
+    z.string(),
+    z.object({
+      minute: windowUsageSchema.optional(),
+      hour: windowUsageSchema.optional(),
+      day: windowUsageSchema.optional(),
+      month: windowUsageSchema,
+    }),
+  )
+  .describe(
+    'Every operation of the catalog: its month (the credit period) always, and the minute, hour and day windows the plan limits',
+  );
+
+export type OperationsUsage = z.infer<typeof operationsUsageSchema>;
+
+function windowUsageView(standing: WindowStanding): z.infer<typeof windowUsageSchema> {
+  return {
+    used: standing.used,
+    limit: standing.limit,
+    remaining: standing.remaining,
+    resets_at: isoTime(standing.resetAt),
+  };
+}
+
+export function operationsUsageView(standings: Record<string, OperationStanding>): OperationsUsage {
+  const view: OperationsUsage = {};
+  for (const [operation, standing] of Object.entries(standings)) {
+    const month = standing.month;
+    if (month === undefined) continue;
+    const windows: OperationsUsage[string] = { month: windowUsageView(month) };
+    for (const window of OPERATION_WINDOWS) {
+      const figure = standing[window];
+      if (window !== 'month' && figure !== undefined) windows[window] = windowUsageView(figure);
+    }
+    view[operation] = windows;
+  }
+  return view;
+}
+
 export const usageSchema = creditUsageSchema.extend({
   customer_id: z.string(),
   status: accountStatusSchema.describe('As it stands now: past_due becomes suspended after the grace period'),
@@ -55,6 +105,7 @@ export const usageSchema = creditUsageSchema.extend({
   storage_bytes_limit: countLimitSchema,
   storage_items: z.number().int(),
   storage_items_limit: countLimitSchema,
+  operations: operationsUsageSchema,
 });
 
 export type CreditUsage = z.infer<typeof creditUsageSchema>;
@@ -94,6 +145,7 @@ export function usageView(
   usage: PeriodUsage,
   rate: GateDecision['rate'] | null,
   now: number,
+  operations: Record<string, OperationStanding>,
 ): UsageBody {
   const limits = access.plan.limits;
   const minute = rate?.minute ?? null;
@@ -118,5 +170,6 @@ export function usageView(
     storage_bytes_limit: limits.storageBytes,
     storage_items: customer.storageItems,
     storage_items_limit: limits.storageItems,
+    operations: operationsUsageView(operations),
   };
 }

@@ -16,7 +16,7 @@ export interface WorkerTask {
   mode: 'migrate' | 'debit';
   customerId?: string;
   batches?: number;
-  debit?: Pick<UsageDebit, 'periodStart' | 'cost' | 'limit' | 'idempotencyKey' | 'requestHash'>;
+  debit?: Pick<UsageDebit, 'periodStart' | 'cost' | 'limit' | 'idempotencyKey' | 'requestHash' | 'windows'>;
 }
 
 export interface WorkerSummary {

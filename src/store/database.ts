@@ -62,6 +62,16 @@ export interface UsageCountersTable {
   overage: number;
 }
 
+/** Units of one operation in one window (migration 006). */
+export interface OperationCountersTable {
+  customer_id: string;
+  operation: string;
+  window_name: string;
+  window_start: number;
+  used: number;
+  overage: number;
+}
+
 /** Overage to report to Stripe Billing Meters, one row per (customer, meter, window); see migration 003. */
 export interface MeterOutboxTable {
   customer_id: string;
@@ -117,6 +127,7 @@ export interface Database extends BillingEventTables {
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;
   usage_counters: UsageCountersTable;
+  operation_counters: OperationCountersTable;
   meter_outbox: MeterOutboxTable;
   stripe_catalog: StripeCatalogTable;
   dashboard_tokens: DashboardTokensTable;

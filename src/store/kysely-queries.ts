@@ -230,6 +230,46 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
       return row === undefined ? undefined : usageEventFromRow(row);
     },
 
+    async getWindowUsage(customerId, windows) {
+      if (windows.length === 0) return [];
+      const rows = await db
+        .selectFrom('operation_counters')
+        .select(['operation', 'window_name', 'window_start', 'used', 'overage'])
+        .where('customer_id', '=', customerId)
+        .where((eb) =>
+          eb.or(
+            windows.map((key) =>
+              eb.and([
+                eb('operation', '=', key.operation),
+                eb('window_name', '=', key.window),
+                eb('window_start', '=', key.start),
+              ]),
+            ),
+          ),
+        )
+        .execute();
+      const found = new Map(
+        rows.map((row) => [`${row.operation}\u0000${row.window_name}\u0000${Number(row.window_start)}`, row]),
+      );
+      return windows.map((key) => {
+        const row = found.get(`${key.operation}\u0000${key.window}\u0000${key.start}`);
+        return { used: Number(row?.used ?? 0), overage: Number(row?.overage ?? 0) };
+      });
+    },
+
+    async sumOperationQuantities(customerId, periodStart) {
+      // Events of a period are recorded at or after its start: the range keeps to the customer's index.
+      const rows = await db
+        .selectFrom('usage_events')
+        .select((eb) => ['operation', eb.fn.sum<number>('quantity').as('quantity')])
+        .where('customer_id', '=', customerId)
+        .where('recorded_at', '>=', periodStart)
+        .where('period_start', '=', periodStart)
+        .groupBy('operation')
+        .execute();
+      return Object.fromEntries(rows.map((row) => [row.operation, Number(row.quantity)]));
+    },
+
     async sumUsageEvents(customerId, periodStart) {
       const row = await db
         .selectFrom('usage_events')

@@ -28,8 +28,10 @@ import {
   decideDebits,
   idempotencyScope,
   type KnownEvent,
+  type WindowCounter,
+  windowCounterKey,
 } from '../core/ledger/decide-debits.js';
-import type { UsageDebit, UsageEvent, UsageOutcome } from '../core/ports.js';
+import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
 import { OVERAGE_METER, overageWindows } from './meter-windows.js';
 
@@ -49,6 +51,32 @@ const lockCounters = `
     LIMIT 1 FOR UPDATE
   ) AS c`;
 
+// Batches that count operation windows run these instead of the two above: the same round trips, with
+// the window counters created and locked in the same statements, after the credit counters, each kind
+// in one fixed (sorted) order, so two batches never wait on each other in a cycle.
+const windowKeys = `unnest($3::text[], $4::text[], $5::text[], $6::bigint[])
+  AS w(customer_id, operation, window_name, window_start)`;
+
+const insertMissingCountersAndWindows = `
+  WITH counters AS (${insertMissingCounters})
+  INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage)
+  SELECT w.customer_id, w.operation, w.window_name, w.window_start, 0, 0
+  FROM ${windowKeys}
+  ON CONFLICT DO NOTHING`;
+
+const lockCountersAndWindows = `
+  SELECT c.customer_id, c.period_start, NULL AS operation, NULL AS window_name, c.used, c.overage
+  FROM (${lockCounters}) AS c
+  UNION ALL
+  SELECT o.customer_id, o.window_start, o.operation, o.window_name, o.used, o.overage
+  FROM ${windowKeys}
+  CROSS JOIN LATERAL (
+    SELECT * FROM operation_counters AS o
+    WHERE o.customer_id = w.customer_id AND o.operation = w.operation
+      AND o.window_name = w.window_name AND o.window_start = w.window_start
+    LIMIT 1 FOR UPDATE
+  ) AS o`;
+
 const selectKnownEvents = `
   SELECT e.customer_id, e.idempotency_key, e.id, e.request_hash, e.used_after, e.overage
   FROM unnest($1::text[], $2::text[]) AS k(customer_id, idempotency_key)
@@ -58,19 +86,28 @@ const selectKnownEvents = `
     LIMIT 1
   ) AS e`;
 
-const writeEventsAndCounters = `
-  WITH inserted AS (
-    INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-      idempotency_key, request_hash, occurred_at, recorded_at)
-    SELECT e.*, $12::bigint
-    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
-      $8::bigint[], $9::text[], $10::text[], $11::bigint[])
-      AS e(id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-        idempotency_key, request_hash, occurred_at)
-  )
+const insertEvents = `
+  INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
+    idempotency_key, request_hash, occurred_at, recorded_at)
+  SELECT e.*, $12::bigint
+  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
+    $8::bigint[], $9::text[], $10::text[], $11::bigint[])
+    AS e(id, customer_id, period_start, operation, quantity, cost, overage, used_after,
+      idempotency_key, request_hash, occurred_at)`;
+
+const writeCounters = `
   INSERT INTO usage_counters (customer_id, period_start, used, overage)
   SELECT * FROM unnest($13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
   ON CONFLICT (customer_id, period_start) DO UPDATE SET used = excluded.used, overage = excluded.overage`;
+
+const writeEventsAndCounters = `WITH inserted AS (${insertEvents}) ${writeCounters}`;
+
+const writeEventsCountersAndWindows = `
+  WITH inserted AS (${insertEvents}), counters AS (${writeCounters})
+  INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage)
+  SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[])
+  ON CONFLICT (customer_id, operation, window_name, window_start)
+  DO UPDATE SET used = excluded.used, overage = excluded.overage`;
 
 // Only batches with overage run it. Rows arrive sorted by (customer, window), so two batches touching
 // the same rows wait in one order. A reported window that receives usage again is pending again.
@@ -95,6 +132,12 @@ interface CounterRow {
   overage: number;
 }
 
+interface LockedRow extends CounterRow {
+  /** Null for a credit counter; then `period_start` is its period. Else `period_start` is the window's start. */
+  operation: string | null;
+  window_name: WindowCounter['window'] | null;
+}
+
 interface KnownRow {
   customer_id: string;
   idempotency_key: string;
@@ -113,6 +156,7 @@ export async function commitUsageOnPostgres(
 ): Promise<UsageOutcome[]> {
   if (debits.length === 0) return [];
   const pairs = distinctCounterKeys(debits);
+  const windows = distinctWindowKeys(debits);
   const scopes = distinctIdempotencyScopes(debits);
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -120,7 +164,15 @@ export async function commitUsageOnPostgres(
     for (let attempt = 1; ; attempt++) {
       await client.query('BEGIN');
       try {
-        const outcomes = await decideAndWrite(client, debits, recordedAt, pairs, scopes, meterWindowMs);
+        const outcomes = await decideAndWrite(
+          client,
+          debits,
+          recordedAt,
+          pairs,
+          windows,
+          scopes,
+          meterWindowMs,
+        );
         await client.query('COMMIT');
         return outcomes;
       } catch (error) {
@@ -142,22 +194,59 @@ async function decideAndWrite(
   debits: readonly UsageDebit[],
   recordedAt: number,
   pairs: { customerIds: string[]; periodStarts: number[] },
+  windows: WindowKeys | null,
   scopes: { customerIds: string[]; keys: string[] },
   meterWindowMs: number,
 ): Promise<UsageOutcome[]> {
-  await client.query({
-    name: 'tollgate_insert_missing_counters',
-    text: insertMissingCounters,
-    values: [pairs.customerIds, pairs.periodStarts],
-  });
-  const locked = await client.query<CounterRow>({
-    name: 'tollgate_lock_counters',
-    text: lockCounters,
-    values: [pairs.customerIds, pairs.periodStarts],
-  });
   const current = new Map<string, CounterState>();
-  for (const row of locked.rows) {
-    current.set(counterKey(row.customer_id, row.period_start), { used: row.used, overage: row.overage });
+  const currentWindows = new Map<string, WindowUsage>();
+  if (windows === null) {
+    await client.query({
+      name: 'tollgate_insert_missing_counters',
+      text: insertMissingCounters,
+      values: [pairs.customerIds, pairs.periodStarts],
+    });
+    const locked = await client.query<CounterRow>({
+      name: 'tollgate_lock_counters',
+      text: lockCounters,
+      values: [pairs.customerIds, pairs.periodStarts],
+    });
+    for (const row of locked.rows) {
+      current.set(counterKey(row.customer_id, row.period_start), { used: row.used, overage: row.overage });
+    }
+  } else {
+    const values = [
+      pairs.customerIds,
+      pairs.periodStarts,
+      windows.customerIds,
+      windows.operations,
+      windows.windows,
+      windows.starts,
+    ];
+    await client.query({
+      name: 'tollgate_insert_missing_counters_and_windows',
+      text: insertMissingCountersAndWindows,
+      values,
+    });
+    const locked = await client.query<LockedRow>({
+      name: 'tollgate_lock_counters_and_windows',
+      text: lockCountersAndWindows,
+      values,
+    });
+    for (const row of locked.rows) {
+      const usage = { used: Number(row.used), overage: Number(row.overage) };
+      if (row.operation === null || row.window_name === null) {
+        current.set(counterKey(row.customer_id, Number(row.period_start)), usage);
+      } else {
+        const key = windowCounterKey(
+          row.customer_id,
+          row.operation,
+          row.window_name,
+          Number(row.period_start),
+        );
+        currentWindows.set(key, usage);
+      }
+    }
   }
 
   const known = new Map<string, KnownEvent>();
@@ -177,14 +266,29 @@ async function decideAndWrite(
     }
   }
 
-  const decision = decideDebits(debits, current, known, recordedAt, batchEventIds());
+  const decision = decideDebits(debits, current, known, recordedAt, batchEventIds(), currentWindows);
   if (decision.events.length === 0) return decision.outcomes;
 
   const events = scopes.keys.length > 0 ? [...decision.events].sort(byIdempotencyScope) : decision.events;
   const counters = [...decision.counters.values()];
+  const windowCounters = [...decision.windows.values()];
+  const windowValues =
+    windowCounters.length === 0
+      ? []
+      : [
+          windowCounters.map((counter) => counter.customerId),
+          windowCounters.map((counter) => counter.operation),
+          windowCounters.map((counter) => counter.window),
+          windowCounters.map((counter) => counter.start),
+          windowCounters.map((counter) => counter.used),
+          windowCounters.map((counter) => counter.overage),
+        ];
   await client.query({
-    name: 'tollgate_write_events_and_counters',
-    text: writeEventsAndCounters,
+    name:
+      windowCounters.length === 0
+        ? 'tollgate_write_events_and_counters'
+        : 'tollgate_write_events_counters_and_windows',
+    text: windowCounters.length === 0 ? writeEventsAndCounters : writeEventsCountersAndWindows,
     values: [
       events.map((event) => event.id),
       events.map((event) => event.customerId),
@@ -202,19 +306,20 @@ async function decideAndWrite(
       counters.map((counter) => counter.periodStart),
       counters.map((counter) => counter.used),
       counters.map((counter) => counter.overage),
+      ...windowValues,
     ],
   });
-  const windows = overageWindows(decision.events, meterWindowMs);
-  if (windows.length > 0) {
+  const outbox = overageWindows(decision.events, meterWindowMs);
+  if (outbox.length > 0) {
     await client.query({
       name: 'tollgate_add_to_meter_outbox',
       text: addToOutbox,
       values: [
         OVERAGE_METER,
-        windows.map((window) => window.customerId),
-        windows.map((window) => window.windowStart),
-        windows.map((window) => window.windowEnd),
-        windows.map((window) => window.value),
+        outbox.map((window) => window.customerId),
+        outbox.map((window) => window.windowStart),
+        outbox.map((window) => window.windowEnd),
+        outbox.map((window) => window.value),
       ],
     });
   }
@@ -237,6 +342,34 @@ function distinctCounterKeys(debits: readonly UsageDebit[]): {
   return {
     customerIds: sorted.map((pair) => pair.customerId),
     periodStarts: sorted.map((pair) => pair.periodStart),
+  };
+}
+
+interface WindowKeys {
+  customerIds: string[];
+  operations: string[];
+  windows: string[];
+  starts: number[];
+}
+
+/** The batch's operation window counters, once each and sorted (the lock order); null when it has none. */
+function distinctWindowKeys(debits: readonly UsageDebit[]): WindowKeys | null {
+  const keys = new Map<string, { customerId: string; operation: string; window: string; start: number }>();
+  for (const debit of debits) {
+    if (debit.windows === undefined) continue;
+    for (const { window, start } of debit.windows) {
+      const key = windowCounterKey(debit.customerId, debit.operation, window, start);
+      if (!keys.has(key))
+        keys.set(key, { customerId: debit.customerId, operation: debit.operation, window, start });
+    }
+  }
+  if (keys.size === 0) return null;
+  const sorted = [...keys.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, key]) => key);
+  return {
+    customerIds: sorted.map((key) => key.customerId),
+    operations: sorted.map((key) => key.operation),
+    windows: sorted.map((key) => key.window),
+    starts: sorted.map((key) => key.start),
   };
 }
 

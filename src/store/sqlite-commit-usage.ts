@@ -14,8 +14,9 @@ import {
   decideDebits,
   idempotencyScope,
   type KnownEvent,
+  windowCounterKey,
 } from '../core/ledger/decide-debits.js';
-import type { UsageDebit, UsageEvent, UsageOutcome } from '../core/ports.js';
+import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
 import { DEFAULT_METER_WINDOW_MS, OVERAGE_METER, overageWindows } from './meter-windows.js';
 
@@ -57,6 +58,16 @@ export function createSqliteCommitUsage(
     `INSERT INTO usage_counters (customer_id, period_start, used, overage) VALUES (?, ?, ?, ?)
      ON CONFLICT (customer_id, period_start) DO UPDATE SET used = excluded.used, overage = excluded.overage`,
   );
+  const selectWindow = database.prepare<[string, string, string, number], CounterRow>(
+    `SELECT used, overage FROM operation_counters
+     WHERE customer_id = ? AND operation = ? AND window_name = ? AND window_start = ?`,
+  );
+  const upsertWindow = database.prepare<[string, string, string, number, number, number]>(
+    `INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (customer_id, operation, window_name, window_start)
+     DO UPDATE SET used = excluded.used, overage = excluded.overage`,
+  );
   // Events go in EVENT_ROWS at a time: one statement step per chunk instead of per row.
   const insertEvents = new Map<number, BetterSqlite3.Statement<unknown[]>>();
   const insertStatement = (rows: number): BetterSqlite3.Statement<unknown[]> => {
@@ -73,11 +84,13 @@ export function createSqliteCommitUsage(
   };
   const parameters: unknown[] = [];
   // Counters this connection wrote last, valid while no other connection has committed since:
-  // data_version changes exactly then. Only commitUsage writes usage_counters on this connection.
+  // data_version changes exactly then. Only commitUsage writes usage_counters and operation_counters
+  // on this connection. Both kinds share the cache: their keys have different numbers of parts.
   const dataVersion = database.prepare<[], number>('PRAGMA data_version').pluck();
   const counterCache = new Map<string, CounterRow>();
   let cachedVersion = -1;
   let written: Map<string, CounterState> | undefined;
+  let writtenWindows: Map<string, WindowUsage> | undefined;
   // Usage added to a window already reported reopens it: the sender reports the rest under a new identifier.
   const addToOutbox = database.prepare<[string, string, number, number, number]>(
     `INSERT INTO meter_outbox (customer_id, meter, window_start, window_end, value) VALUES (?, ?, ?, ?, ?)
@@ -92,6 +105,7 @@ export function createSqliteCommitUsage(
       cachedVersion = version ?? -1;
     }
     const current = new Map<string, CounterState>();
+    const currentWindows = new Map<string, WindowUsage>();
     const known = new Map<string, KnownEvent>();
     const looked = new Set<string>();
     for (const debit of debits) {
@@ -102,6 +116,17 @@ export function createSqliteCommitUsage(
           counterCache.get(key) ??
             selectCounter.get(debit.customerId, debit.periodStart) ?? { used: 0, overage: 0 },
         );
+      }
+      if (debit.windows !== undefined) {
+        for (const { window, start } of debit.windows) {
+          const windowKey = windowCounterKey(debit.customerId, debit.operation, window, start);
+          if (currentWindows.has(windowKey)) continue;
+          currentWindows.set(
+            windowKey,
+            counterCache.get(windowKey) ??
+              selectWindow.get(debit.customerId, debit.operation, window, start) ?? { used: 0, overage: 0 },
+          );
+        }
       }
       if (debit.idempotencyKey === null) continue;
       const scope = idempotencyScope(debit.customerId, debit.idempotencyKey);
@@ -118,10 +143,21 @@ export function createSqliteCommitUsage(
       }
     }
 
-    const decision = decideDebits(debits, current, known, recordedAt, batchEventIds());
+    const decision = decideDebits(debits, current, known, recordedAt, batchEventIds(), currentWindows);
     written = decision.counters;
+    writtenWindows = decision.windows;
     for (const counter of decision.counters.values()) {
       upsertCounter.run(counter.customerId, counter.periodStart, counter.used, counter.overage);
+    }
+    for (const counter of decision.windows.values()) {
+      upsertWindow.run(
+        counter.customerId,
+        counter.operation,
+        counter.window,
+        counter.start,
+        counter.used,
+        counter.overage,
+      );
     }
     const events = decision.events;
     for (let start = 0; start < events.length; start += EVENT_ROWS) {
@@ -154,6 +190,7 @@ export function createSqliteCommitUsage(
 
   return (debits, recordedAt) => {
     written = undefined;
+    writtenWindows = undefined;
     let outcomes: UsageOutcome[];
     try {
       outcomes = commit.immediate(debits, recordedAt);
@@ -165,6 +202,11 @@ export function createSqliteCommitUsage(
     const committed = written as Map<string, CounterState> | undefined;
     if (committed !== undefined) {
       for (const [key, counter] of committed)
+        counterCache.set(key, { used: counter.used, overage: counter.overage });
+    }
+    const committedWindows = writtenWindows as Map<string, WindowUsage> | undefined;
+    if (committedWindows !== undefined) {
+      for (const [key, counter] of committedWindows)
         counterCache.set(key, { used: counter.used, overage: counter.overage });
     }
     return outcomes;

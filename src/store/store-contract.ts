@@ -13,6 +13,7 @@ import { describeCustomerCases } from './contract/customer-cases.js';
 import { describeDashboardTokenCases } from './contract/dashboard-token-cases.js';
 import { describeHistoryCases } from './contract/history-cases.js';
 import { describeMeterOutboxCases } from './contract/meter-outbox-cases.js';
+import { describeOperationWindowCases } from './contract/operation-window-cases.js';
 import { describeSubscriptionCases } from './contract/subscription-cases.js';
 import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
@@ -62,6 +63,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeApiKeyCases(context);
     describeUsageCases(context);
     describeUsageConcurrencyCases(context);
+    describeOperationWindowCases(context);
     describeSubscriptionCountCases(context);
     describeSubscriptionCases(context);
     describeMeterOutboxCases(context);

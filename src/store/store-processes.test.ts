@@ -122,6 +122,37 @@ for (const database of databases) {
       expect(await store.sumUsageEvents(customerId, PERIOD)).toEqual({ cost: 100_000, events: 100 });
     });
 
+    it('admits exactly an operation window limit of 1,000 racing debits, counted in the same commits', async () => {
+      const customerId = await newCustomerId();
+      const day = Date.UTC(2026, 0, 15);
+      const task: WorkerTask = {
+        ...location,
+        mode: 'debit',
+        customerId,
+        batches: 250,
+        debit: {
+          periodStart: PERIOD,
+          cost: 0,
+          limit: null,
+          idempotencyKey: null,
+          requestHash: null,
+          windows: [
+            { window: 'day', start: day, limit: 77, included: null },
+            { window: 'month', start: PERIOD, limit: 100, included: null },
+          ],
+        },
+      };
+      const summaries = await runProcesses([task, task, task, task]);
+      expect(total(summaries, 'recorded')).toBe(77);
+      expect(total(summaries, 'denied')).toBe(923);
+      const counted = await store.getWindowUsage(customerId, [
+        { operation: 'search', window: 'day', start: day },
+        { operation: 'search', window: 'month', start: PERIOD },
+      ]);
+      expect(counted.map((window) => window.used)).toEqual([77, 77]);
+      expect(await store.sumOperationQuantities(customerId, PERIOD)).toEqual({ search: 77 });
+    });
+
     it('counts a debit sent with the same idempotency key by 4 processes once', async () => {
       const customerId = await newCustomerId();
       const task: WorkerTask = {

@@ -12,7 +12,7 @@ import { createMemoryCounters } from '../../src/counters/memory-counters.js';
 import { createRedisCounters } from '../../src/counters/redis-counters.js';
 import { createPostgresStore } from '../../src/store/postgres-store.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
-import { testCatalog } from './test-catalog.js';
+import { meteredTestCatalog, testCatalog } from './test-catalog.js';
 
 interface WorkerArgs {
   mode: 'burst' | 'stream';
@@ -22,6 +22,8 @@ interface WorkerArgs {
   count: number;
   operation: string;
   holdSlot?: boolean;
+  /** `metered` adds the plan with operation limits. */
+  catalog?: 'metered';
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
@@ -37,7 +39,7 @@ const counters: Counters = args.redis
   ? createRedisCounters({ url: args.redis.url, prefix: args.redis.prefix })
   : createMemoryCounters();
 const tollgate = createTollgate({
-  catalog: testCatalog(),
+  catalog: args.catalog === 'metered' ? meteredTestCatalog() : testCatalog(),
   store,
   counters,
   commitConcurrency: args.store.kind === 'postgres' ? 4 : 1,

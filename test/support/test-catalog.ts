@@ -15,6 +15,7 @@ const basePlan = (id: string, overrides: Partial<Plan> = {}): Plan => ({
     concurrentRequests: null,
     storageBytes: null,
     storageItems: null,
+    operations: {},
   },
   features: [],
   overage: null,
@@ -41,6 +42,7 @@ export function testCatalog(): Catalog {
           concurrentRequests: 2,
           storageBytes: 1000,
           storageItems: null,
+          operations: {},
         },
       }),
       basePlan('bulk'),
@@ -54,9 +56,29 @@ export function testCatalog(): Catalog {
           concurrentRequests: 10,
           storageBytes: null,
           storageItems: null,
+          operations: {},
         },
         overage: { unitAmount: 10, unitCredits: 1000, capAmount: 1 },
       }),
     ],
   };
+}
+
+/** The test catalog plus `metered`: operation limits of 100 captures a day and 150 a period, no credit quota. */
+export function meteredTestCatalog(): Catalog {
+  const catalog = testCatalog();
+  catalog.plans.push(
+    basePlan('metered', {
+      limits: {
+        credits: null,
+        requestsPerMinute: null,
+        requestsPerDay: null,
+        concurrentRequests: null,
+        storageBytes: null,
+        storageItems: null,
+        operations: { capture: { windows: { day: 100, month: 150 }, overage: null } },
+      },
+    }),
+  );
+  return catalog;
 }

@@ -6,7 +6,14 @@
  * Stripe ids against offered intervals) live in `check-catalog-rules.ts`.
  */
 import { z } from 'zod';
-import type { Catalog, Operation, Plan } from './catalog.js';
+import {
+  type Catalog,
+  OPERATION_WINDOWS,
+  type Operation,
+  type OperationLimit,
+  type OperationWindow,
+  type Plan,
+} from './catalog.js';
 import {
   readByteLimit,
   readCountLimit,
@@ -63,22 +70,45 @@ const storageSchema = z.strictObject({
   items: countLimit(0),
 });
 
+const positiveMoney = scalar<number, number>((value) => readMoney(value, { positive: true }));
+const optionalCap = scalar<number | null, number | null>((value) =>
+  value === null ? { ok: true, value: null } : readMoney(value, { positive: true }),
+).default(null);
+
+const operationOverageSchema = z.strictObject({
+  /** Minor units charged for each `per` units past the month limit. */
+  price: positiveMoney,
+  per: scalar<number, number>((value) => readInteger(value, 1)),
+  /** Most minor units of this operation's overage per period; null = no cap. */
+  cap: optionalCap,
+});
+
+/** Units of an operation per window; 0 = not included, null or unlimited = that window is not limited. */
+const windowLimit = countLimit(0);
+const operationLimitSchema = z.strictObject({
+  minute: windowLimit,
+  hour: windowLimit,
+  day: windowLimit,
+  month: windowLimit,
+  overage: operationOverageSchema.nullable().default(null),
+});
+
 const limitsSchema = z.strictObject({
   /** Credits per billing period; required, because a forgotten quota must not mean "free for all". */
   credits: scalar<LimitInput<CreditsInput>, number | null>(readCreditLimit),
   requests: requestsSchema.default({ minute: null, day: null }),
   concurrent: countLimit(1),
   storage: storageSchema.default({ bytes: null, items: null }),
+  /** Limits in the operation's own units, by operation id (declared in `operations`). */
+  operations: z.record(z.string(), operationLimitSchema).default({}),
 });
 
 const overageSchema = z.strictObject({
   /** Minor units charged for each `per_credits` credits past the quota. */
-  price: scalar<number, number>((value) => readMoney(value, { positive: true })),
+  price: positiveMoney,
   per_credits: scalar<number, number>((value) => readInteger(value, 1)),
   /** Most minor units of overage per period; null = no cap. */
-  cap: scalar<number | null, number | null>((value) =>
-    value === null ? { ok: true, value: null } : readMoney(value, { positive: true }),
-  ).default(null),
+  cap: optionalCap,
 });
 
 const pricesSchema = z.strictObject({ month: optionalMoney, year: optionalMoney });
@@ -157,6 +187,8 @@ const OBJECTS: [pattern: string[], fields: string[]][] = [
   [['plans', '*', 'limits'], Object.keys(limitsSchema.shape)],
   [['plans', '*', 'limits', 'requests'], Object.keys(requestsSchema.shape)],
   [['plans', '*', 'limits', 'storage'], Object.keys(storageSchema.shape)],
+  [['plans', '*', 'limits', 'operations', '*'], Object.keys(operationLimitSchema.shape)],
+  [['plans', '*', 'limits', 'operations', '*', 'overage'], Object.keys(operationOverageSchema.shape)],
   [['plans', '*', 'overage'], Object.keys(overageSchema.shape)],
 ];
 
@@ -192,6 +224,9 @@ function toPlan(id: string, plan: z.output<typeof planSchema>): Plan {
       concurrentRequests: plan.limits.concurrent,
       storageBytes: plan.limits.storage.bytes,
       storageItems: plan.limits.storage.items,
+      operations: Object.fromEntries(
+        Object.entries(plan.limits.operations).map(([id, limit]) => [id, toOperationLimit(limit)]),
+      ),
     },
     features: plan.features,
     overage:
@@ -202,5 +237,21 @@ function toPlan(id: string, plan: z.output<typeof planSchema>): Plan {
             unitCredits: plan.overage.per_credits,
             capAmount: plan.overage.cap,
           },
+  };
+}
+
+function toOperationLimit(limit: z.output<typeof operationLimitSchema>): OperationLimit {
+  const windows: Partial<Record<OperationWindow, number>> = {};
+  for (const window of OPERATION_WINDOWS) {
+    const value = limit[window];
+    if (value !== null) windows[window] = value;
+  }
+  const { overage } = limit;
+  return {
+    windows,
+    overage:
+      overage === null
+        ? null
+        : { unitAmount: overage.price, unitQuantity: overage.per, capAmount: overage.cap },
   };
 }

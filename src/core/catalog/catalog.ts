@@ -48,6 +48,38 @@ export interface PlanLimits {
   concurrentRequests: number | null;
   storageBytes: number | null;
   storageItems: number | null;
+  /**
+   * Limits on operations in their own units, by operation id. An operation missing here is limited
+   * by credits alone.
+   */
+  operations: Record<string, OperationLimit>;
+}
+
+/** The windows an operation may be limited on; `month` is the credit period. */
+export const OPERATION_WINDOWS = ['minute', 'hour', 'day', 'month'] as const;
+export type OperationWindow = (typeof OPERATION_WINDOWS)[number];
+
+/** Length of the fixed windows (UTC-aligned, billing time); `month` follows the credit period instead. */
+export const FIXED_WINDOW_MS: Record<Exclude<OperationWindow, 'month'>, number> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
+
+/** One operation's limits in a plan. */
+export interface OperationLimit {
+  /** Units per window, only the windows the plan limits; 0 = the operation is not included. */
+  windows: Partial<Record<OperationWindow, number>>;
+  /** Units past the month limit billed instead of refused; null = the month limit is hard. */
+  overage: OperationOverage | null;
+}
+
+/** Per-operation overage: `unitAmount` minor units for each `unitQuantity` units past the month limit. */
+export interface OperationOverage {
+  unitAmount: number;
+  unitQuantity: number;
+  /** Most money of this operation's overage per period, minor units; null = no cap. */
+  capAmount: number | null;
 }
 
 /** Usage past the quota billed through Stripe Billing Meters. */
@@ -79,6 +111,19 @@ export function creditCeiling(plan: Plan): number | null {
   if (plan.limits.credits === null) return null;
   const allowance = overageAllowance(plan.overage);
   return allowance === null ? null : plan.limits.credits + allowance;
+}
+
+/**
+ * Most units of an operation a credit period may reach, overage included; null = no month ceiling.
+ * @example monthCeiling({ windows: { month: 1000 }, overage: { unitAmount: 10, unitQuantity: 1000, capAmount: 500 } }); // 51000
+ */
+export function monthCeiling(limit: OperationLimit): number | null {
+  const month = limit.windows.month;
+  if (month === undefined) return null;
+  if (limit.overage === null) return month;
+  const { capAmount, unitQuantity, unitAmount } = limit.overage;
+  // Integer arithmetic: cap (minor units) / price per `unitQuantity` units, rounded down.
+  return capAmount === null ? null : month + Math.floor((capAmount * unitQuantity) / unitAmount);
 }
 
 export function findPlan(catalog: Catalog, planId: string): Plan | undefined {

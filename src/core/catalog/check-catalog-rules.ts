@@ -46,8 +46,14 @@ export function checkCatalogRules(input: unknown): CatalogIssue[] {
   checkDefaultPlan(input.default_plan, plans, report);
 
   const declared = isFields(input.features) ? input.features : {};
+  const operations = isFields(input.operations) ? input.operations : {};
   for (const [id, plan] of Object.entries(plans ?? {})) {
-    if (isFields(plan)) checkPlan(`plans.${id}`, plan, declared, report);
+    if (!isFields(plan)) continue;
+    checkPlan(`plans.${id}`, plan, declared, report);
+    const limits = isFields(plan.limits) ? plan.limits : {};
+    if (isFields(limits.operations)) {
+      checkOperationLimits(`plans.${id}.limits.operations`, limits.operations, operations, report);
+    }
   }
   return issues;
 }
@@ -125,6 +131,36 @@ function checkPlan(path: string, plan: Fields, declared: Fields, report: Report)
         `${path}.overage.cap`,
         'too large for this per_credits: the cap allows more milli-credits than fit',
       );
+    }
+  }
+}
+
+/** Limits on operations: each names a declared operation, and overage bills past a finite month limit. */
+function checkOperationLimits(path: string, limits: Fields, operations: Fields, report: Report): void {
+  const declared = Object.keys(operations);
+  for (const [operation, limit] of Object.entries(limits)) {
+    if (!Object.hasOwn(operations, operation)) {
+      report(
+        `${path}.${operation}`,
+        `operation '${operation}' is not declared in operations${declared.length > 0 ? ` (${declared.join(', ')})` : ''}`,
+      );
+    }
+    if (!isFields(limit) || !isFields(limit.overage)) continue;
+    if (limit.month === undefined || isUnlimited(limit.month)) {
+      report(
+        `${path}.${operation}.overage`,
+        'overage needs a month limit: it bills the units past it (add month: <units>)',
+      );
+    }
+    const { per, cap } = limit.overage;
+    // monthCeiling() computes cap × per in floating point; keep it exact.
+    if (Number.isSafeInteger(per) && Number.isSafeInteger(cap)) {
+      if (BigInt(cap as number) * BigInt(per as number) > BigInt(Number.MAX_SAFE_INTEGER)) {
+        report(
+          `${path}.${operation}.overage.cap`,
+          'too large for this per: the cap allows more units than fit',
+        );
+      }
     }
   }
 }

@@ -45,6 +45,7 @@ describe('demoCatalog', () => {
       concurrentRequests: 2,
       storageBytes: 100_000_000,
       storageItems: null,
+      operations: {},
     });
     expect(free.features).toEqual(['semantic_search']);
     expect(free.overage).toBeNull();
@@ -61,6 +62,7 @@ describe('demoCatalog', () => {
       concurrentRequests: 5,
       storageBytes: 1_000_000_000,
       storageItems: null,
+      operations: {},
     });
   });
 
@@ -74,6 +76,7 @@ describe('demoCatalog', () => {
       concurrentRequests: 10,
       storageBytes: 10_000_000_000,
       storageItems: null,
+      operations: {},
     });
     expect(pro.features).toEqual(['semantic_search', 'federation', 'realtime_sync']);
     expect(pro.overage).toEqual({ unitAmount: 10, unitCredits: 1000, capAmount: null });
@@ -88,7 +91,7 @@ describe('demoCatalog', () => {
 
   it('leaves every enterprise limit unlimited', () => {
     const enterprise = plan('enterprise');
-    expect(Object.values(enterprise.limits)).toEqual([null, null, null, null, null, null]);
+    expect(Object.values(enterprise.limits)).toEqual([null, null, null, null, null, null, {}]);
     expect(enterprise.prices).toEqual({ month: 49900, year: 499000 });
   });
 

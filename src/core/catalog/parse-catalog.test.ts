@@ -56,6 +56,7 @@ describe('parseCatalog', () => {
             concurrentRequests: null,
             storageBytes: null,
             storageItems: null,
+            operations: {},
           },
           features: [],
           overage: null,

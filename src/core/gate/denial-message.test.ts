@@ -11,6 +11,8 @@ function figures(overrides: Partial<DecisionFigures> = {}): DecisionFigures {
     credits: { cost: 1000, used: 1_000_000, limit: 1_000_000, remaining: 0, resetAt: 0 },
     rate: { minute: null, day: null },
     refusal: null,
+    operation: null,
+    refusedWindow: null,
     retryAfterSeconds: null,
     upgradeUrl: null,
     eventId: null,

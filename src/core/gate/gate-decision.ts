@@ -2,6 +2,7 @@
  * The gate's answer for one request, as a value: allowed or not, why, the figures behind it, and the
  * response headers of the API contract. Middleware and the HTTP service only copy it onto the reply.
  */
+import type { OperationWindow } from '../catalog/catalog.js';
 import { formatCredits } from '../credits.js';
 import { errorRegistry } from '../errors.js';
 import { denialMessage } from './denial-message.js';
@@ -51,6 +52,40 @@ export type Refusal =
       limits: { bytes: number | null; items: number | null };
     };
 
+/** One limited window of the request's operation. */
+export interface OperationWindowFigures {
+  window: OperationWindow;
+  /** The plan's limit in units (the included units when the operation bills overage). */
+  limit: number;
+  /** Units counted in the window (after this request when recorded); null when not read. */
+  used: number | null;
+  /** Units left under the limit, never negative; null when not read. */
+  remaining: number | null;
+  /** End of the window (epoch ms, billing time). */
+  resetAt: number;
+  /** Seconds from the decision to `resetAt`, in billing time (a Stripe test clock may hold it still). */
+  resetIn: number;
+  /** Length of the window in seconds (the credit period's for `month`). */
+  seconds: number;
+}
+
+/** The request's operation and where its limited windows stand. */
+export interface OperationFigures {
+  id: string;
+  /** Units this request asks for. */
+  quantity: number;
+  windows: OperationWindowFigures[];
+}
+
+/** The operation window that refused a request (`quota_exceeded`). */
+export interface WindowRefusal {
+  operation: string;
+  window: OperationWindow;
+  limit: number;
+  used: number;
+  requested: number;
+}
+
 export interface GateDecision {
   allowed: boolean;
   reason: DenyReason | null;
@@ -63,6 +98,10 @@ export interface GateDecision {
   rate: { minute: WindowFigures | null; day: WindowFigures | null };
   /** What was refused, for the error body's details; null when allowed. */
   refusal: Refusal | null;
+  /** The request's operation, its units and its limited windows; null without an operation. */
+  operation: OperationFigures | null;
+  /** Set when an operation limit refused the request. */
+  refusedWindow: WindowRefusal | null;
   /** Seconds to wait before retrying (429 only). */
   retryAfterSeconds: number | null;
   upgradeUrl: string | null;
@@ -94,6 +133,8 @@ class Decision implements GateDecision {
   readonly credits: CreditFigures;
   readonly rate: { minute: WindowFigures | null; day: WindowFigures | null };
   readonly refusal: Refusal | null;
+  readonly operation: OperationFigures | null;
+  readonly refusedWindow: WindowRefusal | null;
   readonly retryAfterSeconds: number | null;
   readonly upgradeUrl: string | null;
   readonly eventId: string | null;
@@ -107,12 +148,19 @@ class Decision implements GateDecision {
     this.allowed = figures.allowed;
     this.reason = reason;
     this.status = reason === null ? 200 : errorRegistry[reason].status;
-    this.message = reason === null ? null : denialMessage(reason, figures);
+    this.message =
+      reason === null
+        ? null
+        : figures.refusedWindow
+          ? refusalMessage(figures.refusedWindow)
+          : denialMessage(reason, figures);
     this.customerId = figures.customerId;
     this.plan = figures.plan;
     this.credits = figures.credits;
     this.rate = figures.rate;
     this.refusal = figures.refusal;
+    this.operation = figures.operation;
+    this.refusedWindow = figures.refusedWindow;
     this.retryAfterSeconds = figures.retryAfterSeconds;
     this.upgradeUrl = figures.upgradeUrl;
     this.eventId = figures.eventId;
@@ -153,12 +201,20 @@ export function decisionHeaders(figures: DecisionFigures, now: number): Record<s
     policies.push(`"day";q=${day.limit};w=86400`);
     states.push(`"day";r=${day.remaining};t=${secondsUntil(day.resetAt, now)}`);
   }
+  // One named policy per limited window of the operation (`"tokens-month";q=100000;w=2592000`).
+  if (figures.operation !== null) {
+    for (const window of figures.operation.windows) {
+      const name = `"${figures.operation.id}-${window.window}"`;
+      policies.push(`${name};q=${window.limit};w=${window.seconds}`);
+      if (window.remaining !== null) {
+        states.push(`${name};r=${window.remaining};t=${window.resetIn}`);
+      }
+    }
+  }
   const nearest = minute ?? day;
   if (nearest) headers['X-RateLimit-Reset'] = String(Math.ceil(nearest.resetAt / 1000));
-  if (policies.length > 0) {
-    headers['RateLimit-Policy'] = policies.join(', ');
-    headers.RateLimit = states.join(', ');
-  }
+  if (policies.length > 0) headers['RateLimit-Policy'] = policies.join(', ');
+  if (states.length > 0) headers.RateLimit = states.join(', ');
 
   const { credits } = figures;
   headers['X-Credits-Used'] = formatCredits(figures.eventId === null && !figures.replayed ? 0 : credits.cost);
@@ -171,6 +227,23 @@ export function decisionHeaders(figures: DecisionFigures, now: number): Record<s
   }
   if (figures.retryAfterSeconds !== null) headers['Retry-After'] = String(figures.retryAfterSeconds);
   return headers;
+}
+
+const WINDOW_LABELS: Record<OperationWindow, string> = {
+  minute: 'Per-minute',
+  hour: 'Hourly',
+  day: 'Daily',
+  month: 'Monthly',
+};
+
+/**
+ * The message of a denial by an operation limit, with its figures.
+ * @example refusalMessage({ operation: 'video', window: 'day', limit: 3, used: 3, requested: 1 });
+ * // 'Daily limit of video exceeded. Used 3/3, requested 1.'
+ */
+export function refusalMessage(refusal: WindowRefusal): string {
+  const { operation, window, limit, used, requested } = refusal;
+  return `${WINDOW_LABELS[window]} limit of ${operation} exceeded. Used ${used}/${limit}, requested ${requested}.`;
 }
 
 export function secondsUntil(epochMs: number, now: number): number {

@@ -1,6 +1,7 @@
 /**
  * The gate: for (customer, operation, quantity) decide whether a request may run, in the order the
- * design fixes: account status, feature, rate per minute and day, concurrency, storage, credits.
+ * design fixes: account status, feature, rate per minute and day, concurrency, storage, operation
+ * limits, credits.
  * `consume` counts what it admits (a rate hit, a concurrency slot, a durable usage event); a request
  * it denies records nothing, so earlier counts are taken back when a later check denies.
  */
@@ -11,15 +12,26 @@ import { multiplyCost } from '../credits.js';
 import { invalidRequest, TollgateError } from '../errors.js';
 import type { GroupCommitter } from '../ledger/group-commit.js';
 import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
-import type { Counters, Customer, RateWindow, UsageEvent } from '../ports.js';
+import type {
+  Counters,
+  Customer,
+  RateWindow,
+  UsageEvent,
+  WindowDebit,
+  WindowDenial,
+  WindowKey,
+  WindowUsage,
+} from '../ports.js';
 import {
   buildDecision,
   type DecisionFigures,
   type DenyReason,
   type GateDecision,
+  type OperationWindowFigures,
   type Refusal,
   secondsUntil,
 } from './gate-decision.js';
+import { windowBounds, windowDebits } from './operation-windows.js';
 import type { UsageCache } from './usage-cache.js';
 
 export interface GateRequest {
@@ -55,6 +67,8 @@ export interface GateDependencies {
   rateClock: Clock;
   /** The event recorded under an idempotency key, for replays refused by a limit before the store. */
   findUsageEvent: (customerId: string, idempotencyKey: string) => Promise<UsageEvent | undefined>;
+  /** Operation window counters as stored (for `check`; `consume` learns them from its commit). */
+  loadWindowUsage: (customerId: string, windows: readonly WindowKey[]) => Promise<WindowUsage[]>;
   /** The customer, synchronously when cached. */
   loadCustomer: (customerId: string, now: number) => Customer | Promise<Customer>;
   gracePeriodMs: number;
@@ -79,6 +93,9 @@ interface Evaluation {
   cost: number;
   figures: DecisionFigures;
   windows: RateWindow[];
+  /** The operation's limited windows this request would count in. */
+  operationWindows: readonly WindowDebit[];
+  occurredAt: number;
 }
 
 interface CounterKeys {
@@ -110,6 +127,29 @@ export class Gate {
     }
     const storage = this.storageRefusal(evaluation, request);
     if (storage) return this.deny(figures, 'storage_limit_exceeded', times, storage);
+    const { operationWindows } = evaluation;
+    if (operationWindows.length > 0 && request.operation !== undefined) {
+      const operation = request.operation;
+      const usage = await this.deps.loadWindowUsage(
+        customerId,
+        operationWindows.map(({ window, start }) => ({ operation, window, start })),
+      );
+      const used = usage.map((window) => window.used);
+      this.applyWindowUsage(figures, operationWindows, used);
+      const quantity = request.quantity ?? 1;
+      const full = operationWindows.findIndex(
+        (window, index) => window.limit !== null && (used[index] ?? 0) + quantity > window.limit,
+      );
+      const refused = operationWindows[full];
+      if (refused !== undefined) {
+        const denial = {
+          window: refused.window,
+          limit: refused.included ?? refused.limit ?? 0,
+          used: used[full] ?? 0,
+        };
+        return this.denyWindow(figures, denial, operation, quantity, times);
+      }
+    }
     const ceiling = creditCeiling(access.plan);
     if (ceiling !== null && figures.credits.used + evaluation.cost > ceiling) {
       return this.deny(figures, 'quota_exceeded', times);
@@ -121,7 +161,7 @@ export class Gate {
   async consume(customerId: string, request: GateRequest): Promise<GateDecision> {
     const { counters } = this.deps;
     const times = this.times();
-    const { now, rateNow } = times;
+    const { rateNow } = times;
     const evaluation = await this.evaluate(customerId, request, times);
     const { figures, windows, access, customer, cost } = evaluation;
     if (figures.reason !== null) return buildDecision(figures, rateNow);
@@ -167,11 +207,14 @@ export class Gate {
       await this.takeBack(release, counted, figures);
       return this.deny(figures, 'storage_limit_exceeded', times, storage);
     }
-    if (cost === 0 && !request.idempotencyKey) return buildDecision(figures, rateNow, release);
+    // A metered operation is recorded even when it costs no credits: it is counted ("0 = counted, not charged").
+    if (request.operation === undefined && !request.idempotencyKey) {
+      return buildDecision(figures, rateNow, release);
+    }
 
     const operation = request.operation ?? '';
     const quantity = request.quantity ?? 1;
-    const occurredAt = request.occurredAt ?? now;
+    const { occurredAt, operationWindows } = evaluation;
     let outcome: Awaited<ReturnType<GroupCommitter['debit']>>;
     try {
       outcome = await this.deps.committer.debit({
@@ -185,6 +228,7 @@ export class Gate {
         idempotencyKey: request.idempotencyKey ?? null,
         requestHash: request.idempotencyKey ? requestFingerprint(request) : null,
         occurredAt,
+        windows: operationWindows,
       });
     } catch (error) {
       await this.takeBack(release, counted, figures);
@@ -200,8 +244,11 @@ export class Gate {
     this.setUsed(figures, outcome.used);
     if (outcome.kind === 'denied') {
       await this.takeBack(release, counted, figures);
+      if (outcome.window !== undefined)
+        return this.denyWindow(figures, outcome.window, operation, quantity, times);
       return this.deny(figures, 'quota_exceeded', times);
     }
+    if (outcome.windows !== undefined) this.applyWindowUsage(figures, operationWindows, outcome.windows);
     // A replay was counted the first time: its rate hits and slot are given back now.
     if (outcome.replayed) await this.takeBack(release, counted, figures);
     figures.eventId = outcome.eventId;
@@ -276,6 +323,11 @@ export class Gate {
     const usage = this.deps.usage.get(customer.id, access.period.start);
     const used = typeof usage === 'number' ? usage : await usage;
     const windows = this.rateWindows(customer.id, access, rateNow);
+    const occurredAt = request.occurredAt ?? now;
+    const operationWindows =
+      request.operation === undefined
+        ? []
+        : windowDebits(plan.limits.operations[request.operation], access.period, occurredAt);
     const figures: DecisionFigures = {
       allowed: true,
       reason: null,
@@ -284,6 +336,15 @@ export class Gate {
       credits: { cost, used, limit: plan.limits.credits, remaining: null, resetAt: access.period.end },
       rate: { minute: null, day: null },
       refusal: null,
+      operation:
+        request.operation === undefined
+          ? null
+          : {
+              id: request.operation,
+              quantity,
+              windows: operationWindows.map((window) => this.windowFigures(window, access, now)),
+            },
+      refusedWindow: null,
       retryAfterSeconds: null,
       upgradeUrl: catalog.upgradeUrl,
       eventId: null,
@@ -299,7 +360,55 @@ export class Gate {
       // Refused before the windows were counted: the headers still tell them as they stand, not full.
       this.applyRateCounts(figures, windows, await this.deps.counters.peekRate(windows), 0);
     }
-    return { customer, access, cost, figures, windows };
+    return { customer, access, cost, figures, windows, operationWindows, occurredAt };
+  }
+
+  /** A limited window of the request's operation, its count not read yet. */
+  private windowFigures(window: WindowDebit, access: AccountAccess, now: number): OperationWindowFigures {
+    const bounds = windowBounds(window.window, window.start, access.period);
+    return {
+      window: window.window,
+      limit: window.included ?? window.limit ?? 0,
+      used: null,
+      remaining: null,
+      resetAt: bounds.end,
+      resetIn: secondsUntil(bounds.end, now),
+      seconds: Math.round((bounds.end - bounds.start) / 1000),
+    };
+  }
+
+  /** Fills the operation windows' counts (in `windowDebits` order). */
+  private applyWindowUsage(
+    figures: DecisionFigures,
+    debits: readonly WindowDebit[],
+    used: readonly number[],
+  ): void {
+    const windows = figures.operation?.windows ?? [];
+    debits.forEach((_, index) => {
+      const figure = windows[index];
+      const count = used[index];
+      if (figure === undefined || count === undefined) return;
+      figure.used = count;
+      figure.remaining = Math.max(0, figure.limit - count);
+    });
+  }
+
+  /** Refused by an operation limit: `quota_exceeded` naming the window, retry when it resets. */
+  private denyWindow(
+    figures: DecisionFigures,
+    denial: WindowDenial,
+    operation: string,
+    requested: number,
+    times: Times,
+  ): GateDecision {
+    figures.refusedWindow = { operation, ...denial, requested };
+    const figure = figures.operation?.windows.find((window) => window.window === denial.window);
+    if (figure !== undefined) {
+      figure.used = denial.used;
+      figure.remaining = Math.max(0, figure.limit - denial.used);
+    }
+    const resetIn = figure?.resetIn ?? secondsUntil(figures.credits.resetAt, times.now);
+    return this.deny(figures, 'quota_exceeded', times, null, undefined, Math.max(1, resetIn));
   }
 
   /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UsageDebit } from '../ports.js';
-import { counterKey, decideDebits, idempotencyScope } from './decide-debits.js';
+import { counterKey, decideDebits, idempotencyScope, windowCounterKey } from './decide-debits.js';
 
 const debit = (overrides: Partial<UsageDebit> = {}): UsageDebit => ({
   customerId: 'cus_a',
@@ -119,5 +119,123 @@ describe('decideDebits', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('decideDebits with operation windows', () => {
+  const day = (limit: number | null, start = 0) => ({ window: 'day' as const, start, limit, included: null });
+  const month = (limit: number | null, included: number | null) => ({
+    window: 'month' as const,
+    start: 0,
+    limit,
+    included,
+  });
+
+  it('refuses a debit that would pass a window, naming it, and counts nothing for it', () => {
+    const windows = [day(5), month(100, null)];
+    const decision = decideDebits(
+      [
+        debit({ quantity: 3, limit: null, windows }),
+        debit({ quantity: 3, limit: null, windows }),
+        debit({ quantity: 2, limit: null, windows }),
+      ],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(decision.outcomes).toEqual([
+      expect.objectContaining({ kind: 'recorded', windows: [3, 3] }),
+      { kind: 'denied', used: 1000, window: { window: 'day', limit: 5, used: 3 } },
+      expect.objectContaining({ kind: 'recorded', windows: [5, 5] }),
+    ]);
+    expect(decision.events).toHaveLength(2);
+    expect(decision.counters.get(counterKey('cus_a', 0))?.used).toBe(2000);
+    expect([...decision.windows.values()].map((counter) => [counter.window, counter.used])).toEqual([
+      ['day', 5],
+      ['month', 5],
+    ]);
+  });
+
+  it('checks operation windows before credits, and a credit denial leaves the windows alone', () => {
+    const decision = decideDebits(
+      [debit({ cost: 4000, windows: [day(1)] }), debit({ cost: 4000, windows: [day(10)] })],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(decision.outcomes).toEqual([
+      { kind: 'denied', used: 0 },
+      { kind: 'denied', used: 0 },
+    ]);
+    expect(decision.windows.size).toBe(0);
+    const windowFirst = decideDebits(
+      [debit({ cost: 4000, quantity: 2, windows: [day(1)] })],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(windowFirst.outcomes[0]).toEqual({
+      kind: 'denied',
+      used: 0,
+      window: { window: 'day', limit: 1, used: 0 },
+    });
+  });
+
+  it('starts from stored window counters and keeps window starts apart', () => {
+    const stored = new Map([[windowCounterKey('cus_a', 'capture', 'day', 0), { used: 4, overage: 0 }]]);
+    const decision = decideDebits(
+      [debit({ limit: null, windows: [day(5)] }), debit({ limit: null, windows: [day(5, 86_400_000)] })],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+      stored,
+    );
+    expect(decision.outcomes.map((outcome) => outcome.kind === 'recorded' && outcome.windows)).toEqual([
+      [5],
+      [1],
+    ]);
+  });
+
+  it('admits past an included month limit up to its ceiling, splitting off the overage units', () => {
+    const windows = [month(12, 10)];
+    const decision = decideDebits(
+      Array.from({ length: 5 }, () => debit({ quantity: 3, limit: null, windows })),
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(decision.outcomes.map((outcome) => outcome.kind)).toEqual([
+      'recorded',
+      'recorded',
+      'recorded',
+      'recorded',
+      'denied',
+    ]);
+    const counter = [...decision.windows.values()][0];
+    expect(counter).toMatchObject({ used: 12, overage: 2 });
+    expect(decision.outcomes[4]).toEqual({
+      kind: 'denied',
+      used: 4000,
+      window: { window: 'month', limit: 10, used: 12 },
+    });
+  });
+
+  it('answers a replay with the windows as they stand, counting nothing again', () => {
+    const windows = [day(5)];
+    const keyed = { idempotencyKey: 'k', requestHash: 'h', limit: null, windows };
+    const decision = decideDebits(
+      [debit(keyed), debit({ limit: null, windows }), debit(keyed)],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(decision.outcomes[2]).toMatchObject({ kind: 'recorded', replayed: true, windows: [2] });
+    expect(decision.events).toHaveLength(2);
   });
 });

@@ -210,11 +210,14 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     },
     async handler({ params }) {
       const { customer, usage } = await loadWithUsage(params.id);
-      const rates = await tollgate.check(customer.id, { countRequest: false });
-      const keys = await tollgate.store.listApiKeys(customer.id);
+      const [rates, keys, operations] = await Promise.all([
+        tollgate.check(customer.id, { countRequest: false }),
+        tollgate.store.listApiKeys(customer.id),
+        tollgate.operationUsage(customer.id),
+      ]);
       return {
         customer: customerView(customer, usage.access),
-        usage: usageView(customer, usage.access, usage, rates.rate, tollgate.clock.now()),
+        usage: usageView(customer, usage.access, usage, rates.rate, tollgate.clock.now(), operations),
         api_keys: keys.map(apiKeyView),
       };
     },

@@ -36,6 +36,7 @@ describe('GET /api/v1/plans', () => {
         concurrent_requests: 2,
         storage_bytes: 100_000_000,
         storage_items: null,
+        operations: {},
       },
       features: ['semantic_search'],
       overage: null,
@@ -54,6 +55,7 @@ describe('GET /api/v1/plans', () => {
       concurrent_requests: null,
       storage_bytes: null,
       storage_items: null,
+      operations: {},
     });
     expect(body.operations).toEqual([
       { id: 'capture', credits: 1, description: 'Capture a memory' },

@@ -62,6 +62,12 @@ describe('customer usage routes', () => {
         storage_bytes_limit: 1000,
         storage_items: 4,
         storage_items_limit: null,
+        operations: {
+          capture: {
+            month: { used: 3, limit: null, remaining: null, resets_at: '2026-02-01T00:00:00.000Z' },
+          },
+          search: { month: { used: 1, limit: null, remaining: null, resets_at: '2026-02-01T00:00:00.000Z' } },
+        },
       });
     });
 
@@ -142,9 +148,16 @@ describe('customer usage routes', () => {
           concurrent_requests: 2,
           storage_bytes: 1000,
           storage_items: null,
+          operations: {},
         },
         overage: null,
-        operations: { capture: 1, search: 0.1 },
+        operation_costs: { capture: 1, search: 0.1 },
+        operations: {
+          capture: {
+            month: { used: 0, limit: null, remaining: null, resets_at: '2026-02-01T00:00:00.000Z' },
+          },
+          search: { month: { used: 0, limit: null, remaining: null, resets_at: '2026-02-01T00:00:00.000Z' } },
+        },
       });
     });
 

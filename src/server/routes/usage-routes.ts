@@ -16,7 +16,13 @@ import type { ApiRouter } from '../api-router.js';
 import { checkResultSchema, checkResultView, sendDecisionHeaders } from '../decision-view.js';
 import { limitsSchema, limitsView, overageSchema, overageView } from '../plan-view.js';
 import { operationSchema, quantitySchema } from '../usage-event-input.js';
-import { accountStatusSchema, usageSchema, usageView } from '../usage-view.js';
+import {
+  accountStatusSchema,
+  operationsUsageSchema,
+  operationsUsageView,
+  usageSchema,
+  usageView,
+} from '../usage-view.js';
 import { credits, creditsSchema, isoTime, isoTimeSchema } from '../wire-format.js';
 
 const entitlementsSchema = z.object({
@@ -28,7 +34,8 @@ const entitlementsSchema = z.object({
   features: z.record(z.string(), z.boolean()).describe('Every declared feature: included in the plan or not'),
   limits: limitsSchema,
   overage: overageSchema,
-  operations: z.record(z.string(), creditsSchema).describe('Credit cost of one unit of each operation'),
+  operation_costs: z.record(z.string(), creditsSchema).describe('Credit cost of one unit of each operation'),
+  operations: operationsUsageSchema,
 });
 
 const storageBodySchema = z.strictObject({
@@ -65,17 +72,19 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
     sessions: true,
     tag: 'usage',
     summary: "The customer's usage this period",
-    description: 'Credits, request windows, storage and account status, as of now.',
+    description:
+      'Credits, request windows, storage, account status and every operation by window, as of now.',
     response: { description: 'Usage figures', schema: usageSchema },
     async handler({ caller }) {
       const now = tollgate.clock.now();
-      const [usage, rates, customer] = await Promise.all([
+      const [usage, rates, customer, operations] = await Promise.all([
         tollgate.usage(caller.customerId),
         // A check with no operation counts nothing and reads the request windows as the gate sees them.
         tollgate.check(caller.customerId, { countRequest: false }),
         tollgate.getCustomer(caller.customerId),
+        tollgate.operationUsage(caller.customerId),
       ]);
-      return usageView(customer, usage.access, usage, rates.rate, now);
+      return usageView(customer, usage.access, usage, rates.rate, now, operations);
     },
   });
 
@@ -129,7 +138,10 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
     summary: 'Features and limits of the current plan',
     response: { description: 'Entitlements', schema: entitlementsSchema },
     async handler({ caller }) {
-      const customer = await tollgate.getCustomer(caller.customerId);
+      const [customer, operations] = await Promise.all([
+        tollgate.getCustomer(caller.customerId),
+        tollgate.operationUsage(caller.customerId),
+      ]);
       const access = tollgate.access(customer);
       const { catalog } = tollgate;
       const featureIds = new Set([...Object.keys(catalog.features), ...access.plan.features]);
@@ -142,9 +154,10 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
         features: Object.fromEntries([...featureIds].map((id) => [id, access.plan.features.includes(id)])),
         limits: limitsView(access.plan.limits),
         overage: overageView(access.plan),
-        operations: Object.fromEntries(
+        operation_costs: Object.fromEntries(
           Object.values(catalog.operations).map((operation) => [operation.id, credits(operation.cost)]),
         ),
+        operations: operationsUsageView(operations),
       };
     },
   });

@@ -7,6 +7,7 @@ import { billingEvents } from './002-billing-events.js';
 import { meterOutbox } from './003-meter-outbox.js';
 import { dashboardSessions } from './004-dashboard-sessions.js';
 import { subscriptions } from './005-subscriptions.js';
+import { operationCounters } from './006-operation-counters.js';
 import type { NamedMigration } from './migration.js';
 
 export const migrations: readonly NamedMigration[] = [
@@ -15,4 +16,5 @@ export const migrations: readonly NamedMigration[] = [
   meterOutbox,
   dashboardSessions,
   subscriptions,
+  operationCounters,
 ];

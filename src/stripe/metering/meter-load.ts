@@ -90,6 +90,7 @@ export function meterLoadCatalog(): Catalog {
           concurrentRequests: null,
           storageBytes: null,
           storageItems: null,
+          operations: {},
         },
         features: [],
         overage: { unitAmount: 10, unitCredits: 1000, capAmount: null },
