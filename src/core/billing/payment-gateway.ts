@@ -81,6 +81,16 @@ export interface InvoiceSummary {
   billingReason: string | null;
 }
 
+/** What a price change would invoice, before it is made (the provider's invoice preview). */
+export interface PriceChangePreview {
+  currency: string;
+  /** Minor units: what the invoice asks for. */
+  amountDue: number;
+  /** Charged at once (an upgrade invoices now), or due with the next invoice (a downgrade's credit). */
+  dueNow: boolean;
+  lines: { description: string | null; amount: number; proration: boolean }[];
+}
+
 export interface PaymentMethodSummary {
   id: string;
   brand: string | null;
@@ -107,6 +117,8 @@ export interface PaymentGateway {
   /** Whether a subscription of the customer had a trial that is over (ended, canceled or paused). */
   hadTrial(stripeCustomerId: string): Promise<boolean>;
   changePrice(input: PriceChange): Promise<SubscriptionSnapshot>;
+  /** The invoice `changePrice` with the same input would make, computed by the provider; changes nothing. */
+  previewPriceChange(input: Omit<PriceChange, 'idempotencyKey'>): Promise<PriceChangePreview>;
   setCancelAtPeriodEnd(input: {
     subscriptionId: string;
     cancel: boolean;

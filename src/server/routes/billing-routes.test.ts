@@ -109,6 +109,7 @@ describe('billing routes', () => {
         'GET /api/v1/billing/subscription',
         'POST /api/v1/billing/subscribe',
         'POST /api/v1/billing/upgrade',
+        'POST /api/v1/billing/upgrade/preview',
         'POST /api/v1/billing/cancel',
         'POST /api/v1/billing/resume',
         'POST /api/v1/billing/checkout',
@@ -357,8 +358,8 @@ describe('billing routes', () => {
     const billingRoutes = documentedRoutesOf(server.app).filter((candidate) =>
       candidate.url.startsWith('/api/v1/billing'),
     );
-    // The ten Stripe-backed routes and the dashboard link and session.
-    expect(billingRoutes).toHaveLength(12);
+    // The eleven Stripe-backed routes and the dashboard link and session.
+    expect(billingRoutes).toHaveLength(13);
     expect(
       billingRoutes
         .map((candidate) => `${candidate.method} ${candidate.url}`)

@@ -62,6 +62,26 @@ const outcomeSchema = z.object({
   subscription: subscriptionSchema,
 });
 
+const changePreviewSchema = z.object({
+  action: z
+    .enum(['change_price', 'nothing'])
+    .describe('What the upgrade call would do; `nothing` when it would change nothing (see `reason`)'),
+  reason: z.string().nullable(),
+  direction: z.enum(['upgrade', 'downgrade']).nullable(),
+  due_now: z
+    .boolean()
+    .describe('True: `amount_due` is charged at once (an upgrade). False: it is the next invoice'),
+  amount_due: z.number().int().describe('Minor units; 0 when nothing would change'),
+  currency: z.string(),
+  lines: z.array(
+    z.object({
+      description: z.string().nullable(),
+      amount: z.number().int().describe('Minor units; negative for a credit'),
+      proration: z.boolean().describe('A prorated charge or credit for the rest of the period'),
+    }),
+  ),
+});
+
 const invoiceSchema = z.object({
   id: z.string(),
   number: z.string().nullable(),
@@ -195,6 +215,38 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
           { idempotencyKey: clientKey(request) },
         ),
       );
+    },
+  });
+
+  router.route({
+    method: 'POST',
+    url: '/api/v1/billing/upgrade/preview',
+    access: 'customer',
+    sessions: true,
+    tag: 'billing',
+    summary: 'What a plan change would charge, before making it',
+    description:
+      "Stripe's invoice preview of the same change `POST /api/v1/billing/upgrade` would make (same items, " +
+      'same proration): for an upgrade the prorated amount charged at once, for a downgrade the next ' +
+      'invoice with its credit. Changes nothing. The same refusals as the upgrade (404, 409, 400).',
+    body: z.strictObject({ new_tier: tierSchema, interval: intervalSchema.optional() }),
+    response: { description: 'The previewed invoice', schema: changePreviewSchema },
+    errors: ['not_found', 'conflict', 'payment_provider_unavailable'] as const,
+    async handler({ caller, body }) {
+      const result = await billing.previewChangePlan(caller.customerId, {
+        planId: body.new_tier,
+        ...(body.interval ? { interval: body.interval } : {}),
+      });
+      const preview = result.preview;
+      return {
+        action: result.action,
+        reason: result.reason,
+        direction: result.direction,
+        due_now: preview?.dueNow ?? false,
+        amount_due: preview?.amountDue ?? 0,
+        currency: preview?.currency ?? tollgate.catalog.currency,
+        lines: preview?.lines ?? [],
+      };
     },
   });
 

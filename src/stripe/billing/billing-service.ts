@@ -18,6 +18,7 @@ import type {
   InvoiceSummary,
   PaymentGateway,
   PaymentMethodSummary,
+  PriceChangePreview,
   TrialEndBehavior,
 } from '../../core/billing/payment-gateway.js';
 import { type BillingAction, type BillingIntent, planChange } from '../../core/billing/plan-change.js';
@@ -73,6 +74,19 @@ export interface BillingService {
     input: { planId: string; interval?: BillingInterval },
     options?: BillingRequestOptions,
   ): Promise<BillingOutcome>;
+  /**
+   * What `changePlan` with the same input would do and invoice, from Stripe's invoice preview; changes
+   * nothing. `preview` is null when the change would do nothing (see `reason`).
+   */
+  previewChangePlan(
+    customerId: string,
+    input: { planId: string; interval?: BillingInterval },
+  ): Promise<{
+    action: 'change_price' | 'nothing';
+    reason: string | null;
+    direction: 'upgrade' | 'downgrade' | null;
+    preview: PriceChangePreview | null;
+  }>;
   cancel(
     customerId: string,
     input: { immediate: boolean },
@@ -317,6 +331,28 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           clientKeyOf(requestOptions),
         ),
       ),
+
+    async previewChangePlan(customerId, input) {
+      const action = planChange(await readState(customerId), {
+        kind: 'change',
+        planId: input.planId,
+        ...(input.interval ? { interval: input.interval } : {}),
+      });
+      if (action.kind === 'refuse') throw refusal(action);
+      if (action.kind !== 'change_price') {
+        const reason = action.kind === 'nothing' ? action.reason : null;
+        return { action: 'nothing', reason, direction: null, preview: null };
+      }
+      const preview = await gateway.previewPriceChange({
+        subscriptionId: action.subscriptionId,
+        customerId,
+        planId: action.planId,
+        priceId: action.priceId,
+        overagePriceId: action.overagePriceId,
+        proration: action.proration,
+      });
+      return { action: 'change_price', reason: null, direction: action.direction, preview };
+    },
 
     cancel: (customerId, input, requestOptions) =>
       serialized(customerId, () =>

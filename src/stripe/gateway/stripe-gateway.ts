@@ -19,6 +19,7 @@ import type {
   InvoiceSummary,
   PaymentGateway,
   PaymentMethodSummary,
+  PriceChangePreview,
 } from '../../core/billing/payment-gateway.js';
 import { TollgateError } from '../../core/errors.js';
 import { callStripe } from './stripe-errors.js';
@@ -76,6 +77,26 @@ export function changedItems(
   else if (kept.price.id !== overagePriceId) items.push({ id: kept.id, price: overagePriceId });
   for (const old of extra) items.push({ id: old.id, deleted: true });
   return items;
+}
+
+/** Stripe marks a proration on the line's parent: an invoice item's or a subscription item's. */
+function isProration(line: Stripe.InvoiceLineItem): boolean {
+  const parent = line.parent;
+  return (parent?.invoice_item_details?.proration ?? parent?.subscription_item_details?.proration) === true;
+}
+
+function previewSummary(invoice: Stripe.Invoice): PriceChangePreview {
+  return {
+    currency: invoice.currency,
+    amountDue: invoice.amount_due,
+    // With always_invoice Stripe previews the invoice the update creates at once; otherwise the next one.
+    dueNow: invoice.billing_reason === 'subscription_update',
+    lines: invoice.lines.data.map((line) => ({
+      description: line.description,
+      amount: line.amount,
+      proration: isProration(line),
+    })),
+  };
 }
 
 export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
@@ -219,6 +240,21 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           decline_code: 'payment_incomplete',
         });
       return subscriptionSnapshot(updated);
+    },
+
+    async previewPriceChange(input) {
+      const subscription = await retrieve(input.subscriptionId);
+      const item = licensedItem(subscription);
+      if (!item) throw new TollgateError('conflict', 'The subscription has no plan item to change.');
+      // The same items and proration as changePrice sends, so the preview is what the change bills.
+      const items = changedItems(subscription, item.id, input.priceId, input.overagePriceId);
+      const preview = await callStripe(() =>
+        stripe.invoices.createPreview({
+          subscription: input.subscriptionId,
+          subscription_details: { items, proration_behavior: input.proration },
+        }),
+      );
+      return previewSummary(preview);
     },
 
     async setCancelAtPeriodEnd({ subscriptionId, cancel, idempotencyKey }) {
