@@ -65,6 +65,8 @@ describe('billing routes', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
       customer_id: customer.id,
+      customer_name: null,
+      customer_email: 'route@example.com',
       subscription_tier: 'free',
       status: 'active',
       subscription_id: null,

@@ -33,6 +33,8 @@ const paymentMethodSchema = z
 
 const subscriptionSchema = z.object({
   customer_id: z.string(),
+  customer_name: z.string().nullable().describe('The account the billing is for, as the app named it'),
+  customer_email: z.string().nullable(),
   subscription_tier: z.string(),
   plan_name: z.string(),
   status: accountStatusSchema,
@@ -112,6 +114,8 @@ function subscriptionView(tollgate: Tollgate, customer: Customer): z.input<typeo
   const access = tollgate.access(customer);
   return {
     customer_id: customer.id,
+    customer_name: customer.name,
+    customer_email: customer.email,
     subscription_tier: access.plan.id,
     plan_name: access.plan.name,
     status: access.status,
