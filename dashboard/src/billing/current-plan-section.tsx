@@ -19,6 +19,7 @@ import {
 } from './billing-api';
 import type { BillingData } from './billing-app';
 import { ConfirmDialog } from './confirm-dialog';
+import { useNotices } from './notices';
 import { PortalButton } from './portal-button';
 import { ActionStatus, useAction } from './use-action';
 
@@ -66,6 +67,7 @@ function CurrentPlan(props: {
   const { data, subscription, usage, plans, invoices } = props;
   const action = useAction('resume');
   const cancel = useAction('cancel');
+  const { claim } = useNotices();
   const [cancelOpen, setCancelOpen] = useState(false);
   const subscribed = hasSubscription(subscription);
   const defaultPlan = plans?.plans.find((plan) => plan.default)?.name ?? 'free';
@@ -223,6 +225,7 @@ function CurrentPlan(props: {
             className="tg-button"
             data-variant="danger"
             onClick={() => {
+              claim(cancel.id);
               cancel.reset();
               setCancelOpen(true);
             }}

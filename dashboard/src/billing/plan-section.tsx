@@ -20,6 +20,7 @@ import {
 import type { BillingData } from './billing-app';
 import { rememberCheckout } from './checkout-return';
 import { ConfirmDialog } from './confirm-dialog';
+import { useNotices } from './notices';
 import {
   ChangeExplanation,
   changeDirection,
@@ -149,7 +150,10 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
     });
   };
 
+  const { claim } = useNotices();
   const openChange = (next: PlanChange) => {
+    // Opening the confirmation starts the change: the previous action's message goes.
+    claim(changeAction.id);
     changeAction.reset();
     setChange(next);
   };
