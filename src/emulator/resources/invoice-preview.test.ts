@@ -95,6 +95,31 @@ describe('invoice preview of a subscription update', () => {
     );
   });
 
+  it('charges the previewed amount later too when the update passes the preview\'s proration_date', async () => {
+    const { customer, subscription, item, pro } = await subscribed(9);
+    const clockId = (await stripe.customers.retrieve(customer)) as Stripe.Customer;
+    const clock = await stripe.testHelpers.testClocks.retrieve(String(clockId.test_clock));
+    const prorationDate = clock.frozen_time;
+    const preview = await stripe.invoices.createPreview({
+      subscription,
+      subscription_details: {
+        items: [{ id: item, price: pro.id }],
+        proration_behavior: 'always_invoice',
+        proration_date: prorationDate,
+      },
+    });
+    // Five hours later the remaining time is shorter, but the update prorates as of the preview.
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: prorationDate + 5 * 3600 });
+    await emulator.settle();
+    const updated = await stripe.subscriptions.update(subscription, {
+      items: [{ id: item, price: pro.id }],
+      proration_behavior: 'always_invoice',
+      proration_date: prorationDate,
+    });
+    const charged = await stripe.invoices.retrieve(String(updated.latest_invoice));
+    expect(charged.amount_paid).toBe(preview.amount_due);
+  });
+
   it('previews an interval change as the new cycle invoiced now, as the update does', async () => {
     const { customer, subscription, item, proYearly } = await subscribed(20);
     const preview = await stripe.invoices.createPreview({

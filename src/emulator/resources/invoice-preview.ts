@@ -15,7 +15,7 @@ import { invalidRequest } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Params } from '../params.js';
 import type { Invoice } from '../types.js';
-import { changeItems } from './subscription-items.js';
+import { changeItems, prorationDateOf } from './subscription-items.js';
 
 const PRORATION = ['create_prorations', 'none', 'always_invoice'] as const;
 
@@ -38,21 +38,9 @@ export function previewInvoice(engine: Engine, params: Params): Invoice {
   const details = params.object('subscription_details');
   const items = details?.objects('items') ?? [];
   const behavior = details?.oneOf('proration_behavior', PRORATION) ?? 'create_prorations';
-  const { start, end } = periodOf(engine, subscription);
-  const prorationDate = details?.integer('proration_date');
-  if (prorationDate !== undefined) {
-    if (behavior === 'none')
-      throw invalidRequest(
-        'proration_date cannot be used with proration_behavior=none.',
-        'subscription_details[proration_date]',
-      );
-    if (prorationDate < start || prorationDate >= end)
-      throw invalidRequest(
-        'proration_date must be within the current period of the subscription.',
-        'subscription_details[proration_date]',
-      );
-  }
-  const at = prorationDate ?? engine.nowFor(subscription as never);
+  const { end } = periodOf(engine, subscription);
+  const prorationDate = details ? prorationDateOf(engine, subscription, details, behavior) : undefined;
+  const now = engine.nowFor(subscription as never);
 
   return engine.dryRun(() => {
     const before = new Set(engine.store.all('invoice').map((invoice) => invoice.id));
@@ -60,7 +48,7 @@ export function previewInvoice(engine: Engine, params: Params): Invoice {
       engine.store
         .all('invoice')
         .filter((invoice) => !before.has(invoice.id) && subscriptionOf(invoice) === subscription.id);
-    if (items.length > 0) changeItems(engine, subscription, items, behavior, at, false);
+    if (items.length > 0) changeItems(engine, subscription, items, behavior, now, false, prorationDate);
     let [invoice] = made();
     if (invoice === undefined) {
       // Nothing is invoiced now: the preview is the next invoice, at the trial's or the period's end
