@@ -93,6 +93,8 @@ export interface ChangePreview {
   action: 'change_price' | 'nothing';
   reason: string | null;
   direction: 'upgrade' | 'downgrade' | null;
+  /** Sent back with the upgrade, so it is charged the previewed amount. */
+  proration_date: string | null;
   due_now: boolean;
   amount_due: number;
   currency: string;

@@ -127,9 +127,12 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
   const confirmChange = () => {
     if (change === null) return;
     void changeAction.run(async () => {
+      // With the preview's proration date, the charge is the amount the dialog showed.
+      const prorationDate = preview.state === 'ready' ? preview.data?.proration_date : null;
       const outcome = await data.client.post<BillingOutcome>('/api/v1/billing/upgrade', {
         new_tier: change.plan.id,
         interval: change.interval,
+        ...(prorationDate ? { proration_date: prorationDate } : {}),
       });
       setChange(null);
       data.refresh(outcome.subscription);

@@ -45,6 +45,11 @@ export interface PriceChange {
    */
   overagePriceId: string | null;
   proration: ProrationMode;
+  /**
+   * Prorate as of this instant (epoch ms, whole seconds) instead of the provider's now: the instant
+   * of the preview the customer saw, so the charge is the previewed amount. Null: now.
+   */
+  prorationDate?: number | null;
   idempotencyKey: string;
 }
 
@@ -83,6 +88,8 @@ export interface InvoiceSummary {
 
 /** What a price change would invoice, before it is made (the provider's invoice preview). */
 export interface PriceChangePreview {
+  /** The instant it prorates as of (epoch ms): pass it to `changePrice` to be charged this amount. */
+  prorationDate: number | null;
   currency: string;
   /** Minor units: what the invoice asks for. */
   amountDue: number;

@@ -95,7 +95,7 @@ describe('invoice preview of a subscription update', () => {
     );
   });
 
-  it('charges the previewed amount later too when the update passes the preview\'s proration_date', async () => {
+  it("charges the previewed amount later too when the update passes the preview's proration_date", async () => {
     const { customer, subscription, item, pro } = await subscribed(9);
     const clockId = (await stripe.customers.retrieve(customer)) as Stripe.Customer;
     const clock = await stripe.testHelpers.testClocks.retrieve(String(clockId.test_clock));

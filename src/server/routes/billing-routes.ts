@@ -70,6 +70,11 @@ const changePreviewSchema = z.object({
     .describe('What the upgrade call would do; `nothing` when it would change nothing (see `reason`)'),
   reason: z.string().nullable(),
   direction: z.enum(['upgrade', 'downgrade']).nullable(),
+  proration_date: isoTimeSchema
+    .nullable()
+    .describe(
+      'The instant it prorates as of: send it with the upgrade (within 15 minutes) to be charged this',
+    ),
   due_now: z
     .boolean()
     .describe('True: `amount_due` is charged at once (an upgrade). False: it is the next invoice'),
@@ -208,14 +213,27 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     description:
       'Takes effect now. An upgrade invoices the prorated difference at once; a downgrade credits the ' +
       'unused time on the next invoice. `interval` defaults to the current one.',
-    body: z.strictObject({ new_tier: tierSchema, interval: intervalSchema.optional() }),
+    body: z.strictObject({
+      new_tier: tierSchema,
+      interval: intervalSchema.optional(),
+      proration_date: z.iso
+        .datetime({ offset: true, error: "expected an ISO 8601 time, e.g. a preview's proration_date" })
+        .optional()
+        .describe(
+          'The `proration_date` of POST /api/v1/billing/upgrade/preview (at most 15 minutes old): prorate as of it, so the charge is the previewed amount',
+        ),
+    }),
     response: { description: 'The changed subscription', schema: outcomeSchema },
     errors: mutationErrors,
     async handler({ caller, body, request }) {
       return outcome(
         await billing.changePlan(
           caller.customerId,
-          { planId: body.new_tier, ...(body.interval ? { interval: body.interval } : {}) },
+          {
+            planId: body.new_tier,
+            ...(body.interval ? { interval: body.interval } : {}),
+            ...(body.proration_date ? { prorationDate: Date.parse(body.proration_date) } : {}),
+          },
           { idempotencyKey: clientKey(request) },
         ),
       );
@@ -246,6 +264,7 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
         action: result.action,
         reason: result.reason,
         direction: result.direction,
+        proration_date: isoTime(preview?.prorationDate ?? null),
         due_now: preview?.dueNow ?? false,
         amount_due: preview?.amountDue ?? 0,
         currency: preview?.currency ?? tollgate.catalog.currency,

@@ -71,11 +71,17 @@ describe.each([
       payment_method_id: 'pm_card_visa',
     });
     expect(subscribed.statusCode).toBe(200);
+    await advance(9 * DAY + 4_321);
+  }
+
+  /** Moves billing time: the Stripe test clock and the service's clock together, as on a test clock. */
+  async function advance(seconds: number): Promise<void> {
     const clock = await sandbox.stripe.testHelpers.testClocks.retrieve(testClock);
     await sandbox.stripe.testHelpers.testClocks.advance(testClock, {
-      frozen_time: clock.frozen_time + 9 * DAY + 4_321,
+      frozen_time: clock.frozen_time + seconds,
     });
     await sandbox.emulator.settle();
+    server.clock.advance(seconds * 1000);
   }
 
   it('previews an upgrade at exactly what the upgrade then charges, and changes nothing itself', async () => {
@@ -90,6 +96,7 @@ describe.each([
       action: 'change_price',
       reason: null,
       direction: 'upgrade',
+      proration_date: new Date(Math.floor(server.clock.now() / 1000) * 1000).toISOString(),
       due_now: true,
       currency: 'usd',
     });
@@ -112,6 +119,44 @@ describe.each([
       billing_reason: 'subscription_update',
       amount_paid: preview.amount_due,
     });
+  });
+
+  it("charges the previewed amount when confirmed minutes later with the preview's proration_date", async () => {
+    await subscribedMidPeriod();
+    const preview = (await post('/api/v1/billing/upgrade/preview', { new_tier: 'pro' })).json();
+    await advance(14 * 60); // 14 minutes of reading: less of the period remains, the charge is still the previewed one
+    const later = (await post('/api/v1/billing/upgrade/preview', { new_tier: 'pro' })).json();
+    expect(later.amount_due).toBeLessThan(preview.amount_due);
+
+    const upgraded = await post('/api/v1/billing/upgrade', {
+      new_tier: 'pro',
+      proration_date: preview.proration_date,
+    });
+    expect(upgraded.statusCode).toBe(200);
+    expect((await invoices())[0]).toMatchObject({ amount_paid: preview.amount_due });
+  });
+
+  it('refuses a proration_date older than 15 minutes or in the future: the caller may not pick its price', async () => {
+    await subscribedMidPeriod();
+    const now = server.clock.now();
+    for (const at of [now - 16 * 60_000, now + 60_000]) {
+      const refused = await post('/api/v1/billing/upgrade', {
+        new_tier: 'pro',
+        proration_date: new Date(at).toISOString(),
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().issues).toEqual([
+        {
+          path: 'proration_date',
+          message: 'expected the proration_date of a preview from the last 15 minutes',
+        },
+      ]);
+    }
+    const malformed = await post('/api/v1/billing/upgrade', { new_tier: 'pro', proration_date: 'yesterday' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().issues[0].path).toBe('proration_date');
+    const subscription = await server.call('GET', '/api/v1/billing/subscription', { key: customer.key });
+    expect(subscription.json().subscription_tier).toBe('starter');
   });
 
   it('previews a downgrade as the next invoice with the credit, and a change to the same plan as nothing', async () => {

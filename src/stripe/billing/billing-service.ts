@@ -69,9 +69,13 @@ export interface BillingService {
     input: { planId: string; interval?: BillingInterval; paymentMethodId?: string | null },
     options?: BillingRequestOptions,
   ): Promise<BillingOutcome>;
+  /**
+   * `prorationDate` (epoch ms): a preview's instant from the last `PRORATION_DATE_MAX_AGE_MS`, so the
+   * change is charged what the preview showed.
+   */
   changePlan(
     customerId: string,
-    input: { planId: string; interval?: BillingInterval },
+    input: { planId: string; interval?: BillingInterval; prorationDate?: number },
     options?: BillingRequestOptions,
   ): Promise<BillingOutcome>;
   /**
@@ -117,6 +121,12 @@ export interface BillingService {
    */
   refresh(customerId: string): Promise<Customer>;
 }
+
+/**
+ * How old a preview's proration date may be when the change is confirmed. Short, because the caller
+ * chooses it: an old one would prorate as if the change had been made long ago.
+ */
+export const PRORATION_DATE_MAX_AGE_MS = 15 * 60_000;
 
 function refusal(action: Extract<BillingAction, { kind: 'refuse' }>): TollgateError {
   if (action.code === 'conflict') return new TollgateError('conflict', action.message);
@@ -187,6 +197,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     customerId: string,
     intent: BillingIntent,
     clientKey: string | null,
+    prorationDate: number | null = null,
   ): Promise<BillingOutcome> {
     const read = await readState(customerId);
     // Only a subscription without a card can start a trial, so only then is the history read.
@@ -262,6 +273,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           priceId: action.priceId,
           overagePriceId: action.overagePriceId,
           proration: action.proration,
+          prorationDate,
           idempotencyKey: keys.changePlan(
             customer.id,
             action.subscriptionId,
@@ -324,13 +336,25 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       ),
 
     changePlan: (customerId, input, requestOptions) =>
-      serialized(customerId, () =>
-        run(
+      serialized(customerId, () => {
+        const prorationDate = input.prorationDate ?? null;
+        if (
+          prorationDate !== null &&
+          (prorationDate > now() || prorationDate < now() - PRORATION_DATE_MAX_AGE_MS)
+        )
+          throw invalidRequest([
+            {
+              path: 'proration_date',
+              message: 'expected the proration_date of a preview from the last 15 minutes',
+            },
+          ]);
+        return run(
           customerId,
           { kind: 'change', planId: input.planId, ...(input.interval ? { interval: input.interval } : {}) },
           clientKeyOf(requestOptions),
-        ),
-      ),
+          prorationDate,
+        );
+      }),
 
     async previewChangePlan(customerId, input) {
       const action = planChange(await readState(customerId), {
@@ -344,6 +368,8 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
         return { action: 'nothing', reason, direction: null, preview: null };
       }
       const preview = await gateway.previewPriceChange({
+        // Whole seconds (Stripe's unit), so the upgrade can send back exactly this instant.
+        prorationDate: Math.floor(now() / 1000) * 1000,
         subscriptionId: action.subscriptionId,
         customerId,
         planId: action.planId,

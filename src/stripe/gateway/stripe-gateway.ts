@@ -85,8 +85,12 @@ function isProration(line: Stripe.InvoiceLineItem): boolean {
   return (parent?.invoice_item_details?.proration ?? parent?.subscription_item_details?.proration) === true;
 }
 
-function previewSummary(invoice: Stripe.Invoice): PriceChangePreview {
+const prorationSeconds = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? {} : { proration_date: Math.floor(ms / 1000) };
+
+function previewSummary(invoice: Stripe.Invoice, prorationDate: number | null): PriceChangePreview {
   return {
+    prorationDate,
     currency: invoice.currency,
     amountDue: invoice.amount_due,
     // With always_invoice Stripe previews the invoice the update creates at once; otherwise the next one.
@@ -219,6 +223,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           {
             items,
             proration_behavior: input.proration,
+            ...prorationSeconds(input.prorationDate),
             // An upgrade takes effect only once its invoice is paid; Stripe keeps it as a pending
             // update otherwise (and refuses metadata changes alongside, so none are sent here).
             // A pending update cannot delete an item (only `items[].price`/`quantity`), so an upgrade
@@ -251,10 +256,14 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       const preview = await callStripe(() =>
         stripe.invoices.createPreview({
           subscription: input.subscriptionId,
-          subscription_details: { items, proration_behavior: input.proration },
+          subscription_details: {
+            items,
+            proration_behavior: input.proration,
+            ...prorationSeconds(input.prorationDate),
+          },
         }),
       );
-      return previewSummary(preview);
+      return previewSummary(preview, input.prorationDate ?? null);
     },
 
     async setCancelAtPeriodEnd({ subscriptionId, cancel, idempotencyKey }) {
