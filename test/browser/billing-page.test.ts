@@ -420,6 +420,9 @@ if (!hasChromium) {
       // Monthly/Yearly stays on one line at 375 px; the header names the account.
       expect(new Set(await tops(page, '[data-testid=interval-toggle] label')).size).toBe(1);
       expect(await page.getByTestId('account').textContent()).toBe('Keyboard Ltd · keys@keyboard.example');
+      // No usage yet: a few lines of text at this width too, not a chart's empty box.
+      expect(await page.getByTestId('usage-chart').getAttribute('data-empty')).toBe('true');
+      expect((await page.getByTestId('usage-chart').boundingBox())?.height ?? 999).toBeLessThan(100);
       await shots.shot(page, 'phone 375 starter');
       await expectAccessible(page, 'the page at 375 px');
 

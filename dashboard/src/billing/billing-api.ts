@@ -40,7 +40,8 @@ export interface UsageHistory {
   period_start: string;
   period_end: string;
   bucket: string;
-  data: { start: string; credits: string; events: number }[];
+  /** Credits as a decimal string or, from newer servers, a JSON number: read through String(). */
+  data: { start: string; credits: string | number; events: number }[];
 }
 
 export interface Plan {

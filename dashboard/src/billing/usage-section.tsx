@@ -150,7 +150,7 @@ export function dailyPoints(history: UsageHistory): ChartPoint[] {
   const points: ChartPoint[] = [];
   for (let index = 0; index < days; index += 1) {
     const bucket = byDay.get(index);
-    const credits = bucket?.credits ?? '0';
+    const credits = String(bucket?.credits ?? '0');
     const date = new Date(start + index * dayMs);
     points.push({
       label: String(date.getUTCDate()),
