@@ -257,7 +257,8 @@ export interface Store {
   /** Sum of recorded events' cost and count for a period: the counters' invariant is checked against it. */
   sumUsageEvents(customerId: string, periodStart: number): Promise<{ cost: number; events: number }>;
   /**
-   * Credits and event counts of one customer's events recorded in [from, to), grouped in buckets of
+   * Credits and event counts of one customer's events counted in the period that starts at `from`
+   * and recorded in [from, to), grouped in buckets of
    * `bucketMs` aligned on `from` (bucket i starts at from + i * bucketMs). Only buckets with events,
    * oldest first; integers only (one GROUP BY, never a scan in JS).
    */

@@ -72,6 +72,7 @@ export class Engine {
   private readonly virtuals = new Map<string, (object: ApiObject, field: string) => unknown>();
   private readonly schedulers: Scheduler[] = [];
   private pendingWork = 0;
+  private dryRunDepth = 0;
   /** Called after deferred work changed state (persistence hooks in here). */
   onDeferredChange: (() => void) | undefined;
 
@@ -246,7 +247,7 @@ export class Engine {
       type,
     };
     this.store.insert<'event'>(event);
-    this.webhooks.enqueue(event, targets);
+    if (!this.previewing) this.webhooks.enqueue(event, targets);
     return event;
   }
 
@@ -260,6 +261,29 @@ export class Engine {
         url: endpoint.url,
         secret: String(this.store.note(endpoint.id).secret ?? this.settings.webhookSecret),
       }));
+  }
+
+  // ---- previews ----------------------------------------------------------------------------------
+
+  /** True inside `dryRun`: invoices stay drafts (nothing is charged) and no webhook is sent. */
+  get previewing(): boolean {
+    return this.dryRunDepth > 0;
+  }
+
+  /**
+   * Runs `work` on the current state, then puts the state back as it was: no object, event, number or
+   * webhook it made survives. A preview runs the real update this way, so it shows exactly what the
+   * update would bill.
+   */
+  dryRun<T>(work: () => T): T {
+    const saved = structuredClone(this.snapshot());
+    this.dryRunDepth += 1;
+    try {
+      return work();
+    } finally {
+      this.dryRunDepth -= 1;
+      this.restore(saved);
+    }
   }
 
   // ---- persistence -------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ export class Params {
     private readonly prefix = '',
   ) {}
 
-  private name(key: string): string {
+  /** The parameter's full name for errors, e.g. `subscription_details[proration_date]`. */
+  name(key: string): string {
     return this.prefix === '' ? key : `${this.prefix}[${key}]`;
   }
 

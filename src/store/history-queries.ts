@@ -24,8 +24,10 @@ export function createHistoryQueries(db: Kysely<Database>, dialect: 'sqlite' | '
     async usageTotals(customerId, from, to, bucketMs) {
       if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0 || !Number.isSafeInteger(from))
         throw new TypeError(`from and bucketMs must be integers (bucketMs positive): ${from}, ${bucketMs}`);
-      // Bucketed by recorded_at, when the event was counted in the period: the buckets then add up to
-      // the period counter even for events sent with an earlier timestamp.
+      // Only the events counted in the period that starts at `from` (its counter's key), bucketed by
+      // recorded_at: the buckets then add up to the period counter, even for events sent with an
+      // earlier timestamp, and usage counted in the period a plan change ended stays out although it
+      // was recorded after the new period's start.
       const bucket = sql<number>`(recorded_at - cast(${from} as bigint)) / cast(${bucketMs} as bigint)`;
       const rows = await db
         .selectFrom('usage_events')
@@ -35,6 +37,7 @@ export function createHistoryQueries(db: Kysely<Database>, dialect: 'sqlite' | '
           (eb) => eb.fn.countAll<number | string>().as('events'),
         ])
         .where('customer_id', '=', customerId)
+        .where('period_start', '=', from)
         .where('recorded_at', '>=', from)
         .where('recorded_at', '<', to)
         // By the output name: the expression's parameters would be numbered anew, and PostgreSQL would

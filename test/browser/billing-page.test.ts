@@ -43,12 +43,47 @@ async function newPage(browser: Browser, viewport = { width: 1200, height: 900 }
   await context.addInitScript({ content: axeSource });
   const page = await context.newPage();
   const cspErrors: string[] = [];
+  // Every console error (a 404 favicon included), with the URL of a failed request.
+  const consoleErrors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
-      cspErrors.push(message.text());
+    if (message.type() !== 'error') return;
+    consoleErrors.push(`${message.text()} ${message.location().url}`);
+    if (/Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
   });
   page.on('pageerror', (error) => cspErrors.push(`page error: ${error.message}`));
-  return { context, page, cspErrors };
+  return { context, page, cspErrors, consoleErrors };
+}
+
+/** The messages shown at once (action outcomes and banners about a past action). */
+async function shownMessages(page: Page): Promise<string[]> {
+  const texts = await page
+    .locator(
+      '[data-testid$=-status-message], [data-testid$=-status-error], [data-testid=checkout-done], [data-testid=checkout-canceled]',
+    )
+    .allTextContents();
+  return texts.map((text) => text.trim()).filter((text) => text.length > 0);
+}
+
+/** Top edges (px) of the elements, to compare what should sit on one line. */
+async function tops(page: Page, selector: string): Promise<number[]> {
+  const boxes = await page
+    .locator(selector)
+    .evaluateAll((elements) =>
+      elements.map(
+        (element) =>
+          (element as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top,
+      ),
+    );
+  return boxes.map((top) => Math.round(top));
+}
+
+/** Sentences of a text that appear more than once. */
+function repeatedSentences(text: string): string[] {
+  const sentences = text
+    .split(/(?<=[.!?])\s+/)
+    .map((sentence) => sentence.trim().toLowerCase())
+    .filter((sentence) => sentence.length > 0);
+  return sentences.filter((sentence, index) => sentences.indexOf(sentence) !== index);
 }
 
 function meter(page: Page, id: string) {
@@ -91,7 +126,7 @@ if (!hasChromium) {
       const link = await stack.dashboardLink(stack.customerKey, {
         return_url: 'https://app.example.com/settings',
       });
-      const { context, page, cspErrors } = await newPage(browser);
+      const { context, page, cspErrors, consoleErrors } = await newPage(browser);
       await trackLayoutShift(page);
       await page.goto(link);
       await page.getByTestId('plan-name').waitFor();
@@ -104,6 +139,15 @@ if (!hasChromium) {
       expect(await page.locator('[data-testid=plan-free] [data-testid=current-marker]').count()).toBe(1);
       await page.getByTestId('usage-chart').waitFor();
       expect(await layoutShift(page)).toBeLessThan(0.1);
+      // No usage yet: one line saying so, not an empty chart's box.
+      expect(await page.getByTestId('usage-chart').getAttribute('data-empty')).toBe('true');
+      expect(await page.getByTestId('usage-chart-empty').textContent()).toMatch(/^No usage yet from /);
+      expect((await page.getByTestId('usage-chart').boundingBox())?.height ?? 999).toBeLessThan(60);
+      // The pages' icon is served (no 404 in the console).
+      const icon = await page.locator('link[rel=icon]').getAttribute('href');
+      const iconAnswer = await fetch(new URL(icon ?? '/missing', stack.base));
+      expect(iconAnswer.status).toBe(200);
+      expect(iconAnswer.headers.get('content-type')).toContain('image/svg+xml');
       await shots.shot(page, 'free plan opened from link');
       const before = await meterValue(page, 'credits');
       const beforeDetail = await page.getByTestId('meter-credits-detail').textContent();
@@ -117,6 +161,12 @@ if (!hasChromium) {
         .poll(() => page.getByTestId('meter-credits-detail').textContent(), { timeout: 15_000 })
         .toBe('3.3 of 100 credits');
       expect(beforeDetail).toBe('0 of 100 credits');
+      // The chart follows: the same credits in the same period.
+      await expect
+        .poll(() => page.locator('[data-testid=usage-chart] .tg-chart-max').textContent(), {
+          timeout: 10_000,
+        })
+        .toBe('max 3.3 credits, 6 calls');
       expect(await meterValue(page, 'credits')).toBe(before + 3);
       expect(Number(await meter(page, 'requests-day').getAttribute('aria-valuenow'))).toBeGreaterThanOrEqual(
         6,
@@ -135,6 +185,12 @@ if (!hasChromium) {
       expect(await second.getByTestId('expired').textContent()).toContain(
         'This billing link has expired or was already used',
       );
+      expect(
+        repeatedSentences(
+          (await second.locator('[data-testid=expired] :is(h2, p)').allTextContents()).join(' '),
+        ),
+      ).toEqual([]);
+      expect(await second.getByTestId('expired-reason').textContent()).not.toMatch(/expired|already used/);
       expect(second.url()).not.toContain('token=');
       await shots.shot(second, 'link used twice shows expired');
       await second.close();
@@ -167,16 +223,42 @@ if (!hasChromium) {
       await shots.shot(page, 'expired session links back to the app');
       await expectAccessible(page, 'the expired page');
       expect(cspErrors).toEqual([]);
+      // The only console errors are the refused link and the revoked session (401s), not the icon.
+      expect(consoleErrors.filter((line) => !/status of 401/.test(line))).toEqual([]);
       await context.close();
     }, 90_000);
 
-    it('upgrades through the hosted Checkout and shows the new plan and its paid invoice', async () => {
+    it('upgrades through the hosted Checkout, then keeps one current message through cancel, resume and an upgrade whose amount it shows first', async () => {
       const customer = await stack.createCustomer({ name: 'Checkout Co', email: 'pay@checkout.example' });
-      const { context, page, cspErrors } = await newPage(browser);
+      const { context, page, cspErrors } = await newPage(browser, { width: 1280, height: 900 });
+      await trackLayoutShift(page);
       await page.goto(await stack.dashboardLink(customer.key));
       const pro = page.getByTestId('plan-pro');
       await pro.getByTestId('checkout').waitFor();
-      await shots.shot(page, 'checkout before');
+      // Whose billing this is, in the header.
+      expect(await page.getByTestId('account-name').textContent()).toBe('Checkout Co');
+      expect(await page.getByTestId('account-email').textContent()).toBe('pay@checkout.example');
+      // What the button does, not Stripe's product name.
+      expect(await pro.getByTestId('checkout').textContent()).toBe('Continue to payment');
+      expect(await pro.getByTestId('checkout').getAttribute('aria-label')).toBe(
+        'Continue to payment for Pro',
+      );
+      // The free plan's card names the plan once and prices it like the others.
+      const free = page.getByTestId('plan-free');
+      expect(await free.getByTestId('plan-card-price').textContent()).toBe('$0.00 / month');
+      expect(
+        ((await free.locator(':is(h3, p, li)').allTextContents()).join(' ').match(/\bFree\b/g) ?? []).length,
+      ).toBe(1);
+      // Trials are offered by the plans one could start, not by the current (free) plan.
+      expect(await free.getByTestId('trial-fact').count()).toBe(0);
+      await expect.poll(() => pro.getByTestId('trial-fact').isVisible()).toBe(true);
+      // Monthly/Yearly on one line; the bars of a row of meters on one line.
+      expect(new Set(await tops(page, '[data-testid=interval-toggle] label')).size).toBe(1);
+      const rowTops = await tops(page, '[data-testid^=meter-requests] [role=progressbar]');
+      expect(rowTops).toHaveLength(2);
+      expect(new Set(rowTops).size).toBe(1);
+      expect(await layoutShift(page)).toBeLessThan(0.1);
+      await shots.shot(page, 'checkout before 1280');
       await pro.getByTestId('checkout').click();
       await page.waitForURL(/\/c\/pay\//);
       await page.getByTestId('card-pm_card_visa').check();
@@ -188,18 +270,99 @@ if (!hasChromium) {
       await page.locator('[data-testid=invoice-row][data-status=paid]').first().waitFor({ timeout: 15_000 });
       expect(await page.locator('[data-testid=plan-pro] [data-testid=current-marker]').count()).toBe(1);
       expect(await page.getByTestId('payment-method').first().textContent()).toContain('4242');
+      // Subscribed: no card advertises a trial (the current one least of all).
+      expect(await page.getByTestId('trial-fact').count()).toBe(0);
+      expect(await shownMessages(page)).toEqual([
+        'You are now on the Pro planThank you. Your new limits apply now.',
+      ]);
       await shots.shot(page, 'pro after checkout with paid invoice');
       await expectAccessible(page, 'the page on a paid plan');
+
+      // Cancel at the period end: the Checkout message goes, the cancellation's is the one shown.
+      await page.getByTestId('cancel-subscription').click();
+      await page.getByTestId('cancel-dialog-confirm').click();
+      await page.getByTestId('cancel-pending-banner').waitFor();
+      await expect
+        .poll(() => shownMessages(page))
+        .toEqual([expect.stringMatching(/^Your subscription is canceled; the plan stays until /)]);
+      await shots.shot(page, 'one message after cancel');
+
+      // Resume: only the resume's message.
+      await page.getByTestId('resume').click();
+      await page.getByTestId('cancel-subscription').waitFor();
+      await expect
+        .poll(() => shownMessages(page))
+        .toEqual(['Your Pro plan continues; it renews automatically.']);
+
+      // Upgrade: the dialog shows what it charges before it can be confirmed, and that is the charge.
+      await page.locator('[data-testid=plan-enterprise] [data-testid=change-upgrade]').click();
+      await page.getByTestId('change-amount-value').waitFor();
+      expect(await page.getByTestId('change-amount').textContent()).toBe(
+        'You are charged $470.00 today, the prorated difference for the rest of this period, to your saved payment method.',
+      );
+      await shots.shot(page, 'upgrade dialog with amount 1280');
+      await expectAccessible(page, 'the upgrade dialog with its amount');
+      await page.getByTestId('change-dialog-confirm').click();
+      await expect
+        .poll(() => page.getByTestId('plan-name').textContent(), { timeout: 15_000 })
+        .toBe('Enterprise');
+      await expect
+        .poll(() => shownMessages(page))
+        .toEqual(['You are now on the Enterprise plan, billed monthly.']);
+      await expect
+        .poll(
+          () => page.locator('[data-testid=invoice-row] [data-testid=invoice-amount]').first().textContent(),
+          {
+            timeout: 15_000,
+          },
+        )
+        .toBe('$470.00');
+      await shots.shot(page, 'one message after upgrade, charged as previewed');
+
+      // A message that no longer matches the subscription goes: the plan changes behind the page's back.
+      await stack.api('/api/v1/billing/upgrade', { key: customer.key, body: { new_tier: 'pro' } });
+      await expect.poll(() => page.getByTestId('plan-name').textContent(), { timeout: 15_000 }).toBe('Pro');
+      expect(await shownMessages(page)).toEqual([]);
       expect(cspErrors).toEqual([]);
       await context.close();
-    }, 90_000);
+    }, 120_000);
 
     it('starts a trial without a card and shows the days left; after it, offers no second one', async () => {
       const customer = await stack.createCustomer({ name: 'Trial Tea', email: 'try@trial.example' });
+      // 9.1 credits on the free plan first, counted in its calendar month.
+      for (let call = 0; call < 9; call += 1)
+        await stack.api('/api/v1/capture', { key: customer.key, body: {} });
+      await stack.api('/api/v1/search', { key: customer.key, body: {} });
       const { context, page, cspErrors } = await newPage(browser);
       await page.goto(await stack.dashboardLink(customer.key));
+      expect(await page.getByTestId('meter-credits-detail').textContent()).toBe('9.1 of 100 credits');
       await page.locator('[data-testid=plan-starter] [data-testid=start-trial]').click();
       await page.getByTestId('trial-banner').waitFor();
+      // The trial starts a new period: the bars and the chart both show it, with its credits (none yet).
+      await expect
+        .poll(() => page.getByTestId('meter-credits-detail').textContent())
+        .toBe('0 of 10,000 credits');
+      const [periodStart, periodEnd] = ((await page.getByTestId('usage-period').textContent()) ?? '').split(
+        ' – ',
+      );
+      expect(periodStart).not.toBe('Jan 1, 2027');
+      await expect
+        .poll(() => page.getByTestId('usage-chart-empty').textContent())
+        .toBe(`No usage yet from ${periodStart} to ${periodEnd}.`);
+      await shots.shot(page, 'trial started: bars and chart on the trial period');
+      for (let call = 0; call < 3; call += 1)
+        await stack.api('/api/v1/search', { key: customer.key, body: {} });
+      await expect
+        .poll(() => page.getByTestId('meter-credits-detail').textContent(), { timeout: 15_000 })
+        .toBe('0.3 of 10,000 credits');
+      await expect
+        .poll(() => page.locator('[data-testid=usage-chart] .tg-chart-max').textContent(), {
+          timeout: 10_000,
+        })
+        .toBe('max 0.3 credits, 3 calls');
+      expect(await page.locator('[data-testid=usage-chart] svg').getAttribute('aria-label')).toBe(
+        `Credits used per day, ${periodStart} to ${periodEnd}`,
+      );
       expect(await page.getByTestId('trial-banner').textContent()).toMatch(/Trial: 1[34] days left/);
       expect(await page.getByTestId('plan-status').textContent()).toContain(
         '14-day trial of Starter has started',
@@ -208,11 +371,32 @@ if (!hasChromium) {
       await shots.shot(page, 'trial started');
       await expectAccessible(page, 'the page in a trial');
 
+      // An upgrade during the trial charges nothing today, says so, and keeps bars and chart together.
+      await page.locator('[data-testid=plan-pro] [data-testid=change-upgrade]').click();
+      await page.getByTestId('change-amount-value').waitFor();
+      expect(await page.getByTestId('change-amount').textContent()).toBe(
+        'Nothing is charged today. Your next invoice comes to $29.00. The new limits apply at once.',
+      );
+      await shots.shot(page, 'upgrade during the trial dialog');
+      await page.getByTestId('change-dialog-confirm').click();
+      await expect.poll(() => page.getByTestId('plan-name').textContent(), { timeout: 15_000 }).toBe('Pro');
+      await expect
+        .poll(() => page.getByTestId('meter-credits-detail').textContent())
+        .toBe('0.3 of 100,000 credits');
+      expect(await page.locator('[data-testid=usage-chart] .tg-chart-max').textContent()).toBe(
+        'max 0.3 credits, 3 calls',
+      );
+      expect(await page.getByTestId('usage-period').textContent()).toBe(`${periodStart} – ${periodEnd}`);
+      expect(await shownMessages(page)).toEqual(['You are now on the Pro plan, billed monthly.']);
+      await shots.shot(page, 'upgraded in the trial: bars and chart agree');
+
       // Canceled, the customer is back on the free plan, and the trial was the one trial.
       await stack.api('/api/v1/billing/cancel', { key: customer.key, body: { immediate: true } });
       await page.reload();
       await page.locator('[data-testid=plan-pro] [data-testid=trial-used]').waitFor();
       expect(await page.getByTestId('start-trial').count()).toBe(0);
+      // A trial already used is advertised by no plan.
+      expect(await page.getByTestId('trial-fact').count()).toBe(0);
       expect(await page.locator('[data-testid=plan-pro] [data-testid=checkout]').isEnabled()).toBe(true);
       await shots.shot(page, 'trial used: checkout only');
       expect(cspErrors).toEqual([]);
@@ -233,6 +417,12 @@ if (!hasChromium) {
       await page.waitForTimeout(500);
       expect(await layoutShift(page)).toBeLessThan(0.1);
       expect(await horizontalOverflow(page)).toBe(false);
+      // Monthly/Yearly stays on one line at 375 px; the header names the account.
+      expect(new Set(await tops(page, '[data-testid=interval-toggle] label')).size).toBe(1);
+      expect(await page.getByTestId('account').textContent()).toBe('Keyboard Ltd · keys@keyboard.example');
+      // No usage yet: a few lines of text at this width too, not a chart's empty box.
+      expect(await page.getByTestId('usage-chart').getAttribute('data-empty')).toBe('true');
+      expect((await page.getByTestId('usage-chart').boundingBox())?.height ?? 999).toBeLessThan(100);
       await shots.shot(page, 'phone 375 starter');
       await expectAccessible(page, 'the page at 375 px');
 
@@ -253,6 +443,8 @@ if (!hasChromium) {
       await expect.poll(() => dialog.evaluate((element) => (element as { open: boolean }).open)).toBe(true);
       expect(await activeTestId(page)).toBe('change-dialog-confirm');
       expect(await dialog.getByRole('heading').textContent()).toBe('Upgrade to Pro, billed monthly?');
+      await page.getByTestId('change-amount-value').waitFor();
+      expect(await page.getByTestId('change-amount-value').textContent()).toBe('$20.00');
       await shots.shot(page, 'upgrade confirmation dialog');
       await expectAccessible(page, 'the confirmation dialog');
       await page.keyboard.press('Escape');
@@ -269,6 +461,7 @@ if (!hasChromium) {
       );
       await page.keyboard.press('Enter');
       await expect.poll(() => activeTestId(page)).toBe('change-dialog-confirm');
+      await page.getByTestId('change-amount-value').waitFor();
       await page.keyboard.press('Enter');
       await page.getByTestId('change-dialog-error').waitFor();
       expect(await page.getByTestId('change-dialog-error').textContent()).toBe('Your card was declined.');
@@ -281,6 +474,15 @@ if (!hasChromium) {
       await expect.poll(() => page.getByTestId('plan-name').textContent(), { timeout: 15_000 }).toBe('Pro');
       expect(await page.getByTestId('change-status').textContent()).toContain('You are now on the Pro plan');
       expect(await horizontalOverflow(page)).toBe(false);
+      // Charged what the dialog said.
+      await expect
+        .poll(
+          () => page.locator('[data-testid=invoice-row] [data-testid=invoice-amount]').first().textContent(),
+          {
+            timeout: 15_000,
+          },
+        )
+        .toBe('$20.00');
       await shots.shot(page, 'upgraded by keyboard');
 
       // Cancel at period end, then resume.
@@ -291,6 +493,7 @@ if (!hasChromium) {
       await page.getByTestId('resume').click();
       await page.getByTestId('cancel-subscription').waitFor();
       expect(await page.getByTestId('resume-status').textContent()).toContain('continues');
+      expect(await shownMessages(page)).toHaveLength(1);
       await context.close();
     }, 90_000);
 

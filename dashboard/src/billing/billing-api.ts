@@ -20,6 +20,9 @@ export interface Limits {
 
 export interface Subscription {
   customer_id: string;
+  /** The account's name and email as the app gave them (shown in the header). */
+  customer_name: string | null;
+  customer_email: string | null;
   subscription_tier: string;
   plan_name: string;
   status: AccountStatus;
@@ -83,6 +86,19 @@ export interface PaymentMethod {
   exp_month: number | null;
   exp_year: number | null;
   default: boolean;
+}
+
+/** What a plan change would charge (POST /api/v1/billing/upgrade/preview); money in minor units. */
+export interface ChangePreview {
+  action: 'change_price' | 'nothing';
+  reason: string | null;
+  direction: 'upgrade' | 'downgrade' | null;
+  /** Sent back with the upgrade, so it is charged the previewed amount. */
+  proration_date: string | null;
+  due_now: boolean;
+  amount_due: number;
+  currency: string;
+  lines: { description: string | null; amount: number; proration: boolean }[];
 }
 
 /** What a billing action answers (subscribe, upgrade, cancel, resume). */

@@ -3,14 +3,23 @@
  * and cards over the HTTP API as the session, keeps usage fresh while the tab is visible, and lays
  * the sections out. Every action reloads what it may have changed.
  */
-import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiClient } from '../lib/api';
 import { Banner, Skeleton } from '../lib/ui';
 import { useResource } from '../lib/use-resource';
-import type { Catalog, Invoice, PaymentMethod, Subscription, Usage, UsageHistory } from './billing-api';
+import {
+  type Catalog,
+  hasSubscription,
+  type Invoice,
+  type PaymentMethod,
+  type Subscription,
+  type Usage,
+  type UsageHistory,
+} from './billing-api';
 import { useCheckoutReturn } from './checkout-return';
 import { CurrentPlanSection } from './current-plan-section';
 import { InvoicesSection } from './invoices-section';
+import { NoticeContext, type Notices } from './notices';
 import { PageHeader } from './page-header';
 import { PaymentMethodsSection } from './payment-methods-section';
 import { PlanSection } from './plan-section';
@@ -25,8 +34,11 @@ const checkoutRefreshMs = 1_000;
 export interface BillingData {
   client: ApiClient;
   session: BillingSession;
-  /** Reloads everything an action can change (subscription, usage, invoices, cards). */
-  refresh: () => void;
+  /**
+   * Shows the subscription an action answered with at once, then reloads everything an action can
+   * change (subscription, usage and its history, invoices, cards).
+   */
+  refresh: (subscription?: Subscription) => void;
 }
 
 export function BillingApp(props: { session: BillingSession; client: ApiClient }) {
@@ -87,24 +99,38 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
     reloadPaymentMethods();
   }, [subscriptionState, reloadInvoices, reloadPaymentMethods]);
 
-  // The chart follows the credits: reload it when they move.
-  const creditsUsed = usage.data?.credits_used;
+  // The chart follows the bars: reload it when the credits move or a new period starts (a trial, a
+  // plan change), so both show the same period and figures.
+  const usageKey = usage.data ? `${usage.data.period_start}|${String(usage.data.credits_used)}` : undefined;
   const reloadHistory = history.reload;
-  const seenCredits = useRef<number | undefined>(undefined);
+  const seenUsage = useRef<string | undefined>(undefined);
   useEffect(() => {
-    const previous = seenCredits.current;
-    seenCredits.current = creditsUsed;
-    if (previous !== undefined && previous !== creditsUsed) reloadHistory();
-  }, [creditsUsed, reloadHistory]);
+    const previous = seenUsage.current;
+    seenUsage.current = usageKey;
+    if (previous !== undefined && previous !== usageKey) reloadHistory();
+  }, [usageKey, reloadHistory]);
 
   const reloadSubscription = subscription.reload;
+  const replaceSubscription = subscription.replace;
   const reloadUsage = usage.reload;
-  const refresh = useCallback(() => {
-    reloadSubscription();
-    reloadUsage();
-    reloadInvoices();
-    reloadPaymentMethods();
-  }, [reloadSubscription, reloadUsage, reloadInvoices, reloadPaymentMethods]);
+  const refresh = useCallback(
+    (answered?: Subscription) => {
+      if (answered) replaceSubscription(answered);
+      reloadSubscription();
+      reloadUsage();
+      reloadHistory();
+      reloadInvoices();
+      reloadPaymentMethods();
+    },
+    [
+      replaceSubscription,
+      reloadSubscription,
+      reloadUsage,
+      reloadHistory,
+      reloadInvoices,
+      reloadPaymentMethods,
+    ],
+  );
   // Back to the tab after a while (paid an invoice in another tab, say): read the state at once.
   useEffect(() => {
     const onVisible = () => {
@@ -114,6 +140,13 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, [refresh]);
   const data = useMemo<BillingData>(() => ({ client, session, refresh }), [client, session, refresh]);
+  // The page's one current message: the return from Checkout's until an action starts.
+  const [current, claim] = useState<string | null>(checkout.state === 'none' ? null : 'checkout');
+  const notices = useMemo<Notices>(() => ({ current, claim, subscription: sub }), [current, sub]);
+  const checkoutCurrent = current === 'checkout';
+  const checkoutHolds =
+    checkout.state !== 'done' ||
+    (sub !== undefined && sub.subscription_tier === checkout.tier && hasSubscription(sub));
   // The sections appear together once every first answer is in (they come in parallel), so one that
   // answers later never pushes the others down; after that each section keeps its own state.
   const firstLoad = [plans, subscription, usage, history, invoices, paymentMethods].some(
@@ -121,11 +154,15 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
   );
 
   return (
-    <>
-      <PageHeader returnUrl={session.returnUrl} embed={session.embed} />
+    <NoticeContext.Provider value={notices}>
+      <PageHeader
+        returnUrl={session.returnUrl}
+        embed={session.embed}
+        account={sub ? { name: sub.customer_name, email: sub.customer_email } : null}
+      />
       <main className="tg-page tg-stack" id="main" data-testid="billing-main">
         <div aria-live="polite" data-testid="checkout-status">
-          {checkout.state === 'waiting' ? (
+          {!checkoutCurrent || !checkoutHolds ? null : checkout.state === 'waiting' ? (
             <Banner tone="info" title="Payment received — updating your plan" testId="checkout-waiting">
               Stripe confirmed the payment; your new plan appears here in a moment.
             </Banner>
@@ -161,6 +198,6 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
           </>
         )}
       </main>
-    </>
+    </NoticeContext.Provider>
   );
 }

@@ -14,7 +14,7 @@ const patienceMs = 60_000;
 export type CheckoutReturn =
   | { state: 'none' }
   | { state: 'waiting'; tier: string | null }
-  | { state: 'done'; planName: string }
+  | { state: 'done'; planName: string; tier: string }
   /** Still watching, but the page says it is taking longer than usual. */
   | { state: 'slow'; tier: string | null }
   | { state: 'canceled' };
@@ -64,7 +64,8 @@ export function useCheckoutReturn(subscription: Subscription | undefined): Check
       state.tier === null
         ? hasSubscription(subscription)
         : subscription.subscription_tier === state.tier && hasSubscription(subscription);
-    if (arrived) setState({ state: 'done', planName: subscription.plan_name });
+    if (arrived)
+      setState({ state: 'done', planName: subscription.plan_name, tier: subscription.subscription_tier });
   }, [state, subscription]);
 
   const waiting = state.state === 'waiting';

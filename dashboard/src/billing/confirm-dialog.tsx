@@ -12,6 +12,11 @@ export function ConfirmDialog(props: {
   confirmLabel: string;
   dismissLabel: string;
   busy: boolean;
+  /**
+   * Not confirmable yet (what it confirms is still loading): the button keeps its place and focus,
+   * says it is unavailable (aria-disabled) and does nothing until then.
+   */
+  blocked?: boolean;
   error: string | null;
   tone?: 'danger' | 'primary';
   testId: string;
@@ -35,7 +40,7 @@ export function ConfirmDialog(props: {
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (!props.busy) props.onConfirm(new FormData(event.currentTarget));
+    if (!props.busy && !props.blocked) props.onConfirm(new FormData(event.currentTarget));
   };
 
   return (
@@ -69,6 +74,7 @@ export function ConfirmDialog(props: {
               className="tg-button"
               data-variant={props.tone === 'danger' ? 'danger' : undefined}
               disabled={props.busy}
+              aria-disabled={props.blocked ? true : undefined}
               data-autofocus
               data-testid={`${props.testId}-confirm`}
             >

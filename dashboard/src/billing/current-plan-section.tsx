@@ -19,6 +19,7 @@ import {
 } from './billing-api';
 import type { BillingData } from './billing-app';
 import { ConfirmDialog } from './confirm-dialog';
+import { useNotices } from './notices';
 import { PortalButton } from './portal-button';
 import { ActionStatus, useAction } from './use-action';
 
@@ -64,8 +65,9 @@ function CurrentPlan(props: {
   invoices: Invoice[] | undefined;
 }) {
   const { data, subscription, usage, plans, invoices } = props;
-  const action = useAction();
-  const cancel = useAction();
+  const action = useAction('resume');
+  const cancel = useAction('cancel');
+  const { claim } = useNotices();
   const [cancelOpen, setCancelOpen] = useState(false);
   const subscribed = hasSubscription(subscription);
   const defaultPlan = plans?.plans.find((plan) => plan.default)?.name ?? 'free';
@@ -78,10 +80,15 @@ function CurrentPlan(props: {
   const resume = () =>
     action.run(async () => {
       const outcome = await data.client.post<BillingOutcome>('/api/v1/billing/resume', {});
-      data.refresh();
-      return outcome.action === 'nothing'
-        ? (outcome.reason ?? 'Nothing to resume.')
-        : `Your ${outcome.subscription.plan_name} plan continues; it renews automatically.`;
+      data.refresh(outcome.subscription);
+      const tier = outcome.subscription.subscription_tier;
+      return {
+        text:
+          outcome.action === 'nothing'
+            ? (outcome.reason ?? 'Nothing to resume.')
+            : `Your ${outcome.subscription.plan_name} plan continues; it renews automatically.`,
+        holds: (now) => now.subscription_tier === tier && hasSubscription(now) && !now.cancel_at_period_end,
+      };
     });
 
   const confirmCancel = (form: FormData) => {
@@ -89,10 +96,20 @@ function CurrentPlan(props: {
     void cancel.run(async () => {
       const outcome = await data.client.post<BillingOutcome>('/api/v1/billing/cancel', { immediate });
       setCancelOpen(false);
-      data.refresh();
+      data.refresh(outcome.subscription);
+      const ending = outcome.subscription;
       return immediate
-        ? `Your subscription is canceled. You are on the ${outcome.subscription.plan_name} plan now.`
-        : `Your subscription is canceled; the plan stays until ${formatDate(outcome.subscription.current_period_end)}.`;
+        ? {
+            text: `Your subscription is canceled. You are on the ${ending.plan_name} plan now.`,
+            holds: (now) => !hasSubscription(now),
+          }
+        : {
+            text: `Your subscription is canceled; the plan stays until ${formatDate(ending.current_period_end)}.`,
+            holds: (now) =>
+              hasSubscription(now) &&
+              now.cancel_at_period_end &&
+              now.subscription_tier === ending.subscription_tier,
+          };
     });
   };
 
@@ -208,6 +225,7 @@ function CurrentPlan(props: {
             className="tg-button"
             data-variant="danger"
             onClick={() => {
+              claim(cancel.id);
               cancel.reset();
               setCancelOpen(true);
             }}

@@ -44,7 +44,7 @@ export function ExpiredPage(props: {
             ) : (
               'the app you came from'
             )}{' '}
-            to get a new link. Links work once, for a short time, so that nobody else can use them.
+            to get a new link.
           </p>
         </section>
       </main>

@@ -20,7 +20,7 @@ export function PaymentMethodsSection(props: {
         {({ payment_methods: methods }) =>
           methods.length === 0 ? (
             <EmptyState>
-              No card saved. Add one in Stripe below; Checkout also saves the card you pay with.
+              No card saved. Add one in Stripe below; paying for a plan also saves the card you pay with.
             </EmptyState>
           ) : (
             <ul className="tg-card-list">

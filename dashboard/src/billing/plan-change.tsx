@@ -1,9 +1,12 @@
 /**
  * A change of plan (or of billing interval) on a subscription: which way it goes, and the confirmation
- * that says what it costs and that it applies now, prorated.
+ * that says what it costs and that it applies now, prorated, with the amount Stripe previews for it
+ * (POST /api/v1/billing/upgrade/preview: the same change, computed but not made).
  */
 import { formatMoney } from '../lib/format';
-import type { Catalog, Interval, Plan } from './billing-api';
+import { errorText } from '../lib/ui';
+import type { Resource } from '../lib/use-resource';
+import type { Catalog, ChangePreview, Interval, Plan } from './billing-api';
 
 export interface PlanChange {
   plan: Plan;
@@ -50,7 +53,7 @@ export function changeTitle(change: PlanChange): string {
   return `${change.direction} to ${change.plan.name}, billed ${billed}?`;
 }
 
-export function ChangeExplanation(props: { change: PlanChange }) {
+export function ChangeExplanation(props: { change: PlanChange; preview: Resource<ChangePreview | null> }) {
   const { plan, interval, direction: kind } = props.change;
   const price = plan.prices[interval];
   return (
@@ -59,11 +62,44 @@ export function ChangeExplanation(props: { change: PlanChange }) {
         {plan.name} costs <strong>{price === null ? '—' : formatMoney(price, plan.currency)}</strong> per{' '}
         {interval}. The change applies now.
       </p>
-      <p>
-        {kind === 'Downgrade'
-          ? 'The unused time of your current plan is credited on your next invoice, and the lower limits apply at once.'
-          : 'You are charged the prorated difference for the rest of this period today, to your saved payment method.'}
+      <p className="tg-change-amount" data-testid="change-amount" aria-live="polite">
+        <AmountSentence downgrade={kind === 'Downgrade'} preview={props.preview} />
       </p>
+    </>
+  );
+}
+
+/** What the change charges: the previewed amount, or while it loads a line of the same size. */
+function AmountSentence(props: { downgrade: boolean; preview: Resource<ChangePreview | null> }) {
+  const { downgrade, preview } = props;
+  if (preview.state === 'error')
+    return (
+      <>
+        The amount could not be worked out ({errorText(preview.error)}).{' '}
+        {downgrade
+          ? 'The unused time of your current plan is credited on your next invoice.'
+          : 'You are charged the prorated difference for the rest of this period today.'}
+      </>
+    );
+  if (preview.state === 'loading' || preview.data === null)
+    return <span className="tg-muted">Working out what this costs…</span>;
+  const { amount_due: amount, currency, due_now: now } = preview.data;
+  const money = <strong data-testid="change-amount-value">{formatMoney(amount, currency)}</strong>;
+  if (now)
+    return (
+      <>
+        You are charged {money} today, the prorated difference for the rest of this period, to your saved
+        payment method.
+      </>
+    );
+  const credit = preview.data.lines
+    .filter((line) => line.proration && line.amount < 0)
+    .reduce((sum, line) => sum + line.amount, 0);
+  return (
+    <>
+      Nothing is charged today. Your next invoice comes to {money}
+      {credit < 0 ? `, after a credit of ${formatMoney(-credit, currency)} for the unused time` : ''}. The new
+      limits apply at once.
     </>
   );
 }

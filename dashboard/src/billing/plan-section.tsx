@@ -1,7 +1,8 @@
 /**
  * The plans side by side, monthly or yearly, with the current one marked. Without a subscription a
- * plan is started as a trial (no card) or paid through Stripe Checkout; with one, a change is
- * immediate and prorated, after a confirmation that says so.
+ * plan is started as a trial (no card) or paid on Stripe's payment page (Checkout); with one, a change
+ * is immediate and prorated, after a confirmation that shows what it charges (Stripe's preview).
+ * A plan offers its free trial only while one could start: not the plan you are on, not once used.
  */
 import { useState } from 'react';
 import { formatBytes, formatCount, formatCredits, formatMoney } from '../lib/format';
@@ -10,6 +11,7 @@ import { type Resource, useResource } from '../lib/use-resource';
 import {
   type BillingOutcome,
   type Catalog,
+  type ChangePreview,
   hasSubscription,
   type Interval,
   type Plan,
@@ -18,6 +20,7 @@ import {
 import type { BillingData } from './billing-app';
 import { rememberCheckout } from './checkout-return';
 import { ConfirmDialog } from './confirm-dialog';
+import { useNotices } from './notices';
 import {
   ChangeExplanation,
   changeDirection,
@@ -52,7 +55,7 @@ export function PlanSection(props: {
 function priceOf(plan: Plan, interval: Interval): string {
   const price = plan.prices[interval];
   if (price === null) return `Not offered ${interval === 'year' ? 'yearly' : 'monthly'}`;
-  if (price === 0) return 'Free';
+  // "$0.00 / month", as the other cards read: the card's title already says the plan's name.
   return formatMoney(price, plan.currency);
 }
 
@@ -60,8 +63,8 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
   const { data, catalog, subscription } = props;
   const [interval, setChosenInterval] = useState<Interval>(subscription.billing_interval ?? 'month');
   const [change, setChange] = useState<PlanChange | null>(null);
-  const action = useAction();
-  const changeAction = useAction();
+  const action = useAction('plan');
+  const changeAction = useAction('change');
   const subscribed = hasSubscription(subscription);
   // One trial per customer: asked only while trial buttons could show. Until the answer (or if it
   // fails) the button stays in place, disabled while loading, so nothing moves.
@@ -73,8 +76,26 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
     [data.client, subscribed],
   );
   const trialUsed = trial.state === 'ready' && !trial.data.available;
+  /** A plan's trial is advertised while one could start; hidden (keeping its line) until known. */
+  const trialOffer = (plan: Plan, current: boolean): 'offered' | 'pending' | 'none' => {
+    if (subscribed || current || plan.trial_days === 0 || trialUsed) return 'none';
+    return trial.state === 'ready' ? 'offered' : 'pending';
+  };
   // A plan change is charged to the card that just failed: settle the open invoice first.
   const unpaid = subscription.status === 'past_due' || subscription.status === 'suspended';
+  // What the change in the confirmation would charge, asked for when it opens.
+  const preview = useResource<ChangePreview | null>(
+    (signal) =>
+      change === null
+        ? Promise.resolve(null)
+        : data.client.post<ChangePreview>(
+            '/api/v1/billing/upgrade/preview',
+            { new_tier: change.plan.id, interval: change.interval },
+            signal,
+          ),
+    [data.client, change],
+  );
+  const previewReady = preview.state !== 'loading' && !(preview.state === 'ready' && preview.data === null);
   const featureNames = new Map(catalog.features.map((feature) => [feature.id, feature.name]));
 
   const startTrial = (plan: Plan) =>
@@ -83,8 +104,11 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
         tier: plan.id,
         interval,
       });
-      data.refresh();
-      return `Your ${plan.trial_days}-day trial of ${outcome.subscription.plan_name} has started. No card needed until it ends.`;
+      data.refresh(outcome.subscription);
+      return {
+        text: `Your ${plan.trial_days}-day trial of ${outcome.subscription.plan_name} has started. No card needed until it ends.`,
+        holds: (now) => now.status === 'trialing' && now.subscription_tier === plan.id,
+      };
     });
 
   const checkout = (plan: Plan) =>
@@ -97,27 +121,42 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
       });
       rememberCheckout(plan.id);
       goToStripe(data.session, session.url);
-      return 'Opening Stripe Checkout…';
+      return 'Opening the payment page…';
     });
 
   const confirmChange = () => {
     if (change === null) return;
     void changeAction.run(async () => {
+      // With the preview's proration date, the charge is the amount the dialog showed.
+      const prorationDate = preview.state === 'ready' ? preview.data?.proration_date : null;
       const outcome = await data.client.post<BillingOutcome>('/api/v1/billing/upgrade', {
         new_tier: change.plan.id,
         interval: change.interval,
+        ...(prorationDate ? { proration_date: prorationDate } : {}),
       });
       setChange(null);
-      data.refresh();
-      const now = outcome.subscription;
-      if (outcome.action === 'nothing') return outcome.reason ?? 'Nothing changed.';
-      if (now.status === 'past_due')
-        return `Your plan changed to ${now.plan_name}, but its payment failed: pay the open invoice or update your card.`;
-      return `You are now on the ${now.plan_name} plan, billed ${now.billing_interval === 'year' ? 'yearly' : 'monthly'}.`;
+      data.refresh(outcome.subscription);
+      const after = outcome.subscription;
+      // True while the subscription is still the one this change made.
+      const holds = (now: Subscription) =>
+        now.subscription_tier === after.subscription_tier && now.billing_interval === after.billing_interval;
+      if (outcome.action === 'nothing') return { text: outcome.reason ?? 'Nothing changed.', holds };
+      if (after.status === 'past_due')
+        return {
+          text: `Your plan changed to ${after.plan_name}, but its payment failed: pay the open invoice or update your card.`,
+          holds: (now) => holds(now) && now.status === 'past_due',
+        };
+      return {
+        text: `You are now on the ${after.plan_name} plan, billed ${after.billing_interval === 'year' ? 'yearly' : 'monthly'}.`,
+        holds,
+      };
     });
   };
 
+  const { claim } = useNotices();
   const openChange = (next: PlanChange) => {
+    // Opening the confirmation starts the change: the previous action's message goes.
+    claim(changeAction.id);
     changeAction.reset();
     setChange(next);
   };
@@ -125,7 +164,7 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
   return (
     <>
       <fieldset className="tg-interval" data-testid="interval-toggle">
-        <legend className="tg-small">Billing interval</legend>
+        <legend className="tg-small">Billed</legend>
         {(['month', 'year'] as const).map((value) => (
           <label key={value} className="tg-interval-option">
             <input
@@ -164,9 +203,9 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
               {plan.description ? <p className="tg-small tg-muted">{plan.description}</p> : null}
               <p className="tg-plan-price tg-num" data-testid="plan-card-price">
                 {priceOf(plan, interval)}
-                {paid ? <span className="tg-small tg-muted"> / {interval}</span> : null}
+                {offered ? <span className="tg-small tg-muted"> / {interval}</span> : null}
               </p>
-              <PlanFacts plan={plan} featureNames={featureNames} />
+              <PlanFacts plan={plan} featureNames={featureNames} trial={trialOffer(plan, current)} />
               <div className="tg-row tg-plan-actions">
                 {!subscribed && !current && paid ? (
                   <>
@@ -193,10 +232,10 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
                       className="tg-button"
                       disabled={action.busy}
                       onClick={() => checkout(plan)}
-                      aria-label={`Subscribe via Checkout to ${plan.name}`}
+                      aria-label={`Continue to payment for ${plan.name}`}
                       data-testid="checkout"
                     >
-                      Subscribe via Checkout
+                      Continue to payment
                     </button>
                   </>
                 ) : null}
@@ -241,20 +280,26 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
         }
         dismissLabel="Keep current plan"
         busy={changeAction.busy}
+        // Confirmed only once the amount it charges is shown (or could not be worked out).
+        blocked={!previewReady}
         error={changeAction.error}
         testId="change-dialog"
         onConfirm={confirmChange}
         onClose={() => setChange(null)}
       >
-        {change ? <ChangeExplanation change={change} /> : null}
+        {change ? <ChangeExplanation change={change} preview={preview} /> : null}
       </ConfirmDialog>
     </>
   );
 }
 
-/** What a plan includes: credits, rates, storage, overage, features, trial. */
-function PlanFacts(props: { plan: Plan; featureNames: Map<string, string> }) {
-  const { plan, featureNames } = props;
+/** What a plan includes: credits, rates, storage, overage, features, and its trial while one could start. */
+function PlanFacts(props: {
+  plan: Plan;
+  featureNames: Map<string, string>;
+  trial: 'offered' | 'pending' | 'none';
+}) {
+  const { plan, featureNames, trial } = props;
   return (
     <ul className="tg-facts tg-small">
       <li>
@@ -278,7 +323,11 @@ function PlanFacts(props: { plan: Plan; featureNames: Map<string, string> }) {
       {plan.features.map((feature) => (
         <li key={feature}>{featureNames.get(feature) ?? feature}</li>
       ))}
-      {plan.trial_days > 0 ? <li>{plan.trial_days}-day free trial</li> : null}
+      {trial === 'none' ? null : (
+        <li data-testid="trial-fact" className={trial === 'pending' ? 'tg-hidden-line' : undefined}>
+          {plan.trial_days}-day free trial
+        </li>
+      )}
     </ul>
   );
 }

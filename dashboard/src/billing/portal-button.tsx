@@ -7,7 +7,7 @@ import { goToStripe, stripeReturnUrl } from './stripe-navigation';
 import { ActionStatus, useAction } from './use-action';
 
 export function PortalButton(props: { data: BillingData; testId: string; label?: string }) {
-  const action = useAction();
+  const action = useAction(`portal-${props.testId}`);
   const open = () =>
     action.run(async () => {
       const { url } = await props.data.client.post<{ url: string }>('/api/v1/billing/portal', {

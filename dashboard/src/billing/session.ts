@@ -200,7 +200,8 @@ export async function openSession(location: Location = window.location): Promise
       return {
         kind: 'ended',
         ...endedFrom(null, asked),
-        reason: 'This billing link was already used or has expired.',
+        // The heading already says what happened: this says why links behave so.
+        reason: 'Each link opens the billing page once, for a short time, so that nobody else can use it.',
         retryable: false,
       };
     }

@@ -1,10 +1,12 @@
 /**
  * Usage against each limit of the plan, as progress bars that move while the customer's app makes
- * calls (usage is polled; a reload keeps the bars in place), and credits per day over the period.
+ * calls (usage is polled; a reload keeps the bars in place), and credits per day over the period: the
+ * chart shows the bars' period only (while its history of another period reloads, a placeholder of
+ * its size), and a period without usage yet is one line, not an empty chart.
  * Credits arrive as numbers: bars compare them as integer milli-credits.
  */
 import { formatBytes, formatCount, formatCredits, formatDate, percentOf, toMilli } from '../lib/format';
-import { BarChart, type ChartPoint, EmptyState, Loaded, Meter } from '../lib/ui';
+import { BarChart, type ChartPoint, EmptyState, Loaded, Meter, Skeleton } from '../lib/ui';
 import type { Resource } from '../lib/use-resource';
 import type { Usage, UsageHistory } from './billing-api';
 
@@ -19,7 +21,13 @@ export function UsageSection(props: { usage: Resource<Usage>; history: Resource<
       </Loaded>
       <h3 id="usage-history-heading">Credits per day</h3>
       <Loaded resource={props.history} height={228} label="usage history">
-        {(history) => <UsageChart history={history} />}
+        {(history) =>
+          props.usage.data !== undefined && props.usage.data.period_start !== history.period_start ? (
+            <Skeleton height={228} label="Loading usage history" />
+          ) : (
+            <UsageChart history={history} />
+          )
+        }
       </Loaded>
     </section>
   );
@@ -153,18 +161,25 @@ export function dailyPoints(history: UsageHistory): ChartPoint[] {
 }
 
 function UsageChart(props: { history: UsageHistory }) {
-  const points = dailyPoints(props.history);
-  const empty = props.history.data.every((bucket) => bucket.credits === 0);
+  const { history } = props;
+  const empty = history.data.every((bucket) => bucket.credits === 0);
+  const period = `${formatDate(history.period_start)} to ${formatDate(history.period_end)}`;
+  if (empty)
+    return (
+      <div data-testid="usage-chart" data-empty="true" data-period-start={history.period_start}>
+        <EmptyState>
+          <span data-testid="usage-chart-empty">No usage yet from {period}.</span> Credits used per day appear
+          here once your app makes calls.
+        </EmptyState>
+      </div>
+    );
   return (
-    <div data-testid="usage-chart">
+    <div data-testid="usage-chart" data-empty="false" data-period-start={history.period_start}>
       <BarChart
-        points={points}
-        caption={`Credits used per day, ${formatDate(props.history.period_start)} to ${formatDate(props.history.period_end)}`}
+        points={dailyPoints(history)}
+        caption={`Credits used per day, ${period}`}
         valueHeading="Credits"
       />
-      <div className="tg-chart-note">
-        {empty ? <EmptyState>No usage recorded this period yet.</EmptyState> : null}
-      </div>
     </div>
   );
 }

@@ -86,8 +86,8 @@ export class ApiClient {
     return this.request<T>(path, { query, ...(signal ? { signal } : {}) });
   }
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.request<T>(path, { method: 'POST', body });
+  post<T>(path: string, body: unknown = {}, signal?: AbortSignal): Promise<T> {
+    return this.request<T>(path, { method: 'POST', body, ...(signal ? { signal } : {}) });
   }
 
   delete<T>(path: string): Promise<T> {

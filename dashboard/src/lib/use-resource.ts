@@ -1,14 +1,20 @@
 /**
  * Loads one API resource for a component, with the three honest states: loading (first load only;
  * a reload keeps showing the last data), error (with the API's sentence) and ready. `reload()` fetches
- * again; `refreshMs` polls while the tab is visible.
+ * again; `refreshMs` polls while the tab is visible; `replace(data)` shows an answer the caller already
+ * has (an action's result) until the next load.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
+interface Reloadable<T> {
+  reload: () => void;
+  replace: (data: T) => void;
+}
+
 export type Resource<T> =
-  | { state: 'loading'; data: undefined; error: undefined; reload: () => void }
-  | { state: 'error'; data: T | undefined; error: Error; reload: () => void }
-  | { state: 'ready'; data: T; error: undefined; reload: () => void };
+  | ({ state: 'loading'; data: undefined; error: undefined } & Reloadable<T>)
+  | ({ state: 'error'; data: T | undefined; error: Error } & Reloadable<T>)
+  | ({ state: 'ready'; data: T; error: undefined } & Reloadable<T>);
 
 export function useResource<T>(
   load: (signal: AbortSignal) => Promise<T>,
@@ -20,6 +26,7 @@ export function useResource<T>(
   const loadRef = useRef(load);
   loadRef.current = load;
   const reload = useCallback(() => setGeneration((n) => n + 1), []);
+  const replace = useCallback((data: T) => setValue({ data, loaded: true }), []);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: deps are the caller's, plus the reload counter
   useEffect(() => {
@@ -49,7 +56,7 @@ export function useResource<T>(
     return () => clearInterval(timer);
   }, [refreshMs, reload]);
 
-  if (!value.loaded) return { state: 'loading', data: undefined, error: undefined, reload };
-  if (value.error) return { state: 'error', data: value.data, error: value.error, reload };
-  return { state: 'ready', data: value.data as T, error: undefined, reload };
+  if (!value.loaded) return { state: 'loading', data: undefined, error: undefined, reload, replace };
+  if (value.error) return { state: 'error', data: value.data, error: value.error, reload, replace };
+  return { state: 'ready', data: value.data as T, error: undefined, reload, replace };
 }

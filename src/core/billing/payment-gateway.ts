@@ -45,6 +45,11 @@ export interface PriceChange {
    */
   overagePriceId: string | null;
   proration: ProrationMode;
+  /**
+   * Prorate as of this instant (epoch ms, whole seconds) instead of the provider's now: the instant
+   * of the preview the customer saw, so the charge is the previewed amount. Null: now.
+   */
+  prorationDate?: number | null;
   idempotencyKey: string;
 }
 
@@ -92,6 +97,18 @@ export interface InvoiceSummary {
   billingReason: string | null;
 }
 
+/** What a price change would invoice, before it is made (the provider's invoice preview). */
+export interface PriceChangePreview {
+  /** The instant it prorates as of (epoch ms): pass it to `changePrice` to be charged this amount. */
+  prorationDate: number | null;
+  currency: string;
+  /** Minor units: what the invoice asks for. */
+  amountDue: number;
+  /** Charged at once (an upgrade invoices now), or due with the next invoice (a downgrade's credit). */
+  dueNow: boolean;
+  lines: { description: string | null; amount: number; proration: boolean }[];
+}
+
 export interface PaymentMethodSummary {
   id: string;
   brand: string | null;
@@ -118,6 +135,8 @@ export interface PaymentGateway {
   /** Whether a subscription of the customer had a trial that is over (ended, canceled or paused). */
   hadTrial(stripeCustomerId: string): Promise<boolean>;
   changePrice(input: PriceChange): Promise<PriceChangeResult>;
+  /** The invoice `changePrice` with the same input would make, computed by the provider; changes nothing. */
+  previewPriceChange(input: Omit<PriceChange, 'idempotencyKey'>): Promise<PriceChangePreview>;
   setCancelAtPeriodEnd(input: {
     subscriptionId: string;
     cancel: boolean;

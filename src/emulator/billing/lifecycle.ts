@@ -135,6 +135,8 @@ export function invoiceSubscription(
   recomputeTotals(engine, invoice);
   subscription.latest_invoice = invoice.id;
   engine.emit('invoice.created', invoice);
+  // A preview shows the invoice as it would be created: a draft, nothing charged.
+  if (engine.previewing) return invoice;
   const pause = subscription.pause_collection;
   if (pause && !options.immediate) {
     if (pause.behavior === 'keep_as_draft') {

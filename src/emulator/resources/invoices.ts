@@ -18,10 +18,13 @@ import { customerPaymentMethod } from '../payments.js';
 import type { ApiHandler, Router } from '../router.js';
 import { snapshotOf } from '../shapes.js';
 import type { ApiObject, Invoice } from '../types.js';
+import { previewInvoice } from './invoice-preview.js';
 
 export function registerInvoices(api: Router<ApiHandler>, engine: Engine): void {
   installInvoiceVirtualFields(engine);
   api
+    // Before `/v1/invoices/:id`, which would otherwise take `create_preview` for an id.
+    .add('POST', '/v1/invoices/create_preview', (engine, request) => previewInvoice(engine, request.params))
     .add('POST', '/v1/invoices', (engine, request) => {
       const { params } = request;
       const customer = engine.require('customer', params.requiredString('customer'), 'customer');

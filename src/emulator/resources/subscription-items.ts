@@ -103,7 +103,31 @@ interface Change {
   to: { price: Price; quantity: number } | undefined;
 }
 
-/** Applies `items[]` changes to a subscription and bills the difference per `proration_behavior`. */
+/**
+ * `proration_date` of an update or a preview: prorations computed as though the change were made then.
+ * Stripe's rules: within the current period, and not with `proration_behavior=none`.
+ */
+export function prorationDateOf(
+  engine: Engine,
+  subscription: Subscription,
+  params: Params,
+  behavior: ProrationBehavior,
+): number | undefined {
+  const date = params.integer('proration_date');
+  if (date === undefined) return undefined;
+  const name = params.name('proration_date');
+  if (behavior === 'none')
+    throw invalidRequest('proration_date cannot be used with proration_behavior=none.', name);
+  const { start, end } = periodOf(engine, subscription);
+  if (date < start || date >= end)
+    throw invalidRequest('proration_date must be within the current period of the subscription.', name);
+  return date;
+}
+
+/**
+ * Applies `items[]` changes to a subscription and bills the difference per `proration_behavior`, the
+ * prorations as of `prorationDate` when given (else `now`).
+ */
 export function changeItems(
   engine: Engine,
   subscription: Subscription,
@@ -111,6 +135,7 @@ export function changeItems(
   prorationBehavior: ProrationBehavior,
   now: number,
   resetAnchor: boolean,
+  prorationDate: number = now,
 ): void {
   const oldInterval = intervalKey(engine, subscription);
   const changes: Change[] = [];
@@ -158,7 +183,8 @@ export function changeItems(
   const intervalChanged = intervalKey(engine, subscription) !== oldInterval;
   if (intervalChanged || resetAnchor) {
     // A new billing cycle starts now: credit the unused old period, then bill the new one in full.
-    if (prorationBehavior !== 'none') createProrations(engine, subscription, changes, now, start, end, true);
+    if (prorationBehavior !== 'none')
+      createProrations(engine, subscription, changes, prorationDate, start, end, true);
     const [interval, count] = intervalKey(engine, subscription).split(':') as [string, string];
     const newEnd = addInterval(now, interval, Number(count));
     setPeriod(engine, subscription, now, newEnd);
@@ -173,7 +199,7 @@ export function changeItems(
     return;
   }
   if (prorationBehavior === 'none') return;
-  createProrations(engine, subscription, changes, now, start, end, false);
+  createProrations(engine, subscription, changes, prorationDate, start, end, false);
   if (prorationBehavior === 'always_invoice') {
     invoiceSubscription(engine, subscription, {
       reason: 'subscription_update',

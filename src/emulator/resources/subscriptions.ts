@@ -33,7 +33,7 @@ import type { ApiHandler, Router } from '../router.js';
 import { addInterval, DAY } from '../shapes.js';
 import type { Customer, Price, Subscription } from '../types.js';
 import { createPrice } from './prices.js';
-import { changeItems } from './subscription-items.js';
+import { changeItems, prorationDateOf } from './subscription-items.js';
 
 const PAYMENT_BEHAVIORS = [
   'allow_incomplete',
@@ -417,6 +417,7 @@ export function updateSubscription(engine: Engine, id: string, params: Params): 
       prorationBehavior,
       now,
       params.string('billing_cycle_anchor') === 'now',
+      prorationDateOf(engine, subscription, params, prorationBehavior),
     );
   }
   if (trialEnd === 'now' && subscription.status === 'trialing') {

@@ -65,6 +65,8 @@ describe('billing routes', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
       customer_id: customer.id,
+      customer_name: null,
+      customer_email: 'route@example.com',
       subscription_tier: 'free',
       status: 'active',
       subscription_id: null,
@@ -109,6 +111,7 @@ describe('billing routes', () => {
         'GET /api/v1/billing/subscription',
         'POST /api/v1/billing/subscribe',
         'POST /api/v1/billing/upgrade',
+        'POST /api/v1/billing/upgrade/preview',
         'POST /api/v1/billing/cancel',
         'POST /api/v1/billing/resume',
         'POST /api/v1/billing/checkout',
@@ -370,8 +373,8 @@ describe('billing routes', () => {
     const billingRoutes = documentedRoutesOf(server.app).filter((candidate) =>
       candidate.url.startsWith('/api/v1/billing'),
     );
-    // The ten Stripe-backed routes and the dashboard link and session.
-    expect(billingRoutes).toHaveLength(12);
+    // The eleven Stripe-backed routes and the dashboard link and session.
+    expect(billingRoutes).toHaveLength(13);
     expect(
       billingRoutes
         .map((candidate) => `${candidate.method} ${candidate.url}`)

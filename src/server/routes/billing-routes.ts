@@ -34,6 +34,8 @@ const paymentMethodSchema = z
 
 const subscriptionSchema = z.object({
   customer_id: z.string(),
+  customer_name: z.string().nullable().describe('The account the billing is for, as the app named it'),
+  customer_email: z.string().nullable(),
   subscription_tier: z.string(),
   plan_name: z.string(),
   status: accountStatusSchema,
@@ -61,6 +63,31 @@ const outcomeSchema = z.object({
     .describe('What was done; `nothing` when the request changed nothing (see `reason`)'),
   reason: z.string().nullable(),
   subscription: subscriptionSchema,
+});
+
+const changePreviewSchema = z.object({
+  action: z
+    .enum(['change_price', 'nothing'])
+    .describe('What the upgrade call would do; `nothing` when it would change nothing (see `reason`)'),
+  reason: z.string().nullable(),
+  direction: z.enum(['upgrade', 'downgrade']).nullable(),
+  proration_date: isoTimeSchema
+    .nullable()
+    .describe(
+      'The instant it prorates as of: send it with the upgrade (within 15 minutes) to be charged this',
+    ),
+  due_now: z
+    .boolean()
+    .describe('True: `amount_due` is charged at once (an upgrade). False: it is the next invoice'),
+  amount_due: z.number().int().describe('Minor units; 0 when nothing would change'),
+  currency: z.string(),
+  lines: z.array(
+    z.object({
+      description: z.string().nullable(),
+      amount: z.number().int().describe('Minor units; negative for a credit'),
+      proration: z.boolean().describe('A prorated charge or credit for the rest of the period'),
+    }),
+  ),
 });
 
 const invoiceSchema = z.object({
@@ -93,6 +120,8 @@ function subscriptionView(tollgate: Tollgate, customer: Customer): z.input<typeo
   const access = tollgate.access(customer);
   return {
     customer_id: customer.id,
+    customer_name: customer.name,
+    customer_email: customer.email,
     subscription_tier: access.plan.id,
     plan_name: access.plan.name,
     status: access.status,
@@ -213,7 +242,16 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     description:
       'Takes effect now. An upgrade invoices the prorated difference at once; a downgrade credits the ' +
       'unused time on the next invoice. `interval` defaults to the current one.',
-    body: z.strictObject({ new_tier: tierSchema, interval: intervalSchema.optional() }),
+    body: z.strictObject({
+      new_tier: tierSchema,
+      interval: intervalSchema.optional(),
+      proration_date: z.iso
+        .datetime({ offset: true, error: "expected an ISO 8601 time, e.g. a preview's proration_date" })
+        .optional()
+        .describe(
+          'The `proration_date` of POST /api/v1/billing/upgrade/preview (at most 15 minutes old): prorate as of it, so the charge is the previewed amount',
+        ),
+    }),
     response: { description: 'The changed subscription', schema: outcomeSchema },
     errors: mutationErrors,
     async handler({ caller, body, request }) {
@@ -222,10 +260,47 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
         request,
         await billing.changePlan(
           caller.customerId,
-          { planId: body.new_tier, ...(body.interval ? { interval: body.interval } : {}) },
+          {
+            planId: body.new_tier,
+            ...(body.interval ? { interval: body.interval } : {}),
+            ...(body.proration_date ? { prorationDate: Date.parse(body.proration_date) } : {}),
+          },
           { idempotencyKey: clientKey(request) },
         ),
       );
+    },
+  });
+
+  router.route({
+    method: 'POST',
+    url: '/api/v1/billing/upgrade/preview',
+    access: 'customer',
+    sessions: true,
+    tag: 'billing',
+    summary: 'What a plan change would charge, before making it',
+    description:
+      "Stripe's invoice preview of the same change `POST /api/v1/billing/upgrade` would make (same items, " +
+      'same proration): for an upgrade the prorated amount charged at once, for a downgrade the next ' +
+      'invoice with its credit. Changes nothing. The same refusals as the upgrade (404, 409, 400).',
+    body: z.strictObject({ new_tier: tierSchema, interval: intervalSchema.optional() }),
+    response: { description: 'The previewed invoice', schema: changePreviewSchema },
+    errors: ['not_found', 'conflict', 'payment_provider_unavailable'] as const,
+    async handler({ caller, body }) {
+      const result = await billing.previewChangePlan(caller.customerId, {
+        planId: body.new_tier,
+        ...(body.interval ? { interval: body.interval } : {}),
+      });
+      const preview = result.preview;
+      return {
+        action: result.action,
+        reason: result.reason,
+        direction: result.direction,
+        proration_date: isoTime(preview?.prorationDate ?? null),
+        due_now: preview?.dueNow ?? false,
+        amount_due: preview?.amountDue ?? 0,
+        currency: preview?.currency ?? tollgate.catalog.currency,
+        lines: preview?.lines ?? [],
+      };
     },
   });
 

@@ -130,6 +130,32 @@ describe('customer usage routes', () => {
     });
   });
 
+  describe('GET /api/v1/usage/history', () => {
+    it('covers the same period and credits as /usage after a trial starts mid-month', async () => {
+      // 9.1 credits in the free plan's calendar month, then a trial starts at the same instant (billing
+      // time stands still on a Stripe test clock): the new period starts when those events were recorded.
+      await record(customer.key, { operation: 'capture', quantity: 9 });
+      await record(customer.key, { operation: 'search' });
+      const start = server.clock.now();
+      await server.tollgate.updateCustomer(customer.id, {
+        plan: 'pro',
+        status: 'trialing',
+        stripeSubscriptionId: 'sub_trial',
+        periodStart: start,
+        periodEnd: start + 14 * DAY_MS,
+        trialEnd: start + 14 * DAY_MS,
+      });
+      await record(customer.key, { operation: 'search', quantity: 3 });
+
+      const usage = (await server.call('GET', '/api/v1/usage', { key: customer.key })).json();
+      const history = (await server.call('GET', '/api/v1/usage/history', { key: customer.key })).json();
+      expect(usage).toMatchObject({ credits_used: '0.3', period_start: new Date(start).toISOString() });
+      expect(history.period_start).toBe(usage.period_start);
+      expect(history.period_end).toBe(usage.period_end);
+      expect(history.data).toEqual([{ start: usage.period_start, credits: '0.3', events: 1 }]);
+    });
+  });
+
   describe('GET /api/v1/entitlements', () => {
     it('lists every declared feature with whether the plan has it, limits and operation costs', async () => {
       const response = await server.call('GET', '/api/v1/entitlements', { key: customer.key });

@@ -33,6 +33,20 @@ export function describeHistoryCases(context: ContractContext): void {
       expect(hours).toEqual([{ start: PERIOD + HOUR, credits: 101, events: 2 }]);
       expect(await context.store.usageTotals(unique('cus'), PERIOD, T0, DAY)).toEqual([]);
     });
+
+    it('leaves out events counted in another period, even when recorded inside this one', async () => {
+      const { id } = await context.newCustomer();
+      // A plan change on day 1 starts a new period at PERIOD + DAY; an event recorded on day 2 was still
+      // counted in the period that began at PERIOD (its counter), so the new period's buckets skip it.
+      const newPeriod = PERIOD + DAY;
+      await context.store.commitUsage([debit(id, { cost: 9100 })], PERIOD + 2 * DAY);
+      await context.store.commitUsage([debit(id, { cost: 300, periodStart: newPeriod })], PERIOD + 2 * DAY);
+
+      expect(await context.store.usageTotals(id, newPeriod, newPeriod + 5 * DAY, DAY)).toEqual([
+        { start: newPeriod + DAY, credits: 300, events: 1 },
+      ]);
+      expect((await context.store.getPeriodUsage(id, newPeriod)).used).toBe(300);
+    });
   });
 
   describe('paid invoices by month', () => {

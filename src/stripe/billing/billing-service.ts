@@ -19,6 +19,7 @@ import type {
   PaymentGateway,
   PaymentMethodSummary,
   PlanChangeCharge,
+  PriceChangePreview,
   TrialEndBehavior,
 } from '../../core/billing/payment-gateway.js';
 import { type BillingAction, type BillingIntent, planChange } from '../../core/billing/plan-change.js';
@@ -74,11 +75,28 @@ export interface BillingService {
     input: { planId: string; interval?: BillingInterval; paymentMethodId?: string | null; trial?: boolean },
     options?: BillingRequestOptions,
   ): Promise<BillingOutcome>;
+  /**
+   * `prorationDate` (epoch ms): a preview's instant from the last `PRORATION_DATE_MAX_AGE_MS`, so the
+   * change is charged what the preview showed.
+   */
   changePlan(
     customerId: string,
-    input: { planId: string; interval?: BillingInterval },
+    input: { planId: string; interval?: BillingInterval; prorationDate?: number },
     options?: BillingRequestOptions,
   ): Promise<BillingOutcome>;
+  /**
+   * What `changePlan` with the same input would do and invoice, from Stripe's invoice preview; changes
+   * nothing. `preview` is null when the change would do nothing (see `reason`).
+   */
+  previewChangePlan(
+    customerId: string,
+    input: { planId: string; interval?: BillingInterval },
+  ): Promise<{
+    action: 'change_price' | 'nothing';
+    reason: string | null;
+    direction: 'upgrade' | 'downgrade' | null;
+    preview: PriceChangePreview | null;
+  }>;
   cancel(
     customerId: string,
     input: { immediate: boolean },
@@ -109,6 +127,12 @@ export interface BillingService {
    */
   refresh(customerId: string): Promise<Customer>;
 }
+
+/**
+ * How old a preview's proration date may be when the change is confirmed. Short, because the caller
+ * chooses it: an old one would prorate as if the change had been made long ago.
+ */
+export const PRORATION_DATE_MAX_AGE_MS = 15 * 60_000;
 
 function refusal(action: Extract<BillingAction, { kind: 'refuse' }>): TollgateError {
   if (action.code === 'conflict') return new TollgateError('conflict', action.message);
@@ -191,6 +215,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     customerId: string,
     intent: BillingIntent,
     clientKey: string | null,
+    prorationDate: number | null = null,
   ): Promise<BillingOutcome> {
     const read = await readState(customerId);
     // Only a subscribe that asks for a trial reads the history (one trial per customer, card or not).
@@ -273,6 +298,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           priceId: action.priceId,
           overagePriceId: action.overagePriceId,
           proration: action.proration,
+          prorationDate,
           idempotencyKey: keys.changePlan(
             customer.id,
             action.subscriptionId,
@@ -336,13 +362,49 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       ),
 
     changePlan: (customerId, input, requestOptions) =>
-      serialized(customerId, () =>
-        run(
+      serialized(customerId, () => {
+        const prorationDate = input.prorationDate ?? null;
+        if (
+          prorationDate !== null &&
+          (prorationDate > now() || prorationDate < now() - PRORATION_DATE_MAX_AGE_MS)
+        )
+          throw invalidRequest([
+            {
+              path: 'proration_date',
+              message: 'expected the proration_date of a preview from the last 15 minutes',
+            },
+          ]);
+        return run(
           customerId,
           { kind: 'change', planId: input.planId, ...(input.interval ? { interval: input.interval } : {}) },
           clientKeyOf(requestOptions),
-        ),
-      ),
+          prorationDate,
+        );
+      }),
+
+    async previewChangePlan(customerId, input) {
+      const action = planChange(await readState(customerId), {
+        kind: 'change',
+        planId: input.planId,
+        ...(input.interval ? { interval: input.interval } : {}),
+      });
+      if (action.kind === 'refuse') throw refusal(action);
+      if (action.kind !== 'change_price') {
+        const reason = action.kind === 'nothing' ? action.reason : null;
+        return { action: 'nothing', reason, direction: null, preview: null };
+      }
+      const preview = await gateway.previewPriceChange({
+        // Whole seconds (Stripe's unit), so the upgrade can send back exactly this instant.
+        prorationDate: Math.floor(now() / 1000) * 1000,
+        subscriptionId: action.subscriptionId,
+        customerId,
+        planId: action.planId,
+        priceId: action.priceId,
+        overagePriceId: action.overagePriceId,
+        proration: action.proration,
+      });
+      return { action: 'change_price', reason: null, direction: action.direction, preview };
+    },
 
     cancel: (customerId, input, requestOptions) =>
       serialized(customerId, () =>

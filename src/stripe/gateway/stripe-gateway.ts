@@ -20,6 +20,7 @@ import type {
   PaymentGateway,
   PaymentMethodSummary,
   PlanChangeCharge,
+  PriceChangePreview,
 } from '../../core/billing/payment-gateway.js';
 import { effectiveSubscription } from '../../core/billing/subscription-state.js';
 import { TollgateError } from '../../core/errors.js';
@@ -78,6 +79,30 @@ export function changedItems(
   else if (kept.price.id !== overagePriceId) items.push({ id: kept.id, price: overagePriceId });
   for (const old of extra) items.push({ id: old.id, deleted: true });
   return items;
+}
+
+/** Stripe marks a proration on the line's parent: an invoice item's or a subscription item's. */
+function isProration(line: Stripe.InvoiceLineItem): boolean {
+  const parent = line.parent;
+  return (parent?.invoice_item_details?.proration ?? parent?.subscription_item_details?.proration) === true;
+}
+
+const prorationSeconds = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? {} : { proration_date: Math.floor(ms / 1000) };
+
+function previewSummary(invoice: Stripe.Invoice, prorationDate: number | null): PriceChangePreview {
+  return {
+    prorationDate,
+    currency: invoice.currency,
+    amountDue: invoice.amount_due,
+    // With always_invoice Stripe previews the invoice the update creates at once; otherwise the next one.
+    dueNow: invoice.billing_reason === 'subscription_update',
+    lines: invoice.lines.data.map((line) => ({
+      description: line.description,
+      amount: line.amount,
+      proration: isProration(line),
+    })),
+  };
 }
 
 export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
@@ -202,6 +227,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           {
             items,
             proration_behavior: input.proration,
+            ...prorationSeconds(input.prorationDate),
             // An upgrade takes effect only once its invoice is paid; Stripe keeps it as a pending
             // update otherwise (and refuses metadata changes alongside, so none are sent here).
             // A pending update cannot delete an item (only `items[].price`/`quantity`), so an upgrade
@@ -225,6 +251,25 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           decline_code: 'payment_incomplete',
         });
       return { ...subscriptionSnapshot(updated), charge: charged ? chargeOf(updated.latest_invoice) : null };
+    },
+
+    async previewPriceChange(input) {
+      const subscription = await retrieve(input.subscriptionId);
+      const item = licensedItem(subscription);
+      if (!item) throw new TollgateError('conflict', 'The subscription has no plan item to change.');
+      // The same items and proration as changePrice sends, so the preview is what the change bills.
+      const items = changedItems(subscription, item.id, input.priceId, input.overagePriceId);
+      const preview = await callStripe(() =>
+        stripe.invoices.createPreview({
+          subscription: input.subscriptionId,
+          subscription_details: {
+            items,
+            proration_behavior: input.proration,
+            ...prorationSeconds(input.prorationDate),
+          },
+        }),
+      );
+      return previewSummary(preview, input.prorationDate ?? null);
     },
 
     async setCancelAtPeriodEnd({ subscriptionId, cancel, idempotencyKey }) {
