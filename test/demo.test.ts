@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const cli = new URL('../bin/tollgate.js', import.meta.url).pathname;
+import { cliArgs } from '../src/cli/testing/cli-command.js';
 
 function curl(line: string): string {
   return execFileSync('bash', ['-c', line.replace(/\s+#.*$/, '')], { encoding: 'utf8', timeout: 30_000 });
@@ -24,7 +23,7 @@ describe('npm start demo', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
     const started = Date.now();
-    child = spawn(process.execPath, [cli, 'start'], {
+    child = spawn(process.execPath, cliArgs('start'), {
       env: {
         ...process.env,
         PORT: '0',

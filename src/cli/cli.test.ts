@@ -7,12 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-
-const cli = new URL('../../bin/tollgate.js', import.meta.url).pathname;
+import { cliArgs } from './testing/cli-command.js';
 
 function run(args: string[], env: Record<string, string> = {}, untilLine?: RegExp) {
   return new Promise<{ code: number | null; stdout: string; stderr: string; kill: () => void }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, cliArgs(...args), { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const kill = () => child.kill('SIGTERM');

@@ -9,7 +9,8 @@
  * an absolute PEXPIREAT from a fake clock set in the past would delete a counter the moment it is made.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { requirePeer } from '../config/optional-peer.js';
 import type { Counters, RateResult, RateWindow, SlotResult } from '../core/ports.js';
 import { checkSlotRequest, checkWindows } from './counter-input.js';
 import { ACQUIRE_SLOT_BATCH, HIT_RATE_BATCH, RELEASE_SLOT_BATCH, UNDO_RATE } from './counter-scripts.js';
@@ -57,6 +58,11 @@ interface SlotRequest {
 const processPart = randomBytes(8).toString('hex');
 let tokenSequence = 0;
 
+function connect(url: string): Redis {
+  const ioredis = requirePeer<typeof import('ioredis')>('ioredis', 'Redis counters (REDIS_URL)');
+  return new ioredis.Redis(url, { enableAutoPipelining: true });
+}
+
 /**
  * Creates counters on Redis.
  *
@@ -67,8 +73,7 @@ let tokenSequence = 0;
  */
 export function createRedisCounters(options: RedisCountersOptions = {}): Counters {
   const owned = options.client === undefined;
-  const client =
-    options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+  const client = options.client ?? connect(options.url ?? 'redis://127.0.0.1:6379');
   const prefix = options.prefix ?? 'tollgate:';
 
   client.defineCommand('tollgateHitRate', { lua: HIT_RATE_BATCH });
