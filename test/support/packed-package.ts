@@ -95,10 +95,18 @@ export function installApp(
   return { directory, installMs: performance.now() - started };
 }
 
-/** Installed packages under node_modules (nested copies included), and their size on disk in bytes. */
-export function measureNodeModules(directory: string): { packages: number; bytes: number } {
+/**
+ * Installed packages under node_modules (nested copies included), the bytes of their files, and the
+ * disk they take (whole blocks, as `du` counts).
+ */
+export function measureNodeModules(directory: string): {
+  packages: number;
+  bytes: number;
+  diskBytes: number;
+} {
   let packages = 0;
   let bytes = 0;
+  let diskBytes = 0;
   const walk = (path: string, inNodeModules: boolean): void => {
     for (const entry of readdirSync(path, { withFileTypes: true })) {
       const child = join(path, entry.name);
@@ -108,11 +116,15 @@ export function measureNodeModules(directory: string): { packages: number; bytes
           if (existsSync(join(child, 'package.json'))) packages++;
         }
         walk(child, entry.name === 'node_modules' || (inNodeModules && entry.name.startsWith('@')));
-      } else bytes += statSync(child).size;
+      } else {
+        const stats = statSync(child);
+        bytes += stats.size;
+        diskBytes += stats.blocks * 512;
+      }
     }
   };
   walk(join(directory, 'node_modules'), true);
-  return { packages, bytes };
+  return { packages, bytes, diskBytes };
 }
 
 export interface RunningApp {
@@ -120,7 +132,22 @@ export interface RunningApp {
   line: string[];
   /** Time from spawning `node <script>` to that line. */
   startupMs: number;
+  /**
+   * CPU time the process had used by then (Linux, else NaN): steadier than wall time on a busy
+   * machine, where the wall time also counts waiting for a core.
+   */
+  cpuMs: number;
   stop(): Promise<void>;
+}
+
+/** User plus system CPU time of a running process, from /proc (ticks of 10 ms); NaN elsewhere. */
+function cpuTimeMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Runs `node <script>` in the app and waits for the line `listening <url> ...`. */
@@ -147,6 +174,7 @@ export function startApp(directory: string, script: string, timeoutMs = 30_000):
       resolve({
         line: match[1].trim().split(/\s+/),
         startupMs: performance.now() - started,
+        cpuMs: cpuTimeMs(child.pid),
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null) return done();
