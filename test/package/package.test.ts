@@ -89,10 +89,10 @@ describe('the packed package', () => {
       const publint = run('publint', ['--strict', packed.tarball]);
       expect(publint.output).toContain('All good');
       expect(publint.status).toBe(0);
-      // ESM only, as hono and kysely ship: node10 and require() resolutions are not claimed.
+      // The package is ESM only: node10 and require() resolutions are not claimed.
       const attw = run('attw', ['--profile', 'esm-only', '--no-color', packed.tarball]);
-      expect(attw.output).not.toMatch(/❌|💀 (?!.*ignored)/);
-      expect(attw.status).toBe(0);
+      expect(attw.output).toContain('"tollgate/express"');
+      expect(attw.status, attw.output).toBe(0);
     },
     SLOW,
   );
