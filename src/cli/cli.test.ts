@@ -2,7 +2,7 @@
  * The `tollgate` command as a user runs it: a real process, its output and exit codes.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
@@ -29,6 +29,17 @@ describe('tollgate command', () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);
     for (const command of ['start', 'serve', 'migrate', 'emulator']) expect(result.stdout).toContain(command);
+  });
+
+  it('prints the package version for --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const result = await run([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${version}\n`);
+    }
   });
 
   it('migrates a fresh SQLite database and says so', async () => {
