@@ -103,7 +103,7 @@ describe('the packed package', () => {
       const { directory } = installApp(
         join(work, 'express'),
         { dependencies: { tollgate: `file:${packed.tarball}`, express: `^${repoVersion('express')}` } },
-        { 'app.js': appFile('express-app.js') },
+        { 'app.js': appFile('express-app.js'), 'helpers.js': appFile('emulator-and-testing.js') },
       );
       for (const absent of ['fastify', 'hono', 'pg', 'ioredis', 'nodemailer', 'pdf-lib', 'tsx'])
         expect(existsSync(join(directory, 'node_modules', absent)), absent).toBe(false);
@@ -129,6 +129,10 @@ describe('the packed package', () => {
         { encoding: 'utf8', cwd: directory },
       );
       expect(postgres.stderr).toContain("needs the package 'pg', not installed: npm install pg");
+      // The emulator and the test helpers need none of the optional peers either.
+      const helpers = spawnSync(process.execPath, ['helpers.js'], { encoding: 'utf8', cwd: directory });
+      expect(helpers.stderr).toBe('');
+      expect(JSON.parse(helpers.stdout)).toEqual({ stripeCustomer: 'customer', allowed: true });
     },
     SLOW,
   );
