@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so the package ships its sources without a build step.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The `tollgate` command, compiled into dist/ by the build (`npm install` and `npm pack` run it).
+await import('../dist/cli/main.js');

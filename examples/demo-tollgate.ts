@@ -3,10 +3,13 @@
  * one demo customer on the free plan and its API key, and the start-up banner.
  */
 import { pathToFileURL } from 'node:url';
-import { demoCatalog } from '../src/core/catalog/demo-catalog.js';
-import { createTollgate, type Tollgate } from '../src/core/tollgate.js';
-import { createMemoryCounters } from '../src/counters/memory-counters.js';
-import { createSqliteStore } from '../src/store/sqlite-store.js';
+import {
+  createMemoryCounters,
+  createSqliteStore,
+  createTollgate,
+  demoCatalog,
+  type Tollgate,
+} from 'tollgate';
 
 export interface DemoTollgate {
   tollgate: Tollgate;

@@ -3,8 +3,7 @@
  * check. Run it with `npx tsx examples/express-app.ts` and try the printed curl lines.
  */
 import express, { type Express } from 'express';
-import { tollgateExpress } from '../src/adapters/express.js';
-import { decisionOf } from '../src/adapters/request-gate.js';
+import { decisionOf, tollgateExpress } from 'tollgate/express';
 import { type DemoOptions, demoBanner, isMain, openDemoTollgate } from './demo-tollgate.js';
 
 export interface ExampleApp {

@@ -3,8 +3,7 @@
  * check. Run it with `npx tsx examples/fastify-app.ts` and try the printed curl lines.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { tollgateFastify } from '../src/adapters/fastify.js';
-import { decisionOf } from '../src/adapters/request-gate.js';
+import { decisionOf, tollgateFastify } from 'tollgate/fastify';
 import { type DemoOptions, demoBanner, isMain, openDemoTollgate } from './demo-tollgate.js';
 
 export interface ExampleApp {

@@ -5,8 +5,7 @@
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { tollgateHono } from '../src/adapters/hono.js';
-import { decisionOf } from '../src/adapters/request-gate.js';
+import { decisionOf, tollgateHono } from 'tollgate/hono';
 import { type DemoOptions, demoBanner, isMain, openDemoTollgate } from './demo-tollgate.js';
 
 export interface ExampleApp {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, curl, demoProcess } from './support/demo-process.js';
+import { cliCommand, curl, demoProcess } from './support/demo-process.js';
 
 describe('npm start demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
@@ -107,11 +107,13 @@ describe('npm start demo', () => {
     ).toEqual(expect.arrayContaining(['subscription_create', 'subscription_cycle']));
   });
 
-  it("prints the CLI line that moves the running demo's clock", () => {
-    const line = printed(/npx tollgate clock advance 3d/)
-      .replace(/^npx tollgate/, '')
-      .replace(/ npx tollgate /, ` ${process.execPath} ${cli} `);
-    expect(curl(line)).toMatch(/^clock_\w+ is at 2027-01-05T09:30:00\.000Z; \d+ events applied\.$/m);
+  it("prints the CLI lines that move the running demo's clock and show usage in billing time", () => {
+    const cliLine = (pattern: RegExp) => printed(pattern).replace('npx tollgate', cliCommand);
+    expect(curl(cliLine(/npx tollgate clock advance 3d/))).toMatch(
+      /^clock_\w+ is at 2027-01-05T09:30:00\.000Z; \d+ events applied\.$/m,
+    );
+    // The period is the subscription's (renewed on January 2), not the wall clock's month.
+    expect(curl(cliLine(/npx tollgate usage /))).toMatch(/2027-01-02/);
   }, 60_000);
 
   it('resumes after a restart: the same keys, Stripe still knows the customer, the clock goes on', async () => {
@@ -152,9 +154,7 @@ describe('npm start demo', () => {
       .toMatch(/request refused: Stripe no longer knows/);
 
     const cliLine = printed(/npx tollgate clock advance 3d/).replace(/npx tollgate clock advance 3d.*$/, '');
-    expect(curl(`${cliLine} ${process.execPath} ${cli} reconcile`)).toMatch(
-      /stripeCustomerId: "cus_\w+" -> null/,
-    );
+    expect(curl(`${cliLine} ${cliCommand} reconcile`)).toMatch(/stripeCustomerId: "cus_\w+" -> null/);
     const checkout = JSON.parse(curl(printed(/\/api\/v1\/billing\/checkout/)));
     expect(checkout).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) });
   }, 90_000);

@@ -13,11 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliArgs } from '../src/cli/testing/cli-command.js';
 import type { Store } from '../src/core/ports.js';
 import { createPostgresStore } from '../src/store/postgres-store.js';
 import { postgresUrl } from './support/backends.js';
 
-const cli = new URL('../bin/tollgate.js', import.meta.url).pathname;
 const ADMIN_KEY = 'postgres-faults-admin-key-0123';
 
 /** A TCP proxy to PostgreSQL that can be cut (connections destroyed, new ones refused) and restored. */
@@ -94,7 +94,7 @@ describe('tollgate serve when PostgreSQL fails under load', () => {
     url.host = `127.0.0.1:${proxy.port}`;
     url.searchParams.set('options', `-c search_path=${schema}`);
     url.searchParams.set('application_name', application);
-    child = spawn(process.execPath, [cli, 'serve'], {
+    child = spawn(process.execPath, cliArgs('serve'), {
       env: { ...process.env, DATABASE_URL: url.toString(), PORT: '0', TOLLGATE_ADMIN_KEY: ADMIN_KEY },
     });
     child.stdout?.on('data', (chunk: Buffer) => {

@@ -2,18 +2,17 @@
  * The `tollgate` command as a user runs it: a real process, its output and exit codes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-
-const cli = new URL('../../bin/tollgate.js', import.meta.url).pathname;
+import { cliArgs } from './testing/cli-command.js';
 
 function run(args: string[], env: Record<string, string> = {}, untilLine?: RegExp) {
   return new Promise<{ code: number | null; stdout: string; stderr: string; kill: () => void }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, cliArgs(...args), { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const kill = () => child.kill('SIGTERM');
@@ -31,6 +30,17 @@ describe('tollgate command', () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);
     for (const command of ['start', 'serve', 'migrate', 'emulator']) expect(result.stdout).toContain(command);
+  });
+
+  it('prints the package version for --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const result = await run([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${version}\n`);
+    }
   });
 
   it('migrates a fresh SQLite database and says so', async () => {
@@ -93,8 +103,7 @@ describe('tollgate command', () => {
   it('refuses a DATABASE_URL that is no database, creating nothing, and names an unreachable one first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
     try {
-      const typo = spawn(process.execPath, [cli, 'serve'], {
-        cwd: dir,
+      const typo = spawn(process.execPath, cliArgs('serve'), {
         env: { ...process.env, DATABASE_URL: 'not a url' },
       });
       let stderr = '';
@@ -102,7 +111,7 @@ describe('tollgate command', () => {
       const code = await new Promise((resolve) => typo.on('exit', resolve));
       expect(code).toBe(2);
       expect(stderr).toContain('DATABASE_URL: expected sqlite:<file>');
-      expect(readdirSync(dir)).toEqual([]);
+      expect(existsSync('not a url')).toBe(false);
 
       const down = await run(['serve', '--port', '0'], {
         DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test',
@@ -110,7 +119,6 @@ describe('tollgate command', () => {
       expect(down.code).toBe(2);
       expect(down.stderr).toMatch(/DATABASE_URL: the database could not be opened \(.*ECONNREFUSED/);
       expect(down.stderr).not.toContain('emulator');
-      expect(existsSync(join(dir, 'not a url'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

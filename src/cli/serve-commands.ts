@@ -1,144 +1,21 @@
 /**
  * `tollgate start` (the demo), `tollgate serve` (the service as configured) and `tollgate migrate`.
- * `serve()` is where the parts meet: the webhook inbox, notifications, metrics, the meter sender and
- * graceful shutdown are built here from the runtime and handed to the server.
+ * The service itself is in `serve-service.ts`, imported when a command runs it, once its optional
+ * peers (Fastify and its plugins) are known to be installed.
  */
 import { createServer as createNetServer } from 'node:net';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type TollgateConfig } from '../config/load-config.js';
 import { openRuntime, openStore, type Runtime } from '../config/open-runtime.js';
-import { recordRevenueSnapshot } from '../core/billing/revenue-history.js';
-import type { Notifier } from '../core/notifications/notifier.js';
-import { createHttpNotifier } from '../notifications/http-notifier.js';
-import { createLogNotifier } from '../notifications/log-notifier.js';
-import { combineNotifiers } from '../notifications/memory-notifier.js';
-import { notifyQuotaThresholds } from '../notifications/quota-notifications.js';
-import { createSmtpNotifier } from '../notifications/smtp-notifier.js';
-import { checkSuspensions } from '../notifications/suspension-notices.js';
-import { createServer } from '../server/create-server.js';
-import { ensureDashboard } from '../server/dashboard-build.js';
-import { createMetrics, subscriptionsFromStore } from '../server/metrics.js';
-import { installGracefulShutdown } from '../server/shutdown.js';
-import { MeterSender } from '../stripe/metering/meter-sender.js';
-import { type AdvanceTarget, advanceTestClock } from '../stripe/test-clock/advance-test-clock.js';
-import { createWebhookInbox, parseWebhookSecrets } from '../stripe/webhooks/webhook-inbox.js';
-import { seedDemo } from './seed-demo.js';
+import { checkPeers } from '../config/optional-peer.js';
 
-const SUSPENSION_CHECK_MS = 60_000;
-/** How often the day's revenue snapshot (the admin console's MRR over time) is brought up to date. */
-const REVENUE_SNAPSHOT_MS = 3_600_000;
-
-function openNotifier(runtime: Runtime): Notifier {
-  const { TOLLGATE_NOTIFY_URL: url, TOLLGATE_NOTIFY_SECRET: secret } = runtime.config;
-  const { SMTP_URL: smtpUrl, SMTP_FROM: from, SMTP_TO: to } = runtime.config;
-  const notifiers: Notifier[] = [createLogNotifier()];
-  if (url && secret) notifiers.push(createHttpNotifier({ url, secret }));
-  if (smtpUrl && from) {
-    notifiers.push(
-      createSmtpNotifier({
-        url: smtpUrl,
-        from,
-        ...(to ? { to } : {}),
-        recipientFor: async (customerId) => (await runtime.tollgate.getCustomer(customerId)).email,
-      }),
-    );
-  }
-  return notifiers.length === 1 ? notifiers[0]! : combineNotifiers(...notifiers);
-}
+/** What the HTTP service loads besides Tollgate's own dependencies. */
+export const SERVICE_PEERS = ['fastify', '@fastify/static', 'pino', 'prom-client'] as const;
 
 async function serve(runtime: Runtime, demo: boolean): Promise<void> {
-  const { stripe, config, tollgate } = runtime;
-  const gracePeriodMs = config.STRIPE_PAYMENT_GRACE_PERIOD_DAYS * 86_400_000;
-  const metrics = createMetrics({ subscriptions: subscriptionsFromStore(runtime.store) });
-  const notifier = openNotifier(runtime);
-  const stopQuotaNotices = notifyQuotaThresholds(tollgate, notifier);
-  const suspensionTimer = setInterval(
-    () => void checkSuspensions(tollgate, notifier, gracePeriodMs).catch(() => {}),
-    SUSPENSION_CHECK_MS,
-  );
-  suspensionTimer.unref();
-  const snapshotTimer = setInterval(
-    () => void recordRevenueSnapshot(tollgate).catch(() => {}),
-    REVENUE_SNAPSHOT_MS,
-  );
-  snapshotTimer.unref();
-
-  // Webhooks need a signing secret: STRIPE_WEBHOOK_SECRET, or the in-process emulator's.
-  const secrets = parseWebhookSecrets(stripe.webhookSecret);
-  const inbox =
-    secrets.length > 0
-      ? createWebhookInbox({
-          tollgate,
-          stripe: stripe.client,
-          secrets,
-          prices: stripe.prices,
-          notifier,
-          metrics,
-          gracePeriodMs,
-          ...(stripe.clockFollower ? { onTestClockReady: stripe.clockFollower.onTestClockReady } : {}),
-        })
-      : undefined;
-  const testClock = stripe.testClock;
-  const advanceClock =
-    testClock && stripe.clockFollower
-      ? (target: AdvanceTarget) =>
-          advanceTestClock({
-            stripe: stripe.client,
-            store: runtime.store,
-            clockId: testClock,
-            target,
-            follower: stripe.clockFollower ?? undefined,
-          })
-      : undefined;
-
-  // Overage goes to Stripe Billing Meters only when asked for (it needs the overage prices on subscriptions).
-  const meterSender = config.STRIPE_ENABLE_METERED_BILLING
-    ? new MeterSender({
-        stripe: stripe.client,
-        store: runtime.store,
-        clock: tollgate.clock,
-        onError: (error) => process.stderr.write(`meter sender: ${String(error)}\n`),
-      })
-    : undefined;
-  meterSender?.start();
-
-  // The pages are rebuilt here when their sources changed since `npm install` built them.
-  const pages = await ensureDashboard((line) => process.stderr.write(`${line}\n`));
-  if (pages === 'missing')
-    process.stderr.write('The billing pages are not built: /billing and /admin answer 503.\n');
-  const app = createServer({
-    tollgate,
-    dashboard: { frameAncestors: config.TOLLGATE_FRAME_ANCESTORS ?? [] },
-    publicUrl: config.PUBLIC_URL ?? null,
-    billing: stripe.billing,
-    ...(inbox
-      ? { stripeWebhooks: inbox, adminBilling: { inbox, ...(advanceClock ? { advanceClock } : {}) } }
-      : {}),
-    metrics,
-    metricsKey: config.TOLLGATE_METRICS_KEY ?? null,
-    // The demo's console shows its banner, and only warnings and errors (LOG_LEVEL still wins).
-    logger: true,
-    logLevel: demo && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL,
-    demoRoutes: demo,
-  });
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
-  installGracefulShutdown({
-    steps: [
-      { name: 'HTTP server (in-flight requests finish)', run: () => app.close() },
-      {
-        name: 'background work',
-        run: async () => {
-          clearInterval(suspensionTimer);
-          clearInterval(snapshotTimer);
-          stopQuotaNotices();
-          await meterSender?.stop();
-        },
-      },
-      { name: 'engine (pending usage commits), store and counters', run: () => runtime.close() },
-    ],
-  });
-  if (demo) process.stdout.write(await seedDemo(runtime, address));
-  else process.stdout.write(`Tollgate listening on ${address}\n`);
+  checkPeers(SERVICE_PEERS, 'The HTTP service');
+  const service = await import('./serve-service.js');
+  await service.serve(runtime, demo);
 }
 
 interface ListenFlags {

@@ -9,11 +9,22 @@
  * an absolute PEXPIREAT from a fake clock set in the past would delete a counter the moment it is made.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { requirePeer } from '../config/optional-peer.js';
 import type { Counters, RateResult, RateWindow, SlotResult } from '../core/ports.js';
 import { checkSlotRequest, checkWindows } from './counter-input.js';
 import { ACQUIRE_SLOT_BATCH, HIT_RATE_BATCH, RELEASE_SLOT_BATCH, UNDO_RATE } from './counter-scripts.js';
 import { createTickBatcher } from './tick-batcher.js';
+
+/**
+ * The part of an ioredis client the counters use, declared here (as Kysely declares the drivers it
+ * needs) so an app's type check needs no ioredis types unless it uses Redis. An ioredis `Redis` fits.
+ */
+export interface RedisClient {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+  mget(keys: string[]): Promise<Array<string | null>>;
+  quit(): Promise<unknown>;
+}
 
 export interface RedisCountersOptions {
   /** Where Redis is, when no `client` is given. Default `redis://127.0.0.1:6379`. */
@@ -22,7 +33,7 @@ export interface RedisCountersOptions {
    * A connection to share. Create it with `enableAutoPipelining: true` so concurrent calls batch.
    * `close()` leaves a shared client open: its owner closes it.
    */
-  client?: Redis;
+  client?: RedisClient;
   /** Prepended to every key, so several deployments or test runs share one Redis. Default `tollgate:`. */
   prefix?: string;
   /** Longest a command may wait for Redis before it fails (own connection only); default 1 s. */
@@ -59,6 +70,18 @@ interface SlotRequest {
 const processPart = randomBytes(8).toString('hex');
 let tokenSequence = 0;
 
+function connect(url: string, commandTimeoutMs: number): Redis {
+  const ioredis = requirePeer<typeof import('ioredis')>('ioredis', 'Redis counters (REDIS_URL)');
+  return new ioredis.Redis(url, {
+    enableAutoPipelining: true,
+    // Fail fast when Redis is gone, so the caller's fallback (fallback-counters.ts) takes over
+    // within a reconnect attempt rather than after ioredis's 20, and a Redis that hangs cannot
+    // hold a request past the command timeout.
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+  });
+}
+
 /**
  * Creates counters on Redis.
  *
@@ -69,26 +92,20 @@ let tokenSequence = 0;
  */
 export function createRedisCounters(options: RedisCountersOptions = {}): Counters {
   const owned = options.client === undefined;
-  const client =
-    options.client ??
-    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-      enableAutoPipelining: true,
-      // Fail fast when Redis is gone, so the caller's fallback (fallback-counters.ts) takes over
-      // within a reconnect attempt rather than after ioredis's 20, and a Redis that hangs cannot
-      // hold a request past the command timeout.
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
-    });
+  const own = owned
+    ? connect(options.url ?? 'redis://127.0.0.1:6379', options.commandTimeoutMs ?? 1000)
+    : null;
   // Connection errors reach the callers as rejected commands; the event alone is not worth a crash
   // or a line per reconnect attempt.
-  if (owned) client.on('error', () => {});
+  own?.on('error', () => {});
+  const client = options.client ?? (own as Redis);
   const prefix = options.prefix ?? 'tollgate:';
 
   client.defineCommand('tollgateHitRate', { lua: HIT_RATE_BATCH });
   client.defineCommand('tollgateUndoRate', { lua: UNDO_RATE });
   client.defineCommand('tollgateAcquireSlot', { lua: ACQUIRE_SLOT_BATCH });
   client.defineCommand('tollgateReleaseSlot', { lua: RELEASE_SLOT_BATCH });
-  const scripts = client as Redis & CounterScripts;
+  const scripts = client as RedisClient & CounterScripts;
 
   function windowKey(window: RateWindow): string {
     return `${prefix}window:${window.key}:${window.windowStart}`;

@@ -10,7 +10,8 @@
  * `notify` never rejects, so mail trouble never reaches a webhook or a request. The logs carry the SMTP
  * host and the error, never the URL or its password.
  */
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
+import { requirePeer } from '../config/optional-peer.js';
 import { formatCredits } from '../core/credits.js';
 import type { Notification, Notifier } from '../core/notifications/notifier.js';
 import { notificationId } from './http-notifier.js';
@@ -84,7 +85,7 @@ export function createSmtpNotifier(options: SmtpNotifierOptions): Notifier {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const transport =
     options.transport ??
-    nodemailer.createTransport({
+    requirePeer<typeof import('nodemailer')>('nodemailer', 'Email notifications (SMTP_URL)').createTransport({
       url: options.url,
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,

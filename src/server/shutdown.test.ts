@@ -11,6 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cliArgs } from '../cli/testing/cli-command.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import { installGracefulShutdown, type SignalSource } from './shutdown.js';
 
@@ -105,8 +106,6 @@ describe('installGracefulShutdown', () => {
   });
 });
 
-const cli = new URL('../../bin/tollgate.js', import.meta.url).pathname;
-
 function waitFor(
   child: ChildProcess,
   stream: 'stdout' | 'stderr',
@@ -176,7 +175,7 @@ describe('tollgate serve on SIGTERM', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-shutdown-'));
     const databaseUrl = `sqlite:${join(dir, 'tollgate.db')}`;
     const adminKey = 'shutdown-test-admin-key-0123';
-    const child = spawn(process.execPath, [cli, 'serve'], {
+    const child = spawn(process.execPath, cliArgs('serve'), {
       env: {
         ...process.env,
         DATABASE_URL: databaseUrl,

@@ -4,7 +4,8 @@
  * admission locks the counter rows it changes, so usage stays exact across instances.
  */
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { requirePeer } from '../config/optional-peer.js';
 import type { Store } from '../core/ports.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
 import { createDashboardTokenQueries } from './dashboard-token-queries.js';
@@ -39,12 +40,14 @@ const NUMERIC_OID = 1700;
  * BIGINT (times, credits, counts) and NUMERIC (what SUM(bigint) returns) as JS numbers: every value
  * we store fits in 2^53. Passed to this pool only; pg's global parsers stay untouched for other code.
  */
-const numericTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
-  },
-} as pg.CustomTypesConfig;
+function numericTypes(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+      return driver.types.getTypeParser(oid, format);
+    },
+  } as pg.CustomTypesConfig;
+}
 
 /**
  * Connects lazily (the first query opens the pool). Call `migrate()` before using it.
@@ -57,10 +60,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
     throw new Error(`schema must be lower-case letters, digits and underscores: ${JSON.stringify(schema)}`);
   }
-  const pool = new pg.Pool({
+  const driver = requirePeer<typeof pg>('pg', 'A PostgreSQL store');
+  const pool = new driver.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
-    types: numericTypes,
+    types: numericTypes(driver),
     // A startup parameter rather than a SET after connecting: every connection, including those the
     // hot path takes from the pool directly, has the schema before its first query.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),

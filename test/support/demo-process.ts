@@ -4,7 +4,10 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 
-export const cli = new URL('../../bin/tollgate.js', import.meta.url).pathname;
+import { cliArgs } from '../../src/cli/testing/cli-command.js';
+
+/** The `tollgate` command as a shell prefix (the sources through tsx), for printed `npx tollgate` lines. */
+export const cliCommand = [process.execPath, ...cliArgs()].join(' ');
 
 /** Runs a printed line through bash, without its trailing `# comment`. */
 export function curl(line: string): string {
@@ -38,7 +41,7 @@ export function demoProcess(env: Record<string, string>): DemoProcess {
     async start() {
       output = '';
       const started = Date.now();
-      const process_ = spawn(process.execPath, [cli, 'start'], {
+      const process_ = spawn(process.execPath, cliArgs('start'), {
         env: { ...process.env, PORT: '0', NODE_ENV: 'development', ...env },
       });
       child = process_;

@@ -67,7 +67,8 @@ def service() -> Iterator[Service]:
         LOG_LEVEL="warn",
     )
     child = subprocess.Popen(
-        ["node", str(REPO / "bin" / "tollgate.js"), "serve"],
+        # The sources through tsx (cwd is the repo, where tsx is installed): no build to go stale.
+        ["node", "--import", "tsx", str(REPO / "src" / "cli" / "main.ts"), "serve"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -11,8 +11,7 @@ import type { Store } from '../../core/ports.js';
 import { createTollgate, type Tollgate } from '../../core/tollgate.js';
 import { createMemoryCounters } from '../../counters/memory-counters.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
-
-const cli = new URL('../../../bin/tollgate.js', import.meta.url).pathname;
+import { cliArgs } from './cli-command.js';
 
 export interface CliResult {
   code: number | null;
@@ -43,7 +42,7 @@ export async function openCliWorkspace(): Promise<CliWorkspace> {
     store,
     run: (...args) =>
       new Promise((resolve) => {
-        const child = spawn(process.execPath, [cli, ...args], { env });
+        const child = spawn(process.execPath, cliArgs(...args), { env });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -1,8 +1,8 @@
 /**
  * The hosted invoice page (`hosted_invoice_url`, with a Pay form) and the invoice PDF (`invoice_pdf`),
- * a real PDF drawn with pdf-lib.
+ * a real PDF drawn with pdf-lib. pdf-lib is an optional peer dependency, imported on the first PDF, so
+ * an emulator that never draws one does not need its 24 MB.
  */
-import { PDFDocument, rgb, StandardFonts } from 'pdf-lib';
 import { payInvoice } from '../billing/invoicing.js';
 import type { Engine } from '../engine.js';
 import { StripeApiError } from '../errors.js';
@@ -100,7 +100,17 @@ function amountsTable(invoice: Invoice): string {
   return `<table class="amounts" aria-label="Amounts"><tbody>${rows}</tbody></table>`;
 }
 
+async function loadPdfLib(): Promise<typeof import('pdf-lib')> {
+  try {
+    return await import('pdf-lib');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error("invoice PDFs need the package 'pdf-lib', which is not installed: npm install pdf-lib");
+  }
+}
+
 export async function renderInvoicePdf(engine: Engine, invoice: Invoice): Promise<Uint8Array> {
+  const { PDFDocument, rgb, StandardFonts } = await loadPdfLib();
   const pdf = await PDFDocument.create();
   pdf.setTitle(`Invoice ${invoice.number ?? invoice.id}`);
   pdf.setProducer('Tollgate Stripe emulator');

@@ -232,7 +232,21 @@ function upfrontAmount(price: Price, quantity: number): number {
   return price.recurring?.usage_type === 'metered' ? 0 : priceAmount(price, quantity);
 }
 
-export function lineItemsOf(engine: Engine, session: CheckoutSession) {
+/** One line of a session's `line_items` list, as Stripe answers it. */
+export interface CheckoutLineItem {
+  id: string;
+  object: 'item';
+  amount_discount: number;
+  amount_subtotal: number;
+  amount_tax: number;
+  amount_total: number;
+  currency: string;
+  description: string;
+  price: Price;
+  quantity: number;
+}
+
+export function lineItemsOf(engine: Engine, session: CheckoutSession): CheckoutLineItem[] {
   const note = engine.store.note<CheckoutNote>(session.id);
   return (note.lineItems ?? []).map((line, index) => {
     const price = engine.require('price', line.price);

@@ -5,12 +5,11 @@
  */
 import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Catalog } from '../../core/catalog/catalog.js';
-import { ManualClock } from '../../core/clock.js';
+import type { ManualClock } from '../../core/clock.js';
 import type { Store } from '../../core/ports.js';
-import { createTollgate, type NewCustomerInput, type Tollgate } from '../../core/tollgate.js';
-import { createMemoryCounters } from '../../counters/memory-counters.js';
-import { createSqliteStore } from '../../store/sqlite-store.js';
+import type { NewCustomerInput, Tollgate } from '../../core/tollgate.js';
 import type { BillingService } from '../../stripe/billing/billing-service.js';
+import { openTestTollgate } from '../../testing/open-test-tollgate.js';
 import { createServer, type ServerOptions } from '../create-server.js';
 
 export interface TestServerOptions {
@@ -46,18 +45,12 @@ export interface TestServer {
 }
 
 export async function openTestServer(options: TestServerOptions): Promise<TestServer> {
-  const ownStore = options.store === undefined;
-  const store = options.store ?? createSqliteStore({ filename: ':memory:' });
-  if (ownStore) await store.migrate();
-  const clock = new ManualClock(Date.UTC(2026, 0, 15, 12));
-  const counters = createMemoryCounters();
-  const tollgate = createTollgate({
+  const engine = await openTestTollgate({
     catalog: options.catalog,
-    store,
-    counters,
-    clock,
+    ...(options.store ? { store: options.store } : {}),
     ...(options.commitConcurrency !== undefined ? { commitConcurrency: options.commitConcurrency } : {}),
   });
+  const { tollgate, store, clock, newCustomer } = engine;
   const billing = options.billing ? await options.billing(tollgate) : undefined;
   const app = createServer({
     tollgate,
@@ -74,10 +67,7 @@ export async function openTestServer(options: TestServerOptions): Promise<TestSe
     store,
     clock,
     adminKey,
-    async newCustomer(input = {}) {
-      const customer = await tollgate.createCustomer(input);
-      return { id: customer.id, key: (await tollgate.issueApiKey(customer.id)).key };
-    },
+    newCustomer,
     call(method, url, { key, body, payload, headers = {} } = {}) {
       const allHeaders: Record<string, string> = { ...headers };
       if (key !== undefined) allHeaders['x-api-key'] = key;
@@ -92,9 +82,7 @@ export async function openTestServer(options: TestServerOptions): Promise<TestSe
     },
     async close() {
       await app.close();
-      await tollgate.close();
-      await counters.close();
-      if (ownStore) await store.close();
+      await engine.close();
     },
   };
 }

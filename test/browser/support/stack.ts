@@ -1,14 +1,14 @@
 /**
- * `npm start`'s stack for browser tests: the demo service (bin/tollgate.js start) on a temporary SQLite
- * file and a free port, with the in-process Stripe emulator on a test clock starting on a fixed date. Returns the URLs and keys
+ * `npm start`'s stack for browser tests: the demo service (`tollgate start`) on a temporary SQLite
+ * file and a free port, with the in-process Stripe emulator on a test clock starting on a fixed date.
+ * Returns the URLs and keys
  * it printed and a few calls a test makes as "the app" or "the operator".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const cli = new URL('../../../bin/tollgate.js', import.meta.url).pathname;
+import { cliArgs } from '../../../src/cli/testing/cli-command.js';
 
 export interface Stack {
   /** e.g. http://localhost:41234 */
@@ -41,7 +41,7 @@ export interface Stack {
 
 export async function startStack(suite: string, env: Record<string, string> = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), `tollgate-${suite}-`));
-  const child: ChildProcess = spawn(process.execPath, [cli, 'start'], {
+  const child: ChildProcess = spawn(process.execPath, cliArgs('start'), {
     env: {
       ...process.env,
       PORT: '0',
