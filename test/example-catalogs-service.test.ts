@@ -108,7 +108,7 @@ describe.each(backends)('example catalogs served on %s', (_name, open) => {
       const usage = (await active.call('GET', '/api/v1/usage', { key: customer.key })).json();
       const used = limit.admitted * limit.quantity;
       if (limit.window === 'credits') {
-        expect(usage).toMatchObject({ quota_remaining: '0', quota_exceeded: true });
+        expect(usage).toMatchObject({ quota_remaining: 0, quota_exceeded: true });
         expect(usage.operations[limit.operation].month.used).toBe(used);
       } else {
         expect(usage.operations[limit.operation][limit.window]).toMatchObject({ used, remaining: 0 });

@@ -143,6 +143,10 @@ describe('OpenAPI document', () => {
       'POST /api/v1/reflect': asCustomer,
       'GET /api/v1/federation': asCustomer,
       'POST /api/v1/federation': asCustomer,
+      'GET /api/v1/semantic_search': asCustomer,
+      'POST /api/v1/semantic_search': asCustomer,
+      'GET /api/v1/realtime_sync': asCustomer,
+      'POST /api/v1/realtime_sync': asCustomer,
     };
     const routes = documentedRoutesOf(server.app);
     expect(Object.keys(calls).sort()).toEqual(routes.map((route) => `${route.method} ${route.url}`).sort());

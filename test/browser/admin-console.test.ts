@@ -342,7 +342,11 @@ describe.skipIf(!hasChromium)(`admin console${skipReason}`, () => {
   it("shows the customer's own billing actions in words: plan names, amounts, no raw keys or mid-id wraps", async () => {
     const ann = await stack.createCustomer({ name: 'Auditing Ann', email: 'ann@example.test' });
     const call = (path: string, body: unknown = {}) => stack.api(path, { key: ann.key, body });
-    await call('/api/v1/billing/subscribe', { tier: 'starter', payment_method_id: 'pm_card_visa' });
+    await call('/api/v1/billing/subscribe', {
+      tier: 'starter',
+      payment_method_id: 'pm_card_visa',
+      trial: false,
+    });
     await call('/api/v1/billing/upgrade', { new_tier: 'pro' });
     await call('/api/v1/billing/cancel');
     await call('/api/v1/billing/resume');

@@ -114,6 +114,7 @@ describe.each(backends)("a customer's billing actions in its audit trail (%s)", 
     const subscribed = await post('/api/v1/billing/subscribe', {
       tier: 'starter',
       payment_method_id: 'pm_card_visa',
+      trial: false,
     });
     expect(subscribed.json().subscription.status).toBe('active');
     server.clock.advance(1000);

@@ -69,6 +69,7 @@ describe.each([
     const subscribed = await post('/api/v1/billing/subscribe', {
       tier: 'starter',
       payment_method_id: 'pm_card_visa',
+      trial: false,
     });
     expect(subscribed.statusCode).toBe(200);
     await advance(9 * DAY + 4_321);
@@ -160,7 +161,7 @@ describe.each([
   });
 
   it('previews a downgrade as the next invoice with the credit, and a change to the same plan as nothing', async () => {
-    await post('/api/v1/billing/subscribe', { tier: 'pro', payment_method_id: 'pm_card_visa' });
+    await post('/api/v1/billing/subscribe', { tier: 'pro', payment_method_id: 'pm_card_visa', trial: false });
     const down = await post('/api/v1/billing/upgrade/preview', { new_tier: 'starter' });
     expect(down.statusCode).toBe(200);
     expect(down.json()).toMatchObject({ action: 'change_price', direction: 'downgrade', due_now: false });

@@ -149,10 +149,10 @@ describe('customer usage routes', () => {
 
       const usage = (await server.call('GET', '/api/v1/usage', { key: customer.key })).json();
       const history = (await server.call('GET', '/api/v1/usage/history', { key: customer.key })).json();
-      expect(usage).toMatchObject({ credits_used: '0.3', period_start: new Date(start).toISOString() });
+      expect(usage).toMatchObject({ credits_used: 0.3, period_start: new Date(start).toISOString() });
       expect(history.period_start).toBe(usage.period_start);
       expect(history.period_end).toBe(usage.period_end);
-      expect(history.data).toEqual([{ start: usage.period_start, credits: '0.3', events: 1 }]);
+      expect(history.data).toEqual([{ start: usage.period_start, credits: 0.3, events: 1 }]);
     });
   });
 

@@ -73,7 +73,11 @@ describe('billing while Stripe is down, throttling or slow', () => {
   };
 
   const flows = [
-    ['subscribe', '/api/v1/billing/subscribe', { tier: 'starter', payment_method_id: 'pm_card_visa' }],
+    [
+      'subscribe',
+      '/api/v1/billing/subscribe',
+      { tier: 'starter', payment_method_id: 'pm_card_visa', trial: false },
+    ],
     ['upgrade', '/api/v1/billing/upgrade', { new_tier: 'pro' }],
     [
       'Checkout',
@@ -97,6 +101,7 @@ describe('billing while Stripe is down, throttling or slow', () => {
           const subscribed = await post('/api/v1/billing/subscribe', {
             tier: 'starter',
             payment_method_id: 'pm_card_visa',
+            trial: false,
           });
           expect(subscribed.statusCode, subscribed.body).toBe(200);
         }

@@ -116,7 +116,11 @@ describe.each(backends)('billing lifecycle over webhooks (%s)', (_name, open) =>
       count: 100,
       event_type: 'customer.subscription.updated',
     });
-    await billing.subscribe(customer.id, { planId: 'starter', paymentMethodId: 'pm_card_visa' });
+    await billing.subscribe(customer.id, {
+      planId: 'starter',
+      paymentMethodId: 'pm_card_visa',
+      trial: false,
+    });
     await billing.changePlan(customer.id, { planId: 'pro' });
     await fx.settle();
     fx.emulator.clearFaults();
