@@ -36,11 +36,20 @@ export interface Stack {
   dashboardLink(customerKey: string, body?: Record<string, unknown>): Promise<string>;
   /** Moves the Stripe test clock; resolves once the webhooks it caused are applied. */
   advanceClock(seconds: number): Promise<void>;
+  /**
+   * Ctrl-C, then `npm start` again on the same database and files, as a user restarts the demo: the
+   * new stack (a new port) is returned and this one is done.
+   */
+  restart(): Promise<Stack>;
   stop(): Promise<void>;
 }
 
-export async function startStack(suite: string, env: Record<string, string> = {}): Promise<Stack> {
-  const dir = mkdtempSync(join(tmpdir(), `tollgate-${suite}-`));
+export async function startStack(
+  suite: string,
+  env: Record<string, string> = {},
+  existingDir?: string,
+): Promise<Stack> {
+  const dir = existingDir ?? mkdtempSync(join(tmpdir(), `tollgate-${suite}-`));
   const child: ChildProcess = spawn(process.execPath, cliArgs('start'), {
     env: {
       ...process.env,
@@ -106,6 +115,13 @@ export async function startStack(suite: string, env: Record<string, string> = {}
   }
 
   let stopped = false;
+  const halt = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
   return {
     base,
     adminKey,
@@ -132,15 +148,15 @@ export async function startStack(suite: string, env: Record<string, string> = {}
       });
       if (result.pending.length > 0) throw new Error(`events still pending: ${result.pending.join(', ')}`);
     },
+    async restart() {
+      await halt('SIGINT');
+      stopped = true;
+      return startStack(suite, env, dir);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await halt('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };
