@@ -31,9 +31,9 @@ class Service:
     def admin(self) -> Client:
         return Client(self.url, api_key=self.admin_key)
 
-    def new_customer(self, plan: str = "free") -> CreatedCustomer:
+    def new_customer(self, plan: str = "free", name: str | None = None) -> CreatedCustomer:
         with self.admin() as admin:
-            return admin.create_customer(plan=plan, email=f"{secrets.token_hex(4)}@example.com")
+            return admin.create_customer(plan=plan, name=name, email=f"{secrets.token_hex(4)}@example.com")
 
     def suspend(self, customer_id: str) -> None:
         """A payment failed long ago and its grace period is over: what the Stripe webhooks would leave.

@@ -36,7 +36,7 @@ def test_customers_are_created_listed_and_read(service: Service) -> None:
         assert [k.id for k in detail.api_keys] == [created.api_key.id]
         assert detail.api_keys[0].key is None
         with pytest.raises(NotFound):
-            admin.get_customer("cus_missing")
+            admin.get_customer("tgcus_missing")
 
 
 def test_keys_are_issued_and_revoked(service: Service) -> None:

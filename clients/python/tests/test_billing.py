@@ -19,7 +19,11 @@ def test_a_trial_then_upgrade_cancel_and_resume(client: Client) -> None:
     )
     with pytest.raises(Conflict):
         client.subscribe("pro")
-    assert client.upgrade("enterprise").subscription.subscription_tier == "enterprise"
+    preview = client.upgrade_preview("enterprise")
+    assert (preview.action, preview.direction) == ("change_price", "upgrade")
+    assert preview.proration_date is not None and preview.amount_due == sum(line.amount for line in preview.lines)
+    upgraded = client.upgrade("enterprise", proration_date=preview.proration_date)
+    assert upgraded.subscription.subscription_tier == "enterprise"
     canceled = client.cancel()
     assert canceled.action == "cancel_at_period_end" and canceled.subscription.cancel_at_period_end
     assert client.resume().action == "undo_cancel"
@@ -27,11 +31,26 @@ def test_a_trial_then_upgrade_cancel_and_resume(client: Client) -> None:
     assert client.invoices(limit=5)[0].billing_reason == "subscription_create"
 
 
-def test_a_card_is_charged_and_shown(service: Service) -> None:
+def test_a_card_starts_the_trial_and_is_charged_only_when_it_ends(service: Service) -> None:
     created = service.new_customer()
     assert created.api_key.key is not None
     with Client(service.url, api_key=created.api_key.key) as client:
-        assert client.subscribe("pro", payment_method_id="pm_card_visa").subscription.status == "active"
+        assert client.subscribe("pro", payment_method_id="pm_card_visa").subscription.status == "trialing"
+        assert all(invoice.amount_paid == 0 for invoice in client.invoices())
+        [card] = client.payment_methods()
+        assert (card.brand, card.last4, card.default) == ("visa", "4242", True)
+
+
+def test_a_card_without_the_trial_is_charged_and_shown(service: Service) -> None:
+    created = service.new_customer(name="Acme Labs")
+    assert created.api_key.key is not None
+    with Client(service.url, api_key=created.api_key.key) as client:
+        started = client.subscribe("pro", payment_method_id="pm_card_visa", trial=False)
+        assert started.subscription.status == "active"
+        assert (started.subscription.customer_name, started.subscription.customer_email) == (
+            "Acme Labs",
+            created.customer.email,
+        )
         [invoice] = client.invoices()
         assert (invoice.amount_paid, invoice.currency, invoice.status) == (2900, "usd", "paid")
         [card] = client.payment_methods()

@@ -30,7 +30,7 @@ def test_the_demo_records_prints_the_figures_and_is_refused_past_the_quota(
         "recorded search x3: cost 0.3 credits, 2.3 used",
         "check reflect x1: allowed",
         "usage: 2.3 of 100 credits used (2.3%), 97.7 left, plan free",
-        "refused: quota_exceeded (429): The credit quota for this billing period is used up.",
+        "refused: quota_exceeded (429): Monthly quota exceeded. Used 2.3/100 credits. This request needs 1000000.",
     ]
     with Client(service.url, api_key=customer.api_key.key) as client:
         assert client.usage().credits_used == Decimal("2.3")

@@ -110,8 +110,14 @@ async def test_a_feature_the_plan_lacks_is_403_and_a_plan_with_it_passes(
     denied = await app_client.get("/api/federation/peers", headers=key_of(customer))
     assert denied.status_code == 403
     body = denied.json()
-    assert (body["error"], body["feature"], body["current_tier"]) == ("feature_not_available", "federation", "free")
-    assert body["upgrade_url"] == f"{service.url}/billing"
+    assert body == {
+        "error": "feature_not_available",
+        "message": "Feature 'federation' is not available on the free plan.",
+        "upgrade_url": f"{service.url}/billing",
+        "plan": "free",
+        "feature": "federation",
+        "current_tier": "free",
+    }
     assert denied.headers["x-tier"] == "free"
     pro = service.new_customer(plan="pro")
     allowed = await app_client.get("/api/federation/peers", headers=key_of(pro))
@@ -167,7 +173,14 @@ async def test_storage_past_the_limit_is_507_and_records_nothing(
         assert response.status_code == 507
         body = response.json()
         assert body["error"] == "storage_limit_exceeded"
-        assert body["current_usage"]["storage_bytes_limit"] == 100_000_000
+        assert body["message"].startswith("Storage limit exceeded (this request would store 100000")
+        assert body["message"].endswith(" of 100000000 bytes).")
+        assert (body["current_usage"], body["limits"], body["tier"]) == (
+            {"bytes": 100_000_000, "items": 10},
+            {"bytes": 100_000_000, "items": None},
+            "free",
+        )
+        assert body["requested"]["bytes"] > 0
         assert client.usage().credits_used == Decimal("0")
 
 

@@ -118,7 +118,10 @@ def test_usage_entitlements_history_storage_and_plans(client: Client) -> None:
     assert usage.raw["credits_used"] in ("2", 2)
     entitlements = client.entitlements()
     assert entitlements.features["semantic_search"] and not entitlements.features["federation"]
-    assert entitlements.operations["search"] == Decimal("0.1")
+    assert entitlements.operation_costs["search"] == Decimal("0.1")
+    capture = entitlements.operations["capture"]["month"]
+    assert (capture.used, capture.limit, capture.remaining) == (2, None, None)
+    assert capture.resets_at == usage.period_end == usage.operations["capture"]["month"].resets_at
     assert entitlements.limits.credits_per_month == Decimal("100")
     history = client.history("day")
     assert sum(bucket.credits for bucket in history.data) == Decimal("2")

@@ -13,19 +13,26 @@ from fault_server import FaultServer
 from tollgate import (
     Client,
     FeatureNotAvailable,
+    LimitsUnavailable,
+    PayloadTooLarge,
     QuotaExceeded,
     RateLimited,
+    RetryPolicy,
     StorageLimitExceeded,
+    StoreUnavailable,
     TollgateError,
+    Unavailable,
 )
 
 # Numbers written out as the service writes them; 0.1 + 0.2 must stay 0.3 exactly.
-USAGE_AS_NUMBERS = """{"customer_id": "cus_1", "subscription_tier": "pro", "credits_used": 4250.1,
+USAGE_AS_NUMBERS = """{"customer_id": "tgcus_1", "subscription_tier": "pro", "credits_used": 4250.1,
  "monthly_limit": 100000, "quota_remaining": 95749.9, "usage_percentage": 4.25, "quota_exceeded": false,
  "overage_used": 0, "period_start": "2026-01-01T00:00:00.000Z", "period_end": "2026-02-01T00:00:00.000Z",
  "status": "active", "in_trial": false, "trial_end_date": null, "grace_period_end": null,
  "storage_bytes": 10, "storage_bytes_limit": null, "storage_items": 1, "storage_items_limit": null,
- "operations": {"search": {"month": {"used": 0.3, "limit": null, "remaining": null}}}}"""
+ "operations": {"search": {"day": {"used": 3, "limit": 5, "remaining": 2, "resets_at": "2026-01-02T00:00:00.000Z"},
+                           "month": {"used": 30, "limit": null, "remaining": null,
+                                     "resets_at": "2026-02-01T00:00:00.000Z"}}}}"""
 
 
 @pytest.fixture
@@ -41,7 +48,13 @@ def test_credit_figures_sent_as_numbers_are_exact_decimals(faults: FaultServer) 
     assert usage.quota_remaining == Decimal("95749.9")
     assert usage.monthly_limit == Decimal("100000")
     assert usage.credits_used + usage.quota_remaining == Decimal("100000.0")
-    assert usage.operations["search"]["month"]["used"] == Decimal("0.3")
+    day, month = usage.operations["search"]["day"], usage.operations["search"]["month"]
+    assert (day.used, day.limit, day.remaining) == (
+        3,
+        5,
+        2,
+    ) and day.resets_at.isoformat() == "2026-01-02T00:00:00+00:00"
+    assert (month.used, month.limit, month.remaining) == (30, None, None)
 
 
 QUOTA = {
@@ -49,11 +62,25 @@ QUOTA = {
     "message": "Monthly quota exceeded. Used 100/100 credits.",
     "upgrade_url": "https://app.example/billing",
     "retry_after": 3600,
-    "usage": {"subscription_tier": "free", "credits_used": "100", "monthly_limit": 100, "quota_remaining": 0},
+    "usage": {
+        "customer_id": "tgcus_1",
+        "subscription_tier": "free",
+        "credits_used": 100,
+        "monthly_limit": 100,
+        "quota_remaining": 0,
+        "usage_percentage": 100,
+    },
 }
 RATE = {"error": "rate_limited", "message": "Too many.", "tier": "free", "limit": 10, "window": "minute"}
 FEATURE = {"error": "feature_not_available", "message": "No.", "feature": "federation", "current_tier": "free"}
-STORAGE = {"error": "storage_limit_exceeded", "message": "Full.", "current_usage": {"storage_bytes": 5}}
+STORAGE = {
+    "error": "storage_limit_exceeded",
+    "message": "Storage limit exceeded (this request would store 1001 of 1000 bytes).",
+    "current_usage": {"bytes": 1000, "items": 0},
+    "requested": {"bytes": 1, "items": 0},
+    "limits": {"bytes": 1000, "items": None},
+    "tier": "free",
+}
 
 
 @pytest.mark.parametrize(
@@ -66,7 +93,7 @@ def test_error_classes_read_the_details_when_present(faults: FaultServer) -> Non
         with pytest.raises(QuotaExceeded) as quota:
             client.record("capture")
         usage = quota.value.usage
-        assert usage is not None
+        assert usage is not None and usage.customer_id == "tgcus_1"
         assert (usage.credits_used, usage.monthly_limit, usage.quota_remaining) == (
             Decimal(100),
             Decimal(100),
@@ -89,7 +116,11 @@ def test_error_classes_read_the_details_when_present(faults: FaultServer) -> Non
 
         with pytest.raises(StorageLimitExceeded) as storage:
             client.record("capture")
-        assert storage.value.current_usage == {"storage_bytes": 5}
+        assert (storage.value.current_usage, storage.value.requested, storage.value.limits) == (
+            {"bytes": 1000, "items": 0},
+            {"bytes": 1, "items": 0},
+            {"bytes": 1000, "items": None},
+        )
 
         with pytest.raises(TollgateError) as other:
             client.record("capture")
@@ -99,3 +130,59 @@ def test_error_classes_read_the_details_when_present(faults: FaultServer) -> Non
             "http_418",
             "tea",
         )
+
+
+OPERATION_QUOTA = {
+    "error": "quota_exceeded",
+    "message": "Daily limit of video exceeded. Used 3/3, requested 1.",
+    "upgrade_url": None,
+    "retry_after": 7200,
+    "plan": "free",
+    "operation": "video",
+    "window": "day",
+    "limit": 3,
+    "used": 3,
+    "requested": 1,
+}
+TOO_LARGE = {"error": "payload_too_large", "message": "The request body is too large.", "limit_bytes": 2097152}
+STORE_DOWN = {"error": "store_unavailable", "message": "The store is unavailable."}
+LIMITS_DOWN = {"error": "limits_unavailable", "message": "The rate limits are unavailable."}
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        [
+            (429, OPERATION_QUOTA, {"Retry-After": "7200"}),
+            (413, TOO_LARGE, {"Connection": "close"}),
+            (503, STORE_DOWN, {"Retry-After": "1"}),
+            (503, LIMITS_DOWN, {}),
+        ]
+    ],
+    indirect=True,
+)
+def test_an_operation_limit_and_the_newer_codes_raise_their_classes(faults: FaultServer) -> None:
+    with Client(faults.url, api_key="k", retry=RetryPolicy(max_retries=0)) as client:
+        with pytest.raises(QuotaExceeded) as quota:
+            client.record("video")
+        refused = quota.value
+        assert (refused.operation, refused.window, refused.limit, refused.used, refused.requested) == (
+            "video",
+            "day",
+            3,
+            3,
+            1,
+        )
+        assert (refused.usage, refused.retry_after, refused.plan) == (None, 7200, "free")
+
+        with pytest.raises(PayloadTooLarge) as too_large:
+            client.record("video")
+        assert (too_large.value.status, too_large.value.limit_bytes) == (413, 2097152)
+
+        with pytest.raises(StoreUnavailable) as store:
+            client.record("video")
+        assert (store.value.status, store.value.retry_after) == (503, 1)
+
+        with pytest.raises(LimitsUnavailable) as limits:
+            client.record("video")
+        assert isinstance(limits.value, Unavailable) and limits.value.retry_after is None

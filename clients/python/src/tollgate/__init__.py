@@ -5,7 +5,16 @@ from ._calls import UsageEvent
 from ._transport import RetryPolicy
 from .admin_models import ApiKey, AuditEntry, CreatedCustomer, Customer, CustomerDetail, Page, Revenue, WebhookEvent
 from .async_client import AsyncClient
-from .billing_models import BillingChange, CheckoutSession, Invoice, Link, PaymentMethod, Subscription
+from .billing_models import (
+    BillingChange,
+    CheckoutSession,
+    Invoice,
+    Link,
+    PaymentMethod,
+    Subscription,
+    UpgradeLine,
+    UpgradePreview,
+)
 from .client import Client
 from .errors import (
     AccountSuspended,
@@ -17,16 +26,20 @@ from .errors import (
     InvalidRequest,
     Issue,
     LimitError,
+    LimitsUnavailable,
     NotFound,
+    PayloadTooLarge,
     PaymentFailed,
     PaymentProviderUnavailable,
     QuotaExceeded,
     QuotaUsage,
     RateLimited,
     StorageLimitExceeded,
+    StoreUnavailable,
     TollgateConnectionError,
     TollgateError,
     Unauthorized,
+    Unavailable,
 )
 from .models import (
     BatchEventResult,
@@ -35,6 +48,8 @@ from .models import (
     Entitlements,
     HistoryBucket,
     Limits,
+    Operations,
+    OperationWindow,
     Plans,
     RecordResult,
     Reservation,
@@ -71,9 +86,13 @@ __all__ = [
     "Issue",
     "LimitError",
     "Limits",
+    "LimitsUnavailable",
     "Link",
     "NotFound",
+    "OperationWindow",
+    "Operations",
     "Page",
+    "PayloadTooLarge",
     "PaymentFailed",
     "PaymentMethod",
     "PaymentProviderUnavailable",
@@ -87,10 +106,14 @@ __all__ = [
     "Revenue",
     "StorageLimitExceeded",
     "StorageReport",
+    "StoreUnavailable",
     "Subscription",
     "TollgateConnectionError",
     "TollgateError",
     "Unauthorized",
+    "Unavailable",
+    "UpgradeLine",
+    "UpgradePreview",
     "Usage",
     "UsageEvent",
     "UsageHistory",

@@ -182,15 +182,27 @@ def subscription() -> Call[billing.Subscription]:
 
 
 def subscribe(
-    tier: str, interval: str | None, payment_method_id: str | None, key: str | None
+    tier: str, interval: str | None, payment_method_id: str | None, trial: bool | None, key: str | None
 ) -> Call[billing.BillingChange]:
-    body = _body(tier=tier, interval=interval, payment_method_id=payment_method_id)
+    body = _body(tier=tier, interval=interval, payment_method_id=payment_method_id, trial=trial)
     return Call("POST", "/api/v1/billing/subscribe", _change, json=body, headers=_keyed(key))
 
 
-def upgrade(new_tier: str, interval: str | None, key: str | None) -> Call[billing.BillingChange]:
-    body = _body(new_tier=new_tier, interval=interval)
+def _upgrade_body(new_tier: str, interval: str | None, proration_date: datetime | str | None) -> JsonObject:
+    return _body(new_tier=new_tier, interval=interval, proration_date=_timestamp(proration_date))
+
+
+def upgrade(
+    new_tier: str, interval: str | None, proration_date: datetime | str | None, key: str | None
+) -> Call[billing.BillingChange]:
+    body = _upgrade_body(new_tier, interval, proration_date)
     return Call("POST", "/api/v1/billing/upgrade", _change, json=body, headers=_keyed(key))
+
+
+def upgrade_preview(new_tier: str, interval: str | None) -> Call[billing.UpgradePreview]:
+    # Changes nothing, so repeating it is safe without a key.
+    body = _upgrade_body(new_tier, interval, None)
+    return Call("POST", "/api/v1/billing/upgrade/preview", _plain(billing.UpgradePreview.from_json), json=body)
 
 
 def cancel(immediate: bool, key: str | None) -> Call[billing.BillingChange]:

@@ -14,6 +14,8 @@ class Subscription(Model):
     """``GET /api/v1/billing/subscription``: the subscription as Tollgate mirrors it."""
 
     customer_id: str
+    customer_name: str | None
+    customer_email: str | None
     subscription_tier: str
     plan_name: str
     status: str
@@ -35,6 +37,32 @@ class BillingChange(Model):
     action: str
     reason: str | None
     subscription: Subscription
+
+
+@dataclass(frozen=True)
+class UpgradeLine(Model):
+    """One line of the previewed invoice; ``proration`` for the prorated ones."""
+
+    description: str | None
+    amount: int
+    proration: bool
+
+
+@dataclass(frozen=True)
+class UpgradePreview(Model):
+    """``POST /api/v1/billing/upgrade/preview``: what the upgrade would bill, changing nothing.
+    ``due_now`` when ``amount_due`` is charged at once (an upgrade), else it is the next invoice's;
+    pass ``proration_date`` to ``upgrade`` to be charged exactly ``amount_due``."""
+
+    action: str
+    reason: str | None
+    direction: str | None
+    proration_date: datetime | None
+    due_now: bool
+    amount_due: int
+    currency: str | None
+    lines: list[UpgradeLine]
+    raw: JsonObject = field(repr=False)
 
 
 @dataclass(frozen=True)

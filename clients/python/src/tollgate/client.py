@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -142,15 +143,27 @@ class Client:
         *,
         interval: str | None = None,
         payment_method_id: str | None = None,
+        trial: bool | None = None,
         idempotency_key: str | None = None,
     ) -> billing.BillingChange:
-        """Without a payment method: the plan's trial, no card needed."""
-        return self.send(calls.subscribe(tier, interval, payment_method_id, idempotency_key))
+        """Starts the plan's trial, with or without a payment method (a card given is charged when the
+        trial ends). ``trial=False`` skips the trial: the card is charged at once."""
+        return self.send(calls.subscribe(tier, interval, payment_method_id, trial, idempotency_key))
+
+    def upgrade_preview(self, new_tier: str, *, interval: str | None = None) -> billing.UpgradePreview:
+        """What ``upgrade`` would bill, changing nothing; pass its ``proration_date`` to ``upgrade``."""
+        return self.send(calls.upgrade_preview(new_tier, interval))
 
     def upgrade(
-        self, new_tier: str, *, interval: str | None = None, idempotency_key: str | None = None
+        self,
+        new_tier: str,
+        *,
+        interval: str | None = None,
+        proration_date: datetime | str | None = None,
+        idempotency_key: str | None = None,
     ) -> billing.BillingChange:
-        return self.send(calls.upgrade(new_tier, interval, idempotency_key))
+        """Up or down, now; with the preview's ``proration_date`` it charges exactly the previewed amount."""
+        return self.send(calls.upgrade(new_tier, interval, proration_date, idempotency_key))
 
     def cancel(self, *, immediate: bool = False, idempotency_key: str | None = None) -> billing.BillingChange:
         return self.send(calls.cancel(immediate, idempotency_key))

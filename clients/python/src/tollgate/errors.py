@@ -1,7 +1,8 @@
 """One exception class per error code of Tollgate's registry (docs/errors.md).
 
 Every answer that is not 2xx raises the class of its ``error`` code, carrying the body's details:
-``QuotaExceeded.usage``, ``RateLimited.retry_after``, ``FeatureNotAvailable.feature``,
+``QuotaExceeded.usage`` (and ``operation``/``window``/``limit``/``used``/``requested`` when an
+operation limit refused), ``RateLimited.retry_after``, ``FeatureNotAvailable.feature``,
 ``InvalidRequest.issues``, ``upgrade_url`` on every limit error. The whole body stays in ``body``,
 so details a newer service adds are readable before this package names them.
 """
@@ -28,6 +29,7 @@ class Issue:
 class QuotaUsage(_wire.Model):
     """Where the customer stood when the quota refused them (``usage`` of a quota_exceeded body)."""
 
+    customer_id: str | None
     subscription_tier: str | None
     credits_used: Decimal | None
     monthly_limit: Decimal | None
@@ -63,6 +65,11 @@ class TollgateError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.status}): {self.message}"
+
+    def _retry_after_header(self) -> int | None:
+        """The ``Retry-After`` header in seconds, when sent."""
+        header = self.headers.get("retry-after", "")
+        return int(header) if header.isdigit() else None
 
 
 class TollgateConnectionError(TollgateError):
@@ -115,12 +122,44 @@ class PaymentFailed(TollgateError):
         return _wire.text(self.body.get("decline_code"))
 
 
-class PaymentProviderUnavailable(TollgateError):
+class PayloadTooLarge(TollgateError):
+    code = "payload_too_large"
+
+    @property
+    def limit_bytes(self) -> int | None:
+        """The service's body limit in bytes, when sent."""
+        return _wire.integer(self.body.get("limit_bytes"))
+
+
+class Unavailable(TollgateError):
+    """The service cannot answer for now (a 503): retrying the same call later may succeed."""
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait before retrying (``Retry-After``), when sent."""
+        return self._retry_after_header()
+
+
+class PaymentProviderUnavailable(Unavailable):
+    """Stripe did not answer, failed or throttled; nothing was recorded."""
+
     code = "payment_provider_unavailable"
 
     @property
     def stripe_request_id(self) -> str | None:
         return _wire.text(self.body.get("stripe_request_id"))
+
+
+class StoreUnavailable(Unavailable):
+    """The database did not answer; nothing was acknowledged: retry with the same idempotency key."""
+
+    code = "store_unavailable"
+
+
+class LimitsUnavailable(Unavailable):
+    """The shared rate and concurrency counters are out of reach and the service fails closed."""
+
+    code = "limits_unavailable"
 
 
 class InternalError(TollgateError):
@@ -151,10 +190,7 @@ class LimitError(TollgateError):
     def retry_after(self) -> int | None:
         """Seconds until the request may succeed: the body's ``retry_after``, else ``Retry-After``."""
         value = _wire.integer(self.body.get("retry_after"))
-        if value is not None:
-            return value
-        header = self.headers.get("retry-after", "")
-        return int(header) if header.isdigit() else None
+        return value if value is not None else self._retry_after_header()
 
 
 class FeatureNotAvailable(LimitError):
@@ -177,6 +213,31 @@ class QuotaExceeded(LimitError):
         """The customer's figures, when the service sends them (``usage`` in the body)."""
         found = self.body.get("usage")
         return QuotaUsage.from_json(found) if isinstance(found, dict) else None
+
+    @property
+    def operation(self) -> str | None:
+        """The operation whose limit refused (None when the credit quota did)."""
+        return _wire.text(self.body.get("operation"))
+
+    @property
+    def window(self) -> str | None:
+        """The operation limit's window that refused: ``minute``, ``hour``, ``day`` or ``month``."""
+        return _wire.text(self.body.get("window"))
+
+    @property
+    def limit(self) -> int | None:
+        """The operation limit of ``window``, in units of the operation."""
+        return _wire.integer(self.body.get("limit"))
+
+    @property
+    def used(self) -> int | None:
+        """Units of the operation used in ``window`` when refused."""
+        return _wire.integer(self.body.get("used"))
+
+    @property
+    def requested(self) -> int | None:
+        """Units of the operation the refused request asked for."""
+        return _wire.integer(self.body.get("requested"))
 
 
 class RateLimited(LimitError):
@@ -204,11 +265,24 @@ class ConcurrencyLimited(LimitError):
 class StorageLimitExceeded(LimitError):
     code = "storage_limit_exceeded"
 
+    def _figures(self, name: str) -> dict[str, Any] | None:
+        found = self.body.get(name)
+        return dict(found) if isinstance(found, dict) else None
+
     @property
     def current_usage(self) -> dict[str, Any] | None:
-        """Storage figures at the refusal (``current_usage``), when sent."""
-        found = self.body.get("current_usage")
-        return dict(found) if isinstance(found, dict) else None
+        """Storage now, ``{bytes, items}`` (``current_usage``), when sent."""
+        return self._figures("current_usage")
+
+    @property
+    def requested(self) -> dict[str, Any] | None:
+        """What the refused request would add, ``{bytes, items}``, when sent."""
+        return self._figures("requested")
+
+    @property
+    def limits(self) -> dict[str, Any] | None:
+        """The plan's storage limits, ``{bytes, items}`` (None = unlimited), when sent."""
+        return self._figures("limits")
 
 
 ERROR_CLASSES: dict[str, type[TollgateError]] = {
@@ -227,6 +301,9 @@ ERROR_CLASSES: dict[str, type[TollgateError]] = {
         ConcurrencyLimited,
         StorageLimitExceeded,
         PaymentProviderUnavailable,
+        PayloadTooLarge,
+        StoreUnavailable,
+        LimitsUnavailable,
         InternalError,
     )
 }

@@ -84,8 +84,6 @@ DECISION_HEADER = re.compile(r"^(x-tier|x-ratelimit-.*|x-credits-.*|x-quota-warn
 _MESSAGES = {
     "unauthorized": "A valid API key is required.",
     "account_suspended": "This account is suspended because a payment failed.",
-    "feature_not_available": "Your plan does not include this feature.",
-    "storage_limit_exceeded": "The storage limit of this plan is reached.",
 }
 
 
@@ -96,8 +94,11 @@ class _Denied(Exception):
         self.headers = dict(headers)
 
 
-def _deny(status: int, code: str, headers: Mapping[str, str] | None = None, **details: Any) -> _Denied:
-    body = {"error": code, "message": _MESSAGES[code], **details}
+def _deny(
+    status: int, code: str, headers: Mapping[str, str] | None = None, message: str | None = None, **details: Any
+) -> _Denied:
+    """A denial with the body the service and the Node middleware give for the same refusal."""
+    body = {"error": code, "message": message or _MESSAGES[code], **details}
     return _Denied(status, json.dumps(body).encode(), headers or {})
 
 
@@ -280,6 +281,7 @@ class TollgateMiddleware:
                 403,
                 "feature_not_available",
                 tier,
+                f"Feature '{feature}' is not available on the {entitlements.subscription_tier} plan.",
                 upgrade_url=self.upgrade_url,
                 plan=entitlements.subscription_tier,
                 feature=feature,
@@ -289,25 +291,25 @@ class TollgateMiddleware:
 
     async def _check_storage(self, client: AsyncClient, change: StorageChange) -> None:
         usage = await client.usage()
-        over_bytes = usage.storage_bytes_limit is not None and (
-            usage.storage_bytes + change.bytes > usage.storage_bytes_limit
-        )
-        over_items = usage.storage_items_limit is not None and (
-            usage.storage_items + change.items > usage.storage_items_limit
-        )
-        if over_bytes or over_items:
+        over: list[str] = []
+        for unit, used, added, limit in [
+            ("bytes", usage.storage_bytes, change.bytes, usage.storage_bytes_limit),
+            ("items", usage.storage_items, change.items, usage.storage_items_limit),
+        ]:
+            if limit is not None and used + added > limit:
+                over.append(f"{used + added} of {limit} {unit}")
+        if over:
             raise _deny(
                 507,
                 "storage_limit_exceeded",
                 {"X-Tier": usage.subscription_tier},
+                f"Storage limit exceeded (this request would store {' and '.join(over)}).",
                 upgrade_url=self.upgrade_url,
                 plan=usage.subscription_tier,
-                current_usage={
-                    "storage_bytes": usage.storage_bytes,
-                    "storage_bytes_limit": usage.storage_bytes_limit,
-                    "storage_items": usage.storage_items,
-                    "storage_items_limit": usage.storage_items_limit,
-                },
+                current_usage={"bytes": usage.storage_bytes, "items": usage.storage_items},
+                requested={"bytes": change.bytes, "items": change.items},
+                limits={"bytes": usage.storage_bytes_limit, "items": usage.storage_items_limit},
+                tier=usage.subscription_tier,
             )
 
 

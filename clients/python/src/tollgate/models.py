@@ -1,6 +1,6 @@
 """Typed results of the usage routes. Credits are ``Decimal``, times aware ``datetime``. Each result
-with a ``raw`` field keeps the whole body there, so fields a newer service adds (such as the
-``operations`` block of ``/usage``) are readable before this package names them. Fields take the
+with a ``raw`` field keeps the whole body there, so fields a newer service adds are readable before
+this package names them. Fields take the
 body's key of the same name (see ``_wire.Model``).
 """
 
@@ -49,6 +49,21 @@ class Plans:
 
 
 @dataclass(frozen=True)
+class OperationWindow(Model):
+    """One window of an operation (``operations.<op>.<window>``): units of the operation, integers;
+    ``limit`` and ``remaining`` are None when the plan does not limit that window."""
+
+    used: int
+    limit: int | None
+    remaining: int | None
+    resets_at: datetime
+
+
+# ``{ operation: { window: OperationWindow } }``; windows are ``minute``, ``hour``, ``day``, ``month``.
+Operations = dict[str, dict[str, OperationWindow]]
+
+
+@dataclass(frozen=True)
 class CreditUsage(Model):
     """Credits this period: what ``/usage`` and the admin customer list show."""
 
@@ -81,17 +96,14 @@ class Usage(CreditUsage):
     storage_bytes_limit: int | None
     storage_items: int
     storage_items_limit: int | None
+    operations: Operations
     raw: JsonObject = field(repr=False)
-
-    @property
-    def operations(self) -> JsonObject:
-        """Per-operation windows (``operations`` block), when the service sends them; else empty."""
-        return _wire.obj(self.raw.get("operations"))
 
 
 @dataclass(frozen=True)
 class Entitlements(Model):
-    """``GET /api/v1/entitlements``: the plan's features, limits and operation costs."""
+    """``GET /api/v1/entitlements``: the plan's features and limits, the credit cost of each operation
+    (``operation_costs``) and where each operation stands in its windows (``operations``)."""
 
     customer_id: str
     subscription_tier: str
@@ -100,7 +112,8 @@ class Entitlements(Model):
     serviceable: bool
     features: dict[str, bool]
     limits: Limits
-    operations: dict[str, Decimal]
+    operation_costs: dict[str, Decimal]
+    operations: Operations
     raw: JsonObject = field(repr=False)
 
 
