@@ -140,6 +140,15 @@ def record(
     )
 
 
+def usage_events(limit: int | None, after: str | None) -> Call[admin.Page[models.RecordedEvent]]:
+    return Call(
+        "GET",
+        "/api/v1/usage/events",
+        _plain(lambda body: admin.Page.parse(body, models.RecordedEvent.from_json, lambda event: event.id)),
+        params=_params(limit=limit, after=after),
+    )
+
+
 def record_batch(events: Iterable[UsageEvent | Mapping[str, Any]]) -> Call[models.BatchResult]:
     sent = []
     for event in events:

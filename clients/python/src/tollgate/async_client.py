@@ -88,6 +88,12 @@ class AsyncClient:
     async def entitlements(self) -> models.Entitlements:
         return await self.send(calls.entitlements())
 
+    async def usage_events(
+        self, *, limit: int | None = None, after: str | None = None
+    ) -> admin.Page[models.RecordedEvent]:
+        """The customer's events newest first, with their metadata; pass ``next_starting_after`` as ``after``."""
+        return await self.send(calls.usage_events(limit, after))
+
     async def history(self, bucket: str = "day") -> models.UsageHistory:
         return await self.send(calls.history(bucket))
 

@@ -88,6 +88,10 @@ class Client:
     def entitlements(self) -> models.Entitlements:
         return self.send(calls.entitlements())
 
+    def usage_events(self, *, limit: int | None = None, after: str | None = None) -> admin.Page[models.RecordedEvent]:
+        """The customer's events newest first, with their metadata; pass ``next_starting_after`` as ``after``."""
+        return self.send(calls.usage_events(limit, after))
+
     def history(self, bucket: str = "day") -> models.UsageHistory:
         return self.send(calls.history(bucket))
 
