@@ -126,6 +126,8 @@ export interface UsageDebit {
   requestHash: string | null;
   /** When the usage happened (epoch ms). */
   occurredAt: number;
+  /** Strings stored with the event (see gate/event-metadata); null or absent: none. */
+  metadata?: Readonly<Record<string, string>> | null;
   /**
    * The operation's limited windows this debit counts `quantity` units in, each decided like the
    * credit quota (operation limits before credits). Absent or empty: the operation has no limits.
@@ -201,6 +203,8 @@ export interface UsageEvent {
   requestHash: string | null;
   occurredAt: number;
   recordedAt: number;
+  /** Strings the event was recorded with; null when none. */
+  metadata: Readonly<Record<string, string>> | null;
 }
 
 export interface PeriodUsage {
@@ -243,6 +247,14 @@ export interface Store {
    */
   commitUsage(debits: readonly UsageDebit[], recordedAt: number): Promise<UsageOutcome[]>;
   getPeriodUsage(customerId: string, periodStart: number): Promise<PeriodUsage>;
+  /**
+   * A page of one customer's events, newest recorded first, starting after the event `after` (an
+   * event id, the last of the previous page).
+   */
+  pageUsageEvents(
+    customerId: string,
+    options: { limit: number; after?: string },
+  ): Promise<{ events: UsageEvent[]; hasMore: boolean }>;
   /** Events of one customer recorded in [from, to), oldest first, at most `limit`. */
   listUsageEvents(customerId: string, from: number, to: number, limit: number): Promise<UsageEvent[]>;
   /** The event a customer recorded with this idempotency key, if any (looked up off the hot path). */

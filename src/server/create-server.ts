@@ -32,6 +32,7 @@ import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerPlansRoutes } from './routes/plans-routes.js';
 import { registerRecordRoutes } from './routes/record-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
+import { registerUsageEventRoutes } from './routes/usage-event-routes.js';
 import { registerUsageRoutes } from './routes/usage-routes.js';
 import { registerWebhookRoutes } from './routes/webhook-routes.js';
 
@@ -121,6 +122,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerPlansRoutes(router, tollgate);
   registerUsageRoutes(router, tollgate);
   registerRecordRoutes(router, tollgate);
+  registerUsageEventRoutes(router, tollgate);
   registerAdminRoutes(router, tollgate);
   registerDashboardSessionRoutes(router, sessions, { publicUrl: options.publicUrl ?? null });
   if (options.billing) registerBillingRoutes(router, tollgate, options.billing);

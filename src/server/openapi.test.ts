@@ -114,6 +114,7 @@ describe('OpenAPI document', () => {
       'GET /api/v1/usage': asCustomer,
       'GET /api/v1/entitlements': asCustomer,
       'GET /api/v1/usage/history': { ...asCustomer, url: '/api/v1/usage/history?bucket=hour' },
+      'GET /api/v1/usage/events': { ...asCustomer, url: '/api/v1/usage/events?limit=5' },
       'POST /api/v1/billing/dashboard-link': {
         ...asCustomer,
         body: { embed: true, theme: { accent: '#abc' } },

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { type ErrorIssue, invalidRequest } from '../core/errors.js';
+import { metadataIssues } from '../core/gate/event-metadata.js';
 import type { GateRequest } from '../core/gate/gate.js';
 import { DAY_MS, MINUTE_MS } from '../core/periods.js';
 
@@ -22,6 +23,21 @@ export const quantitySchema = z
   .min(1)
   .max(MAX_QUANTITY)
   .describe('Units of the operation; default 1');
+
+/** The engine's rules (core/gate/event-metadata), so the route and `consume()` refuse alike. */
+export const metadataSchema = z
+  .record(z.string(), z.string())
+  .superRefine((metadata, context) => {
+    for (const issue of metadataIssues(metadata, '')) {
+      // '' for the map itself, '.<key>' for one entry (keys may hold dots: not split).
+      const path = issue.path === '' ? [] : [issue.path.slice(1)];
+      context.addIssue({ code: 'custom', message: issue.message, path });
+    }
+  })
+  .describe(
+    'Strings stored with the event and returned where events are listed (e.g. {"model": "gpt-4o"}): at most ' +
+      '16 keys matching ^[a-z][a-z0-9_.-]{0,39}$, values up to 200 characters. Part of the idempotency fingerprint',
+  );
 
 export const usageEventSchema = z.strictObject({
   operation: operationSchema,
@@ -46,6 +62,7 @@ export const usageEventSchema = z.strictObject({
     )
     .optional()
     .describe('When the usage happened: ISO 8601 or epoch seconds; within the last 35 days, default now'),
+  metadata: metadataSchema.optional(),
 });
 
 export type UsageEventInput = z.infer<typeof usageEventSchema>;
@@ -80,5 +97,6 @@ export function eventGateRequest(event: UsageEventInput, now: number, countReque
   const request: GateRequest = { operation: event.operation, quantity: event.quantity ?? 1, countRequest };
   if (event.idempotency_key !== undefined) request.idempotencyKey = event.idempotency_key;
   if (timestamp.value !== undefined) request.occurredAt = timestamp.value;
+  if (event.metadata !== undefined) request.metadata = event.metadata;
   return request;
 }

@@ -4,7 +4,7 @@
  * audit log, the invoice mirror and the per-object event versions that keep late events from
  * overwriting newer state. Lists page newest first with an id cursor.
  */
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type {
   AuditEntry,
   InvoiceRecord,
@@ -16,6 +16,7 @@ import { newId } from '../core/ids.js';
 import type { Store } from '../core/ports.js';
 import type { AuditLogTable, InvoicesTable, WebhookEventsTable } from './billing-event-tables.js';
 import type { Database } from './database.js';
+import { newestFirstAfter, page } from './keyset-paging.js';
 
 export type BillingEventQueries = Pick<
   Store,
@@ -88,30 +89,6 @@ export const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
   created: invoice.created,
   stripe_updated_at: invoice.stripeUpdatedAt,
 });
-
-/**
- * Keyset paging newest first on (`column`, id): after the row `after`, whose `column` value is read
- * in a sub-query, so the cursor stays a plain id.
- */
-function newestFirstAfter<T extends 'webhook_events' | 'invoices' | 'audit_log', O>(
-  query: SelectQueryBuilder<Database, T, O>,
-  table: T,
-  column: 'created' | 'at',
-  after: string | undefined,
-): SelectQueryBuilder<Database, T, O> {
-  const ordered = query
-    .orderBy(sql.ref(`${table}.${column}`), 'desc')
-    .orderBy(sql.ref(`${table}.id`), 'desc');
-  if (after === undefined) return ordered;
-  const key = sql`(select ${sql.ref(column)} from ${sql.table(table)} where id = ${after})`;
-  return ordered.where(
-    sql<boolean>`(${sql.ref(`${table}.${column}`)} < ${key} or (${sql.ref(`${table}.${column}`)} = ${key} and ${sql.ref(`${table}.id`)} < ${after}))`,
-  );
-}
-
-function page<T>(rows: T[], limit: number): { items: T[]; hasMore: boolean } {
-  return { items: rows.slice(0, limit), hasMore: rows.length > limit };
-}
 
 export function createBillingEventQueries(db: Kysely<Database>): BillingEventQueries {
   return {

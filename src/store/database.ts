@@ -53,6 +53,8 @@ export interface UsageEventsTable {
   request_hash: string | null;
   occurred_at: number;
   recorded_at: number;
+  /** JSON of the event's metadata, keys sorted (migration 008); null when none. */
+  metadata: string | null;
 }
 
 export interface UsageCountersTable {

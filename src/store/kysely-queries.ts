@@ -9,6 +9,7 @@ import type { DashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
 import type { HistoryQueries } from './history-queries.js';
+import { newestFirstAfter, page } from './keyset-paging.js';
 import type { MeterOutboxQueries } from './meter-outbox-queries.js';
 import {
   apiKeyFromRow,
@@ -218,6 +219,15 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
         .limit(limit)
         .execute();
       return rows.map(usageEventFromRow);
+    },
+
+    async pageUsageEvents(customerId, options) {
+      const query = db.selectFrom('usage_events').selectAll().where('customer_id', '=', customerId);
+      const rows = await newestFirstAfter(query, 'usage_events', 'recorded_at', options.after)
+        .limit(options.limit + 1)
+        .execute();
+      const { items, hasMore } = page(rows, options.limit);
+      return { events: items.map(usageEventFromRow), hasMore };
     },
 
     async findUsageEvent(customerId, idempotencyKey) {

@@ -22,6 +22,7 @@
  * join on `unnest(...)` lets the planner pick a sequential scan of all events when statistics are off.
  */
 import type pg from 'pg';
+import { canonicalMetadata } from '../core/gate/event-metadata.js';
 import {
   type CounterState,
   counterKey,
@@ -86,24 +87,26 @@ const selectKnownEvents = `
     LIMIT 1
   ) AS e`;
 
-const insertEvents = `
+/** The events' metadata comes last ($17, or $23 after the window counters'), so the numbers above stay. */
+const insertEvents = (metadata: number) => `
   INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-    idempotency_key, request_hash, occurred_at, recorded_at)
-  SELECT e.*, $12::bigint
+    idempotency_key, request_hash, occurred_at, recorded_at, metadata)
+  SELECT e.id, e.customer_id, e.period_start, e.operation, e.quantity, e.cost, e.overage, e.used_after,
+    e.idempotency_key, e.request_hash, e.occurred_at, $12::bigint, e.metadata
   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
-    $8::bigint[], $9::text[], $10::text[], $11::bigint[])
+    $8::bigint[], $9::text[], $10::text[], $11::bigint[], $${metadata}::text[])
     AS e(id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-      idempotency_key, request_hash, occurred_at)`;
+      idempotency_key, request_hash, occurred_at, metadata)`;
 
 const writeCounters = `
   INSERT INTO usage_counters (customer_id, period_start, used, overage)
   SELECT * FROM unnest($13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
   ON CONFLICT (customer_id, period_start) DO UPDATE SET used = excluded.used, overage = excluded.overage`;
 
-const writeEventsAndCounters = `WITH inserted AS (${insertEvents}) ${writeCounters}`;
+const writeEventsAndCounters = `WITH inserted AS (${insertEvents(17)}) ${writeCounters}`;
 
 const writeEventsCountersAndWindows = `
-  WITH inserted AS (${insertEvents}), counters AS (${writeCounters})
+  WITH inserted AS (${insertEvents(23)}), counters AS (${writeCounters})
   INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage)
   SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[])
   ON CONFLICT (customer_id, operation, window_name, window_start)
@@ -307,6 +310,7 @@ async function decideAndWrite(
       counters.map((counter) => counter.used),
       counters.map((counter) => counter.overage),
       ...windowValues,
+      events.map((event) => canonicalMetadata(event.metadata)),
     ],
   });
   const outbox = overageWindows(decision.events, meterWindowMs);

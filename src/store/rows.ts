@@ -3,6 +3,7 @@
  * JSON text). Shared by both stores: the row shapes are the same on SQLite and PostgreSQL.
  */
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import { parseMetadata } from '../core/gate/event-metadata.js';
 import type {
   AccountStatus,
   ApiKeyRecord,
@@ -144,5 +145,6 @@ export function usageEventFromRow(row: Selectable<UsageEventsTable>): UsageEvent
     requestHash: row.request_hash,
     occurredAt: row.occurred_at,
     recordedAt: row.recorded_at,
+    metadata: parseMetadata(row.metadata),
   };
 }

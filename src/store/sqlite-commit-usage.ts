@@ -8,6 +8,7 @@
  * can change them between the read and the write; busy_timeout makes other writers wait for it.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { canonicalMetadata } from '../core/gate/event-metadata.js';
 import {
   type CounterState,
   counterKey,
@@ -35,7 +36,7 @@ interface KnownRow {
 /** Counters cached at most (customers x periods); past it the cache starts over. */
 const COUNTER_CACHE_LIMIT = 100_000;
 
-/** Rows per multi-row INSERT (12 parameters each; SQLite allows 32,766 per statement). */
+/** Rows per multi-row INSERT (13 parameters each; SQLite allows 32,766 per statement). */
 const EVENT_ROWS = 64;
 
 export type CommitUsage = (debits: readonly UsageDebit[], recordedAt: number) => UsageOutcome[];
@@ -75,8 +76,8 @@ export function createSqliteCommitUsage(
     if (statement === undefined) {
       statement = database.prepare<unknown[]>(
         `INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-           idempotency_key, request_hash, occurred_at, recorded_at)
-         VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+           idempotency_key, request_hash, occurred_at, recorded_at, metadata)
+         VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       );
       insertEvents.set(rows, statement);
     }
@@ -178,6 +179,7 @@ export function createSqliteCommitUsage(
           event.requestHash,
           event.occurredAt,
           event.recordedAt,
+          canonicalMetadata(event.metadata),
         );
       }
       insertStatement(end - start).run(parameters);

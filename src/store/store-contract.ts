@@ -18,6 +18,7 @@ import { describeSubscriptionCases } from './contract/subscription-cases.js';
 import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
 import { describeUsageConcurrencyCases } from './contract/usage-concurrency-cases.js';
+import { describeUsageEventCases } from './contract/usage-event-cases.js';
 
 export type { StoreHandle } from './contract/contract-context.js';
 
@@ -62,6 +63,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeCustomerCases(context);
     describeApiKeyCases(context);
     describeUsageCases(context);
+    describeUsageEventCases(context);
     describeUsageConcurrencyCases(context);
     describeOperationWindowCases(context);
     describeSubscriptionCountCases(context);

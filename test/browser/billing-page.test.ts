@@ -137,6 +137,9 @@ if (!hasChromium) {
       expect(await storedSession(page)).not.toContain('tg_live_');
       expect(await page.getByTestId('back-link').textContent()).toContain('Back to app.example.com');
       expect(await page.locator('[data-testid=plan-free] [data-testid=current-marker]').count()).toBe(1);
+      // The demo catalog limits no operation: no operation bar, no operation line on the plan cards.
+      expect(await page.locator('[data-testid^=meter-op-]').count()).toBe(0);
+      expect(await page.getByTestId('operation-limit-fact').count()).toBe(0);
       await page.getByTestId('usage-chart').waitFor();
       expect(await layoutShift(page)).toBeLessThan(0.1);
       // No usage yet: one line saying so, not an empty chart's box.

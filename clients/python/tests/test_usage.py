@@ -57,6 +57,26 @@ def test_record_with_a_timestamp(client: Client) -> None:
         client.record("capture", timestamp=datetime(2026, 1, 1))
 
 
+def test_record_with_metadata_keeps_it_in_the_idempotency_fingerprint(client: Client) -> None:
+    first = client.record("capture", idempotency_key="meta-1", metadata={"model": "gpt-4o", "region": "eu"})
+    again = client.record("capture", idempotency_key="meta-1", metadata={"region": "eu", "model": "gpt-4o"})
+    assert again.replayed and again.event_id == first.event_id
+    with pytest.raises(Conflict):
+        client.record("capture", idempotency_key="meta-1", metadata={"model": "small"})
+    with pytest.raises(InvalidRequest) as invalid:
+        client.record("capture", metadata={"Model": "x"})
+    assert [issue.path for issue in invalid.value.issues] == ["metadata.Model"]
+    batch = client.record_batch([UsageEvent("capture", idempotency_key="meta-1", metadata={"model": "other"})])
+    assert [r.status for r in batch.results] == ["conflict"]
+    client.record_batch([UsageEvent("search", metadata={"model": "small"})])
+    page = client.usage_events(limit=1)
+    assert page.has_more and page.next_starting_after == page.data[0].id
+    assert page.data[0].operation == "search" and page.data[0].metadata == {"model": "small"}
+    assert page.data[0].credits == Decimal("0.1")
+    rest = client.usage_events(after=page.next_starting_after)
+    assert [event.metadata for event in rest.data] == [{"model": "gpt-4o", "region": "eu"}]
+
+
 def test_check_counts_nothing_and_tells_why_not(client: Client) -> None:
     allowed = client.check("reflect", 1)
     assert allowed.allowed and allowed.reason is None and allowed.cost == Decimal("2")

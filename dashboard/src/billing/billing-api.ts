@@ -3,6 +3,7 @@
  * routes/billing-routes.ts). Credits are JSON numbers (at most 3 decimals), money integer minor units, times ISO
  * strings, and null means "no limit". Usage figures are shared with the admin console (lib/usage-types).
  */
+import type { OperationLimits } from '../lib/operation-limits';
 import type { AccountStatus } from '../lib/usage-types';
 
 export type { AccountStatus, Usage } from '../lib/usage-types';
@@ -16,6 +17,8 @@ export interface Limits {
   concurrent_requests: number | null;
   storage_bytes: number | null;
   storage_items: number | null;
+  /** Limits in units of an operation, by operation (lib/operation-limits). */
+  operations?: Record<string, OperationLimits>;
 }
 
 export interface Subscription {

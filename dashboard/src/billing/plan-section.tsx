@@ -6,6 +6,7 @@
  */
 import { useState } from 'react';
 import { formatBytes, formatCount, formatCredits, formatMoney } from '../lib/format';
+import { operationLimitLines } from '../lib/operation-limits';
 import { Loaded } from '../lib/ui';
 import { type Resource, useResource } from '../lib/use-resource';
 import {
@@ -293,7 +294,7 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
   );
 }
 
-/** What a plan includes: credits, rates, storage, overage, features, and its trial while one could start. */
+/** What a plan includes: credits, rates, storage, operation limits, overage, features, and its trial while one could start. */
 function PlanFacts(props: {
   plan: Plan;
   featureNames: Map<string, string>;
@@ -314,6 +315,11 @@ function PlanFacts(props: {
           ? 'Unlimited storage'
           : `${formatBytes(plan.limits.storage_bytes)} storage`}
       </li>
+      {operationLimitLines(plan.limits.operations, plan.currency).map((line) => (
+        <li key={line} data-testid="operation-limit-fact">
+          {line}
+        </li>
+      ))}
       {plan.overage ? (
         <li>
           Past the quota: {formatMoney(plan.overage.unit_amount, plan.currency)} per{' '}

@@ -3,9 +3,11 @@
  * calls (usage is polled; a reload keeps the bars in place), and credits per day over the period: the
  * chart shows the bars' period only (while its history of another period reloads, a placeholder of
  * its size), and a period without usage yet is one line, not an empty chart.
- * Credits arrive as numbers: bars compare them as integer milli-credits.
+ * Credits arrive as numbers: bars compare them as integer milli-credits. Each limited operation window
+ * (videos today, tokens this period) gets a bar after the plan's own limits, with its reset time.
  */
 import { formatBytes, formatCount, formatCredits, formatDate, percentOf, toMilli } from '../lib/format';
+import { operationMeters } from '../lib/operation-limits';
 import { BarChart, type ChartPoint, EmptyState, Loaded, Meter, Skeleton } from '../lib/ui';
 import type { Resource } from '../lib/use-resource';
 import type { Usage, UsageHistory } from './billing-api';
@@ -39,6 +41,8 @@ interface MeterFigure {
   used: number;
   limit: number | null;
   detail: string;
+  /** Set by operation windows, already worked out from their counts. */
+  percent?: number | null;
 }
 
 /** "3 of 100 requests", or "3 requests" without a limit. */
@@ -100,6 +104,7 @@ function meterFigures(usage: Usage): MeterFigure[] {
         bytesLimit === null ? formatBytes(bytes) : `${formatBytes(bytes)} of ${formatBytes(bytesLimit)}`,
     },
     countFigure('storage-items', 'Stored items', usage.storage_items, usage.storage_items_limit, 'items'),
+    ...operationMeters(usage.operations),
   ];
 }
 
@@ -116,7 +121,7 @@ function Meters(props: { usage: Usage }) {
             key={figure.id}
             id={figure.id}
             label={figure.label}
-            percent={percentOf(figure.used, figure.limit)}
+            percent={figure.percent ?? percentOf(figure.used, figure.limit)}
             detail={figure.detail}
           />
         ))}

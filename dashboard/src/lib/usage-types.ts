@@ -4,6 +4,8 @@
  * (exact), times ISO 8601 strings, and null means "no limit".
  */
 
+import type { OperationsUsage } from './operation-limits';
+
 export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
 
 /** The credit figures of the current period. */
@@ -37,4 +39,6 @@ export interface Usage extends CreditUsage {
   storage_bytes_limit: number | null;
   storage_items: number;
   storage_items_limit: number | null;
+  /** Every operation by window (see lib/operation-limits); absent from answers of older servers. */
+  operations?: OperationsUsage;
 }

@@ -22,6 +22,7 @@ import type {
   WindowKey,
   WindowUsage,
 } from '../ports.js';
+import { canonicalMetadata, type EventMetadata, metadataIssues } from './event-metadata.js';
 import {
   buildDecision,
   type DecisionFigures,
@@ -47,6 +48,12 @@ export interface GateRequest {
   idempotencyKey?: string | null;
   /** When the usage happened (epoch ms); default now. Part of the idempotency fingerprint when given. */
   occurredAt?: number;
+  /**
+   * Strings stored with the usage event and returned where events are listed, e.g. `{ model: 'gpt-4o' }`:
+   * at most 16 keys matching `^[a-z][a-z0-9_.-]{0,39}$`, values up to 200 characters. Part of the
+   * idempotency fingerprint.
+   */
+  metadata?: EventMetadata;
   /** Hold a concurrency slot until `release()`: middleware does, a usage report does not. Default false. */
   holdSlot?: boolean;
   /** Count this request against the per-minute and per-day limits. Default true. */
@@ -78,7 +85,10 @@ export interface GateDependencies {
 
 /** What makes two requests with one idempotency key the same request (the stored `requestHash`). */
 function requestFingerprint(request: GateRequest): string {
-  return `${request.operation ?? ''}:${request.quantity ?? 1}:${request.occurredAt ?? ''}`;
+  const fingerprint = `${request.operation ?? ''}:${request.quantity ?? 1}:${request.occurredAt ?? ''}`;
+  // Appended only when present, so events recorded before metadata existed keep their fingerprint.
+  const metadata = canonicalMetadata(request.metadata);
+  return metadata === null ? fingerprint : `${fingerprint}:${metadata}`;
 }
 
 /** Billing time and wall time of one decision, read once. */
@@ -228,6 +238,7 @@ export class Gate {
         idempotencyKey: request.idempotencyKey ?? null,
         requestHash: request.idempotencyKey ? requestFingerprint(request) : null,
         occurredAt,
+        metadata: request.metadata ?? null,
         windows: operationWindows,
       });
     } catch (error) {
@@ -300,6 +311,10 @@ export class Gate {
     const quantity = request.quantity ?? 1;
     if (!Number.isSafeInteger(quantity) || quantity < 1) {
       throw invalidRequest([{ path: 'quantity', message: 'expected a positive integer' }]);
+    }
+    if (request.metadata !== undefined) {
+      const issues = metadataIssues(request.metadata);
+      if (issues.length > 0) throw invalidRequest(issues);
     }
     let unitCost = 0;
     if (request.operation !== undefined) {

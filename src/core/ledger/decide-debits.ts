@@ -192,6 +192,7 @@ export function decideDebits(
       requestHash: debit.requestHash,
       occurredAt: debit.occurredAt,
       recordedAt,
+      metadata: debit.metadata ?? null,
     });
     if (scope !== null) {
       seen.set(scope, { eventId, requestHash: debit.requestHash, usedAfter, overage });

@@ -204,6 +204,7 @@ export function describeUsageCases(context: ContractContext): void {
         requestHash: null,
         occurredAt: T0,
         recordedAt: T0 + 10,
+        metadata: null,
       });
     });
 

@@ -42,6 +42,8 @@ class UsageEvent:
     quantity: int = 1
     idempotency_key: str | None = None
     timestamp: Timestamp | None = None
+    metadata: Mapping[str, str] | None = None
+    """Strings stored with the event (at most 16 keys), listed by ``GET /api/v1/usage/events``."""
 
 
 def new_key() -> str:
@@ -111,7 +113,11 @@ def check(operation: str, quantity: int) -> Call[models.CheckResult]:
 
 
 def record(
-    operation: str, quantity: int, idempotency_key: str | None, timestamp: Timestamp | None
+    operation: str,
+    quantity: int,
+    idempotency_key: str | None,
+    timestamp: Timestamp | None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Call[models.RecordResult]:
     key = idempotency_key or new_key()
     return Call(
@@ -124,7 +130,22 @@ def record(
             idempotency_key=key,
             replayed=headers.get("idempotent-replayed") == "true",
         ),
-        json=_body(operation=operation, quantity=quantity, idempotency_key=key, timestamp=_timestamp(timestamp)),
+        json=_body(
+            operation=operation,
+            quantity=quantity,
+            idempotency_key=key,
+            timestamp=_timestamp(timestamp),
+            metadata=None if metadata is None else dict(metadata),
+        ),
+    )
+
+
+def usage_events(limit: int | None, after: str | None) -> Call[admin.Page[models.RecordedEvent]]:
+    return Call(
+        "GET",
+        "/api/v1/usage/events",
+        _plain(lambda body: admin.Page.parse(body, models.RecordedEvent.from_json, lambda event: event.id)),
+        params=_params(limit=limit, after=after),
     )
 
 
@@ -137,6 +158,7 @@ def record_batch(events: Iterable[UsageEvent | Mapping[str, Any]]) -> Call[model
                 quantity=event.quantity,
                 idempotency_key=event.idempotency_key,
                 timestamp=_timestamp(event.timestamp),
+                metadata=None if event.metadata is None else dict(event.metadata),
             )
         else:
             item = dict(event)

@@ -89,6 +89,12 @@ class AsyncClient:
     async def entitlements(self) -> models.Entitlements:
         return await self.send(calls.entitlements())
 
+    async def usage_events(
+        self, *, limit: int | None = None, after: str | None = None
+    ) -> admin.Page[models.RecordedEvent]:
+        """The customer's events newest first, with their metadata; pass ``next_starting_after`` as ``after``."""
+        return await self.send(calls.usage_events(limit, after))
+
     async def history(self, bucket: str = "day") -> models.UsageHistory:
         return await self.send(calls.history(bucket))
 
@@ -103,9 +109,11 @@ class AsyncClient:
         *,
         idempotency_key: str | None = None,
         timestamp: Timestamp | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> models.RecordResult:
-        """Debits ``operation`` x ``quantity`` or raises the denial. A key is generated when not given."""
-        return await self.send(calls.record(operation, quantity, idempotency_key, timestamp))
+        """Debits ``operation`` x ``quantity`` or raises the denial. A key is generated when not given.
+        ``metadata`` (e.g. ``{"model": "gpt-4o"}``) is stored with the event and part of its idempotency."""
+        return await self.send(calls.record(operation, quantity, idempotency_key, timestamp, metadata))
 
     async def record_batch(self, events: Iterable[UsageEvent | Mapping[str, Any]]) -> models.BatchResult:
         """Up to 1,000 events in one transaction, a result each; keys generated where missing."""

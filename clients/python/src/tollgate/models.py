@@ -207,6 +207,21 @@ class UsageHistory(Model):
 
 
 @dataclass(frozen=True)
+class RecordedEvent(Model):
+    """One event of ``GET /api/v1/usage/events`` (``Client.usage_events``), with its metadata."""
+
+    id: str
+    operation: str
+    quantity: int
+    credits: Decimal
+    overage: Decimal
+    idempotency_key: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    metadata: dict[str, str] | None
+
+
+@dataclass(frozen=True)
 class Reservation(Model):
     """``POST /api/v1/usage/reserve``: credits held until settled or released (services that offer it)."""
 

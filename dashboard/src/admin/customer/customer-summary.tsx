@@ -1,4 +1,7 @@
-/** The customer's profile, subscription and usage this period, as read from the admin API. */
+/**
+ * The customer's profile, subscription and usage this period (credits, requests, storage, and each
+ * limited operation window), as read from the admin API.
+ */
 import type { ReactNode } from 'react';
 import {
   creditPercent,
@@ -11,6 +14,7 @@ import {
   formatPeriod,
   percentOf,
 } from '../../lib/format';
+import { operationMeters } from '../../lib/operation-limits';
 import { Meter, StatusBadge } from '../../lib/ui';
 import type { CustomerDetail } from '../admin-types';
 import { CopyableId } from '../id-text';
@@ -121,6 +125,15 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
             usage.storage_items,
           )} items`}
         />
+        {operationMeters(usage.operations).map((meter) => (
+          <Meter
+            key={meter.id}
+            id={`customer-${meter.id}`}
+            label={meter.label}
+            percent={meter.percent}
+            detail={meter.detail}
+          />
+        ))}
       </section>
     </div>
   );
