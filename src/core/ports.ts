@@ -195,6 +195,12 @@ export interface UsageEvent {
   quantity: number;
   cost: number;
   overage: number;
+  /**
+   * Units of the operation this event took past the operation's included month limit (per-operation
+   * overage, billed on the operation's own meter). Absent when none: it is not stored with the event,
+   * only added to the meter outbox in the same commit.
+   */
+  operationOverage?: number;
   /** Period usage right after this event was admitted: a replay answers with it. */
   usedAfter: number;
   idempotencyKey: string | null;
