@@ -443,6 +443,8 @@ export interface StripePlanIds {
   overage?: string;
   /** The billing meter the overage price reads (the same for every plan). */
   meter?: string;
+  /** Per operation with overage: its metered price in this plan and its meter (shared by the plans). */
+  operations?: Record<string, { price: string; meter: string }>;
 }
 
 /** One bucket of a customer's usage: `credits` in milli-credits, `events` recorded. */
