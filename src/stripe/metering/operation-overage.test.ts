@@ -3,13 +3,15 @@
  * (official SDK) with the catalog pushed as `tollgate plans push` does and a test clock from a fixed
  * date: units past each operation's month limit, recorded through the engine by concurrent requests
  * and their retries, are reported on the operation's own meter by the meter sender, and the meter's
- * total at Stripe equals the excess to the unit, while Stripe fails calls and loses answers.
+ * total at Stripe equals the excess to the unit, while Stripe fails calls and loses answers; and the
+ * example agent marketplace's executions past the allowance, up to the cap.
  */
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, backends } from '../../../test/support/backends.js';
 import { testCatalog } from '../../../test/support/test-catalog.js';
 import type { Catalog } from '../../core/catalog/catalog.js';
+import { loadCatalogFile } from '../../core/catalog/load-catalog-file.js';
 import { ManualClock } from '../../core/clock.js';
 import type { StripeCatalogIds } from '../../core/ports.js';
 import { createTollgate } from '../../core/tollgate.js';
@@ -61,7 +63,7 @@ function losingAnswers(stripe: Stripe, lose: number, lost: string[]): Stripe {
   return { billing: { meterEvents } } as unknown as Stripe;
 }
 
-describe.each(backends)('per-operation overage at Stripe on %s', (name, openBackend) => {
+describe.each(backends)('per-operation overage at Stripe on %s', (_name, openBackend) => {
   let backend: Backend;
   let emulator: Emulator;
   let stripe: Stripe;
@@ -82,27 +84,11 @@ describe.each(backends)('per-operation overage at Stripe on %s', (name, openBack
   it('reports each operation’s excess on its own meter, to the unit, through failures and retries', async () => {
     backend = await openBackend();
     const { store } = backend;
-    const catalog = operationOverageCatalog();
-    await pushCatalog({ stripe, catalog, store });
-    const ids: StripeCatalogIds = await store.getStripeCatalogIds();
-    const clock = new ManualClock(START);
-    const testClock = await stripe.testHelpers.testClocks.create({ frozen_time: START / 1000 });
-    const counters = createMemoryCounters();
-    const tollgate = createTollgate({
-      catalog,
-      store,
-      counters,
-      clock,
-      commitConcurrency: name === 'postgres' ? 4 : 1,
-    });
-
-    const customers: { id: string; stripeId: string }[] = [];
-    for (let index = 0; index < 4; index++) {
-      const customer = await tollgate.createCustomer({ plan: 'ops', name: `ops ${index}` });
-      const stripeCustomer = await stripe.customers.create({ name: customer.id, test_clock: testClock.id });
-      await tollgate.updateCustomer(customer.id, { stripeCustomerId: stripeCustomer.id });
-      customers.push({ id: customer.id, stripeId: stripeCustomer.id });
-    }
+    const { ids, clock, testClock, tollgate, customers, close } = await openEngine(
+      operationOverageCatalog(),
+      'ops',
+      4,
+    );
 
     // Per customer, over two hours: 130 searches of 1 unit and 5 captures of 5 units, every request
     // sent twice at once with the same idempotency key (a client retry), all in flight together.
@@ -145,7 +131,7 @@ describe.each(backends)('per-operation overage at Stripe on %s', (name, openBack
     // Stripe fails a quarter of the calls, and the answers of the first three calls it took are lost.
     emulator.injectFault({ type: '500', rate: 0.25, seed: 9, path_prefix: '/v1/billing/meter_events' });
     clock.advance(2 * HOUR);
-    await stripe.testHelpers.testClocks.advance(testClock.id, { frozen_time: clock.now() / 1000 });
+    await stripe.testHelpers.testClocks.advance(testClock, { frozen_time: clock.now() / 1000 });
     await emulator.settle();
     const accepted: string[] = [];
     const lost: string[] = [];
@@ -195,7 +181,75 @@ describe.each(backends)('per-operation overage at Stripe on %s', (name, openBack
       // Nothing on the credit-overage meter: the plan has no credit quota.
       expect(ids.ops?.meter).toBeUndefined();
     }
-    await tollgate.close();
-    await counters.close();
+    await close();
   });
+
+  it('bills the example agent marketplace’s executions past 1,000, up to the cap, to the unit', async () => {
+    backend = await openBackend();
+    const { store } = backend;
+    const catalog = loadCatalogFile(
+      new URL('../../../examples/catalogs/agent-marketplace.yaml', import.meta.url),
+    );
+    const { ids, clock, testClock, tollgate, customers, close } = await openEngine(catalog, 'pro', 1);
+    const [customer] = customers;
+    // 1,000 included, then $0.05 each up to $25: 500 more. 60 racing requests of 10: 50 fit.
+    expect((await tollgate.consume(customer!.id, { operation: 'execution', quantity: 1000 })).allowed).toBe(
+      true,
+    );
+    const decisions = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        tollgate.consume(customer!.id, { operation: 'execution', quantity: 10 }),
+      ),
+    );
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(50);
+    await tollgate.flush();
+
+    clock.advance(2 * HOUR);
+    await stripe.testHelpers.testClocks.advance(testClock, { frozen_time: clock.now() / 1000 });
+    await emulator.settle();
+    const sender = new MeterSender({ stripe, store, clock });
+    expect(await sender.flushOnce(clock.now())).toMatchObject({ sent: 1, failed: 0 });
+    const summaries = await stripe.billing.meters.listEventSummaries(ids.pro!.operations!.execution!.meter, {
+      customer: customer!.stripeId,
+      start_time: START / 1000,
+      end_time: START / 1000 + 3 * 3600,
+    });
+    expect(summaries.data.reduce((sum, summary) => sum + summary.aggregated_value, 0)).toBe(500);
+    const price = await stripe.prices.retrieve(ids.pro!.operations!.execution!.price);
+    // 500 units at 5 cents: the $25 cap, to the cent.
+    expect(500 * (price.unit_amount ?? 0)).toBe(2500);
+    await close();
+  });
+
+  /**
+   * The catalog pushed, the engine on the backend's store at START (billing time), and `count`
+   * customers on `plan`, each with a Stripe customer on a test clock at the same time.
+   */
+  async function openEngine(catalog: Catalog, plan: string, count: number) {
+    const { store } = backend;
+    await pushCatalog({ stripe, catalog, store });
+    const ids: StripeCatalogIds = await store.getStripeCatalogIds();
+    const clock = new ManualClock(START);
+    const testClock = (await stripe.testHelpers.testClocks.create({ frozen_time: START / 1000 })).id;
+    const counters = createMemoryCounters();
+    const tollgate = createTollgate({
+      catalog,
+      store,
+      counters,
+      clock,
+      commitConcurrency: backend.name === 'postgres' ? 4 : 1,
+    });
+    const customers: { id: string; stripeId: string }[] = [];
+    for (let index = 0; index < count; index++) {
+      const customer = await tollgate.createCustomer({ plan, name: `${plan} ${index}` });
+      const stripeCustomer = await stripe.customers.create({ name: customer.id, test_clock: testClock });
+      await tollgate.updateCustomer(customer.id, { stripeCustomerId: stripeCustomer.id });
+      customers.push({ id: customer.id, stripeId: stripeCustomer.id });
+    }
+    const close = async () => {
+      await tollgate.close();
+      await counters.close();
+    };
+    return { ids, clock, testClock, tollgate, customers, close };
+  }
 });
