@@ -86,9 +86,13 @@ export function changedItems(
   for (const price of operationPriceIds) {
     if (!staying.some((item) => item.price.id === price)) items.push({ price });
   }
-  const [kept, ...extra] = metered.filter((item) => !staying.includes(item));
+  const others = metered.filter((item) => !staying.includes(item));
+  // The credit-overage item is the one to switch in place; an operation's item (`plans push` marks its
+  // price) would move to another meter, so it is deleted instead.
+  const kept = others.find((item) => item.price.metadata?.tollgate_kind !== 'operation_overage');
+  const extra = others.filter((item) => item !== kept);
   if (overagePriceId === null) {
-    for (const old of [kept, ...extra]) if (old !== undefined) items.push({ id: old.id, deleted: true });
+    for (const old of others) items.push({ id: old.id, deleted: true });
     return items;
   }
   if (kept === undefined) items.push({ price: overagePriceId });
