@@ -23,7 +23,7 @@ import { createRedisCounters } from '../counters/redis-counters.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
 import { createStore, parseDatabaseUrl } from '../store/create-store.js';
 import { type BillingService, createBillingService } from '../stripe/billing/billing-service.js';
-import { overagePriceLookup } from '../stripe/billing/overage-prices.js';
+import { operationPricesLookup, overagePriceLookup } from '../stripe/billing/overage-prices.js';
 import { pushCatalog } from '../stripe/catalog-push/push-catalog.js';
 import { createStripeGateway } from '../stripe/gateway/stripe-gateway.js';
 import { createStripeClient } from '../stripe/stripe-client.js';
@@ -146,6 +146,7 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
     const catalogIds = await store.getStripeCatalogIds();
     const priceIndex = buildPriceIndex(catalog, catalogIds, fromEnvironment);
     const overagePrice = overagePriceLookup(catalog, catalogIds, config.STRIPE_METERED_PRICE_ID);
+    const operationPrices = operationPricesLookup(catalog, catalogIds);
     let testClock = config.STRIPE_TEST_CLOCK ?? null;
     if (testClock === null && options.demo && emulator) {
       const kept = (await client.testHelpers.testClocks.list({ limit: 100 })).data.find(
@@ -200,6 +201,7 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
       gateway,
       prices,
       overagePrice,
+      operationPrices,
       defaultTrialDays: config.STRIPE_TRIAL_PERIOD_DAYS,
     });
     return {

@@ -197,6 +197,12 @@ export interface UsageEvent {
   quantity: number;
   cost: number;
   overage: number;
+  /**
+   * Units of the operation this event took past the operation's included month limit (per-operation
+   * overage, billed on the operation's own meter). Absent when none: it is not stored with the event,
+   * only added to the meter outbox in the same commit.
+   */
+  operationOverage?: number;
   /** Period usage right after this event was admitted: a replay answers with it. */
   usedAfter: number;
   idempotencyKey: string | null;
@@ -449,6 +455,8 @@ export interface StripePlanIds {
   overage?: string;
   /** The billing meter the overage price reads (the same for every plan). */
   meter?: string;
+  /** Per operation with overage: its metered price in this plan and its meter (shared by the plans). */
+  operations?: Record<string, { price: string; meter: string }>;
 }
 
 /** One bucket of a customer's usage: `credits` in milli-credits, `events` recorded. */

@@ -34,7 +34,7 @@ import {
 } from '../core/ledger/decide-debits.js';
 import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
-import { OVERAGE_METER, overageWindows } from './meter-windows.js';
+import { overageWindows } from './meter-windows.js';
 
 const insertMissingCounters = `
   INSERT INTO usage_counters (customer_id, period_start, used, overage)
@@ -112,12 +112,13 @@ const writeEventsCountersAndWindows = `
   ON CONFLICT (customer_id, operation, window_name, window_start)
   DO UPDATE SET used = excluded.used, overage = excluded.overage`;
 
-// Only batches with overage run it. Rows arrive sorted by (customer, window), so two batches touching
-// the same rows wait in one order. A reported window that receives usage again is pending again.
+// Only batches with overage run it. Rows arrive sorted by (customer, meter, window), so two batches
+// touching the same rows wait in one order. A reported window that receives usage again is pending again.
 const addToOutbox = `
   INSERT INTO meter_outbox (customer_id, meter, window_start, window_end, value)
-  SELECT w.customer_id, $1, w.window_start, w.window_end, w.value
-  FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS w(customer_id, window_start, window_end, value)
+  SELECT w.customer_id, w.meter, w.window_start, w.window_end, w.value
+  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+    AS w(customer_id, meter, window_start, window_end, value)
   ON CONFLICT (customer_id, meter, window_start)
   DO UPDATE SET value = meter_outbox.value + excluded.value, status = 'pending'`;
 
@@ -319,8 +320,8 @@ async function decideAndWrite(
       name: 'tollgate_add_to_meter_outbox',
       text: addToOutbox,
       values: [
-        OVERAGE_METER,
         outbox.map((window) => window.customerId),
+        outbox.map((window) => window.meter),
         outbox.map((window) => window.windowStart),
         outbox.map((window) => window.windowEnd),
         outbox.map((window) => window.value),

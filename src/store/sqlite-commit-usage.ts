@@ -19,7 +19,7 @@ import {
 } from '../core/ledger/decide-debits.js';
 import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
-import { DEFAULT_METER_WINDOW_MS, OVERAGE_METER, overageWindows } from './meter-windows.js';
+import { DEFAULT_METER_WINDOW_MS, overageWindows } from './meter-windows.js';
 
 interface CounterRow {
   used: number;
@@ -185,7 +185,7 @@ export function createSqliteCommitUsage(
       insertStatement(end - start).run(parameters);
     }
     for (const window of overageWindows(decision.events, meterWindowMs)) {
-      addToOutbox.run(window.customerId, OVERAGE_METER, window.windowStart, window.windowEnd, window.value);
+      addToOutbox.run(window.customerId, window.meter, window.windowStart, window.windowEnd, window.value);
     }
     return decision.outcomes;
   });

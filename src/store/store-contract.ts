@@ -13,6 +13,7 @@ import { describeCustomerCases } from './contract/customer-cases.js';
 import { describeDashboardTokenCases } from './contract/dashboard-token-cases.js';
 import { describeHistoryCases } from './contract/history-cases.js';
 import { describeMeterOutboxCases } from './contract/meter-outbox-cases.js';
+import { describeOperationOverageCases } from './contract/operation-overage-cases.js';
 import { describeOperationWindowCases } from './contract/operation-window-cases.js';
 import { describeSubscriptionCases } from './contract/subscription-cases.js';
 import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
@@ -69,6 +70,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeSubscriptionCountCases(context);
     describeSubscriptionCases(context);
     describeMeterOutboxCases(context);
+    describeOperationOverageCases(context);
     describeBillingEventCases(context);
     describeDashboardTokenCases(context);
     describeHistoryCases(context);

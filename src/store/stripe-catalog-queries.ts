@@ -8,19 +8,25 @@ import type { Database } from './database.js';
 
 export type StripeCatalogQueries = Pick<Store, 'saveStripeCatalogIds' | 'getStripeCatalogIds'>;
 
-const kinds: ReadonlyArray<keyof StripePlanIds> = ['product', 'month', 'year', 'overage', 'meter'];
+type SingleKind = Exclude<keyof StripePlanIds, 'operations'>;
+const kinds: ReadonlyArray<SingleKind> = ['product', 'month', 'year', 'overage', 'meter'];
+/** An operation's price and meter are rows of kind `overage:<operation>` and `meter:<operation>`. */
+const operationKind = /^(overage|meter):(.+)$/;
 
 export function createStripeCatalogQueries(db: Kysely<Database>): StripeCatalogQueries {
   return {
     async saveStripeCatalogIds(ids, updatedAt) {
-      const rows = Object.entries(ids).flatMap(([planId, planIds]) =>
-        kinds.flatMap((kind) => {
-          const stripeId = planIds[kind];
-          return stripeId === undefined
+      const rows = Object.entries(ids).flatMap(([planId, planIds]) => {
+        const pairs: [string, string | undefined][] = kinds.map((kind) => [kind, planIds[kind]]);
+        for (const [operation, { price, meter }] of Object.entries(planIds.operations ?? {})) {
+          pairs.push([`overage:${operation}`, price], [`meter:${operation}`, meter]);
+        }
+        return pairs.flatMap(([kind, stripeId]) =>
+          stripeId === undefined
             ? []
-            : [{ plan_id: planId, kind, stripe_id: stripeId, updated_at: updatedAt }];
-        }),
-      );
+            : [{ plan_id: planId, kind, stripe_id: stripeId, updated_at: updatedAt }],
+        );
+      });
       if (rows.length === 0) return;
       await db
         .insertInto('stripe_catalog')
@@ -38,9 +44,21 @@ export function createStripeCatalogQueries(db: Kysely<Database>): StripeCatalogQ
       const rows = await db.selectFrom('stripe_catalog').selectAll().orderBy('plan_id').execute();
       const ids: StripeCatalogIds = {};
       for (const row of rows) {
-        if (!(kinds as readonly string[]).includes(row.kind)) continue;
         const plan = ids[row.plan_id] ?? {};
-        plan[row.kind as keyof StripePlanIds] = row.stripe_id;
+        const operation = operationKind.exec(row.kind);
+        if (operation !== null) {
+          const [, part, id] = operation as unknown as [string, 'overage' | 'meter', string];
+          const operations = plan.operations ?? {};
+          const entry = operations[id] ?? { price: '', meter: '' };
+          if (part === 'overage') entry.price = row.stripe_id;
+          else entry.meter = row.stripe_id;
+          operations[id] = entry;
+          plan.operations = operations;
+        } else if ((kinds as readonly string[]).includes(row.kind)) {
+          plan[row.kind as SingleKind] = row.stripe_id;
+        } else {
+          continue;
+        }
         ids[row.plan_id] = plan;
       }
       return ids;

@@ -26,6 +26,11 @@ export interface NewSubscription {
    * arrears; null when the plan has no overage (or is billed yearly: see decision 005).
    */
   overagePriceId: string | null;
+  /**
+   * The metered prices of the plan's operations with overage, one more item each (decision 005);
+   * absent or empty when it has none (or is billed yearly).
+   */
+  operationPriceIds?: readonly string[];
   /** Days of trial; 0 = none (the first invoice is charged at once). */
   trialDays: number;
   trialEndBehavior: TrialEndBehavior;
@@ -44,6 +49,11 @@ export interface PriceChange {
    * price changed), or removed when null.
    */
   overagePriceId: string | null;
+  /**
+   * The new plan's per-operation metered prices: the subscription keeps the items on these, adds the
+   * missing ones and removes the metered items of operations the new plan does not bill.
+   */
+  operationPriceIds?: readonly string[];
   proration: ProrationMode;
   /**
    * Prorate as of this instant (epoch ms, whole seconds) instead of the provider's now: the instant
@@ -72,6 +82,8 @@ export interface NewCheckoutSession {
   priceId: string;
   /** The plan's metered overage price, a second line item (no quantity); null for none. */
   overagePriceId: string | null;
+  /** The plan's per-operation metered prices, one more line item each (no quantity). */
+  operationPriceIds?: readonly string[];
   successUrl: string;
   cancelUrl: string;
   idempotencyKey: string;

@@ -33,6 +33,8 @@ export interface BillingState {
   prices: PriceIndex;
   /** The metered overage price of a plan with overage (pushed catalog or STRIPE_METERED_PRICE_ID). */
   overagePrice?: (planId: string) => string | null | undefined;
+  /** The metered prices of a plan's operations with overage (pushed catalog), in operation order. */
+  operationPrices?: (planId: string) => readonly string[];
   /** Whether the customer has had a trial before (read when a subscription would start one). */
   trialUsed?: boolean;
 }
@@ -61,6 +63,8 @@ export type BillingAction =
       priceId: string;
       /** The metered overage item's price; null when the plan has none or the interval is yearly. */
       overagePriceId: string | null;
+      /** The per-operation metered items' prices; absent when none. */
+      operationPriceIds?: readonly string[];
       trialDays: number;
       paymentMethodId: string | null;
       /** A paused or incomplete subscription the new one replaces (canceled once the new one exists). */
@@ -74,6 +78,8 @@ export type BillingAction =
       priceId: string;
       /** The metered item after the change: its price, or null to remove it. */
       overagePriceId: string | null;
+      /** The per-operation metered items after the change; absent when none. */
+      operationPriceIds?: readonly string[];
       direction: 'upgrade' | 'downgrade';
       proration: ProrationMode;
     }
@@ -87,6 +93,7 @@ export type BillingAction =
       interval: BillingInterval;
       priceId: string;
       overagePriceId: string | null;
+      operationPriceIds?: readonly string[];
     }
   | { kind: 'nothing'; reason: string }
   | { kind: 'refuse'; code: 'invalid_request' | 'conflict'; message: string; path?: string };
@@ -112,6 +119,20 @@ export function yearlyAmount(plan: Plan, interval: BillingInterval): number {
 export function overagePriceFor(state: BillingState, plan: Plan, interval: BillingInterval): string | null {
   if (plan.overage === null || interval !== 'month') return null;
   return state.overagePrice?.(plan.id) ?? null;
+}
+
+/**
+ * The metered items of a subscription to `plan` on `interval`: the credit overage's and, when the plan
+ * bills operations' overage, theirs (monthly only, like the credit overage).
+ */
+function meteredPricesFor(
+  state: BillingState,
+  plan: Plan,
+  interval: BillingInterval,
+): { overagePriceId: string | null; operationPriceIds?: readonly string[] } {
+  const overagePriceId = overagePriceFor(state, plan, interval);
+  const operationPriceIds = interval === 'month' ? (state.operationPrices?.(plan.id) ?? []) : [];
+  return operationPriceIds.length === 0 ? { overagePriceId } : { overagePriceId, operationPriceIds };
 }
 
 /** The paid plan and its price for an intent, or the refusal that says why there is none. */
@@ -162,7 +183,7 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
           planId: sellable.plan.id,
           interval,
           priceId: sellable.priceId,
-          overagePriceId: overagePriceFor(state, sellable.plan, interval),
+          ...meteredPricesFor(state, sellable.plan, interval),
         };
       const paymentMethodId = intent.paymentMethodId ?? null;
       const planTrialDays = sellable.plan.trialDays || intent.defaultTrialDays;
@@ -190,7 +211,7 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
         planId: sellable.plan.id,
         interval,
         priceId: sellable.priceId,
-        overagePriceId: overagePriceFor(state, sellable.plan, interval),
+        ...meteredPricesFor(state, sellable.plan, interval),
         trialDays,
         paymentMethodId,
         replaces:
@@ -222,7 +243,7 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
         planId: sellable.plan.id,
         interval,
         priceId: sellable.priceId,
-        overagePriceId: overagePriceFor(state, sellable.plan, interval),
+        ...meteredPricesFor(state, sellable.plan, interval),
         direction: upgrade ? 'upgrade' : 'downgrade',
         proration: upgrade ? 'always_invoice' : 'create_prorations',
       };

@@ -161,6 +161,7 @@ export function decideDebits(
     state.overage += overage;
     counters.set(key, state);
     let windowsAfter: number[] | undefined;
+    let operationOverage = 0;
     if (windows !== undefined && states !== undefined) {
       windowsAfter = [];
       windows.forEach((window, index) => {
@@ -168,7 +169,10 @@ export function decideDebits(
         const before = windowCounter.used;
         windowCounter.used = before + debit.quantity;
         if (window.included !== null) {
-          windowCounter.overage += Math.max(0, windowCounter.used - Math.max(window.included, before));
+          // Only the month window has `included` (overage is per month): its excess is what gets billed.
+          const excess = Math.max(0, windowCounter.used - Math.max(window.included, before));
+          windowCounter.overage += excess;
+          operationOverage += excess;
         }
         windowCounters.set(
           windowCounterKey(debit.customerId, debit.operation, window.window, window.start),
@@ -179,7 +183,7 @@ export function decideDebits(
     }
 
     const eventId = newEventId();
-    events.push({
+    const event: UsageEvent = {
       id: eventId,
       customerId: debit.customerId,
       periodStart: debit.periodStart,
@@ -193,7 +197,9 @@ export function decideDebits(
       occurredAt: debit.occurredAt,
       recordedAt,
       metadata: debit.metadata ?? null,
-    });
+    };
+    if (operationOverage > 0) event.operationOverage = operationOverage;
+    events.push(event);
     if (scope !== null) {
       seen.set(scope, { eventId, requestHash: debit.requestHash, usedAfter, overage });
     }

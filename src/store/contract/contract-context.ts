@@ -26,6 +26,24 @@ export const PERIOD = Date.UTC(2026, 0, 1);
 export const NEXT_PERIOD = Date.UTC(2026, 1, 1);
 export const T0 = Date.UTC(2026, 0, 15);
 
+/**
+ * Runs `race` with the store under test and up to three more instances on the same database (one
+ * when it cannot be shared), then closes the others.
+ */
+export async function withStoreInstances<T>(
+  context: ContractContext,
+  race: (stores: Store[]) => Promise<T>,
+): Promise<T> {
+  const others: Store[] = [];
+  for (let index = 0; index < 3 && context.handle.openAnother; index++)
+    others.push(await context.handle.openAnother());
+  try {
+    return await race([context.store, ...others]);
+  } finally {
+    await Promise.all(others.map((other) => other.close()));
+  }
+}
+
 export function unique(prefix: string): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
 }

@@ -4,8 +4,8 @@
  * a session ends with its expiry, its customer or its key.
  */
 import { describe, expect, it } from 'vitest';
-import type { DashboardToken, Store } from '../../core/ports.js';
-import { type ContractContext, T0, unique } from './contract-context.js';
+import type { DashboardToken } from '../../core/ports.js';
+import { type ContractContext, T0, unique, withStoreInstances } from './contract-context.js';
 
 const MINUTE = 60_000;
 
@@ -50,11 +50,7 @@ export function describeDashboardTokenCases(context: ContractContext): void {
 
     it('lets exactly one of 20 concurrent exchanges of a link win', async () => {
       const { id } = await context.newCustomer();
-      const others: Store[] = [];
-      for (let index = 0; index < 3 && context.handle.openAnother; index++)
-        others.push(await context.handle.openAnother());
-      try {
-        const stores = [context.store, ...others];
+      await withStoreInstances(context, async (stores) => {
         const link = token(id);
         await context.store.createDashboardToken(link);
         const results = await Promise.all(
@@ -63,9 +59,7 @@ export function describeDashboardTokenCases(context: ContractContext): void {
           ),
         );
         expect(results.filter((result) => result !== undefined)).toHaveLength(1);
-      } finally {
-        await Promise.all(others.map((other) => other.close()));
-      }
+      });
     });
 
     it('finds a session until it expires, and never a link', async () => {

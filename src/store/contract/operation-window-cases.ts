@@ -4,8 +4,8 @@
  * (`getWindowUsage`, `sumOperationQuantities`).
  */
 import { describe, expect, it } from 'vitest';
-import type { Store, WindowDebit } from '../../core/ports.js';
-import { type ContractContext, count, debit, PERIOD, T0 } from './contract-context.js';
+import type { WindowDebit } from '../../core/ports.js';
+import { type ContractContext, count, debit, PERIOD, T0, withStoreInstances } from './contract-context.js';
 
 const DAY = Date.UTC(2026, 0, 15);
 const NEXT_DAY = DAY + 86_400_000;
@@ -114,11 +114,7 @@ export function describeOperationWindowCases(context: ContractContext): void {
 
     it('admits exactly the window limit when 400 batches race over several stores', async () => {
       const { id } = await context.newCustomer();
-      const others: Store[] = [];
-      for (let index = 0; index < 3 && context.handle.openAnother; index++)
-        others.push(await context.handle.openAnother());
-      try {
-        const stores = [context.store, ...others];
+      await withStoreInstances(context, async (stores) => {
         const outcomes = (
           await Promise.all(
             Array.from({ length: 400 }, (_, index) =>
@@ -141,9 +137,7 @@ export function describeOperationWindowCases(context: ContractContext): void {
           { used: 37, overage: 0 },
         ]);
         expect(await context.store.sumOperationQuantities(id, PERIOD)).toEqual({ video: 37 });
-      } finally {
-        await Promise.all(others.map((other) => other.close()));
-      }
+      });
     });
   });
 }

@@ -43,6 +43,8 @@ export interface BillingServiceOptions {
    * flow. Absent or null: subscriptions carry the plan's licensed price only.
    */
   overagePrice?: (planId: string) => string | null | undefined;
+  /** The metered prices of a plan's operations with overage (`operationPricesLookup`). */
+  operationPrices?: (planId: string) => readonly string[];
   /** STRIPE_TRIAL_PERIOD_DAYS: the trial of plans that declare none. */
   defaultTrialDays: number;
   /** What a trial without a card becomes at its end; default `pause` (see decision 004). */
@@ -177,6 +179,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       catalog: tollgate.catalog,
       prices: options.prices(),
       ...(options.overagePrice ? { overagePrice: options.overagePrice } : {}),
+      ...(options.operationPrices ? { operationPrices: options.operationPrices } : {}),
     };
   }
 
@@ -267,6 +270,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           planId: action.planId,
           priceId: action.priceId,
           overagePriceId: action.overagePriceId,
+          operationPriceIds: action.operationPriceIds,
           trialDays: action.trialDays,
           trialEndBehavior,
           paymentMethodId: action.paymentMethodId,
@@ -297,6 +301,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           planId: action.planId,
           priceId: action.priceId,
           overagePriceId: action.overagePriceId,
+          operationPriceIds: action.operationPriceIds,
           proration: action.proration,
           prorationDate,
           idempotencyKey: keys.changePlan(
@@ -401,6 +406,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
         planId: action.planId,
         priceId: action.priceId,
         overagePriceId: action.overagePriceId,
+        operationPriceIds: action.operationPriceIds,
         proration: action.proration,
       });
       return { action: 'change_price', reason: null, direction: action.direction, preview };
@@ -432,6 +438,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           interval: action.interval,
           priceId: action.priceId,
           overagePriceId: action.overagePriceId,
+          operationPriceIds: action.operationPriceIds,
           successUrl: input.successUrl,
           cancelUrl: input.cancelUrl,
           idempotencyKey: keys.checkout(

@@ -7,97 +7,15 @@
  * none. Then the whole path: overage recorded through the engine, reported by the meter sender, and
  * invoiced by Stripe at the renewal, to the minor unit.
  */
-import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Backend, backends } from '../../../test/support/backends.js';
-import { buildPriceIndex } from '../../core/billing/subscription-state.js';
 import type { Catalog } from '../../core/catalog/catalog.js';
 import { demoCatalog } from '../../core/catalog/demo-catalog.js';
-import { ManualClock } from '../../core/clock.js';
-import type { Counters, StripeCatalogIds } from '../../core/ports.js';
-import { createTollgate, type Tollgate } from '../../core/tollgate.js';
-import { createMemoryCounters } from '../../counters/memory-counters.js';
-import { type Emulator, startEmulator } from '../../emulator/index.js';
-import { pushCatalog } from '../catalog-push/push-catalog.js';
-import { createStripeGateway } from '../gateway/stripe-gateway.js';
 import { MeterSender } from '../metering/meter-sender.js';
-import { createStripeClient } from '../stripe-client.js';
-import { type BillingService, createBillingService } from './billing-service.js';
-import { overagePriceLookup } from './overage-prices.js';
+import { itemsOf, openSandbox, openStack, type Sandbox, type Stack } from './testing/billing-stack.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-interface Sandbox {
-  emulator: Emulator;
-  stripe: Stripe;
-  catalog: Catalog;
-}
-
-async function openSandbox(catalog: Catalog): Promise<Sandbox> {
-  const emulator = await startEmulator({ port: 0, tickIntervalMs: 0 });
-  const stripe = createStripeClient({ secretKey: emulator.secretKey, apiBase: emulator.url });
-  return { emulator, stripe, catalog };
-}
-
-interface Stack {
-  tollgate: Tollgate;
-  counters: Counters;
-  billing: BillingService;
-  clock: ManualClock;
-  testClock: string;
-  ids: StripeCatalogIds;
-  newCustomer(): Promise<string>;
-  close(): Promise<void>;
-}
-
-/** The catalog pushed into the emulator and recorded in the store, and the billing service over it. */
-async function openStack(sandbox: Sandbox, backend: Backend): Promise<Stack> {
-  const { stripe, catalog } = sandbox;
-  await pushCatalog({ stripe, catalog, store: backend.store });
-  const ids = await backend.store.getStripeCatalogIds();
-  const clock = new ManualClock(Date.UTC(2026, 0, 15, 12));
-  const counters = createMemoryCounters();
-  const tollgate = createTollgate({ catalog, store: backend.store, counters, clock });
-  const testClock = await stripe.testHelpers.testClocks.create({ frozen_time: clock.now() / 1000 });
-  const prices = buildPriceIndex(catalog, ids);
-  const billing = createBillingService({
-    tollgate,
-    gateway: createStripeGateway({ stripe, testClock: testClock.id }),
-    prices: () => prices,
-    overagePrice: overagePriceLookup(catalog, ids, null),
-    defaultTrialDays: 14,
-  });
-  let count = 0;
-  return {
-    tollgate,
-    counters,
-    billing,
-    clock,
-    testClock: testClock.id,
-    ids,
-    async newCustomer() {
-      count += 1;
-      return (await tollgate.createCustomer({ email: `o${count}@example.com`, name: `Overage ${count}` })).id;
-    },
-    async close() {
-      await tollgate.close();
-      await counters.close();
-    },
-  };
-}
-
-/** The subscription's items as (price, usage type, meter), plan item first. */
-async function itemsOf(stripe: Stripe, subscriptionId: string) {
-  const subscription = await stripe.subscriptions.retrieve(subscriptionId);
-  return subscription.items.data
-    .map((item) => ({
-      price: item.price.id,
-      usageType: item.price.recurring?.usage_type ?? null,
-      meter: item.price.recurring?.meter ?? null,
-    }))
-    .sort((a, b) => (a.usageType === 'metered' ? 1 : 0) - (b.usageType === 'metered' ? 1 : 0));
-}
 
 describe.each(backends)('the metered overage item on %s', (_name, open) => {
   let sandbox: Sandbox;

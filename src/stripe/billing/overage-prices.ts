@@ -23,3 +23,24 @@ export function overagePriceLookup(
     return meteredPriceId ?? plan.stripe.overagePriceId ?? pushed[planId]?.overage ?? null;
   };
 }
+
+/**
+ * The metered prices of a plan's operations with overage, as `tollgate plans push` recorded them, in
+ * operation order; an operation not pushed yet has none (its usage is reported, not invoiced).
+ * @example
+ * const operationPrices = operationPricesLookup(catalog, await store.getStripeCatalogIds());
+ * operationPrices('pro'); // ['price_...'] (api_call's), operationPrices('free') -> []
+ */
+export function operationPricesLookup(
+  catalog: Catalog,
+  pushed: StripeCatalogIds,
+): (planId: string) => readonly string[] {
+  return (planId) => {
+    const plan = findPlan(catalog, planId);
+    if (plan === undefined) return [];
+    return Object.entries(plan.limits.operations)
+      .filter(([, limit]) => limit.overage !== null)
+      .map(([operation]) => pushed[planId]?.operations?.[operation]?.price)
+      .filter((price): price is string => price !== undefined);
+  };
+}

@@ -10,9 +10,28 @@ import { type Backend, backends } from '../../../test/support/backends.js';
 import { testCatalog } from '../../../test/support/test-catalog.js';
 import { pushPlans } from '../../cli/plans-commands.js';
 import { loadConfig } from '../../config/load-config.js';
+import type { Catalog } from '../../core/catalog/catalog.js';
 import { demoCatalog } from '../../core/catalog/demo-catalog.js';
 import { type Emulator, startEmulator } from '../../emulator/index.js';
-import { exactDecimal, overagePricing, pushCatalog } from './push-catalog.js';
+import { exactDecimal, meteredPricing, overagePricing, pushCatalog } from './push-catalog.js';
+
+/** The test catalog with per-operation overage: `search` on pro and bulk (one meter), `capture` on pro. */
+function operationOverageCatalog(): Catalog {
+  const catalog = testCatalog();
+  const plan = (id: string) => catalog.plans.find((candidate) => candidate.id === id)!;
+  plan('pro').limits.operations = {
+    search: { windows: { month: 1000 }, overage: { unitAmount: 10, unitQuantity: 1000, capAmount: null } },
+    capture: {
+      windows: { day: 50, month: 100 },
+      overage: { unitAmount: 5, unitQuantity: 1, capAmount: 500 },
+    },
+  };
+  plan('bulk').prices.month = 900;
+  plan('bulk').limits.operations = {
+    search: { windows: { month: 10 }, overage: { unitAmount: 1, unitQuantity: 3, capAmount: null } },
+  };
+  return catalog;
+}
 
 async function countObjects(stripe: Stripe) {
   const products = await stripe.products.list({ limit: 100 });
@@ -30,6 +49,12 @@ describe('overage pricing', () => {
       unit_amount: 10,
       transform_quantity: { divide_by: 3_000_000, round: 'up' },
     });
+    // An operation's overage is priced per unit of the operation: $0.10 per 1,000 calls.
+    expect(meteredPricing(10, 1000, 'unit')).toEqual({
+      key: 'per-unit:0.01',
+      params: { unit_amount_decimal: expect.anything() },
+    });
+    expect(String(meteredPricing(10, 1000, 'unit').params.unit_amount_decimal)).toBe('0.01');
   });
 });
 
@@ -86,6 +111,57 @@ describe.each(backends)('pushCatalog on %s', (name, openBackend) => {
     expect(second.changes).toEqual([]);
     expect(second.ids).toEqual(first.ids);
     expect(await countObjects(stripe)).toEqual({ products: 3, prices: 3, meters: 1 });
+  });
+
+  it('creates one meter per operation with overage and a metered price per plan on it, once', async () => {
+    backend = await openBackend();
+    const catalog = operationOverageCatalog();
+    const first = await pushCatalog({ stripe, catalog, store: backend.store });
+    const meters = await stripe.billing.meters.list({ limit: 100 });
+    expect(meters.data.map((meter) => meter.event_name).sort()).toEqual([
+      'tollgate_op_capture',
+      'tollgate_op_search',
+      'tollgate_overage',
+    ]);
+    const ids = await backend.store.getStripeCatalogIds();
+    expect(ids).toEqual(first.ids);
+    expect(ids.pro?.operations).toEqual({
+      capture: { price: expect.stringMatching(/^price_/), meter: expect.stringMatching(/^mtr_/) },
+      search: { price: expect.stringMatching(/^price_/), meter: expect.stringMatching(/^mtr_/) },
+    });
+    // One meter per operation, shared by the plans; one price per plan.
+    expect(ids.bulk?.operations?.search?.meter).toBe(ids.pro?.operations?.search?.meter);
+    expect(ids.bulk?.operations?.search?.price).not.toBe(ids.pro?.operations?.search?.price);
+    const search = await stripe.prices.retrieve(ids.pro!.operations!.search!.price);
+    expect(search).toMatchObject({
+      lookup_key: 'tollgate_pro_overage:search',
+      recurring: { usage_type: 'metered', interval: 'month', meter: ids.pro!.operations!.search!.meter },
+    });
+    expect(String(search.unit_amount_decimal)).toBe('0.01');
+    const capture = await stripe.prices.retrieve(ids.pro!.operations!.capture!.price);
+    expect(capture).toMatchObject({
+      unit_amount: 5,
+      recurring: { meter: ids.pro!.operations!.capture!.meter },
+    });
+    const bulkSearch = await stripe.prices.retrieve(ids.bulk!.operations!.search!.price);
+    expect(bulkSearch).toMatchObject({ unit_amount: 1, transform_quantity: { divide_by: 3, round: 'up' } });
+
+    const counted = await countObjects(stripe);
+    const second = await pushCatalog({ stripe, catalog, store: backend.store });
+    expect(second.changes).toEqual([]);
+    expect(second.ids).toEqual(first.ids);
+    expect(await countObjects(stripe)).toEqual(counted);
+
+    // A changed operation price makes a new price on the same meter.
+    catalog.plans.find((plan) => plan.id === 'pro')!.limits.operations.capture!.overage!.unitAmount = 7;
+    const third = await pushCatalog({ stripe, catalog, store: backend.store });
+    expect(third.changes).toEqual([
+      expect.objectContaining({ action: 'create_price', lookupKey: 'tollgate_pro_overage:capture' }),
+    ]);
+    expect(third.ids.pro!.operations!.capture!.meter).toBe(ids.pro!.operations!.capture!.meter);
+    expect((await backend.store.getStripeCatalogIds()).pro!.operations!.capture!.price).toBe(
+      third.ids.pro!.operations!.capture!.price,
+    );
   });
 
   it('changes nothing in a dry run, and says what a push would do', async () => {

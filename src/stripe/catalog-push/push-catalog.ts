@@ -1,7 +1,9 @@
 /**
  * `tollgate plans push`: makes Stripe hold the catalog. Per plan a product (`metadata.tollgate_plan`),
- * its monthly and yearly prices (lookup key `tollgate_<plan>_<interval>`), and for plans with overage
- * a metered price (`tollgate_<plan>_overage`) on the one billing meter Tollgate reports to.
+ * its monthly and yearly prices (lookup key `tollgate_<plan>_<interval>`), for plans with overage a
+ * metered price (`tollgate_<plan>_overage`) on the credit-overage meter, and for each operation with
+ * overage a metered price (`tollgate_<plan>_overage:<operation>`) on that operation's own meter
+ * (`tollgate_op_<operation>`, one per operation, shared by the plans).
  *
  * It runs in phases: read what Stripe has, compute the changes (a pure function: `planCatalogPush`),
  * then, unless it is a dry run, apply them and record the ids in the store. Every mutating call has an
@@ -13,12 +15,13 @@
  * catalog's `unitAmount` per `unitCredits` credits expressed per milli-credit: an exact decimal
  * (`unit_amount_decimal`, up to 12 places: $0.10 per 1,000 credits is 0.00001 cents). When it has no
  * exact 12-place form, the price charges `unitAmount` per started `unitCredits * 1000` milli-credits
- * (`transform_quantity`, rounded up) instead.
+ * (`transform_quantity`, rounded up) instead. An operation's overage is metered in units of the
+ * operation, so its price is `price` per `per` units expressed per unit, the same way.
  */
 import Stripe from 'stripe';
 import type { Catalog, Overage, Plan } from '../../core/catalog/catalog.js';
-import type { BillingInterval, Store, StripeCatalogIds } from '../../core/ports.js';
-import { DEFAULT_METER_EVENT_NAMES } from '../metering/meter-sender.js';
+import type { BillingInterval, Store, StripeCatalogIds, StripePlanIds } from '../../core/ports.js';
+import { DEFAULT_METER_EVENT_NAMES, operationEventName } from '../metering/meter-event-names.js';
 
 export interface PushCatalogOptions {
   stripe: Stripe;
@@ -31,14 +34,18 @@ export interface PushCatalogOptions {
   now?: () => number;
 }
 
+/** What a price bills: a plan interval, the credit overage, or an operation's overage. */
+export type PriceKind = BillingInterval | 'overage' | `overage:${string}`;
+
 export type CatalogChange =
-  | { action: 'create_meter'; eventName: string }
+  /** `operation` is set for an operation's meter, absent for the credit-overage meter. */
+  | { action: 'create_meter'; eventName: string; operation?: string }
   | { action: 'create_product'; planId: string; name: string }
   | { action: 'update_product'; planId: string; productId: string; name: string }
   | {
       action: 'create_price';
       planId: string;
-      kind: BillingInterval | 'overage';
+      kind: PriceKind;
       lookupKey: string;
       /** The price it replaces (its lookup key moves to the new one), if any. */
       replaces: string | null;
@@ -55,6 +62,8 @@ export interface PushCatalogResult {
 /** What Stripe holds that the push compares against. */
 export interface StripeCatalogState {
   meterId: string | null;
+  /** The meter of each operation with overage, by operation id. */
+  operationMeterIds: Map<string, string>;
   /** Product per plan id (by `metadata.tollgate_plan`). */
   products: Map<string, { id: string; name: string; description: string | null }>;
   /** Active prices by lookup key. */
@@ -63,7 +72,7 @@ export interface StripeCatalogState {
 
 interface PriceSpec {
   planId: string;
-  kind: BillingInterval | 'overage';
+  kind: PriceKind;
   lookupKey: string;
   params: Omit<Stripe.PriceCreateParams, 'product'>;
   /** What must match for an existing price to be kept. */
@@ -84,18 +93,24 @@ export async function pushCatalog(options: PushCatalogOptions): Promise<PushCata
   if (options.dryRun) return { dryRun: true, changes, ids: idsOf(catalog, state) };
 
   let meterId = state.meterId;
-  if (meterId === null && changes.some((change) => change.action === 'create_meter')) {
+  const operationMeterIds = new Map(state.operationMeterIds);
+  for (const change of changes) {
+    if (change.action !== 'create_meter') continue;
     const meter = await stripe.billing.meters.create(
       {
-        display_name: 'Tollgate overage (milli-credits)',
-        event_name: eventName,
+        display_name:
+          change.operation === undefined
+            ? 'Tollgate overage (milli-credits)'
+            : `Tollgate ${change.operation} overage (units)`,
+        event_name: change.eventName,
         default_aggregation: { formula: 'sum' },
         customer_mapping: { type: 'by_id', event_payload_key: 'stripe_customer_id' },
         value_settings: { event_payload_key: 'value' },
       },
-      { idempotencyKey: `tollgate:catalog:meter:${eventName}` },
+      { idempotencyKey: `tollgate:catalog:meter:${change.eventName}` },
     );
-    meterId = meter.id;
+    if (change.operation === undefined) meterId = meter.id;
+    else operationMeterIds.set(change.operation, meter.id);
   }
   const products = new Map(state.products);
   for (const change of changes) {
@@ -121,8 +136,8 @@ export async function pushCatalog(options: PushCatalogOptions): Promise<PushCata
   for (const change of changes) {
     if (change.action !== 'create_price') continue;
     const plan = catalog.plans.find((candidate) => candidate.id === change.planId)!;
-    const spec = priceSpecs(catalog, plan, meterId ?? '').find(
-      (candidate) => candidate.kind === change.kind,
+    const spec = priceSpecs(catalog, plan, meterId ?? '', operationMeterIds).find(
+      (candidate) => candidate.lookupKey === change.lookupKey,
     )!;
     const product = products.get(plan.id)!;
     const price = await stripe.prices.create(
@@ -135,7 +150,7 @@ export async function pushCatalog(options: PushCatalogOptions): Promise<PushCata
     prices.set(spec.lookupKey, price);
   }
 
-  const ids = idsOf(catalog, { meterId, products, prices });
+  const ids = idsOf(catalog, { meterId, operationMeterIds, products, prices });
   await store.saveStripeCatalogIds(ids, (options.now ?? Date.now)());
   return { dryRun: false, changes, ids };
 }
@@ -146,9 +161,15 @@ export async function readStripeCatalog(
   catalog: Catalog,
   eventName: string,
 ): Promise<StripeCatalogState> {
-  let meterId: string | null = null;
+  const meters = new Map<string, string>();
   for await (const meter of stripe.billing.meters.list({ status: 'active', limit: 100 })) {
-    if (meter.event_name === eventName) meterId = meter.id;
+    meters.set(meter.event_name, meter.id);
+  }
+  const meterId = meters.get(eventName) ?? null;
+  const operationMeterIds = new Map<string, string>();
+  for (const operation of billedOperations(catalog)) {
+    const id = meters.get(operationEventName(operation));
+    if (id !== undefined) operationMeterIds.set(operation, id);
   }
   const planIds = new Set(catalog.plans.map((plan) => plan.id));
   const products = new Map<string, { id: string; name: string; description: string | null }>();
@@ -160,7 +181,9 @@ export async function readStripeCatalog(
     }
   }
   const lookupKeys = catalog.plans.flatMap((plan) =>
-    (['month', 'year', 'overage'] as const).map((kind) => priceLookupKey(plan.id, kind)),
+    [...(['month', 'year', 'overage'] as const), ...operationPriceKinds(plan)].map((kind) =>
+      priceLookupKey(plan.id, kind),
+    ),
   );
   const prices = new Map<string, Stripe.Price>();
   // Stripe takes at most 10 lookup keys per list call.
@@ -172,7 +195,7 @@ export async function readStripeCatalog(
     });
     for (const price of page.data) if (price.lookup_key !== null) prices.set(price.lookup_key, price);
   }
-  return { meterId, products, prices };
+  return { meterId, operationMeterIds, products, prices };
 }
 
 /** The changes that make Stripe hold the catalog, given what it holds. Pure: no I/O. */
@@ -185,6 +208,11 @@ export function planCatalogPush(
   if (state.meterId === null && catalog.plans.some((plan) => plan.overage !== null)) {
     changes.push({ action: 'create_meter', eventName });
   }
+  for (const operation of billedOperations(catalog)) {
+    if (!state.operationMeterIds.has(operation)) {
+      changes.push({ action: 'create_meter', eventName: operationEventName(operation), operation });
+    }
+  }
   for (const plan of catalog.plans) {
     const product = state.products.get(plan.id);
     if (product === undefined) {
@@ -195,7 +223,7 @@ export function planCatalogPush(
     ) {
       changes.push({ action: 'update_product', planId: plan.id, productId: product.id, name: plan.name });
     }
-    for (const spec of priceSpecs(catalog, plan, state.meterId ?? '')) {
+    for (const spec of priceSpecs(catalog, plan, state.meterId ?? '', state.operationMeterIds)) {
       const existing = state.prices.get(spec.lookupKey);
       if (existing !== undefined && fingerprintOf(existing, spec.kind) === spec.fingerprint) continue;
       changes.push({
@@ -224,12 +252,38 @@ export function describeChange(change: CatalogChange): string {
   }
 }
 
-export function priceLookupKey(planId: string, kind: BillingInterval | 'overage'): string {
+/** `:` never occurs in an id, so an operation's key (`tollgate_pro_overage:search`) never equals another. */
+export function priceLookupKey(planId: string, kind: PriceKind): string {
   return `tollgate_${planId}_${kind}`;
 }
 
-/** Recurring prices for intervals the plan sells (a price of 0 is the free tier: none), and its overage. */
-function priceSpecs(catalog: Catalog, plan: Plan, meterId: string): PriceSpec[] {
+/** Operations with overage in any plan, once each, sorted: each has its own meter. */
+export function billedOperations(catalog: Catalog): string[] {
+  const operations = new Set<string>();
+  for (const plan of catalog.plans) {
+    for (const [operation, limit] of Object.entries(plan.limits.operations)) {
+      if (limit.overage !== null) operations.add(operation);
+    }
+  }
+  return [...operations].sort();
+}
+
+function operationPriceKinds(plan: Plan): PriceKind[] {
+  return Object.entries(plan.limits.operations)
+    .filter(([, limit]) => limit.overage !== null)
+    .map(([operation]): PriceKind => `overage:${operation}`);
+}
+
+/**
+ * Recurring prices for intervals the plan sells (a price of 0 is the free tier: none), its credit
+ * overage, and its operations' overage.
+ */
+function priceSpecs(
+  catalog: Catalog,
+  plan: Plan,
+  meterId: string,
+  operationMeterIds: ReadonlyMap<string, string>,
+): PriceSpec[] {
   const specs: PriceSpec[] = [];
   for (const interval of ['month', 'year'] as const) {
     const amount = plan.prices[interval];
@@ -265,24 +319,60 @@ function priceSpecs(catalog: Catalog, plan: Plan, meterId: string): PriceSpec[] 
       description: `${plan.overage.unitAmount} ${catalog.currency} per ${plan.overage.unitCredits} credits of overage, metered`,
     });
   }
+  for (const [operation, limit] of Object.entries(plan.limits.operations)) {
+    if (limit.overage === null) continue;
+    const kind: PriceKind = `overage:${operation}`;
+    const pricing = meteredPricing(limit.overage.unitAmount, limit.overage.unitQuantity, 'unit');
+    const fingerprint = `${catalog.currency}:${pricing.key}:month:metered:${operation}`;
+    specs.push({
+      planId: plan.id,
+      kind,
+      lookupKey: priceLookupKey(plan.id, kind),
+      params: {
+        currency: catalog.currency,
+        ...pricing.params,
+        recurring: {
+          interval: 'month',
+          usage_type: 'metered',
+          meter: operationMeterIds.get(operation) ?? '',
+        },
+        nickname: `${plan.name}: ${operation} overage`,
+        metadata: {
+          tollgate_plan: plan.id,
+          tollgate_kind: 'operation_overage',
+          tollgate_operation: operation,
+          tollgate_fingerprint: fingerprint,
+        },
+      },
+      fingerprint,
+      description: `${limit.overage.unitAmount} ${catalog.currency} per ${limit.overage.unitQuantity} ${operation} past the month limit, metered`,
+    });
+  }
   return specs;
 }
 
-/** The metered price per milli-credit, exact when it can be. */
-export function overagePricing(overage: Overage): {
+interface MeteredPricing {
   key: string;
   params: Pick<Stripe.PriceCreateParams, 'unit_amount' | 'unit_amount_decimal' | 'transform_quantity'>;
-} {
-  const milliCredits = overage.unitCredits * 1000;
-  const decimal = exactDecimal(overage.unitAmount, milliCredits, 12);
+}
+
+/** The metered price per milli-credit, exact when it can be. */
+export function overagePricing(overage: Overage): MeteredPricing {
+  return meteredPricing(overage.unitAmount, overage.unitCredits * 1000, 'milli-credit');
+}
+
+/**
+ * `amount` minor units per `per` metered units, as a price per metered unit: exact when it has a
+ * 12-place decimal form, else `amount` per started `per` units.
+ * @param unit names the metered unit in the fingerprint (kept stable: pushed prices carry it)
+ */
+export function meteredPricing(amount: number, per: number, unit: string): MeteredPricing {
+  const decimal = exactDecimal(amount, per, 12);
   if (decimal !== null)
-    return {
-      key: `per-milli-credit:${decimal}`,
-      params: { unit_amount_decimal: Stripe.Decimal.from(decimal) },
-    };
+    return { key: `per-${unit}:${decimal}`, params: { unit_amount_decimal: Stripe.Decimal.from(decimal) } };
   return {
-    key: `per-${milliCredits}:${overage.unitAmount}`,
-    params: { unit_amount: overage.unitAmount, transform_quantity: { divide_by: milliCredits, round: 'up' } },
+    key: `per-${per}:${amount}`,
+    params: { unit_amount: amount, transform_quantity: { divide_by: per, round: 'up' } },
   };
 }
 
@@ -297,8 +387,8 @@ export function exactDecimal(numerator: number, denominator: number, places: num
 }
 
 /** Licensed prices compare on their fields (prices made elsewhere with our lookup key count); metered on our fingerprint. */
-function fingerprintOf(price: Stripe.Price, kind: BillingInterval | 'overage'): string {
-  if (kind === 'overage') return price.metadata.tollgate_fingerprint ?? '';
+function fingerprintOf(price: Stripe.Price, kind: PriceKind): string {
+  if (kind !== 'month' && kind !== 'year') return price.metadata.tollgate_fingerprint ?? '';
   return `${price.currency}:${price.unit_amount}:${price.recurring?.interval ?? 'one_time'}`;
 }
 
@@ -309,12 +399,20 @@ function idsOf(catalog: Catalog, state: StripeCatalogState): StripeCatalogIds {
     const month = state.prices.get(priceLookupKey(plan.id, 'month'))?.id;
     const year = state.prices.get(priceLookupKey(plan.id, 'year'))?.id;
     const overage = plan.overage ? state.prices.get(priceLookupKey(plan.id, 'overage'))?.id : undefined;
+    const operations: NonNullable<StripePlanIds['operations']> = {};
+    for (const kind of operationPriceKinds(plan)) {
+      const operation = kind.slice('overage:'.length);
+      const price = state.prices.get(priceLookupKey(plan.id, kind))?.id;
+      const meter = state.operationMeterIds.get(operation);
+      if (price !== undefined && meter !== undefined) operations[operation] = { price, meter };
+    }
     const entry = {
       ...(product && { product }),
       ...(month && plan.prices.month && { month }),
       ...(year && plan.prices.year && { year }),
       ...(overage && { overage }),
       ...(overage && state.meterId && { meter: state.meterId }),
+      ...(Object.keys(operations).length > 0 && { operations }),
     };
     if (Object.keys(entry).length > 0) ids[plan.id] = entry;
   }

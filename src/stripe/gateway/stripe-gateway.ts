@@ -12,7 +12,8 @@
  * A plan with overage is sold as two items: the plan's licensed price and its metered overage price
  * (Stripe bills the meter's usage in arrears only through such an item). `licensedItem` finds the
  * plan item; a plan change sets the metered item to the new plan's (adds it, changes its price, or
- * deletes it) in the same update as the plan item.
+ * deletes it) in the same update as the plan item. A plan that bills operations' overage carries one
+ * more metered item per such operation, set the same way (`changedItems`).
  */
 import type Stripe from 'stripe';
 import type {
@@ -20,6 +21,7 @@ import type {
   PaymentGateway,
   PaymentMethodSummary,
   PlanChangeCharge,
+  PriceChange,
   PriceChangePreview,
 } from '../../core/billing/payment-gateway.js';
 import { effectiveSubscription } from '../../core/billing/subscription-state.js';
@@ -56,23 +58,41 @@ function invoiceSummary(invoice: Stripe.Invoice): InvoiceSummary {
   };
 }
 
+/** The metered prices a new subscription or Checkout session carries: credit overage, then operations'. */
+function meteredPriceIds(input: {
+  overagePriceId: string | null;
+  operationPriceIds?: readonly string[] | undefined;
+}): string[] {
+  return [...(input.overagePriceId ? [input.overagePriceId] : []), ...(input.operationPriceIds ?? [])];
+}
+
 /**
- * The `items` of a plan change: the plan item's new price, and the metered item set to the new plan's
- * overage price (its price changed, or added) or deleted when the new plan has none. `clear_usage` is
- * not sent: it has no effect on prices backed by a billing meter (the only metered prices since API
- * version 2025-03-31.basil); usage reported before the change is Stripe's to bill (decision 005).
+ * The `items` of a plan change: the plan item's new price, and the metered items set to the new
+ * plan's: items already on one of its per-operation prices stay; the credit overage's item gets the
+ * new plan's overage price (its price changed, or added) or is deleted when the new plan has none;
+ * per-operation prices missing are added and other metered items deleted. `clear_usage` is not sent:
+ * it has no effect on prices backed by a billing meter (the only metered prices since API version
+ * 2025-03-31.basil); usage reported before the change is Stripe's to bill (decision 005).
  */
 export function changedItems(
   subscription: Stripe.Subscription,
   licensedItemId: string,
-  priceId: string,
-  overagePriceId: string | null,
+  change: Pick<PriceChange, 'priceId' | 'overagePriceId' | 'operationPriceIds'>,
 ): Stripe.SubscriptionUpdateParams.Item[] {
+  const { priceId, overagePriceId, operationPriceIds = [] } = change;
   const items: Stripe.SubscriptionUpdateParams.Item[] = [{ id: licensedItemId, price: priceId }];
   const metered = meteredItems(subscription).filter((candidate) => candidate.id !== licensedItemId);
-  const [kept, ...extra] = metered;
+  const staying = metered.filter((item) => operationPriceIds.includes(item.price.id));
+  for (const price of operationPriceIds) {
+    if (!staying.some((item) => item.price.id === price)) items.push({ price });
+  }
+  const others = metered.filter((item) => !staying.includes(item));
+  // The credit-overage item is the one to switch in place; an operation's item (`plans push` marks its
+  // price) would move to another meter, so it is deleted instead.
+  const kept = others.find((item) => item.price.metadata?.tollgate_kind !== 'operation_overage');
+  const extra = others.filter((item) => item !== kept);
   if (overagePriceId === null) {
-    for (const old of metered) items.push({ id: old.id, deleted: true });
+    for (const old of others) items.push({ id: old.id, deleted: true });
     return items;
   }
   if (kept === undefined) items.push({ price: overagePriceId });
@@ -156,10 +176,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           {
             customer: input.stripeCustomerId,
             // A metered item takes no quantity: Stripe bills the meter's usage for the period.
-            items: [
-              { price: input.priceId },
-              ...(input.overagePriceId ? [{ price: input.overagePriceId }] : []),
-            ],
+            items: [{ price: input.priceId }, ...meteredPriceIds(input).map((price) => ({ price }))],
             metadata,
             ...(input.trialDays > 0
               ? {
@@ -219,7 +236,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       const item = licensedItem(subscription);
       if (!item) throw new TollgateError('conflict', 'The subscription has no plan item to change.');
       const charged = input.proration === 'always_invoice';
-      const items = changedItems(subscription, item.id, input.priceId, input.overagePriceId);
+      const items = changedItems(subscription, item.id, input);
       const deletes = items.some((change) => change.deleted === true);
       const updated = await callStripe(() =>
         stripe.subscriptions.update(
@@ -258,7 +275,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       const item = licensedItem(subscription);
       if (!item) throw new TollgateError('conflict', 'The subscription has no plan item to change.');
       // The same items and proration as changePrice sends, so the preview is what the change bills.
-      const items = changedItems(subscription, item.id, input.priceId, input.overagePriceId);
+      const items = changedItems(subscription, item.id, input);
       const preview = await callStripe(() =>
         stripe.invoices.createPreview({
           subscription: input.subscriptionId,
@@ -308,7 +325,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
             line_items: [
               { price: input.priceId, quantity: 1 },
               // Metered line items take no quantity.
-              ...(input.overagePriceId ? [{ price: input.overagePriceId }] : []),
+              ...meteredPriceIds(input).map((price) => ({ price })),
             ],
             success_url: input.successUrl,
             cancel_url: input.cancelUrl,

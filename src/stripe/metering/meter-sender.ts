@@ -1,6 +1,7 @@
 /**
  * Reports the meter outbox to Stripe Billing Meters: one meter event per closed (customer, meter,
- * window) row, with the window's overage in milli-credits.
+ * window) row, with the window's overage: milli-credits on the credit-overage meter, units of the
+ * operation on an operation's meter.
  *
  * Each pass claims closed, due rows (the store leases them, so several instances never send one row at
  * once), sends them under a call-rate ceiling with at most one call in flight per customer and meter
@@ -16,16 +17,20 @@ import type Stripe from 'stripe';
 import { type Clock, systemClock } from '../../core/clock.js';
 import type { MeterWindow, Store } from '../../core/ports.js';
 import { CallRateLimiter } from './call-rate-limiter.js';
+import { DEFAULT_METER_EVENT_NAMES, meterEventName } from './meter-event-names.js';
 import { meterEventIdentifier } from './meter-identifier.js';
 
-/** Tollgate's meter key -> the Stripe meter's `event_name` (what `tollgate plans push` creates). */
-export const DEFAULT_METER_EVENT_NAMES: Readonly<Record<string, string>> = { overage: 'tollgate_overage' };
+export { DEFAULT_METER_EVENT_NAMES };
 
 export interface MeterSenderOptions {
   stripe: Stripe;
   store: Store;
   /** The engine's clock: windows, due times and backoff are in its time. */
   clock?: Clock;
+  /**
+   * Outbox meter -> Stripe `event_name`, over the defaults (`tollgate_overage` for the credit overage,
+   * `tollgate_op_<operation>` for an operation's: what `tollgate plans push` creates).
+   */
   eventNames?: Readonly<Record<string, string>>;
   /** Most meter-event calls started in any one second, across this sender (default 1,000: Stripe's limit). */
   callsPerSecond?: number;
@@ -159,7 +164,7 @@ export class MeterSender {
   async #send(window: MeterWindow, now: number, pass: MeterPass): Promise<void> {
     const { store, stripe } = this.#options;
     const value = (window.sendingValue ?? window.value) - window.sentValue;
-    const eventName = this.#eventNames[window.meter];
+    const eventName = meterEventName(window.meter, this.#eventNames);
     if (value <= 0 || window.stripeCustomerId === null || eventName === undefined) {
       // Nothing to report (or a meter nobody maps): settle the row rather than retry it forever.
       if (eventName === undefined) {
