@@ -51,6 +51,11 @@ export interface GateRequest {
   holdSlot?: boolean;
   /** Count this request against the per-minute and per-day limits. Default true. */
   countRequest?: boolean;
+  /**
+   * Hold the usage under this reservation instead of recording it (see `Tollgate.reserve`); the
+   * decision's `eventId` is then the reservation's id. `idempotencyKey` is not used with it (the id is).
+   */
+  reservation?: { id: string; expiresAt: number };
 }
 
 export interface GateDependencies {
@@ -229,6 +234,9 @@ export class Gate {
         requestHash: request.idempotencyKey ? requestFingerprint(request) : null,
         occurredAt,
         windows: operationWindows,
+        ...(request.reservation && {
+          reservation: { action: 'reserve', ...request.reservation },
+        }),
       });
     } catch (error) {
       await this.takeBack(release, counted, figures);
