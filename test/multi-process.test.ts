@@ -1,10 +1,12 @@
 /**
  * Several OS processes against one store: admitted usage stays exact across instances on PostgreSQL
- * (credits) and Redis (rate and concurrency), and acknowledged usage survives SIGKILL on both databases.
+ * (credits) and Redis (rate and concurrency), acknowledged usage survives SIGKILL on both databases, and
+ * the hold of a process killed between reserve and settle ends at its TTL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/core/clock.js';
 import { createTollgate } from '../src/core/tollgate.js';
 import { createMemoryCounters } from '../src/counters/memory-counters.js';
 import { backends, openPostgres, openRedisCounters, redisUrl } from './support/backends.js';
@@ -175,6 +177,54 @@ describe('several processes', () => {
       await backend.cleanup();
     }
   });
+
+  it.each(backends)(
+    'leak no reservation of a process killed between reserve and settle, once its TTL passes (%s)',
+    async (_name, open) => {
+      const backend = await open();
+      const start = Date.UTC(2026, 4, 12, 9);
+      const clock = new ManualClock(start);
+      const tollgate = createTollgate({
+        catalog: testCatalog(),
+        store: backend.store,
+        counters: createMemoryCounters(),
+        clock,
+      });
+      try {
+        const customer = await tollgate.createCustomer({ plan: 'bulk' });
+        // 'capture' costs 1 credit: the reservation holds all of the bulk plan's 100.
+        const child = startWorker({
+          mode: 'reserve',
+          store: backend.location,
+          customerId: customer.id,
+          count: 100,
+          operation: 'capture',
+          now: start,
+        });
+        let output = '';
+        await new Promise<void>((resolve, reject) => {
+          child.stdout?.on('data', (chunk: Buffer) => {
+            output += chunk.toString();
+            if (output.includes('\n')) resolve();
+          });
+          child.once('exit', (code) => reject(new Error(`worker exited (${code}) before reserving`)));
+        });
+        expect(output).toMatch(/^reserved rsv_/);
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+
+        clock.set(start + 59_000);
+        expect((await tollgate.consume(customer.id, { operation: 'capture' })).allowed).toBe(false);
+        clock.set(start + 60_000);
+        expect((await tollgate.consume(customer.id, { operation: 'capture', quantity: 100 })).allowed).toBe(
+          true,
+        );
+      } finally {
+        await tollgate.close();
+        await backend.cleanup();
+      }
+    },
+  );
 
   it.each(backends)(
     'lose no acknowledged record on SIGKILL and count none twice on retry (%s)',

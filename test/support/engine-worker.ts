@@ -4,7 +4,10 @@
  *   burst   — fires `count` concurrent consume() calls at once, prints {"admitted": n, "rateDenied": n}
  *   stream  — records keyed events `key-<i>` forever, printing "ack <key>" once each is committed,
  *             so the parent can SIGKILL it mid-stream and check nothing acknowledged was lost.
+ *   reserve — reserves `count` units with a 60 s TTL at billing time `now`, prints "reserved <id>" and
+ *             waits, so the parent can SIGKILL it between reserve and settle.
  */
+import { ManualClock } from '../../src/core/clock.js';
 import type { GateDecision } from '../../src/core/gate/gate-decision.js';
 import type { Counters, Store } from '../../src/core/ports.js';
 import { createTollgate } from '../../src/core/tollgate.js';
@@ -15,7 +18,9 @@ import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { meteredTestCatalog, testCatalog } from './test-catalog.js';
 
 interface WorkerArgs {
-  mode: 'burst' | 'stream';
+  mode: 'burst' | 'stream' | 'reserve';
+  /** Billing time of the engine (a fixed date); default the system clock. */
+  now?: number;
   store: { kind: 'sqlite'; filename: string } | { kind: 'postgres'; url: string; schema: string };
   redis?: { url: string; prefix: string };
   customerId: string;
@@ -43,6 +48,7 @@ const tollgate = createTollgate({
   store,
   counters,
   commitConcurrency: args.store.kind === 'postgres' ? 4 : 1,
+  ...(args.now !== undefined && { clock: new ManualClock(args.now) }),
 });
 
 /** Says "ready" and waits for the parent's "go", so every process fires at the same moment. */
@@ -76,6 +82,14 @@ if (args.mode === 'burst') {
   await tollgate.close();
   await counters.close();
   await store.close();
+} else if (args.mode === 'reserve') {
+  const { reservation } = await tollgate.reserve(args.customerId, {
+    operation: args.operation,
+    quantity: args.count,
+    ttlSeconds: 60,
+  });
+  process.stdout.write(`reserved ${reservation?.id ?? 'none'}\n`);
+  await new Promise(() => {});
 } else {
   // Keep 64 records in flight; acknowledge each only after its commit resolved.
   let next = 0;
