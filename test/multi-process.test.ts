@@ -90,6 +90,39 @@ describe('several processes', () => {
     }
   });
 
+  it('hold exactly 100 credits and an operation day limit from 4 processes reserving on PostgreSQL', async () => {
+    const backend = await openPostgres();
+    try {
+      const setup = createTollgate({
+        catalog: meteredTestCatalog(),
+        store: backend.store,
+        counters: createMemoryCounters(),
+      });
+      const bulk = await setup.createCustomer({ plan: 'bulk' });
+      const metered = await setup.createCustomer({ plan: 'metered' });
+      await setup.close();
+      const burst = (customerId: string) => ({
+        mode: 'burst',
+        store: backend.location,
+        customerId,
+        count: 250,
+        operation: 'capture',
+        catalog: 'metered',
+        reserve: true,
+      });
+      const results = await runWorkers([
+        ...[0, 1, 2, 3].map(() => burst(bulk.id)),
+        ...[0, 1, 2, 3].map(() => burst(metered.id)),
+      ]);
+      const admitted = (from: number) =>
+        results.slice(from, from + 4).reduce((sum, r) => sum + r.admitted, 0);
+      expect(admitted(0)).toBe(100); // the bulk plan's 100 credits, 1 per capture
+      expect(admitted(4)).toBe(100); // the metered plan's 100 captures a day
+    } finally {
+      await backend.cleanup();
+    }
+  });
+
   it('admit exactly an operation day limit from 4 processes on PostgreSQL', async () => {
     const backend = await openPostgres();
     try {

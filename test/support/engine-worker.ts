@@ -27,6 +27,8 @@ interface WorkerArgs {
   count: number;
   operation: string;
   holdSlot?: boolean;
+  /** Burst: reserve one unit each instead of recording it (a reserve counts as admitted). */
+  reserve?: boolean;
   /** `metered` adds the plan with operation limits. */
   catalog?: 'metered';
 }
@@ -67,7 +69,11 @@ if (args.mode === 'burst') {
   const pending: Array<Promise<GateDecision>> = [];
   for (let i = 0; i < args.count; i++) {
     pending.push(
-      tollgate.consume(args.customerId, { operation: args.operation, holdSlot: args.holdSlot ?? false }),
+      args.reserve
+        ? tollgate
+            .reserve(args.customerId, { operation: args.operation, quantity: 1 })
+            .then((result) => result.decision)
+        : tollgate.consume(args.customerId, { operation: args.operation, holdSlot: args.holdSlot ?? false }),
     );
     if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 2));
   }
