@@ -29,6 +29,10 @@ export interface ReserveInput {
   ttlSeconds?: number;
   /** A retry with the same key answers the same reservation. */
   idempotencyKey?: string | null;
+  /** A feature the plan must include (403 otherwise), as for a gated request. */
+  feature?: string;
+  /** Hold a concurrency slot until the decision's `release()` (middleware does). */
+  holdSlot?: boolean;
 }
 
 export interface ReserveResult {
@@ -130,6 +134,8 @@ export function createReservations(deps: {
         operation: input.operation,
         quantity: input.quantity,
         reservation: { id, expiresAt: now + ttl * 1000 },
+        ...(input.feature !== undefined && { feature: input.feature }),
+        ...(input.holdSlot !== undefined && { holdSlot: input.holdSlot }),
       });
       if (!decision.allowed) return { decision, reservation: null };
       return { decision, reservation: await load(id) };
