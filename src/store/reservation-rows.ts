@@ -56,7 +56,9 @@ export function newReservationRows(
       expiresAt,
       createdAt,
     });
-    for (const hold of holdsOf(debit)) holds.push({ reservationId: id, ...hold, expiresAt });
+    // A zero hold (an operation that costs no credits) changes no counter: no row to expire later.
+    for (const hold of holdsOf(debit))
+      if (hold.amount > 0) holds.push({ reservationId: id, ...hold, expiresAt });
   }
   return { reservations, holds };
 }
