@@ -221,6 +221,33 @@ describe.each(backends)('reservations on %s', (_name, open) => {
     );
   });
 
+  it('returns every hold when settles, releases and debits race, leaving exactly the rest to admit', async () => {
+    const customer = await tollgate.createCustomer({});
+    const reserved = await Promise.all(
+      Array.from({ length: 100 }, () => tollgate.reserve(customer.id, { operation: 'call', quantity: 1 })),
+    );
+    const ids = reserved.map((result) => result.reservation?.id as string);
+    const raced = await Promise.all([
+      ...ids.slice(0, 50).map((id) => tollgate.settle(id, 1).then(() => false)),
+      ...ids.slice(50).map((id) => tollgate.release(id).then(() => false)),
+      ...Array.from({ length: 100 }, () =>
+        tollgate.consume(customer.id, { operation: 'call' }).then((decision) => decision.allowed),
+      ),
+    ]);
+    const admitted = raced.filter(Boolean).length;
+    expect(admitted).toBeLessThanOrEqual(50);
+    const { used } = await tollgate.usage(customer.id);
+    expect(used).toBe((50 + admitted) * 1000);
+    const rest = 100 - 50 - admitted;
+    if (rest > 0)
+      expect((await tollgate.consume(customer.id, { operation: 'call', quantity: rest })).allowed).toBe(true);
+    expect((await tollgate.consume(customer.id, { operation: 'call' })).allowed).toBe(false);
+    expect(await backend.store.sumUsageEvents(customer.id, PERIOD)).toEqual({
+      cost: 100_000,
+      events: 50 + admitted + (rest > 0 ? 1 : 0),
+    });
+  });
+
   it('keeps an unexpired hold and drops an expired one across a restart', async () => {
     const customer = await tollgate.createCustomer({});
     await tollgate.reserve(customer.id, { operation: 'call', quantity: 30, ttlSeconds: 60 });
