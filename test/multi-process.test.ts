@@ -1,10 +1,12 @@
 /**
  * Several OS processes against one store: admitted usage stays exact across instances on PostgreSQL
- * (credits) and Redis (rate and concurrency), and acknowledged usage survives SIGKILL on both databases.
+ * (credits) and Redis (rate and concurrency), acknowledged usage survives SIGKILL on both databases, and
+ * the hold of a process killed between reserve and settle ends at its TTL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/core/clock.js';
 import { createTollgate } from '../src/core/tollgate.js';
 import { createMemoryCounters } from '../src/counters/memory-counters.js';
 import { backends, openPostgres, openRedisCounters, redisUrl } from './support/backends.js';
@@ -83,6 +85,39 @@ describe('several processes', () => {
       expect(results.filter((r) => r.admitted > 0).length).toBeGreaterThan(1);
       const events = await backend.store.listUsageEvents(customer.id, 0, Number.MAX_SAFE_INTEGER, 10_000);
       expect(events).toHaveLength(100);
+    } finally {
+      await backend.cleanup();
+    }
+  });
+
+  it('hold exactly 100 credits and an operation day limit from 4 processes reserving on PostgreSQL', async () => {
+    const backend = await openPostgres();
+    try {
+      const setup = createTollgate({
+        catalog: meteredTestCatalog(),
+        store: backend.store,
+        counters: createMemoryCounters(),
+      });
+      const bulk = await setup.createCustomer({ plan: 'bulk' });
+      const metered = await setup.createCustomer({ plan: 'metered' });
+      await setup.close();
+      const burst = (customerId: string) => ({
+        mode: 'burst',
+        store: backend.location,
+        customerId,
+        count: 250,
+        operation: 'capture',
+        catalog: 'metered',
+        reserve: true,
+      });
+      const results = await runWorkers([
+        ...[0, 1, 2, 3].map(() => burst(bulk.id)),
+        ...[0, 1, 2, 3].map(() => burst(metered.id)),
+      ]);
+      const admitted = (from: number) =>
+        results.slice(from, from + 4).reduce((sum, r) => sum + r.admitted, 0);
+      expect(admitted(0)).toBe(100); // the bulk plan's 100 credits, 1 per capture
+      expect(admitted(4)).toBe(100); // the metered plan's 100 captures a day
     } finally {
       await backend.cleanup();
     }
@@ -175,6 +210,54 @@ describe('several processes', () => {
       await backend.cleanup();
     }
   });
+
+  it.each(backends)(
+    'leak no reservation of a process killed between reserve and settle, once its TTL passes (%s)',
+    async (_name, open) => {
+      const backend = await open();
+      const start = Date.UTC(2026, 4, 12, 9);
+      const clock = new ManualClock(start);
+      const tollgate = createTollgate({
+        catalog: testCatalog(),
+        store: backend.store,
+        counters: createMemoryCounters(),
+        clock,
+      });
+      try {
+        const customer = await tollgate.createCustomer({ plan: 'bulk' });
+        // 'capture' costs 1 credit: the reservation holds all of the bulk plan's 100.
+        const child = startWorker({
+          mode: 'reserve',
+          store: backend.location,
+          customerId: customer.id,
+          count: 100,
+          operation: 'capture',
+          now: start,
+        });
+        let output = '';
+        await new Promise<void>((resolve, reject) => {
+          child.stdout?.on('data', (chunk: Buffer) => {
+            output += chunk.toString();
+            if (output.includes('\n')) resolve();
+          });
+          child.once('exit', (code) => reject(new Error(`worker exited (${code}) before reserving`)));
+        });
+        expect(output).toMatch(/^reserved rsv_/);
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+
+        clock.set(start + 59_000);
+        expect((await tollgate.consume(customer.id, { operation: 'capture' })).allowed).toBe(false);
+        clock.set(start + 60_000);
+        expect((await tollgate.consume(customer.id, { operation: 'capture', quantity: 100 })).allowed).toBe(
+          true,
+        );
+      } finally {
+        await tollgate.close();
+        await backend.cleanup();
+      }
+    },
+  );
 
   it.each(backends)(
     'lose no acknowledged record on SIGKILL and count none twice on retry (%s)',

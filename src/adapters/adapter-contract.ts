@@ -26,9 +26,13 @@ export interface ContractRoute {
     feature?: string;
     quantity?: (header: HeaderReader) => number;
     storage?: (header: HeaderReader) => { bytes?: number; items?: number };
+    /** Reserve this many units before the handler (the route's `reserve` option). */
+    reserve?: (header: HeaderReader) => number;
   };
   /** The handler: its result is answered as JSON; a throw is left to the framework (a 500). */
   handle: () => Promise<unknown>;
+  /** Actual usage the handler reports with `reportUsage` before answering; undefined reports none. */
+  report?: (header: HeaderReader) => number | undefined;
 }
 
 export interface ContractApp {
@@ -139,6 +143,16 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
           { method: 'GET', path: '/status', gate: {}, handle: ok },
           { method: 'POST', path: '/fails', gate: { operation: 'search' }, handle: fail },
           { method: 'POST', path: '/wait', gate: { operation: 'search' }, handle: () => waiters.handle() },
+          {
+            method: 'POST',
+            path: '/generate',
+            gate: { operation: 'search', reserve: (header) => Number(header('x-max-tokens')) },
+            handle: ok,
+            report: (header) => {
+              const used = header('x-used-tokens');
+              return used === undefined ? undefined : Number(used);
+            },
+          },
         ],
       };
     }
@@ -186,6 +200,32 @@ export function describeAdapterContract(name: string, mount: MountAdapter): void
       await Promise.all(mounted.map((server) => server.close()));
       await tollgate.close();
       await store.close();
+    });
+
+    it('reserves from the request and settles from the response on a route that reserves', async () => {
+      const generate = (max: number, used?: number) =>
+        call('/generate', {
+          headers: {
+            'x-max-tokens': String(max),
+            ...(used !== undefined && { 'x-used-tokens': String(used) }),
+          },
+        });
+      // 'search' costs 0.1 credit: the free plan's 100 credits are 1,000 units.
+      const settled = await generate(800, 300);
+      expect(settled.status).toBe(200);
+      await eventually(async () => (await used()) === 30_000);
+      // 700 units left: a reservation of 701 is refused, and records nothing.
+      const refused = await generate(701, 1);
+      expect(await answerOf(refused)).toMatchObject({ status: 429, body: { error: 'quota_exceeded' } });
+      // A handler that reports nothing releases its hold: the whole 700 can be reserved again.
+      expect((await generate(700)).status).toBe(200);
+      const again = await generate(700, 700);
+      expect(again.status).toBe(200);
+      await eventually(async () => (await used()) === 100_000);
+      expect(await store.sumUsageEvents(customerId, (await tollgate.usage(customerId)).periodStart)).toEqual({
+        cost: 100_000,
+        events: 2,
+      });
     });
 
     it('answers 401 in the documented shape without a key, with a wrong key, or a wrong Bearer', async () => {

@@ -13,7 +13,7 @@ import type { ContractApp, ContractRoute, HeaderReader, MountAdapter } from './a
 import { tollgateExpress } from './express.js';
 import { tollgateFastify } from './fastify.js';
 import { tollgateHono } from './hono.js';
-import type { AdapterOptions, RouteOptions } from './request-gate.js';
+import { type AdapterOptions, type RouteOptions, reportUsage } from './request-gate.js';
 
 /** Translates the app description into one framework's adapter and route options. */
 function translate<Request extends object>(
@@ -29,12 +29,19 @@ function translate<Request extends object>(
     const options: RouteOptions<Request> = {};
     if (gate.operation !== undefined) options.operation = gate.operation;
     if (gate.feature !== undefined) options.feature = gate.feature;
-    const { quantity, storage } = gate;
+    const { quantity, storage, reserve } = gate;
     if (quantity) options.quantity = (request) => quantity(reader(request));
     if (storage) options.storage = (request) => storage(reader(request));
+    if (reserve) options.reserve = { quantity: (request) => reserve(reader(request)) };
     return options;
   };
-  return { adapter, route };
+  /** Runs the handler, reporting the actual usage first as an app would. */
+  const handle = (spec: ContractRoute, request: Request): Promise<unknown> => {
+    const actual = spec.report?.(reader(request));
+    if (actual !== undefined) reportUsage(request, actual);
+    return spec.handle();
+  };
+  return { adapter, route, handle };
 }
 
 function headerOf(headers: Record<string, string | string[] | undefined>): HeaderReader {
@@ -50,13 +57,13 @@ function baseUrlOf(address: AddressInfo | string | null): string {
 }
 
 export const mountExpress: MountAdapter = async (tollgate, app) => {
-  const { adapter, route } = translate<Request>(tollgate, app, (req) => headerOf(req.headers));
+  const { adapter, route, handle } = translate<Request>(tollgate, app, (req) => headerOf(req.headers));
   const gate = tollgateExpress(adapter);
   const server = express();
   for (const spec of app.routes) {
     const method = spec.method === 'GET' ? 'get' : 'post';
-    server[method](spec.path, gate(route(spec)), async (_req, res) => {
-      res.json(await spec.handle());
+    server[method](spec.path, gate(route(spec)), async (req, res) => {
+      res.json(await handle(spec, req));
     });
   }
   const listening = server.listen(0, '127.0.0.1');
@@ -74,7 +81,9 @@ export const mountExpress: MountAdapter = async (tollgate, app) => {
 };
 
 export const mountFastify: MountAdapter = async (tollgate, app) => {
-  const { adapter, route } = translate<FastifyRequest>(tollgate, app, (request) => headerOf(request.headers));
+  const { adapter, route, handle } = translate<FastifyRequest>(tollgate, app, (request) =>
+    headerOf(request.headers),
+  );
   const gate = tollgateFastify(adapter);
   const server = Fastify({ forceCloseConnections: true });
   for (const spec of app.routes) {
@@ -82,7 +91,7 @@ export const mountFastify: MountAdapter = async (tollgate, app) => {
       method: spec.method,
       url: spec.path,
       preHandler: gate(route(spec)),
-      handler: spec.handle,
+      handler: (request) => handle(spec, request),
     });
   }
   await server.listen({ port: 0, host: '127.0.0.1' });
@@ -90,13 +99,13 @@ export const mountFastify: MountAdapter = async (tollgate, app) => {
 };
 
 export const mountHono: MountAdapter = async (tollgate, app) => {
-  const { adapter, route } = translate<Context>(tollgate, app, (c) => (name) => c.req.header(name));
+  const { adapter, route, handle } = translate<Context>(tollgate, app, (c) => (name) => c.req.header(name));
   const gate = tollgateHono(adapter);
   const server = new Hono();
   // Hono's default error handler prints the error; the same 500, quietly.
   server.onError((_error, c) => c.text('Internal Server Error', 500));
   for (const spec of app.routes) {
-    server.on(spec.method, spec.path, gate(route(spec)), async (c) => c.json(await spec.handle()));
+    server.on(spec.method, spec.path, gate(route(spec)), async (c) => c.json(await handle(spec, c)));
   }
   const listening = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: server.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));

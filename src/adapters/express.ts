@@ -31,8 +31,8 @@ export function tollgateExpress(options: AdapterOptions<Request>): ExpressGate {
         res.status(outcome.status).json(outcome.body);
         return;
       }
-      res.once('finish', outcome.decision.release);
-      releaseOnClose(res, outcome.decision.release);
+      res.once('finish', outcome.finish);
+      releaseOnClose(res, outcome.finish);
       next();
     };
   };

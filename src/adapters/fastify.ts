@@ -25,7 +25,7 @@ export function tollgateFastify(options: AdapterOptions<FastifyRequest>): Fastif
       if (outcome.kind === 'exempt') return;
       reply.headers(outcome.headers);
       if (outcome.kind === 'denied') return reply.code(outcome.status).send(outcome.body);
-      releaseOnClose(reply.raw, outcome.decision.release);
+      releaseOnClose(reply.raw, outcome.finish);
     };
   };
 }

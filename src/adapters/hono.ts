@@ -43,7 +43,7 @@ export function tollgateHono(options: AdapterOptions<Context>): HonoGate {
         headers['Content-Type'] = 'application/json; charset=utf-8';
         return c.body(JSON.stringify(outcome.body), outcome.status as ContentfulStatusCode, headers);
       }
-      const { release } = outcome.decision;
+      const release = outcome.finish;
       const outgoing = nodeResponse(c.env);
       if (outgoing) releaseOnClose(outgoing, release);
       else {

@@ -40,6 +40,13 @@ export interface RouteOptions<Request extends object> {
   quantity?: (request: Request) => MaybePromise<number>;
   /** Storage this request adds; 507 when it would pass the plan's limit. */
   storage?: (request: Request) => MaybePromise<{ bytes?: number; items?: number }>;
+  /**
+   * Reserve `operation` x `quantity(request)` before the handler runs (e.g. the request's
+   * `max_tokens`) instead of debiting it, and settle when the response is done with what the handler
+   * reported with `reportUsage(request, actual)` (e.g. the real token count); a handler that reports
+   * nothing (it failed, or the client went away) releases the hold. `quantity` above is not used then.
+   */
+  reserve?: { quantity: (request: Request) => MaybePromise<number>; ttlSeconds?: number };
 }
 
 /** The parts of an HTTP request the gate reads, whatever the framework. */
@@ -53,7 +60,16 @@ export interface RequestFacts {
 
 export type GateOutcome =
   | { kind: 'exempt' }
-  | { kind: 'allowed'; decision: GateDecision; headers: Record<string, string> }
+  | {
+      kind: 'allowed';
+      decision: GateDecision;
+      headers: Record<string, string>;
+      /**
+       * Call once the response is done (sent, or the client gone); calling again does nothing. It frees
+       * the concurrency slot and settles or releases the route's reservation.
+       */
+      finish: () => void;
+    }
   | { kind: 'denied'; status: number; headers: Record<string, string>; body: Record<string, unknown> };
 
 /** Gates one request of one route. */
@@ -107,11 +123,39 @@ export function createRequestGate<Request extends object>(
         if (route.feature !== undefined) gateRequest.feature = route.feature;
         if (route.quantity) gateRequest.quantity = await route.quantity(request);
         if (route.storage) gateRequest.storage = await route.storage(request);
-        const decision = await tollgate.consume(customerId, gateRequest);
+        let decision: GateDecision;
+        let finish: () => void;
+        if (route.reserve) {
+          const reserved = await tollgate.reserve(customerId, {
+            operation: route.operation ?? '',
+            quantity: await route.reserve.quantity(request),
+            holdSlot: true,
+            ...(route.feature !== undefined && { feature: route.feature }),
+            ...(route.reserve.ttlSeconds !== undefined && { ttlSeconds: route.reserve.ttlSeconds }),
+          });
+          decision = reserved.decision;
+          const reservationId = reserved.reservation?.id;
+          if (reservationId !== undefined) reported.set(request, null);
+          finish = once(() => {
+            decision.release();
+            if (reservationId === undefined) return;
+            const actual = reported.get(request);
+            reported.delete(request);
+            // A failure here leaves the hold to its TTL; the response is already gone.
+            const done =
+              actual === null || actual === undefined
+                ? tollgate.release(reservationId)
+                : tollgate.settle(reservationId, actual);
+            void done.catch(() => {});
+          });
+        } else {
+          decision = await tollgate.consume(customerId, gateRequest);
+          finish = decision.release;
+        }
         const headers = { ...decision.headers, ...duration() };
         if (decision.allowed) {
           decisions.set(request, decision);
-          return { kind: 'allowed', decision, headers };
+          return { kind: 'allowed', decision, headers, finish };
         }
         decision.release();
         return { kind: 'denied', status: decision.status, headers, body: deniedBody(decision) };
@@ -139,6 +183,36 @@ export function decisionOf(request: object): GateDecision | undefined {
 
 /** Decisions by request object; a WeakMap, so nothing outlives its request. */
 const decisions = new WeakMap<object, GateDecision>();
+
+/** Actual usage reported for a request's reservation (null: not reported yet). */
+const reported = new WeakMap<object, number | null>();
+
+/**
+ * Reports the actual usage of a request whose route reserves (`reserve` in the route options): the
+ * reservation is settled with it when the response is done. Throws on a request that holds none.
+ * @example
+ * app.post('/chat', gate({ operation: 'tokens', reserve: { quantity: (req) => req.body.max_tokens } }),
+ *   async (req, res) => {
+ *     const completion = await llm(req.body);
+ *     reportUsage(req, completion.usage.total_tokens);
+ *     res.json(completion);
+ *   });
+ */
+export function reportUsage(request: object, quantity: number): void {
+  if (!reported.has(request)) throw new TypeError('tollgate: this request holds no reservation');
+  if (!Number.isSafeInteger(quantity) || quantity < 0)
+    throw new TypeError('tollgate: the actual usage must be a non-negative integer');
+  reported.set(request, quantity);
+}
+
+function once(action: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
+  };
+}
 
 /**
  * The app's user ids mapped to Tollgate's customer ids. A customer's external id never changes, so a
@@ -183,6 +257,9 @@ function checkRoute<Request extends object>(tollgate: Tollgate, route: RouteOpti
   if (route.operation !== undefined && !catalog.operations[route.operation]) {
     const known = Object.keys(catalog.operations).join(', ');
     throw new TypeError(`tollgate middleware: unknown operation '${route.operation}' (catalog has ${known})`);
+  }
+  if (route.reserve !== undefined && route.operation === undefined) {
+    throw new TypeError('tollgate middleware: a route that reserves must name its `operation`');
   }
   // A typo in a feature would deny every customer with 403, so it fails here instead.
   if (route.feature !== undefined && !(route.feature in catalog.features)) {

@@ -133,6 +133,43 @@ export interface UsageDebit {
    * credit quota (operation limits before credits). Absent or empty: the operation has no limits.
    */
   windows?: readonly WindowDebit[];
+  /**
+   * What this debit does to a reservation (absent: an ordinary debit). `reserve` admits like a debit
+   * but adds its cost and quantity to the counters' holds instead of recording an event; `settle`
+   * frees the reservation's holds and records `quantity` whatever the limits; `release` frees them.
+   */
+  reservation?: ReservationAction;
+}
+
+export type ReservationAction =
+  | { action: 'reserve'; id: string; expiresAt: number }
+  | { action: 'settle'; id: string }
+  | { action: 'release'; id: string };
+
+/** A reservation's state: `expired` is `held` past its expiry (derived, never stored). */
+export type ReservationStatus = 'held' | 'settled' | 'released' | 'expired';
+
+/** A stored reservation: what was held, and the debit its settle records. */
+export interface Reservation {
+  id: string;
+  customerId: string;
+  operation: string;
+  /** Units held (each of `windows` holds them). */
+  quantity: number;
+  /** Milli-credits held. */
+  cost: number;
+  periodStart: number;
+  /** The credit ceiling and included quota of the plan when reserved (see `UsageDebit`). */
+  limit: number | null;
+  included: number | null;
+  windows: WindowDebit[];
+  status: ReservationStatus;
+  expiresAt: number;
+  createdAt: number;
+  /** Units the settle recorded, its event, and when it was settled or released. */
+  settledQuantity: number | null;
+  eventId: string | null;
+  closedAt: number | null;
 }
 
 /** One window of an operation limit that a debit counts in. */
@@ -150,6 +187,8 @@ export interface WindowDebit {
 export interface WindowUsage {
   used: number;
   overage: number;
+  /** Units held by unexpired reservations (only where the store decides admission). */
+  held?: number;
 }
 
 /** An operation window that refused a debit. */
@@ -173,6 +212,8 @@ export type UsageOutcome =
       replayed: boolean;
       /** Units counted in each of the debit's windows after it (a replay: as they stand now), in order. */
       windows?: number[];
+      /** A settle only: the recorded usage took the period or a window past its limit. */
+      overLimit?: boolean;
     }
   | {
       kind: 'denied';
@@ -180,7 +221,12 @@ export type UsageOutcome =
       /** The operation window that refused it; absent when the credit quota did. */
       window?: WindowDenial;
     }
-  | { kind: 'conflict'; eventId: string };
+  | {
+      kind: 'conflict';
+      eventId: string;
+      /** A settle or release refused because its reservation is not held (any more): how it stands. */
+      reservation?: ReservationStatus | 'missing';
+    };
 
 /** Identifies one operation window's counter. */
 export interface WindowKey {
@@ -261,6 +307,8 @@ export interface Store {
     customerId: string,
     options: { limit: number; after?: string },
   ): Promise<{ events: UsageEvent[]; hasMore: boolean }>;
+  /** A reservation as stored (`expired` when held past `now`), or undefined. */
+  getReservation(id: string, now: number): Promise<Reservation | undefined>;
   /** Events of one customer recorded in [from, to), oldest first, at most `limit`. */
   listUsageEvents(customerId: string, from: number, to: number, limit: number): Promise<UsageEvent[]>;
   /** The event a customer recorded with this idempotency key, if any (looked up off the hot path). */

@@ -15,6 +15,7 @@ import { UsageCache } from './gate/usage-cache.js';
 import { newId } from './ids.js';
 import { GroupCommitter } from './ledger/group-commit.js';
 import type { ApiKeyRecord, Counters, Customer, CustomerPatch, PeriodUsage, Store } from './ports.js';
+import { createReservations, type Reservations } from './reservations.js';
 
 /** Prefix of the customer ids Tollgate makes. */
 export const CUSTOMER_ID_PREFIX = 'tgcus';
@@ -92,6 +93,13 @@ export interface Tollgate {
   issueApiKey(customerId: string | null, name?: string | null): Promise<IssuedKey>;
   /** Revokes a key and returns it (not_found for an unknown key). */
   revokeApiKey(keyId: string): Promise<ApiKeyRecord>;
+  /** Holds the credits and operation units of work whose size is known only afterwards. */
+  reserve: Reservations['reserve'];
+  /** Records a reservation's actual usage (even past a limit) and frees the hold. */
+  settle: Reservations['settle'];
+  /** Frees a reservation's hold. */
+  release: Reservations['release'];
+  getReservation: Reservations['get'];
   /** Waits for pending usage commits and writes batched key usage times. */
   flush(): Promise<void>;
   /** Flushes, then stops timers; does not close the store or counters it was given. */
@@ -150,10 +158,19 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     slotTimeoutMs: options.slotTimeoutMs ?? 60_000,
   });
 
+  const reservations = createReservations({
+    gate,
+    committer,
+    store,
+    catalog,
+    clock,
+    consume: (customerId, request) => tollgate.consume(customerId, request),
+  });
+
   const lastUsedTimer = setInterval(() => void keys.flushLastUsed().catch(() => {}), 30_000);
   lastUsedTimer.unref();
 
-  return {
+  const tollgate: Tollgate = {
     catalog,
     store,
     counters,
@@ -274,6 +291,11 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       return revoked;
     },
 
+    reserve: (customerId, input) => reservations.reserve(customerId, input),
+    settle: (reservationId, quantity, customerId) => reservations.settle(reservationId, quantity, customerId),
+    release: (reservationId, customerId) => reservations.release(reservationId, customerId),
+    getReservation: (reservationId, customerId) => reservations.get(reservationId, customerId),
+
     async flush() {
       await committer.drain();
       await keys.flushLastUsed();
@@ -284,4 +306,5 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       await this.flush();
     },
   };
+  return tollgate;
 }

@@ -14,4 +14,5 @@ export {
   type CustomerRef,
   decisionOf,
   type RouteOptions,
+  reportUsage,
 } from '../adapters/request-gate.js';

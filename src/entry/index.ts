@@ -40,8 +40,11 @@ export type {
   Customer,
   CustomerPatch,
   PeriodUsage,
+  Reservation,
+  ReservationStatus,
   Store,
 } from '../core/ports.js';
+export type { ReserveInput, ReserveResult, SettleResult } from '../core/reservations.js';
 export {
   createTollgate,
   type DecisionListener,

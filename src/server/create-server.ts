@@ -31,6 +31,7 @@ import { registerDocsRoutes } from './routes/docs-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerPlansRoutes } from './routes/plans-routes.js';
 import { registerRecordRoutes } from './routes/record-routes.js';
+import { registerReservationRoutes } from './routes/reservation-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerUsageEventRoutes } from './routes/usage-event-routes.js';
 import { registerUsageRoutes } from './routes/usage-routes.js';
@@ -123,6 +124,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerUsageRoutes(router, tollgate);
   registerRecordRoutes(router, tollgate);
   registerUsageEventRoutes(router, tollgate);
+  registerReservationRoutes(router, tollgate);
   registerAdminRoutes(router, tollgate);
   registerDashboardSessionRoutes(router, sessions, { publicUrl: options.publicUrl ?? null });
   if (options.billing) registerBillingRoutes(router, tollgate, options.billing);

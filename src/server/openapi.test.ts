@@ -103,6 +103,8 @@ describe('OpenAPI document', () => {
     const asAdmin = { key: server.adminKey };
     const link = await server.call('POST', '/api/v1/billing/dashboard-link', asCustomer);
     const linkToken = new URL(link.json().url).searchParams.get('token');
+    const reserve = () => server.tollgate.reserve(customer.id, { operation: 'search', quantity: 1 });
+    const [toSettle, toRelease] = await Promise.all([reserve(), reserve()]);
     // One successful call per route; the table must cover them all.
     const calls: Record<string, { key?: string; body?: unknown; url?: string }> = {
       'GET /health': {},
@@ -127,6 +129,17 @@ describe('OpenAPI document', () => {
       'POST /api/v1/usage/check': { ...asCustomer, body: { operation: 'search', quantity: 2 } },
       'POST /api/v1/usage/record': { ...asCustomer, body: { operation: 'search', idempotency_key: 'doc' } },
       'POST /api/v1/usage/storage': { ...asCustomer, body: { bytes: 1, items: 1 } },
+      'POST /api/v1/usage/reserve': { ...asCustomer, body: { operation: 'search', quantity: 3 } },
+      'POST /api/v1/usage/reservations/:id/settle': {
+        ...asCustomer,
+        url: `/api/v1/usage/reservations/${toSettle.reservation?.id}/settle`,
+        body: { quantity: 2 },
+      },
+      'POST /api/v1/usage/reservations/:id/release': {
+        ...asCustomer,
+        url: `/api/v1/usage/reservations/${toRelease.reservation?.id}/release`,
+        body: {},
+      },
       'POST /api/v1/admin/customers': { ...asAdmin, body: { email: 'new@example.com' } },
       'GET /api/v1/admin/customers': asAdmin,
       'GET /api/v1/admin/customers/:id': { ...asAdmin, url: `/api/v1/admin/customers/${customer.id}` },

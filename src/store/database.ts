@@ -62,6 +62,8 @@ export interface UsageCountersTable {
   period_start: number;
   used: number;
   overage: number;
+  /** Held by reservations (migration 007). */
+  held: Generated<number>;
 }
 
 /** Units of one operation in one window (migration 006). */
@@ -72,6 +74,26 @@ export interface OperationCountersTable {
   window_start: number;
   used: number;
   overage: number;
+  held: Generated<number>;
+}
+
+/** Reservations and the counters they hold on (migration 007). */
+export interface ReservationsTable {
+  id: string;
+  customer_id: string;
+  operation: string;
+  quantity: number;
+  cost: number;
+  period_start: number;
+  credit_limit: number | null;
+  included: number | null;
+  windows: string;
+  status: string;
+  expires_at: number;
+  created_at: number;
+  settled_quantity: number | null;
+  event_id: string | null;
+  closed_at: number | null;
 }
 
 /** Overage to report to Stripe Billing Meters, one row per (customer, meter, window); see migration 003. */
@@ -130,6 +152,7 @@ export interface Database extends BillingEventTables {
   usage_events: UsageEventsTable;
   usage_counters: UsageCountersTable;
   operation_counters: OperationCountersTable;
+  reservations: ReservationsTable;
   meter_outbox: MeterOutboxTable;
   stripe_catalog: StripeCatalogTable;
   dashboard_tokens: DashboardTokensTable;

@@ -3,7 +3,7 @@
  * adds what differs: migrations, closing, the batched `touchApiKeys` and the `commitUsage` hot path.
  */
 import { type Kysely, sql } from 'kysely';
-import type { Store } from '../core/ports.js';
+import type { Reservation, Store, WindowDebit } from '../core/ports.js';
 import type { BillingEventQueries } from './billing-event-queries.js';
 import type { DashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
@@ -238,6 +238,29 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
         .where('idempotency_key', '=', idempotencyKey)
         .executeTakeFirst();
       return row === undefined ? undefined : usageEventFromRow(row);
+    },
+
+    async getReservation(id, now) {
+      const row = await db.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
+      if (row === undefined) return undefined;
+      const status = row.status as Reservation['status'];
+      return {
+        id: row.id,
+        customerId: row.customer_id,
+        operation: row.operation,
+        quantity: Number(row.quantity),
+        cost: Number(row.cost),
+        periodStart: Number(row.period_start),
+        limit: row.credit_limit === null ? null : Number(row.credit_limit),
+        included: row.included === null ? null : Number(row.included),
+        windows: JSON.parse(row.windows) as WindowDebit[],
+        status: status === 'held' && Number(row.expires_at) <= now ? 'expired' : status,
+        expiresAt: Number(row.expires_at),
+        createdAt: Number(row.created_at),
+        settledQuantity: row.settled_quantity === null ? null : Number(row.settled_quantity),
+        eventId: row.event_id,
+        closedAt: row.closed_at === null ? null : Number(row.closed_at),
+      };
     },
 
     async getWindowUsage(customerId, windows) {

@@ -27,14 +27,23 @@ import {
   type CounterState,
   counterKey,
   decideDebits,
+  type HeldReservation,
   idempotencyScope,
   type KnownEvent,
+  type ReservationChange,
   type WindowCounter,
   windowCounterKey,
 } from '../core/ledger/decide-debits.js';
 import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
 import { overageWindows } from './meter-windows.js';
+import {
+  CREDIT_HOLD,
+  closedReservations,
+  heldReservation,
+  newReservationRows,
+  reservationIds,
+} from './reservation-rows.js';
 
 const insertMissingCounters = `
   INSERT INTO usage_counters (customer_id, period_start, used, overage)
@@ -44,7 +53,7 @@ const insertMissingCounters = `
 
 // The lateral subquery locks one row per element, in array order.
 const lockCounters = `
-  SELECT c.customer_id, c.period_start, c.used, c.overage
+  SELECT c.customer_id, c.period_start, c.used, c.overage, c.held
   FROM unnest($1::text[], $2::bigint[]) AS k(customer_id, period_start)
   CROSS JOIN LATERAL (
     SELECT * FROM usage_counters AS c
@@ -66,10 +75,10 @@ const insertMissingCountersAndWindows = `
   ON CONFLICT DO NOTHING`;
 
 const lockCountersAndWindows = `
-  SELECT c.customer_id, c.period_start, NULL AS operation, NULL AS window_name, c.used, c.overage
+  SELECT c.customer_id, c.period_start, NULL AS operation, NULL AS window_name, c.used, c.overage, c.held
   FROM (${lockCounters}) AS c
   UNION ALL
-  SELECT o.customer_id, o.window_start, o.operation, o.window_name, o.used, o.overage
+  SELECT o.customer_id, o.window_start, o.operation, o.window_name, o.used, o.overage, o.held
   FROM ${windowKeys}
   CROSS JOIN LATERAL (
     SELECT * FROM operation_counters AS o
@@ -87,7 +96,7 @@ const selectKnownEvents = `
     LIMIT 1
   ) AS e`;
 
-/** The events' metadata comes last ($17, or $23 after the window counters'), so the numbers above stay. */
+/** The events' metadata comes last ($18, or $25 after the window counters'), so the numbers above stay. */
 const insertEvents = (metadata: number) => `
   INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
     idempotency_key, request_hash, occurred_at, recorded_at, metadata)
@@ -99,18 +108,58 @@ const insertEvents = (metadata: number) => `
       idempotency_key, request_hash, occurred_at, metadata)`;
 
 const writeCounters = `
-  INSERT INTO usage_counters (customer_id, period_start, used, overage)
-  SELECT * FROM unnest($13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
-  ON CONFLICT (customer_id, period_start) DO UPDATE SET used = excluded.used, overage = excluded.overage`;
+  INSERT INTO usage_counters (customer_id, period_start, used, overage, held)
+  SELECT * FROM unnest($13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[])
+  ON CONFLICT (customer_id, period_start)
+  DO UPDATE SET used = excluded.used, overage = excluded.overage, held = excluded.held`;
 
-const writeEventsAndCounters = `WITH inserted AS (${insertEvents(17)}) ${writeCounters}`;
+const writeEventsAndCounters = `WITH inserted AS (${insertEvents(18)}) ${writeCounters}`;
 
 const writeEventsCountersAndWindows = `
-  WITH inserted AS (${insertEvents(23)}), counters AS (${writeCounters})
-  INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage)
-  SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[])
+  WITH inserted AS (${insertEvents(25)}), counters AS (${writeCounters})
+  INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage, held)
+  SELECT * FROM unnest($18::text[], $19::text[], $20::text[], $21::bigint[], $22::bigint[], $23::bigint[],
+    $24::bigint[])
   ON CONFLICT (customer_id, operation, window_name, window_start)
-  DO UPDATE SET used = excluded.used, overage = excluded.overage`;
+  DO UPDATE SET used = excluded.used, overage = excluded.overage, held = excluded.held`;
+
+// Reservations (migration 007): only batches that meet a hold or a reservation run these. Expired
+// holds of the locked counters are dropped before deciding (after the locks, so no batch adds a hold
+// to these counters meanwhile); the counters' `held` is written back with the batch.
+const dropExpiredHolds = `
+  WITH expired AS (
+    DELETE FROM reservation_holds AS h
+    USING unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(customer_id, operation, window_name, window_start)
+    WHERE h.customer_id = k.customer_id AND h.operation = k.operation AND h.window_name = k.window_name
+      AND h.window_start = k.window_start AND h.expires_at <= $5
+    RETURNING h.customer_id, h.operation, h.window_name, h.window_start, h.amount)
+  SELECT customer_id, operation, window_name, window_start, sum(amount)::bigint AS amount
+  FROM expired GROUP BY customer_id, operation, window_name, window_start`;
+
+const selectReservations = `
+  SELECT id, status, cost, quantity, expires_at FROM reservations WHERE id = ANY($1::text[])`;
+
+const insertReservations = `
+  INSERT INTO reservations (id, customer_id, operation, quantity, cost, period_start, credit_limit, included,
+    windows, status, expires_at, created_at)
+  SELECT r.id, r.customer_id, r.operation, r.quantity, r.cost, r.period_start, r.credit_limit, r.included,
+    r.windows, 'held', r.expires_at, $11
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+    $8::bigint[], $9::text[], $10::bigint[])
+    AS r(id, customer_id, operation, quantity, cost, period_start, credit_limit, included, windows, expires_at)`;
+
+const insertHolds = `
+  INSERT INTO reservation_holds (reservation_id, customer_id, operation, window_name, window_start, amount, expires_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])`;
+
+const closeReservations = `
+  WITH closed AS (
+    UPDATE reservations AS r SET status = c.status, settled_quantity = c.quantity, event_id = c.event_id,
+      closed_at = $5
+    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS c(id, status, quantity, event_id)
+    WHERE r.id = c.id
+    RETURNING r.id)
+  DELETE FROM reservation_holds WHERE reservation_id IN (SELECT id FROM closed)`;
 
 // Only batches with overage run it. Rows arrive sorted by (customer, meter, window), so two batches
 // touching the same rows wait in one order. A reported window that receives usage again is pending again.
@@ -134,6 +183,7 @@ interface CounterRow {
   period_start: number;
   used: number;
   overage: number;
+  held: number;
 }
 
 interface LockedRow extends CounterRow {
@@ -216,7 +266,11 @@ async function decideAndWrite(
       values: [pairs.customerIds, pairs.periodStarts],
     });
     for (const row of locked.rows) {
-      current.set(counterKey(row.customer_id, row.period_start), { used: row.used, overage: row.overage });
+      current.set(counterKey(row.customer_id, row.period_start), {
+        used: Number(row.used),
+        overage: Number(row.overage),
+        held: Number(row.held),
+      });
     }
   } else {
     const values = [
@@ -238,7 +292,7 @@ async function decideAndWrite(
       values,
     });
     for (const row of locked.rows) {
-      const usage = { used: Number(row.used), overage: Number(row.overage) };
+      const usage = { used: Number(row.used), overage: Number(row.overage), held: Number(row.held) };
       if (row.operation === null || row.window_name === null) {
         current.set(counterKey(row.customer_id, Number(row.period_start)), usage);
       } else {
@@ -270,10 +324,43 @@ async function decideAndWrite(
     }
   }
 
-  const decision = decideDebits(debits, current, known, recordedAt, batchEventIds(), currentWindows);
-  if (decision.events.length === 0) return decision.outcomes;
+  const cleaned = await dropExpired(client, debits, current, currentWindows, recordedAt);
+  const reservations = new Map<string, HeldReservation>();
+  const named = reservationIds(debits);
+  if (named.length > 0) {
+    const result = await client.query<{
+      id: string;
+      status: string;
+      cost: number;
+      quantity: number;
+      expires_at: number;
+    }>({ name: 'tollgate_select_reservations', text: selectReservations, values: [named] });
+    for (const row of result.rows) {
+      reservations.set(row.id, heldReservation(row, recordedAt));
+    }
+  }
+
+  const decision = decideDebits(
+    debits,
+    current,
+    known,
+    recordedAt,
+    batchEventIds(),
+    currentWindows,
+    reservations,
+  );
+  if (decision.events.length === 0 && decision.reservations.length === 0 && cleaned === null) {
+    return decision.outcomes;
+  }
 
   const events = scopes.keys.length > 0 ? [...decision.events].sort(byIdempotencyScope) : decision.events;
+  // Counters whose expired holds were dropped are written back too, decided on or not.
+  for (const [key, counter] of cleaned?.counters ?? []) {
+    if (!decision.counters.has(key)) decision.counters.set(key, counter);
+  }
+  for (const [key, counter] of cleaned?.windows ?? []) {
+    if (!decision.windows.has(key)) decision.windows.set(key, counter);
+  }
   const counters = [...decision.counters.values()];
   const windowCounters = [...decision.windows.values()];
   const windowValues =
@@ -286,6 +373,7 @@ async function decideAndWrite(
           windowCounters.map((counter) => counter.start),
           windowCounters.map((counter) => counter.used),
           windowCounters.map((counter) => counter.overage),
+          windowCounters.map((counter) => counter.held ?? 0),
         ];
   await client.query({
     name:
@@ -310,10 +398,12 @@ async function decideAndWrite(
       counters.map((counter) => counter.periodStart),
       counters.map((counter) => counter.used),
       counters.map((counter) => counter.overage),
+      counters.map((counter) => counter.held ?? 0),
       ...windowValues,
       events.map((event) => canonicalMetadata(event.metadata)),
     ],
   });
+  if (decision.reservations.length > 0) await writeReservations(client, decision.reservations, recordedAt);
   const outbox = overageWindows(decision.events, meterWindowMs);
   if (outbox.length > 0) {
     await client.query({
@@ -329,6 +419,141 @@ async function decideAndWrite(
     });
   }
   return decision.outcomes;
+}
+
+/**
+ * Drops the expired holds of the locked counters that have any, taking them off `held` in `current`
+ * and `currentWindows`; returns those counters (to write back), or null when none changed.
+ */
+async function dropExpired(
+  client: pg.PoolClient,
+  debits: readonly UsageDebit[],
+  current: Map<string, CounterState>,
+  currentWindows: Map<string, WindowUsage>,
+  now: number,
+): Promise<{
+  counters: Map<string, CounterState & { customerId: string; periodStart: number }>;
+  windows: Map<string, WindowCounter>;
+} | null> {
+  const keys: Array<{ customerId: string; operation: string; window: string; start: number }> = [];
+  const seen = new Set<string>();
+  for (const debit of debits) {
+    const key = counterKey(debit.customerId, debit.periodStart);
+    if (!seen.has(key) && (current.get(key)?.held ?? 0) > 0) {
+      keys.push({ customerId: debit.customerId, ...CREDIT_HOLD, start: debit.periodStart });
+    }
+    seen.add(key);
+    for (const { window, start } of debit.windows ?? []) {
+      const windowKey = windowCounterKey(debit.customerId, debit.operation, window, start);
+      if (!seen.has(windowKey) && (currentWindows.get(windowKey)?.held ?? 0) > 0) {
+        keys.push({ customerId: debit.customerId, operation: debit.operation, window, start });
+      }
+      seen.add(windowKey);
+    }
+  }
+  if (keys.length === 0) return null;
+  const result = await client.query<{
+    customer_id: string;
+    operation: string;
+    window_name: WindowCounter['window'] | 'credits';
+    window_start: number;
+    amount: number;
+  }>({
+    name: 'tollgate_drop_expired_holds',
+    text: dropExpiredHolds,
+    values: [
+      keys.map((key) => key.customerId),
+      keys.map((key) => key.operation),
+      keys.map((key) => key.window),
+      keys.map((key) => key.start),
+      now,
+    ],
+  });
+  if (result.rows.length === 0) return null;
+  const counters = new Map<string, CounterState & { customerId: string; periodStart: number }>();
+  const windows = new Map<string, WindowCounter>();
+  for (const row of result.rows) {
+    const start = Number(row.window_start);
+    const amount = Number(row.amount);
+    if (row.window_name === 'credits') {
+      const key = counterKey(row.customer_id, start);
+      const state = current.get(key) ?? { used: 0, overage: 0 };
+      const live = { ...state, held: (state.held ?? 0) - amount };
+      current.set(key, live);
+      counters.set(key, { customerId: row.customer_id, periodStart: start, ...live });
+    } else {
+      const key = windowCounterKey(row.customer_id, row.operation, row.window_name, start);
+      const state = currentWindows.get(key) ?? { used: 0, overage: 0 };
+      const live = { ...state, held: (state.held ?? 0) - amount };
+      currentWindows.set(key, live);
+      windows.set(key, {
+        customerId: row.customer_id,
+        operation: row.operation,
+        window: row.window_name,
+        start,
+        used: live.used,
+        overage: live.overage,
+        held: live.held,
+      });
+    }
+  }
+  return { counters, windows };
+}
+
+async function writeReservations(
+  client: pg.PoolClient,
+  changes: readonly ReservationChange[],
+  recordedAt: number,
+): Promise<void> {
+  const made = newReservationRows(changes, recordedAt);
+  if (made.reservations.length > 0) {
+    const rows = made.reservations;
+    await client.query({
+      name: 'tollgate_insert_reservations',
+      text: insertReservations,
+      values: [
+        rows.map((row) => row.id),
+        rows.map((row) => row.customerId),
+        rows.map((row) => row.operation),
+        rows.map((row) => row.quantity),
+        rows.map((row) => row.cost),
+        rows.map((row) => row.periodStart),
+        rows.map((row) => row.limit),
+        rows.map((row) => row.included),
+        rows.map((row) => row.windows),
+        rows.map((row) => row.expiresAt),
+        recordedAt,
+      ],
+    });
+    const holds = made.holds;
+    await client.query({
+      name: 'tollgate_insert_holds',
+      text: insertHolds,
+      values: [
+        holds.map((hold) => hold.reservationId),
+        holds.map((hold) => hold.customerId),
+        holds.map((hold) => hold.operation),
+        holds.map((hold) => hold.window),
+        holds.map((hold) => hold.start),
+        holds.map((hold) => hold.amount),
+        holds.map((hold) => hold.expiresAt),
+      ],
+    });
+  }
+  const closed = closedReservations(changes);
+  if (closed.length > 0) {
+    await client.query({
+      name: 'tollgate_close_reservations',
+      text: closeReservations,
+      values: [
+        closed.map((row) => row.id),
+        closed.map((row) => row.status),
+        closed.map((row) => row.quantity),
+        closed.map((row) => row.eventId),
+        recordedAt,
+      ],
+    });
+  }
 }
 
 /** The batch's (customer, period) pairs, once each, in the one order every batch locks them in. */

@@ -13,6 +13,7 @@ import {
   type CounterState,
   counterKey,
   decideDebits,
+  type HeldReservation,
   idempotencyScope,
   type KnownEvent,
   windowCounterKey,
@@ -20,10 +21,18 @@ import {
 import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
 import { DEFAULT_METER_WINDOW_MS, overageWindows } from './meter-windows.js';
+import {
+  CREDIT_HOLD,
+  closedReservations,
+  heldReservation,
+  newReservationRows,
+  reservationIds,
+} from './reservation-rows.js';
 
 interface CounterRow {
   used: number;
   overage: number;
+  held: number;
 }
 
 interface KnownRow {
@@ -50,25 +59,64 @@ export function createSqliteCommitUsage(
   meterWindowMs: number = DEFAULT_METER_WINDOW_MS,
 ): CommitUsage {
   const selectCounter = database.prepare<[string, number], CounterRow>(
-    'SELECT used, overage FROM usage_counters WHERE customer_id = ? AND period_start = ?',
+    'SELECT used, overage, held FROM usage_counters WHERE customer_id = ? AND period_start = ?',
   );
   const selectKnown = database.prepare<[string, string], KnownRow>(
     'SELECT id, request_hash, used_after, overage FROM usage_events WHERE customer_id = ? AND idempotency_key = ?',
   );
-  const upsertCounter = database.prepare<[string, number, number, number]>(
-    `INSERT INTO usage_counters (customer_id, period_start, used, overage) VALUES (?, ?, ?, ?)
-     ON CONFLICT (customer_id, period_start) DO UPDATE SET used = excluded.used, overage = excluded.overage`,
+  const upsertCounter = database.prepare<[string, number, number, number, number]>(
+    `INSERT INTO usage_counters (customer_id, period_start, used, overage, held) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (customer_id, period_start)
+     DO UPDATE SET used = excluded.used, overage = excluded.overage, held = excluded.held`,
   );
   const selectWindow = database.prepare<[string, string, string, number], CounterRow>(
-    `SELECT used, overage FROM operation_counters
+    `SELECT used, overage, held FROM operation_counters
      WHERE customer_id = ? AND operation = ? AND window_name = ? AND window_start = ?`,
   );
-  const upsertWindow = database.prepare<[string, string, string, number, number, number]>(
-    `INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage)
-     VALUES (?, ?, ?, ?, ?, ?)
+  const upsertWindow = database.prepare<[string, string, string, number, number, number, number]>(
+    `INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage, held)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (customer_id, operation, window_name, window_start)
-     DO UPDATE SET used = excluded.used, overage = excluded.overage`,
+     DO UPDATE SET used = excluded.used, overage = excluded.overage, held = excluded.held`,
   );
+  // Reservations (migration 007): only batches that meet a hold or a reservation run these.
+  const dropExpiredHolds = database
+    .prepare<[string, string, string, number, number], number>(
+      `DELETE FROM reservation_holds
+     WHERE customer_id = ? AND operation = ? AND window_name = ? AND window_start = ? AND expires_at <= ?
+     RETURNING amount`,
+    )
+    .pluck();
+  const selectReservation = database.prepare<
+    [string],
+    { status: string; cost: number; quantity: number; expires_at: number }
+  >('SELECT status, cost, quantity, expires_at FROM reservations WHERE id = ?');
+  const insertReservation = database.prepare<
+    [string, string, string, number, number, number, number | null, number | null, string, number, number]
+  >(
+    `INSERT INTO reservations (id, customer_id, operation, quantity, cost, period_start, credit_limit, included,
+       windows, status, expires_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'held', ?, ?)`,
+  );
+  const insertHold = database.prepare<[string, string, string, string, number, number, number]>(
+    `INSERT INTO reservation_holds (reservation_id, customer_id, operation, window_name, window_start, amount, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const closeReservation = database.prepare<[string, number | null, string | null, number, string]>(
+    'UPDATE reservations SET status = ?, settled_quantity = ?, event_id = ?, closed_at = ? WHERE id = ?',
+  );
+  const deleteHolds = database.prepare<[string]>('DELETE FROM reservation_holds WHERE reservation_id = ?');
+  /** Takes a counter's expired holds off its `held` (the row is under the write lock). */
+  const withoutExpiredHolds = (
+    row: CounterRow,
+    key: [customerId: string, operation: string, window: string, start: number],
+    now: number,
+  ): CounterRow => {
+    if (!row.held) return row;
+    let expired = 0;
+    for (const amount of dropExpiredHolds.all(...key, now)) expired += Number(amount);
+    return expired === 0 ? row : { ...row, held: row.held - expired };
+  };
   // Events go in EVENT_ROWS at a time: one statement step per chunk instead of per row.
   const insertEvents = new Map<number, BetterSqlite3.Statement<unknown[]>>();
   const insertStatement = (rows: number): BetterSqlite3.Statement<unknown[]> => {
@@ -92,6 +140,8 @@ export function createSqliteCommitUsage(
   let cachedVersion = -1;
   let written: Map<string, CounterState> | undefined;
   let writtenWindows: Map<string, WindowUsage> | undefined;
+  // Counters whose expired holds a batch dropped (their cached rows are stale once it commits).
+  let cleaned: string[] | undefined;
   // Usage added to a window already reported reopens it: the sender reports the rest under a new identifier.
   const addToOutbox = database.prepare<[string, string, number, number, number]>(
     `INSERT INTO meter_outbox (customer_id, meter, window_start, window_end, value) VALUES (?, ?, ?, ?, ?)
@@ -107,26 +157,53 @@ export function createSqliteCommitUsage(
     }
     const current = new Map<string, CounterState>();
     const currentWindows = new Map<string, WindowUsage>();
+    cleaned = undefined;
     const known = new Map<string, KnownEvent>();
     const looked = new Set<string>();
     for (const debit of debits) {
       const key = counterKey(debit.customerId, debit.periodStart);
       if (!current.has(key)) {
-        current.set(
-          key,
-          counterCache.get(key) ??
-            selectCounter.get(debit.customerId, debit.periodStart) ?? { used: 0, overage: 0 },
+        const row = counterCache.get(key) ??
+          selectCounter.get(debit.customerId, debit.periodStart) ?? { used: 0, overage: 0, held: 0 };
+        const live = withoutExpiredHolds(
+          row,
+          [debit.customerId, CREDIT_HOLD.operation, CREDIT_HOLD.window, debit.periodStart],
+          recordedAt,
         );
+        if (live !== row) {
+          upsertCounter.run(debit.customerId, debit.periodStart, live.used, live.overage, live.held);
+          cleaned = [...(cleaned ?? []), key];
+        }
+        current.set(key, live);
       }
       if (debit.windows !== undefined) {
         for (const { window, start } of debit.windows) {
           const windowKey = windowCounterKey(debit.customerId, debit.operation, window, start);
           if (currentWindows.has(windowKey)) continue;
-          currentWindows.set(
-            windowKey,
-            counterCache.get(windowKey) ??
-              selectWindow.get(debit.customerId, debit.operation, window, start) ?? { used: 0, overage: 0 },
+          const row = counterCache.get(windowKey) ??
+            selectWindow.get(debit.customerId, debit.operation, window, start) ?? {
+              used: 0,
+              overage: 0,
+              held: 0,
+            };
+          const live = withoutExpiredHolds(
+            row,
+            [debit.customerId, debit.operation, window, start],
+            recordedAt,
           );
+          if (live !== row) {
+            upsertWindow.run(
+              debit.customerId,
+              debit.operation,
+              window,
+              start,
+              live.used,
+              live.overage,
+              live.held,
+            );
+            cleaned = [...(cleaned ?? []), windowKey];
+          }
+          currentWindows.set(windowKey, live);
         }
       }
       if (debit.idempotencyKey === null) continue;
@@ -144,11 +221,32 @@ export function createSqliteCommitUsage(
       }
     }
 
-    const decision = decideDebits(debits, current, known, recordedAt, batchEventIds(), currentWindows);
+    const reservations = new Map<string, HeldReservation>();
+    for (const id of reservationIds(debits)) {
+      const row = selectReservation.get(id);
+      if (row === undefined) continue;
+      reservations.set(id, heldReservation(row, recordedAt));
+    }
+
+    const decision = decideDebits(
+      debits,
+      current,
+      known,
+      recordedAt,
+      batchEventIds(),
+      currentWindows,
+      reservations,
+    );
     written = decision.counters;
     writtenWindows = decision.windows;
     for (const counter of decision.counters.values()) {
-      upsertCounter.run(counter.customerId, counter.periodStart, counter.used, counter.overage);
+      upsertCounter.run(
+        counter.customerId,
+        counter.periodStart,
+        counter.used,
+        counter.overage,
+        counter.held ?? 0,
+      );
     }
     for (const counter of decision.windows.values()) {
       upsertWindow.run(
@@ -158,7 +256,41 @@ export function createSqliteCommitUsage(
         counter.start,
         counter.used,
         counter.overage,
+        counter.held ?? 0,
       );
+    }
+    if (decision.reservations.length > 0) {
+      const made = newReservationRows(decision.reservations, recordedAt);
+      for (const row of made.reservations) {
+        insertReservation.run(
+          row.id,
+          row.customerId,
+          row.operation,
+          row.quantity,
+          row.cost,
+          row.periodStart,
+          row.limit,
+          row.included,
+          row.windows,
+          row.expiresAt,
+          row.createdAt,
+        );
+      }
+      for (const hold of made.holds) {
+        insertHold.run(
+          hold.reservationId,
+          hold.customerId,
+          hold.operation,
+          hold.window,
+          hold.start,
+          hold.amount,
+          hold.expiresAt,
+        );
+      }
+      for (const closed of closedReservations(decision.reservations)) {
+        closeReservation.run(closed.status, closed.quantity, closed.eventId, recordedAt, closed.id);
+        deleteHolds.run(closed.id);
+      }
     }
     const events = decision.events;
     for (let start = 0; start < events.length; start += EVENT_ROWS) {
@@ -201,15 +333,16 @@ export function createSqliteCommitUsage(
       throw error;
     }
     // Committed: these are now the stored values (decideDebits returns fresh objects).
+    for (const key of (cleaned as string[] | undefined) ?? []) counterCache.delete(key);
     const committed = written as Map<string, CounterState> | undefined;
     if (committed !== undefined) {
       for (const [key, counter] of committed)
-        counterCache.set(key, { used: counter.used, overage: counter.overage });
+        counterCache.set(key, { used: counter.used, overage: counter.overage, held: counter.held ?? 0 });
     }
     const committedWindows = writtenWindows as Map<string, WindowUsage> | undefined;
     if (committedWindows !== undefined) {
       for (const [key, counter] of committedWindows)
-        counterCache.set(key, { used: counter.used, overage: counter.overage });
+        counterCache.set(key, { used: counter.used, overage: counter.overage, held: counter.held ?? 0 });
     }
     return outcomes;
   };

@@ -4,7 +4,10 @@
  *   burst   — fires `count` concurrent consume() calls at once, prints {"admitted": n, "rateDenied": n}
  *   stream  — records keyed events `key-<i>` forever, printing "ack <key>" once each is committed,
  *             so the parent can SIGKILL it mid-stream and check nothing acknowledged was lost.
+ *   reserve — reserves `count` units with a 60 s TTL at billing time `now`, prints "reserved <id>" and
+ *             waits, so the parent can SIGKILL it between reserve and settle.
  */
+import { ManualClock } from '../../src/core/clock.js';
 import type { GateDecision } from '../../src/core/gate/gate-decision.js';
 import type { Counters, Store } from '../../src/core/ports.js';
 import { createTollgate } from '../../src/core/tollgate.js';
@@ -15,13 +18,17 @@ import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { meteredTestCatalog, testCatalog } from './test-catalog.js';
 
 interface WorkerArgs {
-  mode: 'burst' | 'stream';
+  mode: 'burst' | 'stream' | 'reserve';
+  /** Billing time of the engine (a fixed date); default the system clock. */
+  now?: number;
   store: { kind: 'sqlite'; filename: string } | { kind: 'postgres'; url: string; schema: string };
   redis?: { url: string; prefix: string };
   customerId: string;
   count: number;
   operation: string;
   holdSlot?: boolean;
+  /** Burst: reserve one unit each instead of recording it (a reserve counts as admitted). */
+  reserve?: boolean;
   /** `metered` adds the plan with operation limits. */
   catalog?: 'metered';
 }
@@ -43,6 +50,7 @@ const tollgate = createTollgate({
   store,
   counters,
   commitConcurrency: args.store.kind === 'postgres' ? 4 : 1,
+  ...(args.now !== undefined && { clock: new ManualClock(args.now) }),
 });
 
 /** Says "ready" and waits for the parent's "go", so every process fires at the same moment. */
@@ -61,7 +69,11 @@ if (args.mode === 'burst') {
   const pending: Array<Promise<GateDecision>> = [];
   for (let i = 0; i < args.count; i++) {
     pending.push(
-      tollgate.consume(args.customerId, { operation: args.operation, holdSlot: args.holdSlot ?? false }),
+      args.reserve
+        ? tollgate
+            .reserve(args.customerId, { operation: args.operation, quantity: 1 })
+            .then((result) => result.decision)
+        : tollgate.consume(args.customerId, { operation: args.operation, holdSlot: args.holdSlot ?? false }),
     );
     if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 2));
   }
@@ -76,6 +88,14 @@ if (args.mode === 'burst') {
   await tollgate.close();
   await counters.close();
   await store.close();
+} else if (args.mode === 'reserve') {
+  const { reservation } = await tollgate.reserve(args.customerId, {
+    operation: args.operation,
+    quantity: args.count,
+    ttlSeconds: 60,
+  });
+  process.stdout.write(`reserved ${reservation?.id ?? 'none'}\n`);
+  await new Promise(() => {});
 } else {
   // Keep 64 records in flight; acknowledge each only after its commit resolved.
   let next = 0;

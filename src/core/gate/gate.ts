@@ -58,6 +58,11 @@ export interface GateRequest {
   holdSlot?: boolean;
   /** Count this request against the per-minute and per-day limits. Default true. */
   countRequest?: boolean;
+  /**
+   * Hold the usage under this reservation instead of recording it (see `Tollgate.reserve`); the
+   * decision's `eventId` is then the reservation's id. `idempotencyKey` is not used with it (the id is).
+   */
+  reservation?: { id: string; expiresAt: number };
 }
 
 export interface GateDependencies {
@@ -240,6 +245,9 @@ export class Gate {
         occurredAt,
         metadata: request.metadata ?? null,
         windows: operationWindows,
+        ...(request.reservation && {
+          reservation: { action: 'reserve', ...request.reservation },
+        }),
       });
     } catch (error) {
       await this.takeBack(release, counted, figures);

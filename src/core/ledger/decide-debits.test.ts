@@ -239,3 +239,81 @@ describe('decideDebits with operation windows', () => {
     expect(decision.events).toHaveLength(2);
   });
 });
+
+describe('decideDebits with reservations', () => {
+  const reserve = (id: string, overrides: Partial<UsageDebit> = {}) =>
+    debit({ reservation: { action: 'reserve', id, expiresAt: 60_000 }, ...overrides });
+  const windows = [{ window: 'day' as const, start: 0, limit: 10, included: null }];
+
+  it('counts holds like usage: a reserve holds without an event, and debits see the hold', () => {
+    const decision = decideDebits(
+      [reserve('rsv_1', { cost: 2000 }), debit(), debit()],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+    );
+    expect(decision.outcomes.map((o) => o.kind)).toEqual(['recorded', 'recorded', 'denied']);
+    expect(decision.counters.get(counterKey('cus_a', 0))).toMatchObject({ used: 1000, held: 2000 });
+    expect(decision.events).toHaveLength(1);
+    expect(decision.reservations).toMatchObject([{ id: 'rsv_1', status: 'held', expiresAt: 60_000 }]);
+  });
+
+  it('holds operation window units and refuses what would pass the window with them', () => {
+    const decision = decideDebits(
+      [reserve('rsv_1', { quantity: 8, cost: 0, windows }), debit({ quantity: 3, cost: 0, windows })],
+      new Map(),
+      new Map(),
+      5,
+      nextId,
+      new Map([[windowCounterKey('cus_a', 'capture', 'day', 0), { used: 1, overage: 0 }]]),
+    );
+    expect(decision.outcomes[0]).toMatchObject({ kind: 'recorded', windows: [9] });
+    expect(decision.outcomes[1]).toMatchObject({ kind: 'denied', window: { used: 1 } });
+  });
+
+  it('settles past the limit (recorded, over the limit) and frees the hold', () => {
+    const current = new Map([[counterKey('cus_a', 0), { used: 1000, overage: 0, held: 2000 }]]);
+    const held = new Map([['rsv_1', { status: 'held' as const, cost: 2000, quantity: 2 }]]);
+    const settle = debit({
+      quantity: 3,
+      cost: 3000,
+      idempotencyKey: 'reservation:rsv_1',
+      requestHash: 'settle:3',
+      reservation: { action: 'settle', id: 'rsv_1' },
+    });
+    const decision = decideDebits([settle, settle], current, new Map(), 5, nextId, undefined, held);
+    expect(decision.outcomes[0]).toMatchObject({ kind: 'recorded', used: 4000, overLimit: true });
+    // The same settle again in the batch is a replay of the first.
+    expect(decision.outcomes[1]).toMatchObject({ kind: 'recorded', replayed: true, used: 4000 });
+    expect(decision.counters.get(counterKey('cus_a', 0))).toMatchObject({ used: 4000, held: 0 });
+    expect(decision.reservations).toMatchObject([{ id: 'rsv_1', status: 'settled' }]);
+  });
+
+  it('refuses to settle or release a reservation that is not held, changing nothing', () => {
+    const held = new Map([
+      ['rsv_gone', { status: 'expired' as const, cost: 2000, quantity: 2 }],
+      ['rsv_1', { status: 'held' as const, cost: 2000, quantity: 2 }],
+    ]);
+    const decision = decideDebits(
+      [
+        debit({ reservation: { action: 'settle', id: 'rsv_gone' }, idempotencyKey: 'reservation:rsv_gone' }),
+        debit({ quantity: 0, cost: 0, reservation: { action: 'release', id: 'rsv_1' } }),
+        debit({ quantity: 0, cost: 0, reservation: { action: 'release', id: 'rsv_1' } }),
+      ],
+      new Map([[counterKey('cus_a', 0), { used: 0, overage: 0, held: 2000 }]]),
+      new Map(),
+      5,
+      nextId,
+      undefined,
+      held,
+    );
+    expect(decision.outcomes).toMatchObject([
+      { kind: 'conflict', reservation: 'expired' },
+      { kind: 'recorded', eventId: 'rsv_1' },
+      { kind: 'conflict', reservation: 'released' },
+    ]);
+    expect(decision.counters.get(counterKey('cus_a', 0))).toMatchObject({ held: 0 });
+    expect(decision.events).toHaveLength(0);
+  });
+});

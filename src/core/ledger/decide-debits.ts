@@ -3,11 +3,38 @@
  * on the rows it has locked, so SQLite and PostgreSQL admit exactly the same events, and the rule is
  * tested once, without a database.
  */
-import type { UsageDebit, UsageEvent, UsageOutcome, WindowDebit, WindowUsage } from '../ports.js';
+import type {
+  ReservationStatus,
+  UsageDebit,
+  UsageEvent,
+  UsageOutcome,
+  WindowDebit,
+  WindowUsage,
+} from '../ports.js';
 
 export interface CounterState {
   used: number;
   overage: number;
+  /** Held by unexpired reservations (the store has dropped expired holds); absent = 0. */
+  held?: number;
+}
+
+/** A reservation that a batch settles or releases, as read under the batch's locks. */
+export interface HeldReservation {
+  status: ReservationStatus;
+  /** Milli-credits and units it holds (while `held`). */
+  cost: number;
+  quantity: number;
+}
+
+/** What a batch did to reservations, for the store to write with the counters. */
+export interface ReservationChange {
+  debit: UsageDebit;
+  id: string;
+  /** `held` for a new reservation (then `expiresAt` is set). */
+  status: 'held' | 'settled' | 'released';
+  expiresAt?: number;
+  eventId?: string;
 }
 
 /** What a store already holds for an idempotency key of the batch. */
@@ -26,6 +53,8 @@ export interface DebitDecision {
   events: UsageEvent[];
   /** Operation window counters to write back, by `windowCounterKey` (only those that changed). */
   windows: Map<string, WindowCounter>;
+  /** Reservations made, settled or released, in order. */
+  reservations: ReservationChange[];
 }
 
 /** An operation window's counter row. */
@@ -51,6 +80,7 @@ export function windowCounterKey(
 }
 
 const NO_WINDOWS: ReadonlyMap<string, WindowUsage> = new Map();
+const NO_RESERVATIONS: ReadonlyMap<string, HeldReservation> = new Map();
 
 export function idempotencyScope(customerId: string, idempotencyKey: string): string {
   return `${customerId}\u0000${idempotencyKey}`;
@@ -63,6 +93,13 @@ export function idempotencyScope(customerId: string, idempotencyKey: string): st
  * @param known events already stored for the batch's idempotency keys, by `idempotencyScope`
  * @param newEventId makes the id of each admitted event
  * @param currentWindows operation window counters by `windowCounterKey` as read under lock (missing = zero)
+ * @param reservations the stored reservations the batch's debits name, by id (missing = unknown)
+ *
+ * Reservations: a debit is admitted when `used + held` stays within each limit, so holds count like
+ * usage. A `reserve` debit adds to `held` and records no event; a `settle` takes its reservation's
+ * holds back and records its quantity even past a limit (the usage happened), saying so in
+ * `overLimit`; a `release` takes the holds back. A settle is keyed like any debit, so a second settle
+ * replays the first or conflicts with it.
  */
 export function decideDebits(
   debits: readonly UsageDebit[],
@@ -71,7 +108,10 @@ export function decideDebits(
   recordedAt: number,
   newEventId: () => string,
   currentWindows: ReadonlyMap<string, WindowUsage> = NO_WINDOWS,
+  reservations: ReadonlyMap<string, HeldReservation> = NO_RESERVATIONS,
 ): DebitDecision {
+  const changes: ReservationChange[] = [];
+  const reservationStates = new Map<string, HeldReservation>();
   const counters = new Map<string, CounterState & { customerId: string; periodStart: number }>();
   const windowCounters = new Map<string, WindowCounter>();
   const seen = new Map<string, KnownEvent>(known);
@@ -91,6 +131,7 @@ export function decideDebits(
         start: window.start,
         used: stored?.used ?? 0,
         overage: stored?.overage ?? 0,
+        held: stored?.held ?? 0,
       };
     }
     return state;
@@ -121,10 +162,71 @@ export function decideDebits(
     }
 
     const states = windows?.map((window) => windowState(debit, window));
-    if (windows !== undefined && states !== undefined) {
+    const action = debit.reservation;
+    let forced = false;
+    const existing =
+      action?.action === 'reserve'
+        ? (reservationStates.get(action.id) ?? reservations.get(action.id))
+        : undefined;
+    if (existing !== undefined && action !== undefined) {
+      // A reservation id made from an idempotency key: a retry answers the first reservation.
+      const key = counterKey(debit.customerId, debit.periodStart);
+      outcomes.push(
+        existing.cost === debit.cost && existing.quantity === debit.quantity
+          ? {
+              kind: 'recorded',
+              eventId: action.id,
+              used: counters.get(key)?.used ?? current.get(key)?.used ?? 0,
+              overage: 0,
+              replayed: true,
+            }
+          : { kind: 'conflict', eventId: action.id },
+      );
+      continue;
+    }
+    if (action !== undefined && action.action !== 'reserve') {
+      const held = reservationStates.get(action.id) ?? reservations.get(action.id);
+      if (held === undefined || held.status !== 'held') {
+        outcomes.push({ kind: 'conflict', eventId: action.id, reservation: held?.status ?? 'missing' });
+        continue;
+      }
+      // Take the holds back from the counters the reservation holds on (the debit's own).
+      const key = counterKey(debit.customerId, debit.periodStart);
+      const counter = counters.get(key) ?? {
+        customerId: debit.customerId,
+        periodStart: debit.periodStart,
+        ...(current.get(key) ?? { used: 0, overage: 0 }),
+      };
+      counter.held = (counter.held ?? 0) - held.cost;
+      counters.set(key, counter);
+      windows?.forEach((window, index) => {
+        const state = states?.[index] as WindowCounter;
+        state.held = (state.held ?? 0) - held.quantity;
+        windowCounters.set(
+          windowCounterKey(debit.customerId, debit.operation, window.window, window.start),
+          state,
+        );
+      });
+      const status = action.action === 'settle' ? 'settled' : 'released';
+      reservationStates.set(action.id, { ...held, status });
+      if (action.action === 'release') {
+        changes.push({ debit, id: action.id, status });
+        outcomes.push({
+          kind: 'recorded',
+          eventId: action.id,
+          used: counter.used,
+          overage: 0,
+          replayed: false,
+        });
+        continue;
+      }
+      forced = true;
+    }
+    if (windows !== undefined && states !== undefined && !forced) {
       const full = windows.findIndex((window, index) => {
         const limit = window.limit;
-        return limit !== null && (states[index] as WindowCounter).used + debit.quantity > limit;
+        const state = states[index] as WindowCounter;
+        return limit !== null && state.used + (state.held ?? 0) + debit.quantity > limit;
       });
       if (full >= 0) {
         const window = windows[full] as WindowDebit;
@@ -150,10 +252,39 @@ export function decideDebits(
       ...(current.get(key) ?? { used: 0, overage: 0 }),
     };
     const usedAfter = state.used + debit.cost;
-    if (debit.limit !== null && usedAfter > debit.limit) {
+    if (!forced && debit.limit !== null && usedAfter + (state.held ?? 0) > debit.limit) {
       outcomes.push({ kind: 'denied', used: state.used });
       continue;
     }
+    if (action?.action === 'reserve') {
+      state.held = (state.held ?? 0) + debit.cost;
+      counters.set(key, state);
+      const taken = windows?.map((window, index) => {
+        const windowCounter = states?.[index] as WindowCounter;
+        windowCounter.held = (windowCounter.held ?? 0) + debit.quantity;
+        windowCounters.set(
+          windowCounterKey(debit.customerId, debit.operation, window.window, window.start),
+          windowCounter,
+        );
+        return windowCounter.used + windowCounter.held;
+      });
+      changes.push({ debit, id: action.id, status: 'held', expiresAt: action.expiresAt });
+      reservationStates.set(action.id, { status: 'held', cost: debit.cost, quantity: debit.quantity });
+      outcomes.push(
+        taken === undefined
+          ? { kind: 'recorded', eventId: action.id, used: state.used, overage: 0, replayed: false }
+          : {
+              kind: 'recorded',
+              eventId: action.id,
+              used: state.used,
+              overage: 0,
+              replayed: false,
+              windows: taken,
+            },
+      );
+      continue;
+    }
+    let overLimit = forced && debit.limit !== null && usedAfter > debit.limit;
 
     const overage =
       debit.included === null ? 0 : Math.max(0, usedAfter - Math.max(debit.included, state.used));
@@ -168,6 +299,7 @@ export function decideDebits(
         const windowCounter = states[index] as WindowCounter;
         const before = windowCounter.used;
         windowCounter.used = before + debit.quantity;
+        if (forced && window.limit !== null && windowCounter.used > window.limit) overLimit = true;
         if (window.included !== null) {
           // Only the month window has `included` (overage is per month): its excess is what gets billed.
           const excess = Math.max(0, windowCounter.used - Math.max(window.included, before));
@@ -203,11 +335,13 @@ export function decideDebits(
     if (scope !== null) {
       seen.set(scope, { eventId, requestHash: debit.requestHash, usedAfter, overage });
     }
-    outcomes.push(
-      windowsAfter === undefined
-        ? { kind: 'recorded', eventId, used: usedAfter, overage, replayed: false }
-        : { kind: 'recorded', eventId, used: usedAfter, overage, replayed: false, windows: windowsAfter },
-    );
+    const outcome: UsageOutcome = { kind: 'recorded', eventId, used: usedAfter, overage, replayed: false };
+    if (windowsAfter !== undefined) outcome.windows = windowsAfter;
+    if (forced && action !== undefined) {
+      outcome.overLimit = overLimit;
+      changes.push({ debit, id: action.id, status: 'settled', eventId });
+    }
+    outcomes.push(outcome);
   }
-  return { outcomes, counters, events, windows: windowCounters };
+  return { outcomes, counters, events, windows: windowCounters, reservations: changes };
 }

@@ -8,6 +8,7 @@ import { meterOutbox } from './003-meter-outbox.js';
 import { dashboardSessions } from './004-dashboard-sessions.js';
 import { subscriptions } from './005-subscriptions.js';
 import { operationCounters } from './006-operation-counters.js';
+import { reservations } from './007-reservations.js';
 import { usageEventMetadata } from './008-usage-event-metadata.js';
 import type { NamedMigration } from './migration.js';
 
@@ -18,5 +19,6 @@ export const migrations: readonly NamedMigration[] = [
   dashboardSessions,
   subscriptions,
   operationCounters,
+  reservations,
   usageEventMetadata,
 ];
