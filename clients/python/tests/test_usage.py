@@ -155,14 +155,84 @@ def test_usage_entitlements_history_storage_and_plans(client: Client) -> None:
     assert {"free", "pro"} <= set(plans.plan_ids) and plans.operations["reflect"] == Decimal("2")
 
 
-def test_reservations_answer_not_found_on_a_service_without_them(client: Client) -> None:
-    # Services with the reservation routes answer them; this one predates them.
+def test_settle_records_the_actual_usage_below_at_and_above_the_reservation(client: Client) -> None:
+    held = client.reserve("reflect", 10, ttl_seconds=120)
+    assert (held.status, held.operation, held.quantity, held.credits_held) == ("held", "reflect", 10, Decimal("20"))
+    assert held.reservation_id.startswith("rsv_") and held.expires_at.tzinfo is not None
+    assert (held.settled_quantity, held.event_id, held.replayed) == (None, None, False)
+    assert held.headers["x-tier"] == "free"
+    below = client.settle(held.reservation_id, 4)
+    assert (below.status, below.quantity, below.settled_quantity) == ("settled", 10, 4)
+    assert below.event_id is not None and below.event_id.startswith("usage_")
+    assert (below.credits_used, below.over_limit, below.replayed) == (Decimal("8"), False, False)
+    at = client.settle(client.reserve("reflect", 5).reservation_id, 5)
+    assert (at.settled_quantity, at.credits_used, at.over_limit) == (5, Decimal("18"), False)
+    # Above the reservation it is still recorded (it happened), past the quota: over_limit.
+    above = client.settle(client.reserve("reflect", 5).reservation_id, 45)
+    assert (above.settled_quantity, above.credits_used, above.over_limit) == (45, Decimal("108"), True)
+    usage = client.usage()
+    assert usage.credits_used == Decimal("108") and usage.quota_exceeded
+    with pytest.raises(QuotaExceeded):
+        client.reserve("search", 1)
+
+
+def test_a_held_reservation_denies_what_it_leaves_no_room_for_until_released(client: Client) -> None:
+    held = client.reserve("capture", 60)
+    with pytest.raises(QuotaExceeded):
+        client.record("capture", 50)
+    with pytest.raises(QuotaExceeded) as denied:
+        client.reserve("capture", 41)
+    assert denied.value.retry_after is not None
+    released = client.release(held.reservation_id)
+    assert (released.reservation_id, released.status, released.settled_quantity) == (
+        held.reservation_id,
+        "released",
+        None,
+    )
+    assert client.release(held.reservation_id).status == "released"
+    assert client.record("capture", 50).credits_used == Decimal("50")
+    with pytest.raises(Conflict) as conflict:
+        client.settle(held.reservation_id, 1)
+    assert conflict.value.body["status"] == "released"
+    assert client.usage().credits_used == Decimal("50")
+
+
+def test_settling_twice_answers_the_first_result_and_another_quantity_conflicts(
+    service: Service, client: Client
+) -> None:
+    held = client.reserve("capture", 5, idempotency_key="job-1")
+    again = client.reserve("capture", 5, idempotency_key="job-1")
+    assert again.replayed and again.reservation_id == held.reservation_id
+    with pytest.raises(Conflict):
+        client.reserve("capture", 6, idempotency_key="job-1")
+    first = client.settle(held.reservation_id, 3)
+    second = client.settle(held.reservation_id, 3)
+    assert second.replayed and not first.replayed
+    assert (second.event_id, second.credits_used, second.settled_quantity) == (first.event_id, Decimal("3"), 3)
+    with pytest.raises(Conflict) as conflict:
+        client.settle(held.reservation_id, 4)
+    assert conflict.value.body["status"] == "settled"
+    with pytest.raises(Conflict):
+        client.release(held.reservation_id)
+    assert client.usage().credits_used == Decimal("3")
     with pytest.raises(NotFound):
-        client.reserve("reflect", 1)
-    with pytest.raises(NotFound):
-        client.settle("res_1", 1)
-    with pytest.raises(NotFound):
-        client.release("res_1")
+        client.settle("rsv_unknown", 1)
+    other = service.new_customer()
+    assert other.api_key.key is not None
+    with client.with_api_key(other.api_key.key) as stranger, pytest.raises(NotFound):
+        stranger.release(held.reservation_id)
+
+
+async def test_the_async_client_reserves_settles_and_releases(service: Service, customer: CreatedCustomer) -> None:
+    assert customer.api_key.key is not None
+    async with AsyncClient(service.url, api_key=customer.api_key.key) as client:
+        held = await client.reserve("reflect", 3)
+        settled = await client.settle(held.reservation_id, 2)
+        assert (settled.status, settled.credits_used, settled.over_limit) == ("settled", Decimal("4"), False)
+        released = await client.release((await client.reserve("reflect", 1)).reservation_id)
+        assert released.status == "released"
+        with pytest.raises(Conflict):
+            await client.settle(released.reservation_id, 1)
 
 
 def test_a_bad_key_and_the_wrong_kind_of_key(service: Service) -> None:

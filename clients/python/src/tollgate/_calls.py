@@ -80,6 +80,13 @@ def _raw(body: Any, _headers: dict[str, str]) -> JsonObject:
     return obj(body)
 
 
+def _replayable(cls: type[_wire.M], **given: Any) -> Callable[[Any, dict[str, str]], _wire.M]:
+    """Parses ``cls`` with the response headers, ``replayed`` from ``Idempotent-Replayed`` and ``given``."""
+    return lambda body, headers: _wire.parse(
+        cls, body, headers=headers, replayed=headers.get("idempotent-replayed") == "true", **given
+    )
+
+
 def _keyed(key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": key or new_key()}
 
@@ -123,13 +130,7 @@ def record(
     return Call(
         "POST",
         "/api/v1/usage/record",
-        lambda body, headers: _wire.parse(
-            models.RecordResult,
-            body,
-            headers=headers,
-            idempotency_key=key,
-            replayed=headers.get("idempotent-replayed") == "true",
-        ),
+        _replayable(models.RecordResult, idempotency_key=key),
         json=_body(
             operation=operation,
             quantity=quantity,
@@ -182,16 +183,22 @@ def reserve(
     body = _body(
         operation=operation, quantity=quantity, idempotency_key=idempotency_key or new_key(), ttl_seconds=ttl_seconds
     )
-    return Call("POST", "/api/v1/usage/reserve", _plain(models.Reservation.from_json), json=body)
+    return Call("POST", "/api/v1/usage/reserve", _replayable(models.Reservation), json=body)
 
 
-def settle(reservation_id: str, quantity: int) -> Call[JsonObject]:
-    path = f"/api/v1/usage/reservations/{_segment(reservation_id)}/settle"
-    return Call("POST", path, _raw, json={"quantity": quantity})
+def _reservation(reservation_id: str, action: str) -> str:
+    return f"/api/v1/usage/reservations/{_segment(reservation_id)}/{action}"
 
 
-def release(reservation_id: str) -> Call[JsonObject]:
-    return Call("POST", f"/api/v1/usage/reservations/{_segment(reservation_id)}/release", _raw)
+def settle(reservation_id: str, quantity: int) -> Call[models.Settlement]:
+    # Repeatable: settling again with the same quantity answers the first result.
+    return Call(
+        "POST", _reservation(reservation_id, "settle"), _replayable(models.Settlement), json={"quantity": quantity}
+    )
+
+
+def release(reservation_id: str) -> Call[models.Reservation]:
+    return Call("POST", _reservation(reservation_id, "release"), _plain(models.Reservation.from_json))
 
 
 # Billing (customer key)

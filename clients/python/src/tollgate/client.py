@@ -129,13 +129,22 @@ class Client:
         idempotency_key: str | None = None,
         ttl_seconds: int | None = None,
     ) -> models.Reservation:
-        """Holds credits until settled or released (services with reservations)."""
+        """Holds ``operation`` x ``quantity`` against the quota and the operation's limits, or raises the
+        same denial as ``record`` having held nothing. The hold ends when settled, released or after
+        ``ttl_seconds`` (default 300, at most 3600). A key is generated when not given; a retry with
+        the same key answers the same reservation (``replayed``), with another quantity ``Conflict``."""
         return self.send(calls.reserve(operation, quantity, idempotency_key, ttl_seconds))
 
-    def settle(self, reservation_id: str, quantity: int) -> JsonObject:
+    def settle(self, reservation_id: str, quantity: int) -> models.Settlement:
+        """Records the actual ``quantity`` of the reserved operation (0 records nothing billable) and
+        frees the hold. Usage above the reservation is recorded too, ``over_limit`` then says it took a
+        limit past its limit. The same quantity again answers the first result (``replayed``); another
+        quantity, or a released or expired reservation, raises ``Conflict`` (``body["status"]``)."""
         return self.send(calls.settle(reservation_id, quantity))
 
-    def release(self, reservation_id: str) -> JsonObject:
+    def release(self, reservation_id: str) -> models.Reservation:
+        """Frees the hold without recording usage; again, or once expired, answers it as it stands.
+        A settled reservation raises ``Conflict``."""
         return self.send(calls.release(reservation_id))
 
     # Billing

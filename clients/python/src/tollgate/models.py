@@ -223,8 +223,31 @@ class RecordedEvent(Model):
 
 @dataclass(frozen=True)
 class Reservation(Model):
-    """``POST /api/v1/usage/reserve``: credits held until settled or released (services that offer it)."""
+    """A reservation (``POST /api/v1/usage/reserve``, ``.../release``): ``operation`` x ``quantity``
+    held against the quota and the operation's limits until settled, released or past ``expires_at``.
+    ``status`` is ``held``, ``settled``, ``released`` or ``expired``; ``credits_held`` is the credits
+    the hold takes (cost x quantity). ``headers`` are the decision headers of a reserve (empty for a
+    release); ``replayed`` says a reserve's idempotency key was seen before."""
 
     reservation_id: str
-    expires_at: datetime | None
+    status: str
+    operation: str
+    quantity: int
+    credits_held: Decimal
+    expires_at: datetime
+    settled_quantity: int | None
+    event_id: str | None
     raw: JsonObject = field(repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Settlement(Reservation):
+    """``POST /api/v1/usage/reservations/:id/settle``: the settled reservation, the usage event it
+    recorded (``event_id``), the credits used this period after it (``credits_used``) and whether it
+    took the quota or an operation limit past its limit (``over_limit``). ``replayed`` when this
+    quantity had already settled it (the first result is answered)."""
+
+    credits_used: Decimal = Decimal(0)
+    over_limit: bool = False
