@@ -17,12 +17,13 @@ from conftest import Service
 from memory_api import create_app
 from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Message
 
 from tollgate import AsyncClient, Client, CreatedCustomer
-from tollgate.middleware import TollgateMiddleware, context_of
+from tollgate.middleware import Route as GateRoute
+from tollgate.middleware import TollgateMiddleware, context_of, report_usage
 
 
 @pytest.fixture
@@ -275,3 +276,103 @@ async def test_a_client_the_middleware_made_is_closed_when_the_app_shuts_down(se
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     with pytest.raises(RuntimeError, match="closed"):
         await gated.client.usage()
+
+
+def chat_app(service: Service, tollgate: AsyncClient) -> TollgateMiddleware:
+    """A route that reserves ``max_tokens`` reflects and reports ``used``; ``fail`` raises before reporting
+    and ``slow`` streams forever before reporting (a client that goes away never sees it end)."""
+
+    async def chat(request: StarletteRequest) -> Response:
+        body = await request.json()
+        if body.get("fail"):
+            raise RuntimeError("the model failed")
+        if body.get("slow"):
+
+            async def stream() -> AsyncIterator[bytes]:
+                yield b"thinking"
+                await asyncio.sleep(30)
+                report_usage(request, 1)
+
+            return StreamingResponse(stream())
+        report_usage(request, body["used"])
+        return JSONResponse({"reservation": context_of(request).reservation is not None})
+
+    app = Starlette(routes=[Route("/chat", chat, methods=["POST"])])
+    reserve = GateRoute(operation="reflect", reserve=_max_tokens, reserve_ttl=60)
+    return TollgateMiddleware(app, tollgate_url=service.url, client=tollgate, routes={"POST /chat": reserve})
+
+
+async def _max_tokens(request: StarletteRequest) -> int:
+    return int((await request.json())["max_tokens"])
+
+
+async def test_a_reserving_route_is_settled_with_what_it_reports_and_released_when_it_raises(
+    service: Service, customer: CreatedCustomer
+) -> None:
+    key = key_of(customer)
+    async with AsyncClient(service.url) as tollgate, AsyncClient(service.url, api_key=key["X-API-Key"]) as own:
+        transport = httpx.ASGITransport(app=chat_app(service, tollgate))
+        async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as http:
+            below = await http.post("/chat", json={"max_tokens": 10, "used": 3}, headers=key)
+            assert below.status_code == 200 and below.json() == {"reservation": True}
+            assert below.headers["x-tier"] == "free"
+            assert (await own.usage()).credits_used == Decimal("6")  # 3 reflects settled, the hold freed
+            above = await http.post("/chat", json={"max_tokens": 2, "used": 5}, headers=key)
+            assert above.status_code == 200
+            assert (await own.usage()).credits_used == Decimal("16")  # above the reservation, still recorded
+            with pytest.raises(RuntimeError, match="the model failed"):
+                await http.post("/chat", json={"max_tokens": 40, "fail": True}, headers=key)
+            # Released: the 80 credits it held are free again, and nothing was recorded.
+            held = await own.reserve("reflect", 42)
+            denied = await http.post("/chat", json={"max_tokens": 1, "used": 1}, headers=key)
+            assert (denied.status_code, denied.json()["error"]) == (429, "quota_exceeded")
+            await own.release(held.reservation_id)
+            assert (await own.usage()).credits_used == Decimal("16")
+            with pytest.raises(ValueError, match="non-negative integer"):
+                await http.post("/chat", json={"max_tokens": 1, "used": -1}, headers=key)
+
+
+async def test_a_reserving_route_whose_client_goes_away_releases_the_hold(
+    service: Service, customer: CreatedCustomer
+) -> None:
+    key = key_of(customer)["X-API-Key"]
+    body = json.dumps({"max_tokens": 45, "slow": True}).encode()
+    messages = iter([{"type": "http.request", "body": body, "more_body": False}])
+    gone = asyncio.Event()
+
+    async def receive() -> Message:
+        message = next(messages, None)
+        if message is not None:
+            return message
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            gone.set()  # the first chunk arrived, then the client went away
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/chat",
+        "raw_path": b"/chat",
+        "query_string": b"",
+        "headers": [(b"x-api-key", key.encode()), (b"content-type", b"application/json")],
+        "server": ("chat.test", 80),
+        "client": ("127.0.0.1", 5000),
+        "root_path": "",
+        "state": {},
+    }
+    async with AsyncClient(service.url) as tollgate, AsyncClient(service.url, api_key=key) as own:
+        await asyncio.wait_for(chat_app(service, tollgate)(scope, receive, send), 10)
+        # The 90 credits it held are free again and nothing was recorded.
+        assert (await own.reserve("reflect", 50)).credits_held == Decimal("100")
+        assert (await own.usage()).credits_used == Decimal("0")
+
+
+async def test_a_reserving_route_must_name_its_operation(service: Service) -> None:
+    with pytest.raises(ValueError, match="reserves, so it must name its `operation`"):
+        TollgateMiddleware(Starlette(), tollgate_url=service.url, routes={"POST /chat": GateRoute(reserve=_max_tokens)})

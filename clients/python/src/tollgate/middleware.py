@@ -14,8 +14,9 @@ and, with that key: checks the feature of the path's prefix and that the account
 enforces the rate limits and the credit quota. A denial is answered with Tollgate's status, body and
 headers; an admitted response gets the decision headers (``X-Tier``, ``X-RateLimit-*``,
 ``X-Credits-*``, ``RateLimit*``). Usage is recorded before the route runs, as the Node middleware
-does, so a quota admits exactly what it allows. Tollgate unreachable or failing (5xx) raises, for the
-app's error handling.
+does, so a quota admits exactly what it allows. A route with ``reserve`` instead reserves before it
+runs and is settled with what it reports (``report_usage``) when the response ends. Tollgate
+unreachable or failing (5xx) raises, for the app's error handling.
 """
 
 from __future__ import annotations
@@ -23,20 +24,24 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .async_client import AsyncClient
 from .errors import TollgateConnectionError, TollgateError
-from .models import Entitlements, RecordResult
+from .models import Entitlements, RecordResult, Reservation
 
 Quantity = Callable[[Request], int | Awaitable[int]]
+
+logger = logging.getLogger("tollgate.middleware")
 
 
 @dataclass(frozen=True)
@@ -52,23 +57,37 @@ StorageOf = Callable[[Request], StorageChange | Awaitable[StorageChange]]
 
 @dataclass(frozen=True)
 class Route:
-    """What one route meters or needs. ``quantity`` and ``storage`` may read the body (``await
-    request.json()``): the middleware buffers it and hands it on to the route unchanged."""
+    """What one route meters or needs. ``quantity``, ``reserve`` and ``storage`` may read the body
+    (``await request.json()``): the middleware buffers it and hands it on to the route unchanged.
+
+    ``reserve`` is for work whose size is known only afterwards: the middleware reserves ``operation``
+    x ``reserve(request)`` (e.g. the request's ``max_tokens``) instead of recording it, denying exactly
+    as a record would, and the route reports what it used with ``report_usage(request, n)``. When the
+    response ends the reservation is settled with that figure (recorded even above the reservation);
+    a route that reported nothing (it raised, or the client went away first) releases the hold.
+    ``quantity`` is not used then; ``reserve_ttl`` is the hold's lifetime in seconds (service default
+    300), after which an instance that died leaves it to expire."""
 
     operation: str | None = None
     feature: str | None = None
     quantity: Quantity | None = None
     storage: StorageOf | None = None
+    reserve: Quantity | None = None
+    reserve_ttl: int | None = None
 
 
 @dataclass(frozen=True)
 class GateContext:
-    """Left in ``request.state.tollgate`` for the route: the customer's key and a client using it."""
+    """Left in ``request.state.tollgate`` for the route: the customer's key and a client using it, and
+    the record or the reservation the gate made."""
 
     api_key: str
     client: AsyncClient
     record: RecordResult | None
     entitlements: Entitlements | None
+    reservation: Reservation | None = None
+    # The quantity reported with report_usage, the last one counting.
+    reported: list[int] = field(default_factory=list, repr=False)
 
 
 def context_of(request: Request) -> GateContext:
@@ -77,6 +96,17 @@ def context_of(request: Request) -> GateContext:
     if not isinstance(context, GateContext):
         raise LookupError("this request did not pass through TollgateMiddleware (an exempt or ungated path?)")
     return context
+
+
+def report_usage(request: Request, quantity: int) -> None:
+    """Reports what a request of a route with ``reserve`` really used (e.g. the completion's token
+    count): its reservation is settled with it when the response ends. Reporting again replaces it."""
+    context = context_of(request)
+    if context.reservation is None:
+        raise LookupError("this request holds no reservation (its route has no `reserve`)")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise ValueError(f"the actual usage must be a non-negative integer, got {quantity!r}")
+    context.reported[:] = [quantity]
 
 
 DECISION_HEADER = re.compile(r"^(x-tier|x-ratelimit-.*|x-credits-.*|x-quota-warning|ratelimit(-policy)?|retry-after)$")
@@ -164,6 +194,8 @@ class TollgateMiddleware:
             if not path.startswith("/"):
                 raise ValueError(f"tollgate middleware: route '{spec}' must be 'METHOD /path' or '/path'")
             route = Route(operation=target) if isinstance(target, str) else target
+            if route.reserve is not None and route.operation is None:
+                raise ValueError(f"tollgate middleware: route '{spec}' reserves, so it must name its `operation`")
             self.routes.append((method.upper() or None, _compile(path), route))
         self._entitlements: dict[str, tuple[float, Entitlements]] = {}
 
@@ -197,7 +229,7 @@ class TollgateMiddleware:
             return
 
         started = time.perf_counter()
-        body = await _read_body(receive) if route and (route.quantity or route.storage) else None
+        body = await _read_body(receive) if route and (route.quantity or route.storage or route.reserve) else None
         try:
             gate_receive = _replay(body, receive) if body is not None else receive
             context, added = await self._gate(scope, gate_receive, headers, route, feature)
@@ -213,7 +245,10 @@ class TollgateMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), *_encode(added)]}
             await send(message)
 
-        await self.app(scope, _replay(body, receive) if body is not None else receive, send_with_headers)
+        try:
+            await self.app(scope, _replay(body, receive) if body is not None else receive, send_with_headers)
+        finally:
+            await _finish(context)
 
     async def _gate(
         self, scope: Scope, receive: Receive, headers: Mapping[str, str], route: Route | None, feature: str | None
@@ -231,20 +266,30 @@ class TollgateMiddleware:
             if route is not None and route.storage is not None:
                 change: StorageChange = await _resolve(route.storage(request))
                 await self._check_storage(client, change)
-            record = None
+            record = reservation = None
             if route is not None and route.operation is not None:
-                quantity: int = await _resolve(route.quantity(request)) if route.quantity else 1
                 replay = headers.get("idempotency-key")
                 key_for_event = f"{route.operation}:{replay}" if replay else None
-                record = await client.record(route.operation, quantity, idempotency_key=key_for_event)
-                added = decision_headers(record.headers)
+                if route.reserve is not None:
+                    held: int = await _resolve(route.reserve(request))
+                    reservation = await client.reserve(
+                        route.operation, held, idempotency_key=key_for_event, ttl_seconds=route.reserve_ttl
+                    )
+                    added = decision_headers(reservation.headers)
+                else:
+                    quantity: int = await _resolve(route.quantity(request)) if route.quantity else 1
+                    record = await client.record(route.operation, quantity, idempotency_key=key_for_event)
+                    added = decision_headers(record.headers)
         except TollgateConnectionError:
             raise
         except TollgateError as error:
             if error.status >= 500 or error.status == 0:
                 raise
             raise _Denied(error.status, error.text.encode(), decision_headers(error.headers)) from None
-        return GateContext(api_key=key, client=client, record=record, entitlements=entitlements), added
+        context = GateContext(
+            api_key=key, client=client, record=record, entitlements=entitlements, reservation=reservation
+        )
+        return context, added
 
     def _closing_on_shutdown(self, send: Send) -> Send:
         async def send_then_close(message: Message) -> None:
@@ -311,6 +356,24 @@ class TollgateMiddleware:
                 limits={"bytes": usage.storage_bytes_limit, "items": usage.storage_items_limit},
                 tier=usage.subscription_tier,
             )
+
+
+async def _finish(context: GateContext) -> None:
+    """Settles the request's reservation with the reported usage, or releases it when none was
+    reported. Shielded, so a cancelled request (the client went away) still frees its hold; a failure
+    is logged and leaves the hold to expire, since the response is already gone."""
+    reservation = context.reservation
+    # A retried request answered with a reservation already settled or released has nothing to end.
+    if reservation is None or reservation.status != "held":
+        return
+    with anyio.CancelScope(shield=True):
+        try:
+            if context.reported:
+                await context.client.settle(reservation.reservation_id, context.reported[-1])
+            else:
+                await context.client.release(reservation.reservation_id)
+        except TollgateError as error:
+            logger.warning("tollgate: reservation %s not ended: %s", reservation.reservation_id, error)
 
 
 def _encode(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
