@@ -5,6 +5,9 @@
  * (about a third of the CPU of a delivery). Same SQL effect, same row mapping, same answers as
  * billing-event-queries.ts and kysely-queries.ts, which PostgreSQL keeps using.
  *
+ * The subscription mirror's three calls (every subscription event writes one and reads the customer's
+ * set) are here too, with subscription-queries.ts's row mapping.
+ *
  * `updateCustomer` (each subscription event changes the customer) keeps one statement per set of
  * columns changed, from the fixed set a patch maps to.
  *
@@ -18,10 +21,11 @@ import type { AuditEntry } from '../core/billing/billing-records.js';
 import { newId } from '../core/ids.js';
 import type { Store } from '../core/ports.js';
 import { invoiceToRow, webhookEventFromRow } from './billing-event-queries.js';
-import type { WebhookEventsTable } from './billing-event-tables.js';
+import type { SubscriptionsTable, WebhookEventsTable } from './billing-event-tables.js';
 import type { CustomersTable, Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
 import { customerFromRow, customerPatchToRow } from './rows.js';
+import { subscriptionFromRow, subscriptionToRow } from './subscription-queries.js';
 
 export type SqliteWebhookStatements = Pick<
   Store,
@@ -33,6 +37,9 @@ export type SqliteWebhookStatements = Pick<
   | 'getCustomerByStripeId'
   | 'updateCustomer'
   | 'appendAudit'
+  | 'upsertSubscription'
+  | 'getSubscription'
+  | 'listSubscriptions'
 >;
 
 interface Statements {
@@ -44,7 +51,23 @@ interface Statements {
   upsertInvoice: BetterSqlite3.Statement<unknown[]>;
   customerByStripeId: BetterSqlite3.Statement<[string], Selectable<CustomersTable>>;
   insertAudit: BetterSqlite3.Statement<[string, number, string, string, string | null, string]>;
+  upsertSubscription: BetterSqlite3.Statement<unknown[]>;
+  subscriptionById: BetterSqlite3.Statement<[string], SubscriptionsTable>;
+  subscriptionsOf: BetterSqlite3.Statement<[string], SubscriptionsTable>;
 }
+
+const SUBSCRIPTION_COLUMNS = [
+  'id',
+  'stripe_customer_id',
+  'status',
+  'price_id',
+  'current_period_start',
+  'current_period_end',
+  'trial_end',
+  'cancel_at_period_end',
+  'created',
+  'stripe_updated_at',
+] as const;
 
 const INVOICE_COLUMNS = [
   'id',
@@ -94,6 +117,19 @@ function prepare(database: BetterSqlite3.Database): Statements {
     customerByStripeId: database.prepare('SELECT * FROM customers WHERE stripe_customer_id = ?'),
     insertAudit: database.prepare(
       'INSERT INTO audit_log (id, at, actor, action, customer_id, details) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    // A late write (an older event) leaves a newer mirror as it is.
+    upsertSubscription: database.prepare(
+      `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS.map((column) => `"${column}"`).join(', ')})
+       VALUES (${SUBSCRIPTION_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (id) DO UPDATE SET ${SUBSCRIPTION_COLUMNS.filter((column) => column !== 'id')
+         .map((column) => `"${column}" = excluded."${column}"`)
+         .join(', ')}
+       WHERE subscriptions.stripe_updated_at <= excluded.stripe_updated_at`,
+    ),
+    subscriptionById: database.prepare('SELECT * FROM subscriptions WHERE id = ?'),
+    subscriptionsOf: database.prepare(
+      'SELECT * FROM subscriptions WHERE stripe_customer_id = ? ORDER BY created, id',
     ),
   };
 }
@@ -187,6 +223,22 @@ export function createSqliteWebhookStatements(
       } catch (error) {
         throw translateUniqueViolation(error);
       }
+    },
+
+    async upsertSubscription(subscription) {
+      const row = subscriptionToRow(subscription);
+      const values = SUBSCRIPTION_COLUMNS.map((column) => row[column]);
+      await write((s) => s.upsertSubscription.run(values));
+    },
+
+    async getSubscription(id) {
+      const row = await read((s) => s.subscriptionById.get(id));
+      return row && subscriptionFromRow(row);
+    },
+
+    async listSubscriptions(stripeCustomerId) {
+      const rows = await read((s) => s.subscriptionsOf.all(stripeCustomerId));
+      return rows.map(subscriptionFromRow);
     },
 
     async appendAudit(entry) {

@@ -11,7 +11,7 @@ import type { Database } from './database.js';
 
 export type SubscriptionQueries = Pick<Store, 'upsertSubscription' | 'getSubscription' | 'listSubscriptions'>;
 
-const fromRow = (row: SubscriptionsTable): SubscriptionRecord => ({
+export const subscriptionFromRow = (row: SubscriptionsTable): SubscriptionRecord => ({
   subscriptionId: row.id,
   stripeCustomerId: row.stripe_customer_id,
   status: row.status as StripeSubscriptionStatus,
@@ -24,7 +24,7 @@ const fromRow = (row: SubscriptionsTable): SubscriptionRecord => ({
   stripeUpdatedAt: row.stripe_updated_at,
 });
 
-const toRow = (subscription: SubscriptionRecord): SubscriptionsTable => ({
+export const subscriptionToRow = (subscription: SubscriptionRecord): SubscriptionsTable => ({
   id: subscription.subscriptionId,
   stripe_customer_id: subscription.stripeCustomerId,
   status: subscription.status,
@@ -40,7 +40,7 @@ const toRow = (subscription: SubscriptionRecord): SubscriptionsTable => ({
 export function createSubscriptionQueries(db: Kysely<Database>): SubscriptionQueries {
   return {
     async upsertSubscription(subscription) {
-      const row = toRow(subscription);
+      const row = subscriptionToRow(subscription);
       const { id: _id, ...changes } = row;
       await db
         .insertInto('subscriptions')
@@ -57,7 +57,7 @@ export function createSubscriptionQueries(db: Kysely<Database>): SubscriptionQue
 
     async getSubscription(id) {
       const row = await db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && fromRow(row);
+      return row && subscriptionFromRow(row);
     },
 
     async listSubscriptions(stripeCustomerId) {
@@ -68,7 +68,7 @@ export function createSubscriptionQueries(db: Kysely<Database>): SubscriptionQue
         .orderBy('created')
         .orderBy('id')
         .execute();
-      return rows.map(fromRow);
+      return rows.map(subscriptionFromRow);
     },
   };
 }
