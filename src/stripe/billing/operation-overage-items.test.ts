@@ -5,12 +5,12 @@
  * trial, Checkout), a plan change removes and restores them, and the renewal invoice bills each
  * operation's excess, recorded through the engine and reported by the meter sender, on its own line.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Backend, backends } from '../../../test/support/backends.js';
 import type { Catalog } from '../../core/catalog/catalog.js';
 import { demoCatalog } from '../../core/catalog/demo-catalog.js';
 import { MeterSender } from '../metering/meter-sender.js';
-import { itemsOf, openSandbox, openStack, type Sandbox, type Stack } from './testing/billing-stack.js';
+import { itemsOf, type Sandbox, type Stack, useBillingStack } from './testing/billing-stack.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -39,20 +39,13 @@ describe.each(backends)('per-operation metered items on %s', (_name, open) => {
   let backend: Backend;
   let stack: Stack;
 
-  beforeAll(async () => {
-    sandbox = await openSandbox(operationOverageCatalog());
-  });
-  afterAll(async () => {
-    await sandbox.emulator.close();
-  });
-  beforeEach(async () => {
-    backend = await open();
-    stack = await openStack(sandbox, backend);
-  });
-  afterEach(async () => {
-    await stack.close();
-    await backend.cleanup();
-  });
+  useBillingStack(
+    open,
+    () => operationOverageCatalog(),
+    (opened) => {
+      ({ sandbox, backend, stack } = opened);
+    },
+  );
 
   const subscriptionOf = async (customerId: string) =>
     (await backend.store.getCustomer(customerId))?.stripeSubscriptionId ?? '';

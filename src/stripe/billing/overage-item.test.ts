@@ -7,12 +7,12 @@
  * none. Then the whole path: overage recorded through the engine, reported by the meter sender, and
  * invoiced by Stripe at the renewal, to the minor unit.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Backend, backends } from '../../../test/support/backends.js';
 import type { Catalog } from '../../core/catalog/catalog.js';
 import { demoCatalog } from '../../core/catalog/demo-catalog.js';
 import { MeterSender } from '../metering/meter-sender.js';
-import { itemsOf, openSandbox, openStack, type Sandbox, type Stack } from './testing/billing-stack.js';
+import { itemsOf, type Sandbox, type Stack, useBillingStack } from './testing/billing-stack.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -22,20 +22,13 @@ describe.each(backends)('the metered overage item on %s', (_name, open) => {
   let backend: Backend;
   let stack: Stack;
 
-  beforeAll(async () => {
-    sandbox = await openSandbox(demoCatalog());
-  });
-  afterAll(async () => {
-    await sandbox.emulator.close();
-  });
-  beforeEach(async () => {
-    backend = await open();
-    stack = await openStack(sandbox, backend);
-  });
-  afterEach(async () => {
-    await stack.close();
-    await backend.cleanup();
-  });
+  useBillingStack(
+    open,
+    () => demoCatalog(),
+    (opened) => {
+      ({ sandbox, backend, stack } = opened);
+    },
+  );
 
   const subscriptionOf = async (customerId: string) =>
     (await backend.store.getCustomer(customerId))?.stripeSubscriptionId ?? '';
@@ -163,19 +156,8 @@ describe.each(backends)('overage invoiced at the renewal on %s', (_name, open) =
   let backend: Backend;
   let stack: Stack;
 
-  beforeAll(async () => {
-    sandbox = await openSandbox(wholeCentCatalog());
-  });
-  afterAll(async () => {
-    await sandbox.emulator.close();
-  });
-  beforeEach(async () => {
-    backend = await open();
-    stack = await openStack(sandbox, backend);
-  });
-  afterEach(async () => {
-    await stack.close();
-    await backend.cleanup();
+  useBillingStack(open, wholeCentCatalog, (opened) => {
+    ({ sandbox, backend, stack } = opened);
   });
 
   it('bills the overage recorded through the engine and sent by the meter sender, to the minor unit', async () => {

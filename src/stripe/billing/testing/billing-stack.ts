@@ -5,6 +5,7 @@
  * prices looked up from the ids the push recorded.
  */
 import type Stripe from 'stripe';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { Backend } from '../../../../test/support/backends.js';
 import { buildPriceIndex } from '../../../core/billing/subscription-state.js';
 import type { Catalog } from '../../../core/catalog/catalog.js';
@@ -89,4 +90,33 @@ export async function itemsOf(stripe: Stripe, subscriptionId: string) {
       meter: item.price.recurring?.meter ?? null,
     }))
     .sort((a, b) => (a.usageType === 'metered' ? 1 : 0) - (b.usageType === 'metered' ? 1 : 0));
+}
+
+/**
+ * The hooks every metered-billing suite runs: one emulator sandbox with `catalog` for the suite, and a
+ * fresh backend and stack for each test, handed to `use` as they open.
+ */
+export function useBillingStack(
+  open: () => Promise<Backend>,
+  catalog: () => Catalog,
+  use: (opened: { sandbox: Sandbox; backend: Backend; stack: Stack }) => void,
+): void {
+  let sandbox: Sandbox | undefined;
+  let opened: { sandbox: Sandbox; backend: Backend; stack: Stack } | undefined;
+  beforeAll(async () => {
+    sandbox = await openSandbox(catalog());
+  });
+  afterAll(async () => {
+    await sandbox?.emulator.close();
+  });
+  beforeEach(async () => {
+    if (!sandbox) throw new Error('the billing sandbox did not open');
+    const backend = await open();
+    opened = { sandbox, backend, stack: await openStack(sandbox, backend) };
+    use(opened);
+  });
+  afterEach(async () => {
+    await opened?.stack.close();
+    await opened?.backend.cleanup();
+  });
 }
