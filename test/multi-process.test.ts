@@ -6,7 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import type { Catalog } from '../src/core/catalog/catalog.js';
 import { ManualClock } from '../src/core/clock.js';
+import type { Customer, Store } from '../src/core/ports.js';
 import { createTollgate } from '../src/core/tollgate.js';
 import { createMemoryCounters } from '../src/counters/memory-counters.js';
 import { backends, openPostgres, openRedisCounters, redisUrl } from './support/backends.js';
@@ -60,17 +62,27 @@ async function runWorkers(argsList: object[]): Promise<BurstResult[]> {
   );
 }
 
+/** Customers made by a throwaway engine on the backend's store, before the workers open their own. */
+async function createCustomers<Plans extends readonly string[]>(
+  backend: { store: Store },
+  catalog: Catalog,
+  plans: readonly [...Plans],
+): Promise<{ [Index in keyof Plans]: Customer }> {
+  const setup = createTollgate({ catalog, store: backend.store, counters: createMemoryCounters() });
+  try {
+    const customers: Customer[] = [];
+    for (const plan of plans) customers.push(await setup.createCustomer({ plan }));
+    return customers as { [Index in keyof Plans]: Customer };
+  } finally {
+    await setup.close();
+  }
+}
+
 describe('several processes', () => {
   it('admit exactly 100 credits in total from 4 processes on PostgreSQL', async () => {
     const backend = await openPostgres();
     try {
-      const setup = createTollgate({
-        catalog: testCatalog(),
-        store: backend.store,
-        counters: createMemoryCounters(),
-      });
-      const customer = await setup.createCustomer({ plan: 'bulk' });
-      await setup.close();
+      const [customer] = await createCustomers(backend, testCatalog(), ['bulk']);
       const results = await runWorkers(
         [0, 1, 2, 3].map(() => ({
           mode: 'burst',
@@ -93,14 +105,7 @@ describe('several processes', () => {
   it('hold exactly 100 credits and an operation day limit from 4 processes reserving on PostgreSQL', async () => {
     const backend = await openPostgres();
     try {
-      const setup = createTollgate({
-        catalog: meteredTestCatalog(),
-        store: backend.store,
-        counters: createMemoryCounters(),
-      });
-      const bulk = await setup.createCustomer({ plan: 'bulk' });
-      const metered = await setup.createCustomer({ plan: 'metered' });
-      await setup.close();
+      const [bulk, metered] = await createCustomers(backend, meteredTestCatalog(), ['bulk', 'metered']);
       const burst = (customerId: string) => ({
         mode: 'burst',
         store: backend.location,
@@ -126,13 +131,7 @@ describe('several processes', () => {
   it('admit exactly an operation day limit from 4 processes on PostgreSQL', async () => {
     const backend = await openPostgres();
     try {
-      const setup = createTollgate({
-        catalog: meteredTestCatalog(),
-        store: backend.store,
-        counters: createMemoryCounters(),
-      });
-      const customer = await setup.createCustomer({ plan: 'metered' });
-      await setup.close();
+      const [customer] = await createCustomers(backend, meteredTestCatalog(), ['metered']);
       const results = await runWorkers(
         [0, 1, 2, 3].map(() => ({
           mode: 'burst',
