@@ -4,12 +4,21 @@
  * are refused, with no job that could run late.
  */
 import { type Catalog, findPlan, type Plan } from './catalog/catalog.js';
+import { effectivePlan, NO_OVERRIDES } from './contract/effective-plan.js';
+import type { CustomerOverride } from './contract/overrides.js';
 import { billingPeriod, calendarMonth, DAY_MS, type Period } from './periods.js';
 import type { AccountStatus, Customer } from './ports.js';
 
 export interface AccountAccess {
-  /** The plan whose limits apply (the default plan once a subscription is canceled). */
+  /**
+   * The limits and features that apply: the customer's plan (the default plan once a subscription is
+   * canceled) with its overrides in force applied. Same id and name as the catalog plan.
+   */
   plan: Plan;
+  /** The catalog plan itself, before overrides (the same object when none is in force). */
+  catalogPlan: Plan;
+  /** The overrides in force, by key (`credits`, `operations.tokens.month`, ...): their source is the contract. */
+  overrides: ReadonlyMap<string, CustomerOverride>;
   /** The status as it stands now: past_due turns into suspended when the grace period is over. */
   status: AccountStatus;
   /** False when gated requests must be refused with account_suspended. */
@@ -29,11 +38,13 @@ export function resolveAccess(
   gracePeriodMs: number = DEFAULT_GRACE_PERIOD_MS,
 ): AccountAccess {
   const subscribed = customer.status !== 'canceled';
-  const plan =
+  const catalogPlan =
     (subscribed ? findPlan(catalog, customer.plan) : undefined) ??
     findPlan(catalog, catalog.defaultPlan) ??
     catalog.plans[0];
-  if (!plan) throw new Error('the catalog has no plans');
+  if (!catalogPlan) throw new Error('the catalog has no plans');
+  // Overrides are the customer's, whatever its plan: they apply on the default plan too.
+  const effective = effectivePlan(catalog, catalogPlan, customer.contract?.overrides, now);
 
   let status = customer.status;
   let graceEndsAt: number | null = null;
@@ -42,7 +53,9 @@ export function resolveAccess(
     if (now >= graceEndsAt) status = 'suspended';
   }
   return {
-    plan,
+    plan: effective?.plan ?? catalogPlan,
+    catalogPlan,
+    overrides: effective?.overrides ?? NO_OVERRIDES,
     status,
     serviceable: status !== 'suspended',
     graceEndsAt,

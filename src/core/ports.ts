@@ -19,6 +19,8 @@ import type {
 } from './billing/billing-records.js';
 import type { SubscriptionRecord } from './billing/subscription-state.js';
 import type { OperationWindow } from './catalog/catalog.js';
+import type { CustomerContract } from './contract/contract.js';
+import type { CustomerOverride } from './contract/overrides.js';
 
 export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
 export type BillingInterval = 'month' | 'year';
@@ -46,6 +48,38 @@ export interface Customer {
   metadata: Record<string, string>;
   createdAt: number;
   updatedAt: number;
+  /**
+   * Not a column: what the customer agreed beyond its plan (its overrides), attached when the engine
+   * loads the customer. Absent on a customer read straight from the store.
+   */
+  contract?: CustomerContract;
+}
+
+export interface OverrideChange {
+  customerId: string;
+  /** Rows to insert or replace, by key. */
+  set: readonly CustomerOverride[];
+  /** Keys to delete, or every override of the customer. */
+  remove: readonly string[] | 'all';
+  /** The audit entry of the change; may throw to refuse it (the transaction is rolled back). */
+  audit: (before: readonly CustomerOverride[], after: readonly CustomerOverride[]) => NewAuditEntry;
+}
+
+export interface OverrideChangeResult {
+  before: CustomerOverride[];
+  after: CustomerOverride[];
+  audit: AuditEntry;
+}
+
+/**
+ * Customer changes told across processes (PostgreSQL LISTEN/NOTIFY). `publish` resolves true once
+ * this process heard its own notice back (the database delivered it to every listener), false when
+ * it could not tell (listener disconnected, timeout).
+ */
+export interface CustomerChangeFeed {
+  publish(customerId: string): Promise<boolean>;
+  /** `listener` hears every customer id published by any process; returns the unsubscribe function. */
+  subscribe(listener: (customerId: string) => void): () => void;
 }
 
 export interface NewCustomer {
@@ -60,7 +94,7 @@ export interface NewCustomer {
 }
 
 /** Fields a caller may change; `updatedAt` is set by the caller too (the store keeps no clock). */
-export type CustomerPatch = Partial<Omit<Customer, 'id' | 'createdAt'>> & { updatedAt: number };
+export type CustomerPatch = Partial<Omit<Customer, 'id' | 'createdAt' | 'contract'>> & { updatedAt: number };
 
 export interface CustomerFilter {
   plan?: string;
@@ -280,6 +314,22 @@ export interface Store {
   /** Applies the patch and returns the customer as stored, or undefined when it does not exist. */
   updateCustomer(id: string, patch: CustomerPatch): Promise<Customer | undefined>;
   listCustomers(filter: CustomerFilter): Promise<{ customers: Customer[]; hasMore: boolean }>;
+
+  /** A customer's overrides as stored, expired ones included, ordered by key. */
+  listCustomerOverrides(customerId: string): Promise<CustomerOverride[]>;
+  /**
+   * Sets and removes overrides of one customer and appends the audit entry `audit` makes of the
+   * change, in ONE transaction (nothing is written when any part fails). `audit` is given the
+   * overrides as they were, read in the transaction under the customer's lock, and as they are after.
+   * Setting a key that exists keeps its `createdBy`/`createdAt`. Undefined when the customer does not
+   * exist (nothing written).
+   */
+  changeCustomerOverrides(change: OverrideChange): Promise<OverrideChangeResult | undefined>;
+  /**
+   * Tells the engines on other processes that a customer changed, so they drop their cached copy;
+   * absent where one process owns the database (SQLite): the engine's cache time covers the rest.
+   */
+  readonly customerChanges?: CustomerChangeFeed;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;

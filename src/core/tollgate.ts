@@ -7,6 +7,14 @@ import { type AccountAccess, resolveAccess } from './account.js';
 import { ApiKeyResolver, generateApiKey, type IssuedKey, secretsEqual } from './api-keys.js';
 import { type Catalog, findPlan } from './catalog/catalog.js';
 import { type Clock, systemClock } from './clock.js';
+import { type CustomerContract, EMPTY_CONTRACT } from './contract/contract.js';
+import {
+  checkRemovableKey,
+  type OverrideInput,
+  overrideAudit,
+  overridesToSet,
+} from './contract/override-changes.js';
+import type { CustomerOverride } from './contract/overrides.js';
 import { invalidRequest, TollgateError } from './errors.js';
 import { Gate, type GateRequest } from './gate/gate.js';
 import type { GateDecision } from './gate/gate-decision.js';
@@ -14,8 +22,21 @@ import { type OperationStanding, operationStandings, standingKeys } from './gate
 import { UsageCache } from './gate/usage-cache.js';
 import { newId } from './ids.js';
 import { GroupCommitter } from './ledger/group-commit.js';
-import type { ApiKeyRecord, Counters, Customer, CustomerPatch, PeriodUsage, Store } from './ports.js';
+import type {
+  ApiKeyRecord,
+  Counters,
+  Customer,
+  CustomerPatch,
+  OverrideChangeResult,
+  PeriodUsage,
+  Store,
+} from './ports.js';
 import { createReservations, type Reservations } from './reservations.js';
+
+/** The customer as stored, with its contract attached (a field that is not a column). */
+function withContract(customer: Customer, contract: CustomerContract): Customer {
+  return { ...customer, contract };
+}
 
 /** Prefix of the customer ids Tollgate makes. */
 export const CUSTOMER_ID_PREFIX = 'tgcus';
@@ -100,6 +121,27 @@ export interface Tollgate {
   /** Frees a reservation's hold. */
   release: Reservations['release'];
   getReservation: Reservations['get'];
+  /** The customer's overrides as stored (expired ones included), ordered by key. */
+  listOverrides(customerId: string): Promise<CustomerOverride[]>;
+  /**
+   * Sets overrides of the customer's limits or features (audited as `actor`, in one transaction with
+   * the audit entry), then makes every instance's next request obey them (`invalidateCustomer`).
+   */
+  setOverrides(customerId: string, input: OverrideInput, actor: string): Promise<OverrideChangeResult>;
+  /** Removes some overrides (not_found for a key not set) or all of them; audited, then invalidated. */
+  removeOverrides(
+    customerId: string,
+    keys: readonly string[] | 'all',
+    actor: string,
+    reason?: string | null,
+  ): Promise<OverrideChangeResult>;
+  /**
+   * Drops the cached customer (and its contract) here and on every other instance sharing the store,
+   * so the very next request anywhere reads it again. On PostgreSQL it resolves once the change
+   * notice came back through the database (it reached every listening instance), or after the
+   * customer cache time when that cannot be confirmed; on SQLite (one process) at once.
+   */
+  invalidateCustomer(customerId: string): Promise<void>;
   /** Waits for pending usage commits and writes batched key usage times. */
   flush(): Promise<void>;
   /** Flushes, then stops timers; does not close the store or counters it was given. */
@@ -117,6 +159,8 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   const keys = new ApiKeyResolver(store, { ttlMs: options.keyCacheTtlMs });
   const customers = new Map<string, { customer: Customer; readAt: number }>();
   const loading = new Map<string, Promise<Customer>>();
+  // Bumped by every invalidation: a read that started before one must not cache what it read.
+  let invalidations = 0;
   // Observers are told after the decision is made (a server's metrics subscribe after creation).
   const listeners = new Set<DecisionListener>(options.onDecision ? [options.onDecision] : []);
 
@@ -126,21 +170,71 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     if (cached && at - cached.readAt < customerTtlMs) return cached.customer;
     let pending = loading.get(customerId);
     if (!pending) {
-      // One read per customer at a time, however many requests are waiting for it.
-      pending = store.getCustomer(customerId).then((customer) => {
-        if (!customer) throw new TollgateError('not_found', `No customer '${customerId}'.`);
-        customers.set(customerId, { customer, readAt: at });
-        return customer;
-      });
+      // One read per customer at a time, however many requests are waiting for it; the contract
+      // is read beside it and cached with it, so the gate never queries for it.
+      const generation = invalidations;
+      pending = Promise.all([store.getCustomer(customerId), store.listCustomerOverrides(customerId)]).then(
+        ([stored, overrides]) => {
+          if (!stored) throw new TollgateError('not_found', `No customer '${customerId}'.`);
+          const customer = withContract(stored, overrides.length === 0 ? EMPTY_CONTRACT : { overrides });
+          if (generation === invalidations) customers.set(customerId, { customer, readAt: at });
+          return customer;
+        },
+      );
       loading.set(customerId, pending);
       void pending.finally(() => loading.delete(customerId)).catch(() => {});
     }
     return pending;
   }
 
-  function remember(customer: Customer): Customer {
+  /**
+   * Caches a customer the store just returned, with the contract of the cached copy; with no cached
+   * copy the contract is unknown, so nothing is cached and the next request reads both.
+   */
+  function remember(stored: Customer): Customer {
+    const contract = customers.get(stored.id)?.customer.contract;
+    if (contract === undefined) {
+      customers.delete(stored.id);
+      return stored;
+    }
+    const customer = withContract(stored, contract);
     customers.set(customer.id, { customer, readAt: now() });
     return customer;
+  }
+
+  /** A customer just created: nothing agreed yet. */
+  function rememberNew(created: Customer): Customer {
+    customers.set(created.id, { customer: withContract(created, EMPTY_CONTRACT), readAt: now() });
+    return created;
+  }
+
+  function forgetCustomer(customerId: string): void {
+    invalidations += 1;
+    customers.delete(customerId);
+    loading.delete(customerId);
+  }
+
+  const unsubscribeChanges = store.customerChanges?.subscribe(forgetCustomer);
+
+  async function changeOverrides(
+    customerId: string,
+    change: { action: 'set' | 'removed'; keys: readonly string[] | 'all'; set: CustomerOverride[] },
+    actor: string,
+    at: number,
+    reason: string | null,
+  ): Promise<OverrideChangeResult> {
+    const customer = await loadCustomer(customerId, at);
+    const plan = resolveAccess(customer, catalog, at, gracePeriodMs).catalogPlan;
+    const result = await store.changeCustomerOverrides({
+      customerId,
+      set: change.set,
+      remove: change.action === 'removed' ? change.keys : [],
+      audit: (before, after) =>
+        overrideAudit(catalog, plan, { customerId, ...change }, actor, at, reason, before, after),
+    });
+    if (!result) throw new TollgateError('not_found', `No customer '${customerId}'.`);
+    await tollgate.invalidateCustomer(customerId);
+    return result;
   }
 
   const rateClock = options.rateClock ?? clock;
@@ -213,7 +307,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       if (!findPlan(catalog, plan))
         throw invalidRequest([{ path: 'plan', message: `unknown plan '${plan}'` }]);
       const at = now();
-      return remember(
+      return rememberNew(
         await store.createCustomer({
           // `tgcus_`, not Stripe's `cus_`: both ids show side by side in the console and in logs. Ids made
           // before with `cus_` stay valid: an id is opaque once stored.
@@ -296,6 +390,34 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     release: (reservationId, customerId) => reservations.release(reservationId, customerId),
     getReservation: (reservationId, customerId) => reservations.get(reservationId, customerId),
 
+    async listOverrides(customerId) {
+      await loadCustomer(customerId, now());
+      return store.listCustomerOverrides(customerId);
+    },
+
+    async setOverrides(customerId, input, actor) {
+      const at = now();
+      const set = overridesToSet(catalog, customerId, input, actor, at);
+      const keys = set.map((override) => override.key);
+      return changeOverrides(customerId, { action: 'set', keys, set }, actor, at, input.reason);
+    },
+
+    async removeOverrides(customerId, keys, actor, reason = null) {
+      if (keys !== 'all') for (const key of keys) checkRemovableKey(catalog, key);
+      return changeOverrides(customerId, { action: 'removed', keys, set: [] }, actor, now(), reason);
+    },
+
+    async invalidateCustomer(customerId) {
+      forgetCustomer(customerId);
+      usageCache.forget(customerId);
+      const feed = store.customerChanges;
+      if (feed === undefined) return;
+      if (await feed.publish(customerId)) return;
+      // Unconfirmed: no instance keeps a customer longer than the cache time, so after it every
+      // instance reads the change.
+      await new Promise((resolve) => setTimeout(resolve, customerTtlMs));
+    },
+
     async flush() {
       await committer.drain();
       await keys.flushLastUsed();
@@ -303,6 +425,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
 
     async close() {
       clearInterval(lastUsedTimer);
+      unsubscribeChanges?.();
       await this.flush();
     },
   };

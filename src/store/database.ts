@@ -146,7 +146,21 @@ export interface RevenueSnapshotsTable {
   updated_at: number;
 }
 
+export interface CustomerOverridesTable {
+  customer_id: string;
+  key: string;
+  /** JSON: the value in the engine's units. */
+  value: string;
+  expires_at: number | null;
+  reason: string | null;
+  created_by: string;
+  created_at: number;
+  updated_by: string;
+  updated_at: number;
+}
+
 export interface Database extends BillingEventTables {
+  customer_overrides: CustomerOverridesTable;
   customers: CustomersTable;
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;

@@ -11,6 +11,7 @@ import { translateUniqueViolation } from './errors.js';
 import type { HistoryQueries } from './history-queries.js';
 import { newestFirstAfter, page } from './keyset-paging.js';
 import type { MeterOutboxQueries } from './meter-outbox-queries.js';
+import type { OverrideQueries } from './override-queries.js';
 import {
   apiKeyFromRow,
   apiKeyToRow,
@@ -37,6 +38,8 @@ export type KyselyQueries = Omit<
   | keyof SubscriptionQueries
   | keyof DashboardTokenQueries
   | keyof HistoryQueries
+  | keyof OverrideQueries
+  | 'customerChanges'
 >;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {

@@ -15,7 +15,9 @@ import { createKyselyQueries } from './kysely-queries.js';
 import { createMeterOutboxQueries } from './meter-outbox-queries.js';
 import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js';
 import { migrateToLatest } from './migrate-to-latest.js';
+import { createOverrideQueries } from './override-queries.js';
 import { commitUsageOnPostgres } from './postgres-commit-usage.js';
+import { createPostgresCustomerChanges } from './postgres-customer-changes.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
 import { createSubscriptionQueries } from './subscription-queries.js';
@@ -82,6 +84,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const meterWindowMs = checkMeterWindowMs(options.meterWindowMs ?? DEFAULT_METER_WINDOW_MS);
+  const customerChanges = createPostgresCustomerChanges(driver, pool, {
+    connectionString: options.connectionString,
+    ...(schema === undefined ? {} : { schema }),
+  });
 
   return {
     ...createKyselyQueries(db),
@@ -92,6 +98,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'postgres'),
+    ...createOverrideQueries(db, 'postgres'),
 
     async migrate() {
       if (schema !== undefined) await createSchemaIfMissing(db, schema);
@@ -103,7 +110,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       await migrateToLatest(db, { migrationTableSchema });
     },
 
+    customerChanges,
+
     async close() {
+      await customerChanges.close();
       await db.destroy();
     },
 

@@ -31,6 +31,7 @@ import { createKyselyQueries } from './kysely-queries.js';
 import { createMeterOutboxQueries } from './meter-outbox-queries.js';
 import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js';
 import { migrateToLatest } from './migrate-to-latest.js';
+import { createOverrideQueries } from './override-queries.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
 import { createSqlitePointReads } from './sqlite-point-reads.js';
@@ -100,6 +101,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'sqlite'),
+    ...createOverrideQueries(db, 'sqlite'),
     ...createSqlitePointReads(database, db),
     ...createSqliteWebhookStatements(database, db),
 

@@ -15,6 +15,7 @@ import { describeHistoryCases } from './contract/history-cases.js';
 import { describeMeterOutboxCases } from './contract/meter-outbox-cases.js';
 import { describeOperationOverageCases } from './contract/operation-overage-cases.js';
 import { describeOperationWindowCases } from './contract/operation-window-cases.js';
+import { describeOverrideCases } from './contract/override-cases.js';
 import { describeSubscriptionCases } from './contract/subscription-cases.js';
 import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
@@ -67,6 +68,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeUsageEventCases(context);
     describeUsageConcurrencyCases(context);
     describeOperationWindowCases(context);
+    describeOverrideCases(context);
     describeSubscriptionCountCases(context);
     describeSubscriptionCases(context);
     describeMeterOutboxCases(context);
