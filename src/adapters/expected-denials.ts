@@ -59,6 +59,7 @@ export const expectedDenials = {
     plan: 'free',
     feature: 'federation',
     current_tier: 'free',
+    limit_source: 'plan',
   }),
   account_suspended: denial(403, freshFreeHeaders, {
     error: 'account_suspended',
@@ -86,6 +87,7 @@ export const expectedDenials = {
       tier: 'free',
       limit: 10,
       window: 'minute',
+      limit_source: 'plan',
     },
   ),
   /** 101 credits asked of the free plan's untouched 100; the body names the customer. */
@@ -112,6 +114,7 @@ export const expectedDenials = {
           quota_remaining: 100,
           usage_percentage: 0,
         },
+        limit_source: 'plan',
       },
     ),
   /** The third request while two `search` requests (0.1 credit each) still run. */
@@ -135,6 +138,7 @@ export const expectedDenials = {
       plan: 'free',
       tier: 'free',
       limit: 2,
+      limit_source: 'plan',
     },
   ),
   storage_limit_exceeded: denial(
@@ -152,6 +156,7 @@ export const expectedDenials = {
       requested: { bytes: 1, items: 0 },
       limits: { bytes: 1000, items: null },
       tier: 'free',
+      limit_source: 'plan',
     },
   ),
 };

@@ -53,9 +53,21 @@ export const denialDetailsSchema = z.object({
     .object({ bytes: z.number().int().nullable(), items: z.number().int().nullable() })
     .optional()
     .describe("storage_limit_exceeded: the plan's storage limits; null = unlimited"),
+  limit_source: z
+    .enum(['plan', 'contract'])
+    .optional()
+    .describe(
+      "Where the limit that refused comes from: the plan, or the customer's contract (an override); " +
+        'absent on account_suspended',
+    ),
 });
 
 export function denialDetails(decision: GateDecision): z.infer<typeof denialDetailsSchema> {
+  const details = limitDetails(decision);
+  return decision.limitSource === null ? details : { ...details, limit_source: decision.limitSource };
+}
+
+function limitDetails(decision: GateDecision): z.infer<typeof denialDetailsSchema> {
   const { refusal, plan } = decision;
   if (decision.reason === 'quota_exceeded') {
     const window = decision.refusedWindow;

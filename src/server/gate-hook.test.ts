@@ -94,6 +94,7 @@ describe('gateRoute', () => {
       message: "Feature 'federation' is not available on the free plan.",
       feature: 'federation',
       current_tier: 'free',
+      limit_source: 'plan',
       upgrade_url: 'https://example.test/upgrade',
       plan: 'free',
     });

@@ -17,6 +17,7 @@ function figures(overrides: Partial<DecisionFigures> = {}): DecisionFigures {
     upgradeUrl: null,
     eventId: null,
     replayed: false,
+    contract: new Map(),
     ...overrides,
   };
 }

@@ -3,6 +3,8 @@
  * response headers of the API contract. Middleware and the HTTP service only copy it onto the reply.
  */
 import type { OperationWindow } from '../catalog/catalog.js';
+import type { LimitSource } from '../contract/effective-plan.js';
+import type { CustomerOverride } from '../contract/overrides.js';
 import { formatCredits } from '../credits.js';
 import { errorRegistry } from '../errors.js';
 import { denialMessage } from './denial-message.js';
@@ -109,12 +111,23 @@ export interface GateDecision {
   eventId: string | null;
   /** True when an idempotent retry got the first request's answer. */
   replayed: boolean;
+  /**
+   * Where the limit that refused the request comes from: the plan, or the customer's contract (an
+   * override in force); null when allowed or suspended.
+   */
+  limitSource: LimitSource | null;
   headers: Record<string, string>;
   /** Frees the concurrency slot this request holds; safe to call more than once. */
   release: () => void;
 }
 
-export type DecisionFigures = Omit<GateDecision, 'status' | 'message' | 'headers' | 'release'>;
+export type DecisionFigures = Omit<
+  GateDecision,
+  'status' | 'message' | 'headers' | 'release' | 'limitSource'
+> & {
+  /** The customer's overrides in force (the access's map, shared: no copy per request). */
+  contract: ReadonlyMap<string, CustomerOverride>;
+};
 
 const noop = (): void => {};
 
@@ -139,6 +152,7 @@ class Decision implements GateDecision {
   readonly upgradeUrl: string | null;
   readonly eventId: string | null;
   readonly replayed: boolean;
+  readonly limitSource: LimitSource | null;
   readonly release: () => void;
   #headers: Record<string, string> | null = null;
   readonly #now: number;
@@ -165,6 +179,7 @@ class Decision implements GateDecision {
     this.upgradeUrl = figures.upgradeUrl;
     this.eventId = figures.eventId;
     this.replayed = figures.replayed;
+    this.limitSource = reason === null ? null : denialSource(figures);
     this.release = release;
     this.#now = now;
   }
@@ -173,6 +188,40 @@ class Decision implements GateDecision {
     this.#headers ??= decisionHeaders(this, this.#now);
     return this.#headers;
   }
+}
+
+/** The override keys that could have set the limit a denial names. */
+function denialKeys(figures: DecisionFigures): string[] {
+  const window = figures.refusedWindow;
+  if (window !== null) {
+    const key = `operations.${window.operation}`;
+    return window.window === 'month' ? [`${key}.month`, `${key}.overage`] : [`${key}.${window.window}`];
+  }
+  const refusal = figures.refusal;
+  if (refusal === null)
+    return figures.reason === 'quota_exceeded' ? ['credits', 'overage', 'spending_cap'] : [];
+  switch (refusal.kind) {
+    case 'rate':
+      return [refusal.window === 'minute' ? 'requests_per_minute' : 'requests_per_day'];
+    case 'concurrency':
+      return ['concurrent_requests'];
+    case 'feature':
+      return [`features.${refusal.feature}`];
+    case 'storage': {
+      const { current, requested, limits } = refusal;
+      const keys: string[] = [];
+      if (limits.bytes !== null && current.bytes + requested.bytes > limits.bytes) keys.push('storage_bytes');
+      if (limits.items !== null && current.items + requested.items > limits.items) keys.push('storage_items');
+      return keys;
+    }
+  }
+}
+
+/** `contract` when an override in force set the refusing limit; `plan` otherwise; null for a suspension. */
+function denialSource(figures: DecisionFigures): LimitSource | null {
+  if (figures.reason === 'account_suspended') return null;
+  if (figures.contract.size === 0) return 'plan';
+  return denialKeys(figures).some((key) => figures.contract.has(key)) ? 'contract' : 'plan';
 }
 
 export function buildDecision(
@@ -184,7 +233,10 @@ export function buildDecision(
 }
 
 /** The headers of DESIGN section 6, plus the IETF RateLimit-Policy / RateLimit fields. */
-export function decisionHeaders(figures: DecisionFigures, now: number): Record<string, string> {
+export function decisionHeaders(
+  figures: Omit<DecisionFigures, 'contract'>,
+  now: number,
+): Record<string, string> {
   const headers: Record<string, string> = { 'X-Tier': figures.plan };
   const { minute, day } = figures.rate;
   const policies: string[] = [];

@@ -372,6 +372,7 @@ export class Gate {
       upgradeUrl: catalog.upgradeUrl,
       eventId: null,
       replayed: false,
+      contract: access.overrides,
     };
     this.setUsed(figures, used);
     this.applyRateCounts(figures, windows, [], 0);

@@ -108,6 +108,7 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
           quota_remaining: 1,
           usage_percentage: 99,
         },
+        limit_source: 'plan',
         upgrade_url: 'https://example.test/upgrade',
         retry_after: Number(denied.headers['retry-after']),
         plan: 'bulk',
