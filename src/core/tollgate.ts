@@ -188,17 +188,18 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   }
 
   /**
-   * Caches a customer the store just returned, with the contract of the cached copy; with no cached
-   * copy the contract is unknown, so nothing is cached and the next request reads both.
+   * Caches a customer the store just returned, with the contract of the cached copy (read from the
+   * store when none is cached), so whoever reads its limits next sees its overrides.
    */
-  function remember(stored: Customer): Customer {
-    const contract = customers.get(stored.id)?.customer.contract;
+  async function remember(stored: Customer): Promise<Customer> {
+    const generation = invalidations;
+    let contract = customers.get(stored.id)?.customer.contract;
     if (contract === undefined) {
-      customers.delete(stored.id);
-      return stored;
+      const overrides = await store.listCustomerOverrides(stored.id);
+      contract = overrides.length === 0 ? EMPTY_CONTRACT : { overrides };
     }
     const customer = withContract(stored, contract);
-    customers.set(customer.id, { customer, readAt: now() });
+    if (generation === invalidations) customers.set(customer.id, { customer, readAt: now() });
     return customer;
   }
 

@@ -148,6 +148,26 @@ describe('OpenAPI document', () => {
         url: `/api/v1/admin/customers/${customer.id}/keys`,
       },
       'DELETE /api/v1/admin/keys/:id': { ...asAdmin, url: `/api/v1/admin/keys/${spare.record.id}` },
+      'GET /api/v1/admin/customers/:id/overrides': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/overrides`,
+      },
+      'PUT /api/v1/admin/customers/:id/overrides': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/overrides`,
+        body: {
+          limits: { credits: 500, operations: { search: { day: 50 } } },
+          features: { federation: false },
+        },
+      },
+      'DELETE /api/v1/admin/customers/:id/overrides/:key': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/overrides/features.federation`,
+      },
+      'DELETE /api/v1/admin/customers/:id/overrides': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/overrides?reason=ended`,
+      },
       'POST /api/v1/admin/customers/:id/reactivate': {
         ...asAdmin,
         url: `/api/v1/admin/customers/${suspended.id}/reactivate`,

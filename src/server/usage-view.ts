@@ -10,6 +10,7 @@ import type { GateDecision } from '../core/gate/gate-decision.js';
 import type { OperationStanding, WindowStanding } from '../core/gate/operation-windows.js';
 import { DAY_MS } from '../core/periods.js';
 import type { Customer, PeriodUsage } from '../core/ports.js';
+import { contractSchema, contractView } from './override-view.js';
 import {
   countLimitSchema,
   creditLimitSchema,
@@ -106,6 +107,7 @@ export const usageSchema = creditUsageSchema.extend({
   storage_items: z.number().int(),
   storage_items_limit: countLimitSchema,
   operations: operationsUsageSchema,
+  contract: contractSchema,
 });
 
 export type CreditUsage = z.infer<typeof creditUsageSchema>;
@@ -171,5 +173,6 @@ export function usageView(
     storage_items: customer.storageItems,
     storage_items_limit: limits.storageItems,
     operations: operationsUsageView(operations),
+    contract: contractView(access),
   };
 }

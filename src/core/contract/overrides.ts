@@ -62,30 +62,41 @@ export type OverrideTarget =
   | { kind: 'operation_overage'; operation: string }
   | { kind: 'feature'; feature: string };
 
-/** The target of a key, or a sentence saying why no such limit or feature exists in this catalog. */
-export function overrideTarget(catalog: Catalog, key: string): OverrideTarget | { unknown: string } {
+/** The target a key names, by its shape only (null when it has none); see `overrideTarget`. */
+export function targetOfKey(key: string): OverrideTarget | null {
   if (key in LIMIT_FIELDS) return { kind: 'limit', key: key as LimitKey };
   if (key === 'overage') return { kind: 'overage' };
   if (key === 'spending_cap') return { kind: 'spending_cap' };
   const [head, name, part, ...rest] = key.split('.');
-  if (head === 'features' && name !== undefined && part === undefined) {
-    return name in catalog.features
-      ? { kind: 'feature', feature: name }
-      : { unknown: `unknown feature '${name}'` };
+  if (head === 'features' && name && part === undefined) return { kind: 'feature', feature: name };
+  if (head !== 'operations' || !name || part === undefined || rest.length > 0) return null;
+  if (part === 'overage') return { kind: 'operation_overage', operation: name };
+  if ((OPERATION_WINDOWS as readonly string[]).includes(part)) {
+    return { kind: 'operation_window', operation: name, window: part as OperationWindow };
   }
-  if (head === 'operations' && name !== undefined && part !== undefined && rest.length === 0) {
+  return null;
+}
+
+/** The target of a key, or a sentence saying why no such limit or feature exists in this catalog. */
+export function overrideTarget(catalog: Catalog, key: string): OverrideTarget | { unknown: string } {
+  const [head, name, part] = key.split('.');
+  if (head === 'features' && name && part === undefined && !(name in catalog.features)) {
+    return { unknown: `unknown feature '${name}'` };
+  }
+  if (head === 'operations' && name && part !== undefined) {
     if (!(name in catalog.operations)) return { unknown: `unknown operation '${name}'` };
-    if (part === 'overage') return { kind: 'operation_overage', operation: name };
-    if ((OPERATION_WINDOWS as readonly string[]).includes(part)) {
-      return { kind: 'operation_window', operation: name, window: part as OperationWindow };
+    const target = targetOfKey(key);
+    if (target === null && key.split('.').length === 3) {
+      return { unknown: `unknown window '${part}': use ${OPERATION_WINDOWS.join(', ')} or overage` };
     }
-    return { unknown: `unknown window '${part}': use ${OPERATION_WINDOWS.join(', ')} or overage` };
   }
-  return {
-    unknown:
-      `unknown limit '${key}': use ${Object.keys(LIMIT_FIELDS).join(', ')}, overage, spending_cap, ` +
-      'operations.<operation>.<window|overage> or features.<feature>',
-  };
+  return (
+    targetOfKey(key) ?? {
+      unknown:
+        `unknown limit '${key}': use ${Object.keys(LIMIT_FIELDS).join(', ')}, overage, spending_cap, ` +
+        'operations.<operation>.<window|overage> or features.<feature>',
+    }
+  );
 }
 
 const fail = (message: string): ValueResult<never> => ({ ok: false, message });

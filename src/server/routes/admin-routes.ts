@@ -18,6 +18,7 @@ import {
   issuedKeySchema,
   issuedKeyView,
 } from '../customer-view.js';
+import { overrideSchema, overrideView } from '../override-view.js';
 import {
   accountStatusSchema,
   creditUsageSchema,
@@ -206,19 +207,29 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     errors: ['not_found'],
     response: {
       description: 'The customer',
-      schema: z.object({ customer: customerSchema, usage: usageSchema, api_keys: z.array(apiKeySchema) }),
+      schema: z.object({
+        customer: customerSchema,
+        usage: usageSchema,
+        api_keys: z.array(apiKeySchema),
+        overrides: z
+          .array(overrideSchema)
+          .describe('Its overrides of the plan, in force or expired (see /overrides)'),
+      }),
     },
     async handler({ params }) {
       const { customer, usage } = await loadWithUsage(params.id);
-      const [rates, keys, operations] = await Promise.all([
+      const [rates, keys, operations, overrides] = await Promise.all([
         tollgate.check(customer.id, { countRequest: false }),
         tollgate.store.listApiKeys(customer.id),
         tollgate.operationUsage(customer.id),
+        tollgate.listOverrides(customer.id),
       ]);
+      const now = tollgate.clock.now();
       return {
         customer: customerView(customer, usage.access),
-        usage: usageView(customer, usage.access, usage, rates.rate, tollgate.clock.now(), operations),
+        usage: usageView(customer, usage.access, usage, rates.rate, now, operations),
         api_keys: keys.map(apiKeyView),
+        overrides: overrides.map((override) => overrideView(usage.access, override, now)),
       };
     },
   });

@@ -68,6 +68,7 @@ describe('customer usage routes', () => {
           },
           search: { month: { used: 1, limit: null, remaining: null, resets_at: '2026-02-01T00:00:00.000Z' } },
         },
+        contract: [],
       });
     });
 
@@ -184,6 +185,7 @@ describe('customer usage routes', () => {
           },
           search: { month: { used: 0, limit: null, remaining: null, resets_at: '2026-02-01T00:00:00.000Z' } },
         },
+        contract: [],
       });
     });
 

@@ -14,6 +14,7 @@ import {
 } from '../../core/usage-history.js';
 import type { ApiRouter } from '../api-router.js';
 import { checkResultSchema, checkResultView, sendDecisionHeaders } from '../decision-view.js';
+import { contractSchema, contractView } from '../override-view.js';
 import { limitsSchema, limitsView, overageSchema, overageView } from '../plan-view.js';
 import { operationSchema, quantitySchema } from '../usage-event-input.js';
 import {
@@ -36,6 +37,7 @@ const entitlementsSchema = z.object({
   overage: overageSchema,
   operation_costs: z.record(z.string(), creditsSchema).describe('Credit cost of one unit of each operation'),
   operations: operationsUsageSchema,
+  contract: contractSchema,
 });
 
 const storageBodySchema = z.strictObject({
@@ -135,7 +137,10 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
     access: 'customer',
     sessions: true,
     tag: 'usage',
-    summary: 'Features and limits of the current plan',
+    summary: 'Features and limits of the current plan, with its contract overrides',
+    description:
+      "`features`, `limits` and `overage` are the effective ones: the plan's, changed by the overrides " +
+      "of the customer's contract in force now; `contract` lists those overrides with the plan's own value.",
     response: { description: 'Entitlements', schema: entitlementsSchema },
     async handler({ caller }) {
       const [customer, operations] = await Promise.all([
@@ -158,6 +163,7 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
           Object.values(catalog.operations).map((operation) => [operation.id, credits(operation.cost)]),
         ),
         operations: operationsUsageView(operations),
+        contract: contractView(access),
       };
     },
   });
