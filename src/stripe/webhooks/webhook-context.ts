@@ -4,8 +4,9 @@
  * handlers:
  * - Out of order: `current()` answers the object as of this event, a fresh read from Stripe when
  *   another event of the same second was already applied, or null when a newer event was applied.
- * - Customer changes go through the engine (`tollgate.updateCustomer`), so the gate's cache sees them,
- *   and every status change is audited (revenue's churn and trial conversion read the audit log).
+ * - Customer changes go through the engine (`tollgate.updateCustomer`), so the gate's cache sees them
+ *   (a plan or status change also on every other instance, `invalidateCustomer`), and every status
+ *   change is audited (revenue's churn and trial conversion read the audit log).
  * - Notifications are queued and sent only after the whole event applied (compute, then act).
  */
 import type Stripe from 'stripe';
@@ -130,6 +131,9 @@ export class HandlerContext {
     const updated = await this.deps.tollgate.updateCustomer(customer.id, change);
     if (action) await this.audit(action, customer.id, Object.fromEntries(changed));
     if (updated.status !== customer.status || updated.plan !== customer.plan) {
+      // Other instances drop their cached copy at once, as for an override, rather than within
+      // their customer cache time: a plan or status change is one the customer acts on.
+      await this.deps.tollgate.invalidateCustomer(customer.id);
       await this.audit('billing.status_changed', customer.id, {
         from: customer.status,
         to: updated.status,
