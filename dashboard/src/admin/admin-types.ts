@@ -57,6 +57,22 @@ export interface CustomerDetail {
   customer: Customer;
   usage: Usage;
   api_keys: ApiKey[];
+  /** Absent from answers of older servers. */
+  overrides?: CustomerOverride[];
+}
+
+/** One override of the customer's plan (GET /api/v1/admin/customers/:id/overrides), catalog units. */
+export interface CustomerOverride {
+  key: string;
+  value: unknown;
+  plan_value: unknown;
+  expires_at: string | null;
+  in_force: boolean;
+  reason: string | null;
+  created_by: string;
+  created_at: string;
+  updated_by: string;
+  updated_at: string;
 }
 
 export interface AuditEvent {

@@ -9,6 +9,7 @@
 import { formatBytes, formatCount, formatCredits, formatDate, percentOf, toMilli } from '../lib/format';
 import { operationMeters } from '../lib/operation-limits';
 import { BarChart, type ChartPoint, EmptyState, Loaded, Meter, Skeleton } from '../lib/ui';
+import { contractMeterIds } from '../lib/usage-types';
 import type { Resource } from '../lib/use-resource';
 import type { Usage, UsageHistory } from './billing-api';
 
@@ -110,6 +111,7 @@ function meterFigures(usage: Usage): MeterFigure[] {
 
 function Meters(props: { usage: Usage }) {
   const { usage } = props;
+  const contract = contractMeterIds(usage.contract);
   return (
     <div className="tg-stack">
       <p className="tg-small tg-muted" data-testid="usage-period">
@@ -123,6 +125,7 @@ function Meters(props: { usage: Usage }) {
             label={figure.label}
             percent={figure.percent ?? percentOf(figure.used, figure.limit)}
             detail={figure.detail}
+            contract={contract.has(figure.id)}
           />
         ))}
       </div>

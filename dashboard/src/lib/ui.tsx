@@ -12,6 +12,8 @@ export function Meter(props: {
   percent: number | null;
   detail: string;
   id: string;
+  /** Set when the customer's contract, not its plan, sets this limit: a "Contract" badge shows it. */
+  contract?: boolean;
 }) {
   const { label, percent, detail, id } = props;
   const level = percent === null ? 'none' : percent >= 100 ? 'full' : percent >= 80 ? 'warn' : 'ok';
@@ -20,6 +22,19 @@ export function Meter(props: {
       <div className="tg-spread">
         <span id={`${id}-label`} style={{ fontWeight: 600 }}>
           {label}
+          {props.contract ? (
+            <>
+              {' '}
+              <span
+                className="tg-badge"
+                data-tone="info"
+                data-testid={`meter-${id}-contract`}
+                title="Set by your contract, not your plan"
+              >
+                Contract
+              </span>
+            </>
+          ) : null}
         </span>
         <span className="tg-num tg-small" data-testid={`meter-${id}-detail`}>
           {detail}

@@ -41,4 +41,38 @@ export interface Usage extends CreditUsage {
   storage_items_limit: number | null;
   /** Every operation by window (see lib/operation-limits); absent from answers of older servers. */
   operations?: OperationsUsage;
+  /** The limits the customer's contract sets, in force now; absent from answers of older servers. */
+  contract?: ContractLimit[];
+}
+
+/** One override of the customer's contract, in the catalog's units (null = unlimited). */
+export interface ContractLimit {
+  /** `credits`, `requests_per_minute`, `operations.tokens.month`, `features.federation`, ... */
+  key: string;
+  value: unknown;
+  plan_value: unknown;
+  expires_at: string | null;
+}
+
+/** The meter ids (usage bars) whose limit the contract sets. */
+export function contractMeterIds(contract: ContractLimit[] | undefined): Set<string> {
+  const ids = new Set<string>();
+  const scalar: Record<string, string> = {
+    credits: 'credits',
+    overage: 'credits',
+    spending_cap: 'credits',
+    requests_per_day: 'requests-day',
+    requests_per_minute: 'requests-minute',
+    storage_bytes: 'storage-bytes',
+    storage_items: 'storage-items',
+  };
+  for (const { key } of contract ?? []) {
+    const id = scalar[key];
+    if (id !== undefined) ids.add(id);
+    const [head, operation, window] = key.split('.');
+    if (head === 'operations' && operation && window && window !== 'overage') {
+      ids.add(`op-${operation}-${window}`.replace(/[^a-zA-Z0-9_-]/g, '-'));
+    }
+  }
+  return ids;
 }

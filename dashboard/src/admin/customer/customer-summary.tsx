@@ -16,6 +16,7 @@ import {
 } from '../../lib/format';
 import { operationMeters } from '../../lib/operation-limits';
 import { Meter, StatusBadge } from '../../lib/ui';
+import { contractMeterIds } from '../../lib/usage-types';
 import type { CustomerDetail } from '../admin-types';
 import { CopyableId } from '../id-text';
 import { usePlanName } from '../plan-names';
@@ -35,6 +36,7 @@ function Facts(props: { items: [string, ReactNode][]; testId: string }) {
 
 export function CustomerSummary(props: { detail: CustomerDetail }) {
   const { customer, usage } = props.detail;
+  const contract = contractMeterIds(usage.contract);
   const planName = usePlanName();
   const metadata = Object.entries(customer.metadata);
   return (
@@ -106,6 +108,7 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
           detail={`${formatCredits(usage.credits_used)} of ${formatCredits(usage.monthly_limit)}${
             usage.overage_used !== 0 ? ` (+${formatCredits(usage.overage_used)} overage)` : ''
           }`}
+          contract={contract.has('credits')}
         />
         <Meter
           id="customer-requests"
@@ -116,6 +119,7 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
               : percentOf(usage.requests_today, usage.requests_per_day_limit)
           }
           detail={`${formatCount(usage.requests_today ?? 0)} of ${formatCount(usage.requests_per_day_limit)}`}
+          contract={contract.has('requests-day')}
         />
         <Meter
           id="customer-storage"
@@ -124,6 +128,7 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
           detail={`${formatBytes(usage.storage_bytes)} of ${formatBytes(usage.storage_bytes_limit)}, ${formatCount(
             usage.storage_items,
           )} items`}
+          contract={contract.has('storage-bytes') || contract.has('storage-items')}
         />
         {operationMeters(usage.operations).map((meter) => (
           <Meter
@@ -132,6 +137,7 @@ export function CustomerSummary(props: { detail: CustomerDetail }) {
             label={meter.label}
             percent={meter.percent}
             detail={meter.detail}
+            contract={contract.has(meter.id)}
           />
         ))}
       </section>

@@ -14,6 +14,7 @@ import type { CustomerDetail } from '../admin-types';
 import { customerLabel } from '../customers/customers-table';
 import { ApiKeysSection } from './api-keys-section';
 import { AuditTimeline } from './audit-timeline';
+import { ContractOverrides } from './contract-overrides';
 import { CustomerInvoices } from './customer-invoices';
 import { CustomerSummary } from './customer-summary';
 import { ReactivateAction } from './reactivate-action';
@@ -69,6 +70,12 @@ export function CustomerView(props: { id: string }) {
       {data ? (
         <>
           <CustomerSummary detail={data} />
+          <ContractOverrides
+            customerId={data.customer.id}
+            overrides={data.overrides ?? []}
+            operations={Object.keys(data.usage.operations ?? {})}
+            onChanged={changed}
+          />
           <CustomerInvoices customerId={data.customer.id} />
           <AuditTimeline customerId={data.customer.id} version={timelineVersion} />
           <ApiKeysSection
