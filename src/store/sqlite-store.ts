@@ -33,6 +33,7 @@ import { checkMeterWindowMs, DEFAULT_METER_WINDOW_MS } from './meter-windows.js'
 import { migrateToLatest } from './migrate-to-latest.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
+import { createSqliteGrantQueries } from './sqlite-grant-statements.js';
 import { createSqlitePointReads } from './sqlite-point-reads.js';
 import { createSqliteWebhookStatements } from './sqlite-webhook-statements.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
@@ -100,6 +101,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'sqlite'),
+    ...createSqliteGrantQueries(database, db),
     ...createSqlitePointReads(database, db),
     ...createSqliteWebhookStatements(database, db),
 
