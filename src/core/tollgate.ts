@@ -3,10 +3,11 @@
  * customer operations that the HTTP service, the middleware and the CLI share. Everything is passed
  * in (store, counters, clock), so tests run it on real databases with a fake clock.
  */
-import { type AccountAccess, resolveAccess } from './account.js';
+import { type AccountAccess, creditPeriod, resolveAccess } from './account.js';
 import { ApiKeyResolver, generateApiKey, type IssuedKey, secretsEqual } from './api-keys.js';
 import { type Catalog, findPlan } from './catalog/catalog.js';
 import { type Clock, systemClock } from './clock.js';
+import { createGrantActions, type GrantActions, loadGrantBook } from './contract/customer-grants.js';
 import { invalidRequest, TollgateError } from './errors.js';
 import { Gate, type GateRequest } from './gate/gate.js';
 import type { GateDecision } from './gate/gate-decision.js';
@@ -100,6 +101,22 @@ export interface Tollgate {
   /** Frees a reservation's hold. */
   release: Reservations['release'];
   getReservation: Reservations['get'];
+  /**
+   * Drops the cached customer (and its contract) on this instance, so the next request reads it again.
+   * Call it after changing what the customer's contract holds.
+   */
+  invalidateCustomer(customerId: string): Promise<void>;
+  /**
+   * Grants credits (milli-credits) or units of an operation, spent before the plan's quota: for the
+   * current period or until used. Idempotent by `idempotencyKey` (a different grant with it: conflict).
+   * @example
+   * await tollgate.grant(customerId, { amount: 100_000_000, expires: 'until_used', idempotencyKey: 'deal-42' });
+   */
+  grant: GrantActions['grant'];
+  /** Every grant of a customer with what is used and left now, oldest first. */
+  grants: GrantActions['grants'];
+  /** Takes back what is unspent of a grant. */
+  revokeGrant: GrantActions['revokeGrant'];
   /** Waits for pending usage commits and writes batched key usage times. */
   flush(): Promise<void>;
   /** Flushes, then stops timers; does not close the store or counters it was given. */
@@ -117,6 +134,8 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   const keys = new ApiKeyResolver(store, { ttlMs: options.keyCacheTtlMs });
   const customers = new Map<string, { customer: Customer; readAt: number }>();
   const loading = new Map<string, Promise<Customer>>();
+  // Bumped by invalidateCustomer: a read that started before it must not cache what it read.
+  const generations = new Map<string, number>();
   // Observers are told after the decision is made (a server's metrics subscribe after creation).
   const listeners = new Set<DecisionListener>(options.onDecision ? [options.onDecision] : []);
 
@@ -127,20 +146,32 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     let pending = loading.get(customerId);
     if (!pending) {
       // One read per customer at a time, however many requests are waiting for it.
-      pending = store.getCustomer(customerId).then((customer) => {
-        if (!customer) throw new TollgateError('not_found', `No customer '${customerId}'.`);
-        customers.set(customerId, { customer, readAt: at });
-        return customer;
-      });
+      const generation = generations.get(customerId) ?? 0;
+      pending = Promise.all([store.getCustomer(customerId), store.listGrants(customerId)]).then(
+        async ([stored, grants]) => {
+          if (!stored) throw new TollgateError('not_found', `No customer '${customerId}'.`);
+          // The contract travels with the cached customer, so the gate reads it without a query.
+          const book = await loadGrantBook(store, customerId, grants, creditPeriod(stored, at));
+          const customer: Customer = book === undefined ? stored : { ...stored, contract: { grants: book } };
+          if ((generations.get(customerId) ?? 0) === generation) {
+            customers.set(customerId, { customer, readAt: at });
+          }
+          return customer;
+        },
+      );
       loading.set(customerId, pending);
       void pending.finally(() => loading.delete(customerId)).catch(() => {});
     }
     return pending;
   }
 
+  /** Caches a customer the store just wrote, keeping the contract of the cached one (not a column). */
   function remember(customer: Customer): Customer {
-    customers.set(customer.id, { customer, readAt: now() });
-    return customer;
+    const contract = customers.get(customer.id)?.customer.contract;
+    const kept =
+      contract === undefined || customer.contract !== undefined ? customer : { ...customer, contract };
+    customers.set(customer.id, { customer: kept, readAt: now() });
+    return kept;
   }
 
   const rateClock = options.rateClock ?? clock;
@@ -165,6 +196,16 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     catalog,
     clock,
     consume: (customerId, request) => tollgate.consume(customerId, request),
+  });
+
+  const grantActions = createGrantActions({
+    store,
+    catalog,
+    now,
+    getCustomer: async (customerId) => loadCustomer(customerId, now()),
+    access: (customer) => resolveAccess(customer, catalog, now(), gracePeriodMs),
+    drain: () => committer.drain(),
+    invalidateCustomer: (customerId) => tollgate.invalidateCustomer(customerId),
   });
 
   const lastUsedTimer = setInterval(() => void keys.flushLastUsed().catch(() => {}), 30_000);
@@ -264,6 +305,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
         access.period,
         counted.map((usage) => usage.used),
         totals,
+        access.grants?.operations,
       );
     },
 
@@ -295,6 +337,17 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     settle: (reservationId, quantity, customerId) => reservations.settle(reservationId, quantity, customerId),
     release: (reservationId, customerId) => reservations.release(reservationId, customerId),
     getReservation: (reservationId, customerId) => reservations.get(reservationId, customerId),
+
+    async invalidateCustomer(customerId) {
+      generations.set(customerId, (generations.get(customerId) ?? 0) + 1);
+      customers.delete(customerId);
+      loading.delete(customerId);
+      usageCache.forget(customerId);
+    },
+
+    grant: (customerId, input) => grantActions.grant(customerId, input),
+    grants: (customerId) => grantActions.grants(customerId),
+    revokeGrant: (customerId, grantId, revokedBy) => grantActions.revokeGrant(customerId, grantId, revokedBy),
 
     async flush() {
       await committer.drain();

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { AccountAccess } from '../core/account.js';
 import { OPERATION_WINDOWS } from '../core/catalog/catalog.js';
+import { raiseLimit } from '../core/contract/grants.js';
 import type { GateDecision } from '../core/gate/gate-decision.js';
 import type { OperationStanding, WindowStanding } from '../core/gate/operation-windows.js';
 import { DAY_MS } from '../core/periods.js';
@@ -111,12 +112,19 @@ export const usageSchema = creditUsageSchema.extend({
 export type CreditUsage = z.infer<typeof creditUsageSchema>;
 export type UsageBody = z.infer<typeof usageSchema>;
 
-/** Used and limit in milli-credits (limit null = unlimited) as the wire's quota figures. */
-export function quotaFiguresView(used: number, limit: number | null): z.infer<typeof quotaFiguresSchema> {
+/**
+ * Used and limit in milli-credits (limit null = unlimited) as the wire's quota figures. `monthly_limit`
+ * stays the plan's; `quota_remaining` counts what is left of grants too (`effectiveLimit`).
+ */
+export function quotaFiguresView(
+  used: number,
+  limit: number | null,
+  effectiveLimit: number | null = limit,
+): z.infer<typeof quotaFiguresSchema> {
   return {
     credits_used: credits(used),
     monthly_limit: credits(limit),
-    quota_remaining: limit === null ? null : credits(Math.max(0, limit - used)),
+    quota_remaining: effectiveLimit === null ? null : credits(Math.max(0, effectiveLimit - used)),
     // Integer arithmetic to the hundredth, then one division for display.
     usage_percentage: limit === null || limit === 0 ? null : Math.floor((used * 10_000) / limit) / 100,
   };
@@ -124,11 +132,12 @@ export function quotaFiguresView(used: number, limit: number | null): z.infer<ty
 
 export function creditUsageView(access: AccountAccess, usage: PeriodUsage): CreditUsage {
   const limit = access.plan.limits.credits;
+  const effectiveLimit = raiseLimit(limit, access.grants?.credits);
   const used = usage.used;
   return {
     subscription_tier: access.plan.id,
-    ...quotaFiguresView(used, limit),
-    quota_exceeded: limit !== null && used >= limit,
+    ...quotaFiguresView(used, limit, effectiveLimit),
+    quota_exceeded: effectiveLimit !== null && used >= effectiveLimit,
     overage_used: credits(usage.overage),
     period_start: isoTime(access.period.start),
     period_end: isoTime(access.period.end),

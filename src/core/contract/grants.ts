@@ -167,6 +167,20 @@ export function grantPosition(book: GrantBook, period: Period, current?: Current
   return position;
 }
 
+const positions = new WeakMap<GrantBook, { start: number; position: GrantPosition }>();
+
+/**
+ * `grantPosition` without current usage (what the gate needs), kept per book for the last period asked:
+ * the gate asks it per request, and a cached customer's book changes only when it is read again.
+ */
+export function grantsInPeriod(book: GrantBook, period: Period): GrantPosition {
+  const known = positions.get(book);
+  if (known !== undefined && known.start === period.start) return known.position;
+  const position = grantPosition(book, period);
+  positions.set(book, { start: period.start, position });
+  return position;
+}
+
 /**
  * A limit raised by a period's grants: the remaining of those active since the period began is added,
  * then each grant made during it in baseline order: `max(limit, baseline) + remaining` (a grant made
