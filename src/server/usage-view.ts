@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { AccountAccess } from '../core/account.js';
 import { OPERATION_WINDOWS } from '../core/catalog/catalog.js';
-import { raiseLimit } from '../core/contract/grants.js';
+import { type GrantStanding, raiseLimit } from '../core/contract/grants.js';
 import type { GateDecision } from '../core/gate/gate-decision.js';
 import type { OperationStanding, WindowStanding } from '../core/gate/operation-windows.js';
 import { DAY_MS } from '../core/periods.js';
@@ -86,6 +86,30 @@ export function operationsUsageView(standings: Record<string, OperationStanding>
   return view;
 }
 
+/** A grant as the customer sees it in its usage (who made it, and why, stay in the admin API). */
+export const usageGrantSchema = z.object({
+  id: z.string(),
+  operation: z.string().nullable().describe('The operation whose units are granted; null for credits'),
+  amount: z.number().describe('Granted: credits, or units of the operation'),
+  used: z.number(),
+  remaining: z.number().describe('Counted in quota_remaining (credits) or the operation month remaining'),
+  expires: z.enum(['period', 'until_used']),
+  expires_at: isoTimeSchema.nullable(),
+});
+
+export function usageGrantView({ grant, used, remaining }: GrantStanding): z.infer<typeof usageGrantSchema> {
+  const figure = (value: number) => (grant.operation === null ? credits(value) : value);
+  return {
+    id: grant.id,
+    operation: grant.operation,
+    amount: figure(grant.amount),
+    used: figure(used),
+    remaining: figure(remaining),
+    expires: grant.expires,
+    expires_at: isoTime(grant.expiresAt),
+  };
+}
+
 export const usageSchema = creditUsageSchema.extend({
   customer_id: z.string(),
   status: accountStatusSchema.describe('As it stands now: past_due becomes suspended after the grace period'),
@@ -107,6 +131,9 @@ export const usageSchema = creditUsageSchema.extend({
   storage_items: z.number().int(),
   storage_items_limit: countLimitSchema,
   operations: operationsUsageSchema,
+  grants: z
+    .array(usageGrantSchema)
+    .describe('One-off grants usable now, spent before the plan quota (soonest expiry first)'),
 });
 
 export type CreditUsage = z.infer<typeof creditUsageSchema>;
@@ -155,6 +182,7 @@ export function usageView(
   rate: GateDecision['rate'] | null,
   now: number,
   operations: Record<string, OperationStanding>,
+  grants: readonly GrantStanding[] = [],
 ): UsageBody {
   const limits = access.plan.limits;
   const minute = rate?.minute ?? null;
@@ -180,5 +208,6 @@ export function usageView(
     storage_items: customer.storageItems,
     storage_items_limit: limits.storageItems,
     operations: operationsUsageView(operations),
+    grants: grants.filter((standing) => standing.status === 'active').map(usageGrantView),
   };
 }

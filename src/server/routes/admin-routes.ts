@@ -210,14 +210,15 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     },
     async handler({ params }) {
       const { customer, usage } = await loadWithUsage(params.id);
-      const [rates, keys, operations] = await Promise.all([
+      const [rates, keys, operations, grants] = await Promise.all([
         tollgate.check(customer.id, { countRequest: false }),
         tollgate.store.listApiKeys(customer.id),
         tollgate.operationUsage(customer.id),
+        tollgate.grants(customer.id),
       ]);
       return {
         customer: customerView(customer, usage.access),
-        usage: usageView(customer, usage.access, usage, rates.rate, tollgate.clock.now(), operations),
+        usage: usageView(customer, usage.access, usage, rates.rate, tollgate.clock.now(), operations, grants),
         api_keys: keys.map(apiKeyView),
       };
     },
