@@ -9,7 +9,8 @@ import type { GrantInput } from '../core/contract/customer-grants.js';
 import type { GrantStanding } from '../core/contract/grants.js';
 import { MAX_MILLI_CREDITS } from '../core/credits.js';
 import { invalidRequest } from '../core/errors.js';
-import { credits, creditsSchema, isoTime, isoTimeSchema } from './wire-format.js';
+import type { Tollgate } from '../core/tollgate.js';
+import { credits, isoTime, isoTimeSchema } from './wire-format.js';
 
 export const grantBodySchema = z.strictObject({
   credits: z
@@ -102,4 +103,22 @@ export function grantView({ grant, used, remaining, status }: GrantStanding): Gr
     created_by: grant.createdBy,
     revoked_at: isoTime(grant.revokedAt),
   };
+}
+
+/** The audit row of a grant made or revoked: who, which grant, and the grant before and after. */
+export async function auditGrant(
+  tollgate: Pick<Tollgate, 'store' | 'clock'>,
+  actor: string,
+  action: 'grant.created' | 'grant.revoked',
+  customerId: string,
+  before: GrantBody | null,
+  after: GrantBody,
+): Promise<void> {
+  await tollgate.store.appendAudit({
+    at: tollgate.clock.now(),
+    actor,
+    action,
+    customerId,
+    details: { grantId: after.id, before, after },
+  });
 }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Tollgate } from '../../core/tollgate.js';
 import type { ApiRouter } from '../api-router.js';
-import { type GrantBody, grantBodySchema, grantInput, grantSchema, grantView } from '../grant-view.js';
+import { auditGrant, grantBodySchema, grantInput, grantSchema, grantView } from '../grant-view.js';
 import { adminActor } from './admin-routes.js';
 
 const idSchema = z.string().min(1).max(100);
@@ -39,7 +39,7 @@ export function registerAdminGrantRoutes(router: ApiRouter, tollgate: Tollgate):
         reply.code(200);
         return { grant };
       }
-      await audit(tollgate, actor, 'grant.created', params.id, null, grant);
+      await auditGrant(tollgate, actor, 'grant.created', params.id, null, grant);
       request.log.info(
         { audit: 'grant.created', customer_id: params.id, grant_id: grant.id, actor },
         'Grant made',
@@ -85,7 +85,7 @@ export function registerAdminGrantRoutes(router: ApiRouter, tollgate: Tollgate):
       const standing = await tollgate.revokeGrant(params.id, params.grantId, actor);
       const grant = grantView(standing);
       if (before !== undefined && before.grant.revokedAt === null) {
-        await audit(tollgate, actor, 'grant.revoked', params.id, grantView(before), grant);
+        await auditGrant(tollgate, actor, 'grant.revoked', params.id, grantView(before), grant);
         request.log.info(
           { audit: 'grant.revoked', customer_id: params.id, grant_id: grant.id, actor },
           'Grant revoked',
@@ -93,22 +93,5 @@ export function registerAdminGrantRoutes(router: ApiRouter, tollgate: Tollgate):
       }
       return { grant };
     },
-  });
-}
-
-async function audit(
-  tollgate: Tollgate,
-  actor: string,
-  action: string,
-  customerId: string,
-  before: GrantBody | null,
-  after: GrantBody,
-): Promise<void> {
-  await tollgate.store.appendAudit({
-    at: tollgate.clock.now(),
-    actor,
-    action,
-    customerId,
-    details: { grantId: after.id, before, after },
   });
 }
