@@ -11,6 +11,7 @@ import { operationMeters } from '../lib/operation-limits';
 import { BarChart, type ChartPoint, EmptyState, Loaded, Meter, Skeleton } from '../lib/ui';
 import type { Resource } from '../lib/use-resource';
 import type { Usage, UsageHistory } from './billing-api';
+import { GrantLines } from './grant-lines';
 
 const dayMs = 86_400_000;
 
@@ -126,6 +127,7 @@ function Meters(props: { usage: Usage }) {
           />
         ))}
       </div>
+      <GrantLines grants={usage.grants} />
       {usage.quota_exceeded ? (
         <p className="tg-inline-error" data-testid="quota-exceeded">
           The credits of this period are used up

@@ -41,4 +41,17 @@ export interface Usage extends CreditUsage {
   storage_items_limit: number | null;
   /** Every operation by window (see lib/operation-limits); absent from answers of older servers. */
   operations?: OperationsUsage;
+  /** One-off grants usable now, spent before the plan quota; absent from answers of older servers. */
+  grants?: UsageGrant[];
+}
+
+/** A grant as the usage answer shows it: credits (operation null) or units of an operation. */
+export interface UsageGrant {
+  id: string;
+  operation: string | null;
+  amount: number;
+  used: number;
+  remaining: number;
+  expires: 'period' | 'until_used';
+  expires_at: string | null;
 }

@@ -14,6 +14,7 @@ import type { CustomerDetail } from '../admin-types';
 import { customerLabel } from '../customers/customers-table';
 import { ApiKeysSection } from './api-keys-section';
 import { AuditTimeline } from './audit-timeline';
+import { ContractGrants } from './contract-grants';
 import { CustomerInvoices } from './customer-invoices';
 import { CustomerSummary } from './customer-summary';
 import { ReactivateAction } from './reactivate-action';
@@ -69,6 +70,7 @@ export function CustomerView(props: { id: string }) {
       {data ? (
         <>
           <CustomerSummary detail={data} />
+          <ContractGrants customerId={data.customer.id} onChanged={changed} />
           <CustomerInvoices customerId={data.customer.id} />
           <AuditTimeline customerId={data.customer.id} version={timelineVersion} />
           <ApiKeysSection
