@@ -35,8 +35,10 @@ function figure(grant: Grant, value: number): string {
     : `${formatCount(value)} ${grant.operation}`;
 }
 
+/** A period grant's `expires_at` is the period's end (exclusive): its last day is the one before. */
 function expiry(grant: Grant): string {
-  if (grant.expires === 'period') return `End of period (${formatDate(grant.expires_at)})`;
+  if (grant.expires === 'period' && grant.expires_at !== null)
+    return `End of period (${formatDate(new Date(Date.parse(grant.expires_at) - 1).toISOString())})`;
   return grant.expires_at === null ? 'Until used' : `Until used, by ${formatDate(grant.expires_at)}`;
 }
 
