@@ -2,7 +2,8 @@
  * Making and revoking grants on SQLite: the counter read and the grant write run synchronously in ONE
  * BEGIN IMMEDIATE transaction on the raw handle, under Kysely's connection mutex like `commitUsage`.
  * The write lock is what commits need too, so no debit lands between the baseline's read and the insert;
- * and nothing awaits while the lock is held (see grant-queries.ts for why that matters).
+ * and nothing awaits while the lock is held (see grant-queries.ts for why that matters). `listGrants`,
+ * read with every customer load, is a prepared statement too.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
@@ -17,6 +18,7 @@ import {
 } from './grant-queries.js';
 
 interface Statements {
+  byCustomer: BetterSqlite3.Statement<[string], Selectable<GrantsTable>>;
   byKey: BetterSqlite3.Statement<[string, string], Selectable<GrantsTable>>;
   byId: BetterSqlite3.Statement<[string, string], Selectable<GrantsTable>>;
   credits: BetterSqlite3.Statement<[string, number], { used: number }>;
@@ -33,6 +35,7 @@ export function createSqliteGrantQueries(
   let statements: Statements | undefined;
   const prepared = (): Statements => {
     statements ??= {
+      byCustomer: database.prepare('SELECT * FROM grants WHERE customer_id = ? ORDER BY created_at, id'),
       byKey: database.prepare('SELECT * FROM grants WHERE customer_id = ? AND idempotency_key = ?'),
       byId: database.prepare('SELECT * FROM grants WHERE id = ? AND customer_id = ?'),
       credits: database.prepare('SELECT used FROM usage_counters WHERE customer_id = ? AND period_start = ?'),
@@ -65,6 +68,16 @@ export function createSqliteGrantQueries(
 
   return {
     ...createGrantReads(db),
+
+    // Read with every customer load (the engine's cache refresh): a prepared statement, as the other
+    // point reads (sqlite-point-reads.ts), waiting for Kysely's mutex only inside a transaction.
+    async listGrants(customerId) {
+      const statement = prepared().byCustomer;
+      const rows = database.inTransaction
+        ? await db.connection().execute(async () => statement.all(customerId))
+        : statement.all(customerId);
+      return rows.map(grantFromRow);
+    },
 
     createGrant(input) {
       return locked(() => {
