@@ -24,7 +24,8 @@ export function registerUsageCommand(program: Command): void {
         // A check with no operation counts nothing; it reads the windows from the counters.
         const rate = sharedCounters ? (await tollgate.check(customerId, { countRequest: false })).rate : null;
         const operations = await tollgate.operationUsage(customerId);
-        const view = usageView(customer, usage.access, usage, rate, tollgate.clock.now(), operations);
+        const grants = await tollgate.grants(customerId);
+        const view = usageView(customer, usage.access, usage, rate, tollgate.clock.now(), operations, grants);
         if (options.json) {
           printJson(view);
           return;

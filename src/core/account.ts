@@ -5,6 +5,7 @@
  */
 import { type Catalog, findPlan, type Plan } from './catalog/catalog.js';
 import { effectivePlan, NO_OVERRIDES } from './contract/effective-plan.js';
+import { type GrantPosition, grantsInPeriod } from './contract/grants.js';
 import type { CustomerOverride } from './contract/overrides.js';
 import { billingPeriod, calendarMonth, DAY_MS, type Period } from './periods.js';
 import type { AccountStatus, Customer } from './ports.js';
@@ -27,6 +28,11 @@ export interface AccountAccess {
   graceEndsAt: number | null;
   /** The credit period that contains now. */
   period: Period;
+  /**
+   * What the customer's one-off grants add to this period's credit quota and operation months (spent
+   * before the plan's); absent when it has none. `plan` keeps the plan's own limits.
+   */
+  grants?: GrantPosition;
 }
 
 export const DEFAULT_GRACE_PERIOD_MS = 3 * DAY_MS;
@@ -52,6 +58,8 @@ export function resolveAccess(
     graceEndsAt = (customer.paymentFailedAt ?? now) + gracePeriodMs;
     if (now >= graceEndsAt) status = 'suspended';
   }
+  const period = creditPeriod(customer, now);
+  const book = customer.contract?.grants;
   return {
     plan: effective?.plan ?? catalogPlan,
     catalogPlan,
@@ -59,7 +67,8 @@ export function resolveAccess(
     status,
     serviceable: status !== 'suspended',
     graceEndsAt,
-    period: creditPeriod(customer, now),
+    period,
+    ...(book !== undefined && book.grants.length > 0 && { grants: grantsInPeriod(book, period) }),
   };
 }
 

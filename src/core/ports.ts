@@ -20,6 +20,7 @@ import type {
 import type { SubscriptionRecord } from './billing/subscription-state.js';
 import type { OperationWindow } from './catalog/catalog.js';
 import type { CustomerContract } from './contract/contract.js';
+import type { Grant, GrantCounter } from './contract/grants.js';
 import type { CustomerOverride } from './contract/overrides.js';
 
 export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'suspended' | 'canceled';
@@ -49,8 +50,8 @@ export interface Customer {
   createdAt: number;
   updatedAt: number;
   /**
-   * Not a column: what the customer agreed beyond its plan (its overrides), attached when the engine
-   * loads the customer. Absent on a customer read straight from the store.
+   * Not a column: what the customer agreed beyond its plan (its overrides and grants), attached when
+   * the engine loads the customer. Absent on a customer read straight from the store.
    */
   contract?: CustomerContract;
 }
@@ -80,6 +81,23 @@ export interface CustomerChangeFeed {
   publish(customerId: string): Promise<boolean>;
   /** `listener` hears every customer id published by any process; returns the unsubscribe function. */
   subscribe(listener: (customerId: string) => void): () => void;
+}
+
+/** A grant as the engine asks for it: the store reads `baseline` under the counter's lock. */
+export type NewGrant = Omit<Grant, 'baseline' | 'revokedAt' | 'revokedAmount'> & {
+  /** The engine's fingerprint of the grant's terms: a retry with the same key must match it. */
+  requestHash: string;
+};
+
+export interface GrantRevocation {
+  customerId: string;
+  grantId: string;
+  /** The current credit period: its counter is read under lock for `unspent`. */
+  periodStart: number;
+  revokedAt: number;
+  revokedBy: string | null;
+  /** What is left of the grant given its counter's value now (the engine's rule), taken back. */
+  unspent(grant: Grant, used: number): number;
 }
 
 export interface NewCustomer {
@@ -348,6 +366,26 @@ export interface Store {
    * an unknown customer rejects the whole batch, and nothing of it is written.
    */
   commitUsage(debits: readonly UsageDebit[], recordedAt: number): Promise<UsageOutcome[]>;
+
+  /**
+   * Stores a grant in ONE transaction with its `baseline`: the value of its counter (the credit counter
+   * of `periodStart`, or the operation's `month` window counter there) read under the lock commits
+   * take, so no debit falls between the read and the insert. A known (customer, idempotency key)
+   * writes nothing and returns the stored grant with `created: false` and its `requestHash`.
+   */
+  createGrant(grant: NewGrant): Promise<{ grant: Grant; created: boolean; requestHash: string }>;
+  /** A customer's grants, oldest first. */
+  listGrants(customerId: string): Promise<Grant[]>;
+  /**
+   * Counters of the credit periods starting at or after `since`: the credit counters and the `month`
+   * window counters of `operations`, oldest first.
+   */
+  getGrantCounters(customerId: string, since: number, operations: readonly string[]): Promise<GrantCounter[]>;
+  /**
+   * Revokes what is unspent of a grant, in ONE transaction under its counter's lock; a second revoke
+   * changes nothing. Undefined when the customer has no such grant.
+   */
+  revokeGrant(revocation: GrantRevocation): Promise<Grant | undefined>;
   getPeriodUsage(customerId: string, periodStart: number): Promise<PeriodUsage>;
   /**
    * A page of one customer's events, newest recorded first, starting after the event `after` (an

@@ -3,11 +3,12 @@
  * customer operations that the HTTP service, the middleware and the CLI share. Everything is passed
  * in (store, counters, clock), so tests run it on real databases with a fake clock.
  */
-import { type AccountAccess, resolveAccess } from './account.js';
+import { type AccountAccess, creditPeriod, resolveAccess } from './account.js';
 import { ApiKeyResolver, generateApiKey, type IssuedKey, secretsEqual } from './api-keys.js';
 import { type Catalog, findPlan } from './catalog/catalog.js';
 import { type Clock, systemClock } from './clock.js';
 import { type CustomerContract, EMPTY_CONTRACT } from './contract/contract.js';
+import { createGrantActions, type GrantActions, loadGrantBook } from './contract/customer-grants.js';
 import {
   checkRemovableKey,
   type OverrideInput,
@@ -142,6 +143,17 @@ export interface Tollgate {
    * customer cache time when that cannot be confirmed; on SQLite (one process) at once.
    */
   invalidateCustomer(customerId: string): Promise<void>;
+  /**
+   * Grants credits (milli-credits) or units of an operation, spent before the plan's quota: for the
+   * current period or until used. Idempotent by `idempotencyKey` (a different grant with it: conflict).
+   * @example
+   * await tollgate.grant(customerId, { amount: 100_000_000, expires: 'until_used', idempotencyKey: 'deal-42' });
+   */
+  grant: GrantActions['grant'];
+  /** Every grant of a customer with what is used and left now, oldest first. */
+  grants: GrantActions['grants'];
+  /** Takes back what is unspent of a grant. */
+  revokeGrant: GrantActions['revokeGrant'];
   /** Waits for pending usage commits and writes batched key usage times. */
   flush(): Promise<void>;
   /** Flushes, then stops timers; does not close the store or counters it was given. */
@@ -171,32 +183,51 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     let pending = loading.get(customerId);
     if (!pending) {
       // One read per customer at a time, however many requests are waiting for it; the contract
-      // is read beside it and cached with it, so the gate never queries for it.
+      // (overrides, grants) is read beside it and cached with it, so the gate never queries for it.
       const generation = invalidations;
-      pending = Promise.all([store.getCustomer(customerId), store.listCustomerOverrides(customerId)]).then(
-        ([stored, overrides]) => {
-          if (!stored) throw new TollgateError('not_found', `No customer '${customerId}'.`);
-          const customer = withContract(stored, overrides.length === 0 ? EMPTY_CONTRACT : { overrides });
-          if (generation === invalidations) customers.set(customerId, { customer, readAt: at });
-          return customer;
-        },
-      );
+      pending = Promise.all([
+        store.getCustomer(customerId),
+        store.listCustomerOverrides(customerId),
+        store.listGrants(customerId),
+      ]).then(async ([stored, overrides, grants]) => {
+        if (!stored) throw new TollgateError('not_found', `No customer '${customerId}'.`);
+        const contract = await contractOf(stored, overrides, grants, at);
+        const customer = withContract(stored, contract);
+        if (generation === invalidations) customers.set(customerId, { customer, readAt: at });
+        return customer;
+      });
       loading.set(customerId, pending);
       void pending.finally(() => loading.delete(customerId)).catch(() => {});
     }
     return pending;
   }
 
+  /** The contract of a customer from its stored parts; the shared empty one when nothing is agreed. */
+  async function contractOf(
+    stored: Customer,
+    overrides: CustomerOverride[],
+    grants: Awaited<ReturnType<Store['listGrants']>>,
+    at: number,
+  ): Promise<CustomerContract> {
+    const book = await loadGrantBook(store, stored.id, grants, creditPeriod(stored, at));
+    if (overrides.length === 0 && book === undefined) return EMPTY_CONTRACT;
+    return { ...(overrides.length > 0 && { overrides }), ...(book !== undefined && { grants: book }) };
+  }
+
   /**
    * Caches a customer the store just returned, with the contract of the cached copy (read from the
-   * store when none is cached), so whoever reads its limits next sees its overrides.
+   * store when none is cached), so whoever reads its limits next sees its overrides and grants.
    */
   async function remember(stored: Customer): Promise<Customer> {
     const generation = invalidations;
     let contract = customers.get(stored.id)?.customer.contract;
     if (contract === undefined) {
-      const overrides = await store.listCustomerOverrides(stored.id);
-      contract = overrides.length === 0 ? EMPTY_CONTRACT : { overrides };
+      const at = now();
+      const [overrides, grants] = await Promise.all([
+        store.listCustomerOverrides(stored.id),
+        store.listGrants(stored.id),
+      ]);
+      contract = await contractOf(stored, overrides, grants, at);
     }
     const customer = withContract(stored, contract);
     if (generation === invalidations) customers.set(customer.id, { customer, readAt: now() });
@@ -260,6 +291,16 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     catalog,
     clock,
     consume: (customerId, request) => tollgate.consume(customerId, request),
+  });
+
+  const grantActions = createGrantActions({
+    store,
+    catalog,
+    now,
+    getCustomer: async (customerId) => loadCustomer(customerId, now()),
+    access: (customer) => resolveAccess(customer, catalog, now(), gracePeriodMs),
+    drain: () => committer.drain(),
+    invalidateCustomer: (customerId) => tollgate.invalidateCustomer(customerId),
   });
 
   const lastUsedTimer = setInterval(() => void keys.flushLastUsed().catch(() => {}), 30_000);
@@ -359,6 +400,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
         access.period,
         counted.map((usage) => usage.used),
         totals,
+        access.grants?.operations,
       );
     },
 
@@ -418,6 +460,10 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       // instance reads the change.
       await new Promise((resolve) => setTimeout(resolve, customerTtlMs));
     },
+
+    grant: (customerId, input) => grantActions.grant(customerId, input),
+    grants: (customerId) => grantActions.grants(customerId),
+    revokeGrant: (customerId, grantId, revokedBy) => grantActions.revokeGrant(customerId, grantId, revokedBy),
 
     async flush() {
       await committer.drain();

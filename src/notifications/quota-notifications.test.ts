@@ -49,6 +49,28 @@ describe('quota notifications', () => {
       notification.data.window ?? null,
     ]);
 
+  it('counts what is left of grants in the credit quota it warns about', async () => {
+    const { id } = await tollgate.createCustomer({});
+    await tollgate.grant(id, { amount: 10_000, expires: 'until_used', idempotencyKey: 'bonus' });
+    // 9 of 10 plan credits would warn at 80 and 90; with 10 granted credits it is 9 of 20.
+    // (tokens also warn of their own month window; only the credit warnings are looked at here)
+    const credits = () => sent().filter(([, what]) => what === 'credits');
+    await tollgate.consume(id, { operation: 'tokens', quantity: 9000 });
+    expect(credits()).toEqual([]);
+    await tollgate.grant(id, {
+      operation: 'tokens',
+      amount: 10_000,
+      expires: 'period',
+      idempotencyKey: 'tokens',
+    });
+    await tollgate.consume(id, { operation: 'tokens', quantity: 7000 });
+    expect(credits()).toEqual([['quota_80', 'credits', null]]);
+    expect(notifier.notifications.find((entry) => entry.data.operation === undefined)?.data).toMatchObject({
+      used: 16_000,
+      limit: 20_000,
+    });
+  });
+
   it('warns at 80, 90 and 100 percent of each operation window, once per window', async () => {
     const { id } = await tollgate.createCustomer({});
     const video = (quantity: number, idempotencyKey?: string) =>

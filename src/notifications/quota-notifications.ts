@@ -17,7 +17,9 @@ export function notifyQuotaThresholds(
 ): () => void {
   return tollgate.observeDecisions((decision) => {
     if (!decision.allowed || decision.eventId === null || decision.replayed) return;
-    const { used, cost, limit, resetAt } = decision.credits;
+    // The quota with what is left of grants (they are spent first): a grant made mid-period raises it,
+    // so its thresholds can be crossed again, each once, for the raised quota.
+    const { used, cost, effectiveLimit: limit, resetAt } = decision.credits;
     for (const type of quotaThresholdsCrossed(used - cost, used, limit)) {
       notifier
         .notify({

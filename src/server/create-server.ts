@@ -23,6 +23,7 @@ import {
   type TollgateMetrics,
 } from './metrics.js';
 import { type AdminBillingOptions, registerAdminBillingRoutes } from './routes/admin-billing-routes.js';
+import { registerAdminGrantRoutes } from './routes/admin-grant-routes.js';
 import { registerAdminOverrideRoutes } from './routes/admin-override-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBillingRoutes } from './routes/billing-routes.js';
@@ -128,6 +129,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerReservationRoutes(router, tollgate);
   registerAdminRoutes(router, tollgate);
   registerAdminOverrideRoutes(router, tollgate);
+  registerAdminGrantRoutes(router, tollgate);
   registerDashboardSessionRoutes(router, sessions, { publicUrl: options.publicUrl ?? null });
   if (options.billing) registerBillingRoutes(router, tollgate, options.billing);
   if (options.stripeWebhooks) registerWebhookRoutes(router, options.stripeWebhooks);

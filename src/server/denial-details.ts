@@ -75,7 +75,7 @@ function limitDetails(decision: GateDecision): z.infer<typeof denialDetailsSchem
       usage: {
         customer_id: decision.customerId,
         subscription_tier: plan,
-        ...quotaFiguresView(decision.credits.used, decision.credits.limit),
+        ...quotaFiguresView(decision.credits.used, decision.credits.limit, decision.credits.effectiveLimit),
       },
       // Refused by an operation limit: which one, in the operation's own units.
       ...(window

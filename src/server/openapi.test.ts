@@ -105,6 +105,11 @@ describe('OpenAPI document', () => {
     const linkToken = new URL(link.json().url).searchParams.get('token');
     const reserve = () => server.tollgate.reserve(customer.id, { operation: 'search', quantity: 1 });
     const [toSettle, toRelease] = await Promise.all([reserve(), reserve()]);
+    const bonus = await server.tollgate.grant(customer.id, {
+      amount: 5000,
+      expires: 'period',
+      idempotencyKey: 'doc-bonus',
+    });
     // One successful call per route; the table must cover them all.
     const calls: Record<string, { key?: string; body?: unknown; url?: string }> = {
       'GET /health': {},
@@ -171,6 +176,19 @@ describe('OpenAPI document', () => {
       'POST /api/v1/admin/customers/:id/reactivate': {
         ...asAdmin,
         url: `/api/v1/admin/customers/${suspended.id}/reactivate`,
+      },
+      'POST /api/v1/admin/customers/:id/grants': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/grants`,
+        body: { credits: 12.5, expires: 'until_used', idempotency_key: 'doc-grant', reason: 'docs' },
+      },
+      'GET /api/v1/admin/customers/:id/grants': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/grants`,
+      },
+      'DELETE /api/v1/admin/customers/:id/grants/:grantId': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/grants/${bonus.standing.grant.id}`,
       },
       'POST /api/v1/capture': asCustomer,
       'POST /api/v1/search': asCustomer,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { AccountAccess } from '../core/account.js';
 import { OPERATION_WINDOWS } from '../core/catalog/catalog.js';
+import { type GrantStanding, raiseLimit } from '../core/contract/grants.js';
 import type { GateDecision } from '../core/gate/gate-decision.js';
 import type { OperationStanding, WindowStanding } from '../core/gate/operation-windows.js';
 import { DAY_MS } from '../core/periods.js';
@@ -86,6 +87,30 @@ export function operationsUsageView(standings: Record<string, OperationStanding>
   return view;
 }
 
+/** A grant as the customer sees it in its usage (who made it, and why, stay in the admin API). */
+export const usageGrantSchema = z.object({
+  id: z.string(),
+  operation: z.string().nullable().describe('The operation whose units are granted; null for credits'),
+  amount: z.number().describe('Granted: credits, or units of the operation'),
+  used: z.number(),
+  remaining: z.number().describe('Counted in quota_remaining (credits) or the operation month remaining'),
+  expires: z.enum(['period', 'until_used']),
+  expires_at: isoTimeSchema.nullable(),
+});
+
+export function usageGrantView({ grant, used, remaining }: GrantStanding): z.infer<typeof usageGrantSchema> {
+  const figure = (value: number) => (grant.operation === null ? credits(value) : value);
+  return {
+    id: grant.id,
+    operation: grant.operation,
+    amount: figure(grant.amount),
+    used: figure(used),
+    remaining: figure(remaining),
+    expires: grant.expires,
+    expires_at: isoTime(grant.expiresAt),
+  };
+}
+
 export const usageSchema = creditUsageSchema.extend({
   customer_id: z.string(),
   status: accountStatusSchema.describe('As it stands now: past_due becomes suspended after the grace period'),
@@ -108,17 +133,27 @@ export const usageSchema = creditUsageSchema.extend({
   storage_items_limit: countLimitSchema,
   operations: operationsUsageSchema,
   contract: contractSchema,
+  grants: z
+    .array(usageGrantSchema)
+    .describe('One-off grants usable now, spent before the plan quota (soonest expiry first)'),
 });
 
 export type CreditUsage = z.infer<typeof creditUsageSchema>;
 export type UsageBody = z.infer<typeof usageSchema>;
 
-/** Used and limit in milli-credits (limit null = unlimited) as the wire's quota figures. */
-export function quotaFiguresView(used: number, limit: number | null): z.infer<typeof quotaFiguresSchema> {
+/**
+ * Used and limit in milli-credits (limit null = unlimited) as the wire's quota figures. `monthly_limit`
+ * stays the plan's; `quota_remaining` counts what is left of grants too (`effectiveLimit`).
+ */
+export function quotaFiguresView(
+  used: number,
+  limit: number | null,
+  effectiveLimit: number | null = limit,
+): z.infer<typeof quotaFiguresSchema> {
   return {
     credits_used: credits(used),
     monthly_limit: credits(limit),
-    quota_remaining: limit === null ? null : credits(Math.max(0, limit - used)),
+    quota_remaining: effectiveLimit === null ? null : credits(Math.max(0, effectiveLimit - used)),
     // Integer arithmetic to the hundredth, then one division for display.
     usage_percentage: limit === null || limit === 0 ? null : Math.floor((used * 10_000) / limit) / 100,
   };
@@ -126,11 +161,12 @@ export function quotaFiguresView(used: number, limit: number | null): z.infer<ty
 
 export function creditUsageView(access: AccountAccess, usage: PeriodUsage): CreditUsage {
   const limit = access.plan.limits.credits;
+  const effectiveLimit = raiseLimit(limit, access.grants?.credits);
   const used = usage.used;
   return {
     subscription_tier: access.plan.id,
-    ...quotaFiguresView(used, limit),
-    quota_exceeded: limit !== null && used >= limit,
+    ...quotaFiguresView(used, limit, effectiveLimit),
+    quota_exceeded: effectiveLimit !== null && used >= effectiveLimit,
     overage_used: credits(usage.overage),
     period_start: isoTime(access.period.start),
     period_end: isoTime(access.period.end),
@@ -148,6 +184,7 @@ export function usageView(
   rate: GateDecision['rate'] | null,
   now: number,
   operations: Record<string, OperationStanding>,
+  grants: readonly GrantStanding[] = [],
 ): UsageBody {
   const limits = access.plan.limits;
   const minute = rate?.minute ?? null;
@@ -174,5 +211,6 @@ export function usageView(
     storage_items_limit: limits.storageItems,
     operations: operationsUsageView(operations),
     contract: contractView(access),
+    grants: grants.filter((standing) => standing.status === 'active').map(usageGrantView),
   };
 }

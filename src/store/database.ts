@@ -96,6 +96,27 @@ export interface ReservationsTable {
   closed_at: number | null;
 }
 
+/** One-off grants (migration 011). */
+export interface GrantsTable {
+  id: string;
+  customer_id: string;
+  operation: string | null;
+  amount: number;
+  expires: string;
+  expires_at: number | null;
+  period_start: number;
+  baseline: number;
+  created_at: number;
+  created_by: string | null;
+  reason: string | null;
+  idempotency_key: string;
+  /** What makes a retry the same request (the engine's fingerprint of the grant's terms). */
+  request_hash: string;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  revoked_amount: Generated<number>;
+}
+
 /** Overage to report to Stripe Billing Meters, one row per (customer, meter, window); see migration 003. */
 export interface MeterOutboxTable {
   customer_id: string;
@@ -167,6 +188,7 @@ export interface Database extends BillingEventTables {
   usage_counters: UsageCountersTable;
   operation_counters: OperationCountersTable;
   reservations: ReservationsTable;
+  grants: GrantsTable;
   meter_outbox: MeterOutboxTable;
   stripe_catalog: StripeCatalogTable;
   dashboard_tokens: DashboardTokensTable;

@@ -8,6 +8,7 @@ import type { BillingEventQueries } from './billing-event-queries.js';
 import type { DashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
+import type { GrantQueries } from './grant-queries.js';
 import type { HistoryQueries } from './history-queries.js';
 import { newestFirstAfter, page } from './keyset-paging.js';
 import type { MeterOutboxQueries } from './meter-outbox-queries.js';
@@ -40,6 +41,7 @@ export type KyselyQueries = Omit<
   | keyof HistoryQueries
   | keyof OverrideQueries
   | 'customerChanges'
+  | keyof GrantQueries
 >;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {

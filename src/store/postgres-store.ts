@@ -10,6 +10,7 @@ import type { Store } from '../core/ports.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
 import { createDashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
+import { createPostgresGrantQueries } from './grant-queries.js';
 import { createHistoryQueries } from './history-queries.js';
 import { createKyselyQueries } from './kysely-queries.js';
 import { createMeterOutboxQueries } from './meter-outbox-queries.js';
@@ -99,6 +100,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'postgres'),
     ...createOverrideQueries(db, 'postgres'),
+    ...createPostgresGrantQueries(db),
 
     async migrate() {
       if (schema !== undefined) await createSchemaIfMissing(db, schema);

@@ -34,6 +34,7 @@ import { migrateToLatest } from './migrate-to-latest.js';
 import { createOverrideQueries } from './override-queries.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
+import { createSqliteGrantQueries } from './sqlite-grant-statements.js';
 import { createSqlitePointReads } from './sqlite-point-reads.js';
 import { createSqliteWebhookStatements } from './sqlite-webhook-statements.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
@@ -102,6 +103,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createDashboardTokenQueries(db),
     ...createHistoryQueries(db, 'sqlite'),
     ...createOverrideQueries(db, 'sqlite'),
+    ...createSqliteGrantQueries(database, db),
     ...createSqlitePointReads(database, db),
     ...createSqliteWebhookStatements(database, db),
 

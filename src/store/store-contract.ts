@@ -11,6 +11,7 @@ import { describeBillingEventCases } from './contract/billing-event-cases.js';
 import { type ContractContext, type StoreHandle, T0, unique } from './contract/contract-context.js';
 import { describeCustomerCases } from './contract/customer-cases.js';
 import { describeDashboardTokenCases } from './contract/dashboard-token-cases.js';
+import { describeGrantCases } from './contract/grant-cases.js';
 import { describeHistoryCases } from './contract/history-cases.js';
 import { describeMeterOutboxCases } from './contract/meter-outbox-cases.js';
 import { describeOperationOverageCases } from './contract/operation-overage-cases.js';
@@ -76,5 +77,6 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeBillingEventCases(context);
     describeDashboardTokenCases(context);
     describeHistoryCases(context);
+    describeGrantCases(context);
   });
 }

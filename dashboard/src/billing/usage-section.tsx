@@ -12,6 +12,7 @@ import { BarChart, type ChartPoint, EmptyState, Loaded, Meter, Skeleton } from '
 import { contractMeterIds } from '../lib/usage-types';
 import type { Resource } from '../lib/use-resource';
 import type { Usage, UsageHistory } from './billing-api';
+import { GrantLines } from './grant-lines';
 
 const dayMs = 86_400_000;
 
@@ -129,6 +130,7 @@ function Meters(props: { usage: Usage }) {
           />
         ))}
       </div>
+      <GrantLines grants={usage.grants} />
       {usage.quota_exceeded ? (
         <p className="tg-inline-error" data-testid="quota-exceeded">
           The credits of this period are used up

@@ -43,6 +43,8 @@ export interface Usage extends CreditUsage {
   operations?: OperationsUsage;
   /** The limits the customer's contract sets, in force now; absent from answers of older servers. */
   contract?: ContractLimit[];
+  /** One-off grants usable now, spent before the plan quota; absent from answers of older servers. */
+  grants?: UsageGrant[];
 }
 
 /** One override of the customer's contract, in the catalog's units (null = unlimited). */
@@ -75,4 +77,15 @@ export function contractMeterIds(contract: ContractLimit[] | undefined): Set<str
     }
   }
   return ids;
+}
+
+/** A grant as the usage answer shows it: credits (operation null) or units of an operation. */
+export interface UsageGrant {
+  id: string;
+  operation: string | null;
+  amount: number;
+  used: number;
+  remaining: number;
+  expires: 'period' | 'until_used';
+  expires_at: string | null;
 }

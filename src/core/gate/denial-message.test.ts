@@ -8,7 +8,14 @@ function figures(overrides: Partial<DecisionFigures> = {}): DecisionFigures {
     reason: null,
     customerId: 'cus_1',
     plan: 'free',
-    credits: { cost: 1000, used: 1_000_000, limit: 1_000_000, remaining: 0, resetAt: 0 },
+    credits: {
+      cost: 1000,
+      used: 1_000_000,
+      limit: 1_000_000,
+      effectiveLimit: 1_000_000,
+      remaining: 0,
+      resetAt: 0,
+    },
     rate: { minute: null, day: null },
     refusal: null,
     operation: null,
@@ -37,9 +44,30 @@ describe('denialMessage', () => {
   });
 
   it('adds what the request needed when credits were left, in exact decimals', () => {
-    const credits = { cost: 2500, used: 99_900, limit: 100_000, remaining: 100, resetAt: 0 };
+    const credits = {
+      cost: 2500,
+      used: 99_900,
+      limit: 100_000,
+      effectiveLimit: 100_000,
+      remaining: 100,
+      resetAt: 0,
+    };
     expect(denialMessage('quota_exceeded', figures({ credits }))).toBe(
       'Monthly quota exceeded. Used 99.9/100 credits. This request needs 2.5.',
+    );
+  });
+
+  it('counts granted credits in the quota it names, and says how many were granted', () => {
+    const credits = {
+      cost: 1000,
+      used: 150_000,
+      limit: 100_000,
+      effectiveLimit: 150_000,
+      remaining: 0,
+      resetAt: 0,
+    };
+    expect(denialMessage('quota_exceeded', figures({ credits }))).toBe(
+      'Monthly quota exceeded. Used 150/150 credits (100 of the plan, 50 granted).',
     );
   });
 

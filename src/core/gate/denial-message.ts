@@ -24,10 +24,15 @@ export function denialMessage(reason: DenyReason, figures: DecisionFigures): str
 }
 
 function quotaMessage(credits: DecisionFigures['credits']): string {
-  if (credits.limit === null) return errorRegistry.quota_exceeded.message;
-  const used = `Monthly quota exceeded. Used ${formatCredits(credits.used)}/${formatCredits(credits.limit)} credits.`;
+  const { limit, effectiveLimit } = credits;
+  if (limit === null || effectiveLimit === null) return errorRegistry.quota_exceeded.message;
+  const granted =
+    effectiveLimit > limit
+      ? ` (${formatCredits(limit)} of the plan, ${formatCredits(effectiveLimit - limit)} granted)`
+      : '';
+  const used = `Monthly quota exceeded. Used ${formatCredits(credits.used)}/${formatCredits(effectiveLimit)} credits${granted}.`;
   // Credits were left, just fewer than this request costs: say how many it needed.
-  return credits.used < credits.limit ? `${used} This request needs ${formatCredits(credits.cost)}.` : used;
+  return credits.used < effectiveLimit ? `${used} This request needs ${formatCredits(credits.cost)}.` : used;
 }
 
 function storageMessage(refusal: Extract<Refusal, { kind: 'storage' }>): string {

@@ -29,9 +29,11 @@ export interface CreditFigures {
   cost: number;
   /** Milli-credits used this period, after this request when it was debited. */
   used: number;
-  /** Included quota for the period (milli-credits); null = unlimited. */
+  /** The plan's included quota for the period (milli-credits); null = unlimited. */
   limit: number | null;
-  /** Quota left (milli-credits, never negative); null = unlimited. */
+  /** `limit` raised by what is left of the customer's grants (equal to it without grants). */
+  effectiveLimit: number | null;
+  /** Quota left, grants included (milli-credits, never negative); null = unlimited. */
   remaining: number | null;
   /** End of the credit period (epoch ms). */
   resetAt: number;
@@ -273,9 +275,13 @@ export function decisionHeaders(
   headers['X-Credits-Remaining'] =
     credits.remaining === null ? 'unlimited' : formatCredits(credits.remaining);
   headers['X-Credits-Total'] = formatCredits(credits.used);
-  if (credits.limit !== null && credits.remaining !== null && credits.remaining * 10 < credits.limit) {
+  if (
+    credits.effectiveLimit !== null &&
+    credits.remaining !== null &&
+    credits.remaining * 10 < credits.effectiveLimit
+  ) {
     headers['X-Quota-Warning'] =
-      `${formatCredits(credits.remaining)} of ${formatCredits(credits.limit)} credits left this period`;
+      `${formatCredits(credits.remaining)} of ${formatCredits(credits.effectiveLimit)} credits left this period`;
   }
   if (figures.retryAfterSeconds !== null) headers['Retry-After'] = String(figures.retryAfterSeconds);
   return headers;

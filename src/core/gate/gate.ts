@@ -8,6 +8,7 @@
 import { type AccountAccess, resolveAccess } from '../account.js';
 import { type Catalog, creditCeiling } from '../catalog/catalog.js';
 import type { Clock } from '../clock.js';
+import { raiseLimit } from '../contract/grants.js';
 import { multiplyCost } from '../credits.js';
 import { invalidRequest, TollgateError } from '../errors.js';
 import type { GroupCommitter } from '../ledger/group-commit.js';
@@ -32,7 +33,7 @@ import {
   type Refusal,
   secondsUntil,
 } from './gate-decision.js';
-import { windowBounds, windowDebits } from './operation-windows.js';
+import { grantedWindows, windowBounds, windowDebits } from './operation-windows.js';
 import type { UsageCache } from './usage-cache.js';
 
 export interface GateRequest {
@@ -165,7 +166,7 @@ export class Gate {
         return this.denyWindow(figures, denial, operation, quantity, times);
       }
     }
-    const ceiling = creditCeiling(access.plan);
+    const ceiling = raiseLimit(creditCeiling(access.plan), access.grants?.credits);
     if (ceiling !== null && figures.credits.used + evaluation.cost > ceiling) {
       return this.deny(figures, 'quota_exceeded', times);
     }
@@ -238,8 +239,9 @@ export class Gate {
         operation,
         quantity,
         cost,
-        limit: creditCeiling(access.plan),
-        included: access.plan.limits.credits,
+        // Grants raise both by what is left of them, so granted credits are admitted and never billed.
+        limit: raiseLimit(creditCeiling(access.plan), access.grants?.credits),
+        included: figures.credits.effectiveLimit,
         idempotencyKey: request.idempotencyKey ?? null,
         requestHash: request.idempotencyKey ? requestFingerprint(request) : null,
         occurredAt,
@@ -350,13 +352,23 @@ export class Gate {
     const operationWindows =
       request.operation === undefined
         ? []
-        : windowDebits(plan.limits.operations[request.operation], access.period, occurredAt);
+        : grantedWindows(
+            windowDebits(plan.limits.operations[request.operation], access.period, occurredAt),
+            access.grants?.operations[request.operation],
+          );
     const figures: DecisionFigures = {
       allowed: true,
       reason: null,
       customerId: customer.id,
       plan: plan.id,
-      credits: { cost, used, limit: plan.limits.credits, remaining: null, resetAt: access.period.end },
+      credits: {
+        cost,
+        used,
+        limit: plan.limits.credits,
+        effectiveLimit: raiseLimit(plan.limits.credits, access.grants?.credits),
+        remaining: null,
+        resetAt: access.period.end,
+      },
       rate: { minute: null, day: null },
       refusal: null,
       operation:
@@ -512,7 +524,7 @@ export class Gate {
   }
 
   private setUsed(figures: DecisionFigures, used: number): void {
-    const limit = figures.credits.limit;
+    const limit = figures.credits.effectiveLimit;
     figures.credits = {
       ...figures.credits,
       used,

@@ -13,6 +13,7 @@ import {
   type OperationWindow,
   type Plan,
 } from '../catalog/catalog.js';
+import { type GrantAllowance, raiseLimit } from '../contract/grants.js';
 import { type Period, windowStart } from '../periods.js';
 import type { WindowDebit, WindowKey } from '../ports.js';
 
@@ -54,6 +55,27 @@ export function windowDebits(
   return debits;
 }
 
+/**
+ * The debits with the `month` window raised by the operation's grants (limit, and included when it
+ * bills overage, so granted units are never billed). A plan that does not limit the operation per
+ * month has no such window: its grants then raise nothing (it is limited by credits alone).
+ */
+export function grantedWindows(
+  debits: readonly WindowDebit[],
+  allowance: GrantAllowance | undefined,
+): readonly WindowDebit[] {
+  if (allowance === undefined) return debits;
+  return debits.map((debit) =>
+    debit.window === 'month'
+      ? {
+          ...debit,
+          limit: raiseLimit(debit.limit, allowance),
+          included: raiseLimit(debit.included, allowance),
+        }
+      : debit,
+  );
+}
+
 /** One window of one operation as the usage answer shows it. */
 export interface WindowStanding {
   used: number;
@@ -83,6 +105,8 @@ export function standingKeys(plan: Plan, now: number, period: Period): WindowKey
  * limits, as of `now`.
  * @param counted the counters of `standingKeys`, in that order
  * @param monthTotals units recorded this period by operation (for months the plan does not limit)
+ * @param grants what grants add to each operation's month: its `remaining` counts them (its `limit`
+ *   stays the plan's)
  */
 export function operationStandings(
   catalog: Catalog,
@@ -91,6 +115,7 @@ export function operationStandings(
   period: Period,
   counted: readonly number[],
   monthTotals: Readonly<Record<string, number>>,
+  grants: Readonly<Record<string, GrantAllowance>> = {},
 ): Record<string, OperationStanding> {
   const keys = standingKeys(plan, now, period);
   const byKey = new Map(
@@ -105,10 +130,11 @@ export function operationStandings(
       if (units === undefined && window !== 'month') continue;
       const used =
         units === undefined ? (monthTotals[operation] ?? 0) : (byKey.get(`${operation}\u0000${window}`) ?? 0);
+      const allowed = window === 'month' ? raiseLimit(units ?? null, grants[operation]) : (units ?? null);
       standing[window] = {
         used,
         limit: units ?? null,
-        remaining: units === undefined ? null : Math.max(0, units - used),
+        remaining: allowed === null ? null : Math.max(0, allowed - used),
         resetAt: windowBounds(window, now, period).end,
       };
     }

@@ -218,16 +218,17 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     },
     async handler({ params }) {
       const { customer, usage } = await loadWithUsage(params.id);
-      const [rates, keys, operations, overrides] = await Promise.all([
+      const [rates, keys, operations, overrides, grants] = await Promise.all([
         tollgate.check(customer.id, { countRequest: false }),
         tollgate.store.listApiKeys(customer.id),
         tollgate.operationUsage(customer.id),
         tollgate.listOverrides(customer.id),
+        tollgate.grants(customer.id),
       ]);
       const now = tollgate.clock.now();
       return {
         customer: customerView(customer, usage.access),
-        usage: usageView(customer, usage.access, usage, rates.rate, now, operations),
+        usage: usageView(customer, usage.access, usage, rates.rate, now, operations, grants),
         api_keys: keys.map(apiKeyView),
         overrides: overrides.map((override) => overrideView(usage.access, override, now)),
       };

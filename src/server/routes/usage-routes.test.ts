@@ -69,6 +69,7 @@ describe('customer usage routes', () => {
           search: { month: { used: 1, limit: null, remaining: null, resets_at: '2026-02-01T00:00:00.000Z' } },
         },
         contract: [],
+        grants: [],
       });
     });
 

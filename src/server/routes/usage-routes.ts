@@ -75,18 +75,21 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
     tag: 'usage',
     summary: "The customer's usage this period",
     description:
-      'Credits, request windows, storage, account status and every operation by window, as of now.',
+      'Credits, request windows, storage, account status, every operation by window and the one-off ' +
+      'grants usable now, as of now. `monthly_limit` is the plan quota; `quota_remaining` counts what is ' +
+      'left of grants too.',
     response: { description: 'Usage figures', schema: usageSchema },
     async handler({ caller }) {
       const now = tollgate.clock.now();
-      const [usage, rates, customer, operations] = await Promise.all([
+      const [usage, rates, customer, operations, grants] = await Promise.all([
         tollgate.usage(caller.customerId),
         // A check with no operation counts nothing and reads the request windows as the gate sees them.
         tollgate.check(caller.customerId, { countRequest: false }),
         tollgate.getCustomer(caller.customerId),
         tollgate.operationUsage(caller.customerId),
+        tollgate.grants(caller.customerId),
       ]);
-      return usageView(customer, usage.access, usage, rates.rate, now, operations);
+      return usageView(customer, usage.access, usage, rates.rate, now, operations, grants);
     },
   });
 

@@ -11,6 +11,7 @@ import { operationCounters } from './006-operation-counters.js';
 import { reservations } from './007-reservations.js';
 import { usageEventMetadata } from './008-usage-event-metadata.js';
 import { customerOverrides } from './009-customer-overrides.js';
+import { grants } from './011-grants.js';
 import type { NamedMigration } from './migration.js';
 
 export const migrations: readonly NamedMigration[] = [
@@ -23,4 +24,5 @@ export const migrations: readonly NamedMigration[] = [
   reservations,
   usageEventMetadata,
   customerOverrides,
+  grants,
 ];

@@ -27,6 +27,8 @@ const actionLabels: Record<string, string> = {
   'reconcile.customer': 'Reconciled with Stripe',
   'api_key.issued': 'API key issued',
   'api_key.revoked': 'API key revoked',
+  'grant.created': 'Grant made',
+  'grant.revoked': 'Grant revoked',
   'notification.suspended': 'Suspension notice sent',
 };
 
@@ -116,6 +118,7 @@ export function detailItems(details: Record<string, unknown>, planName: (id: str
   const fromStatus = take('fromStatus') ?? take('from');
   const toStatus = take('toStatus') ?? take('to');
   change('Status', fromStatus, toStatus, statusText);
+  grantItems(take('before'), take('after'), items);
   const amount = take('amountCharged');
   const currency = take('currency');
   if (typeof amount === 'number')
@@ -134,4 +137,32 @@ export function detailItems(details: Record<string, unknown>, planName: (id: str
     items.push({ label: keyLabel(key), value });
   }
   return items;
+}
+
+/** A grant as its audit entry carries it (the admin API's shape). */
+interface AuditedGrant {
+  kind: 'credits' | 'operation';
+  operation: string | null;
+  amount: number;
+  remaining: number;
+  expires: string;
+  reason: string | null;
+}
+
+function isGrant(value: unknown): value is AuditedGrant {
+  return typeof value === 'object' && value !== null && 'kind' in value && 'amount' in value;
+}
+
+/** A grant made or revoked in words: what it gave, and what was left before and after. */
+function grantItems(before: unknown, after: unknown, items: Detail[]): void {
+  if (!isGrant(after)) return;
+  const figure = (value: number) =>
+    after.kind === 'credits' ? `${value} credits` : `${value} ${after.operation ?? 'units'}`;
+  const until = after.expires === 'period' ? 'for the period' : 'until used';
+  items.push({ label: 'Grant', value: `${figure(after.amount)} ${until}` });
+  const left = isGrant(before)
+    ? `${figure(before.remaining)} → ${figure(after.remaining)}`
+    : figure(after.remaining);
+  items.push({ label: 'Left', value: left });
+  if (after.reason) items.push({ label: 'Reason', value: after.reason });
 }

@@ -14,6 +14,7 @@ import type { CustomerDetail } from '../admin-types';
 import { customerLabel } from '../customers/customers-table';
 import { ApiKeysSection } from './api-keys-section';
 import { AuditTimeline } from './audit-timeline';
+import { ContractGrants } from './contract-grants';
 import { ContractOverrides } from './contract-overrides';
 import { CustomerInvoices } from './customer-invoices';
 import { CustomerSummary } from './customer-summary';
@@ -76,6 +77,7 @@ export function CustomerView(props: { id: string }) {
             operations={Object.keys(data.usage.operations ?? {})}
             onChanged={changed}
           />
+          <ContractGrants customerId={data.customer.id} onChanged={changed} />
           <CustomerInvoices customerId={data.customer.id} />
           <AuditTimeline customerId={data.customer.id} version={timelineVersion} />
           <ApiKeysSection
