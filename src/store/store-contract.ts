@@ -17,6 +17,7 @@ import { describeOperationOverageCases } from './contract/operation-overage-case
 import { describeOperationWindowCases } from './contract/operation-window-cases.js';
 import { describeSubscriptionCases } from './contract/subscription-cases.js';
 import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
+import { describeTeamKeyCases } from './contract/team-key-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
 import { describeUsageConcurrencyCases } from './contract/usage-concurrency-cases.js';
 import { describeUsageEventCases } from './contract/usage-event-cases.js';
@@ -74,5 +75,6 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeBillingEventCases(context);
     describeDashboardTokenCases(context);
     describeHistoryCases(context);
+    describeTeamKeyCases(context);
   });
 }

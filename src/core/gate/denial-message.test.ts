@@ -13,6 +13,7 @@ function figures(overrides: Partial<DecisionFigures> = {}): DecisionFigures {
     refusal: null,
     operation: null,
     refusedWindow: null,
+    refusedKey: null,
     retryAfterSeconds: null,
     upgradeUrl: null,
     eventId: null,
