@@ -209,6 +209,25 @@ describe.each(backends)('team keys on %s', (_name, open) => {
     expect(rest.find((response) => response.statusCode === 429)?.json().scope).toBeUndefined();
   });
 
+  it("holds a key's share in a batch of events, each refused one naming the key", async () => {
+    const { id } = await server.newCustomer({ plan: 'bulk' });
+    const limited = (
+      await admin('POST', `/api/v1/admin/customers/${id}/keys`, { limits: { credits: 3 } })
+    ).json();
+    const events = Array.from({ length: 10 }, (_, index) => ({
+      operation: 'capture',
+      idempotency_key: `batch-${index}`,
+    }));
+    const response = await server.call('POST', '/api/v1/usage/record', {
+      key: limited.key,
+      body: { events },
+    });
+    expect(response.statusCode).toBe(200);
+    const results = response.json().results;
+    expect(results.filter((result: { status: string }) => result.status === 'recorded')).toHaveLength(3);
+    expect(results[9]).toMatchObject({ status: 'denied', error: { scope: 'key', key_id: limited.id } });
+  });
+
   it('records a settle against the key that settles it, within its limit', async () => {
     const { id } = await server.newCustomer({ plan: 'bulk' });
     const limited = (
