@@ -124,6 +124,14 @@ describe.each(backends)('key credit shares with several engines on %s', (_name, 
       decisions.filter((decision, index) => index % 2 === parity && decision.allowed).length;
     expect(allowedBy(0)).toBe(30);
     expect(allowedBy(1)).toBe(70);
+    const refusedByKey = decisions.find((decision) => decision.refusedKey !== null);
+    expect(refusedByKey?.refusedKey).toEqual({
+      keyId: limited.record.id,
+      kind: 'credits',
+      limit: 30_000,
+      used: 30_000,
+      requested: 1000,
+    });
     const usage = await first.usageByKey(customer.id);
     expect(usage.keys.reduce((sum, row) => sum + row.cost, 0)).toBe((await first.usage(customer.id)).used);
     expect(usage.keys.find((row) => row.keyId === limited.record.id)?.cost).toBe(30_000);

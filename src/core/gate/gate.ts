@@ -318,7 +318,8 @@ export class Gate {
       if (outcome.window !== undefined)
         return this.denyWindow(figures, outcome.window, operation, quantity, times);
       if (outcome.key !== undefined) {
-        figures.refusedKey = { keyId: outcome.key.id, kind: 'credits', ...outcome.key, requested: cost };
+        const { id, limit, used } = outcome.key;
+        figures.refusedKey = { keyId: id, kind: 'credits', limit, used, requested: cost };
       }
       return this.deny(figures, 'quota_exceeded', times);
     }
