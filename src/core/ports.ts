@@ -330,7 +330,11 @@ export interface Store {
   revokeApiKey(id: string, revokedAt: number): Promise<ApiKeyRecord | undefined>;
   /** A key by id (revoked ones too), or undefined. */
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
-  /** Changes a key's name, owner or limits; returns it as stored, or undefined when no such key exists. */
+  /**
+   * Changes a key's name, owner or limits; returns it as stored, or undefined when no such key exists.
+   * A change of limits also drops the key's credit counters in the same transaction, so its next
+   * limited debit counts from the key's events again.
+   */
   updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | undefined>;
   /**
    * Credits and event counts of one customer's events in a credit period, by key (one GROUP BY;

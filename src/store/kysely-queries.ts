@@ -200,13 +200,27 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
       if (patch.owner !== undefined) set.owner = patch.owner;
       if (patch.limits !== undefined) Object.assign(set, keyLimitsToRow(patch.limits));
       if (Object.keys(set).length === 0) return getApiKey(id);
-      const row = await db
-        .updateTable('api_keys')
-        .set(set)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-      return row && apiKeyFromRow(row);
+      if (patch.limits === undefined) {
+        const row = await db
+          .updateTable('api_keys')
+          .set(set)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row && apiKeyFromRow(row);
+      }
+      // New limits: the key's credit counters go, so its next limited debit counts again from its events
+      // (usage recorded while the key had no credit limit never reached a counter).
+      return db.transaction().execute(async (transaction) => {
+        const row = await transaction
+          .updateTable('api_keys')
+          .set(set)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        await transaction.deleteFrom('key_counters').where('key_id', '=', id).execute();
+        return row && apiKeyFromRow(row);
+      });
     },
 
     async sumUsageByKey(customerId, periodStart) {

@@ -111,6 +111,20 @@ export function describeTeamKeyCases(context: ContractContext): void {
       expect(outcomes[0]).toMatchObject({ kind: 'denied', key: { used: 1500, limit: 2000 } });
     });
 
+    it('counts usage recorded while a key had no credit limit once the limit comes back', async () => {
+      const customer = await context.newCustomer();
+      const key = await newKey(customer.id);
+      const limited = { keyId: key.id, keyLimit: 3000 };
+      await context.store.commitUsage([debit(customer.id, limited)], T0);
+      await context.store.updateApiKey(key.id, { limits: null });
+      await context.store.commitUsage([debit(customer.id, { keyId: key.id, cost: 1500 })], T0 + 1);
+      await context.store.updateApiKey(key.id, {
+        limits: { credits: 3000, requestsPerMinute: null, requestsPerDay: null },
+      });
+      const outcomes = await context.store.commitUsage([debit(customer.id, limited)], T0 + 2);
+      expect(outcomes[0]).toMatchObject({ kind: 'denied', key: { used: 2500, limit: 3000 } });
+    });
+
     it("admits exactly a key's share while another key spends the rest, over racing instances", async () => {
       const customer = await context.newCustomer();
       const limited = await newKey(customer.id);
