@@ -10,7 +10,7 @@ import type { Store } from '../core/ports.js';
 import { createTollgate, type Tollgate } from '../core/tollgate.js';
 import { createMemoryCounters } from '../counters/memory-counters.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
-import { createRequestGate, decisionOf, type RequestFacts } from './request-gate.js';
+import { createRequestGate, decisionOf, type RequestFacts, reportUsage } from './request-gate.js';
 
 interface FakeRequest {
   user?: string;
@@ -134,5 +134,49 @@ describe('createRequestGate', () => {
     await gate(facts('/capture'), denied);
     expect(decisionOf(denied)).toBeUndefined();
     if (outcome.kind === 'allowed') outcome.decision.release();
+  });
+
+  it("counts the request's key: its own limits hold and the denial names it, a reserved route settles against it", async () => {
+    const limited = await tollgate.issueApiKey(customerId, 'bot', {
+      limits: { credits: 3, requestsPerMinute: 2 },
+    });
+    const gate = createRequestGate<FakeRequest>({ tollgate })({ operation: 'capture' });
+    const kinds: string[] = [];
+    let denial: Record<string, unknown> | undefined;
+    for (let index = 0; index < 3; index++) {
+      const outcome = await gate(facts('/capture', { 'x-api-key': limited.key }), {});
+      kinds.push(outcome.kind);
+      if (outcome.kind === 'allowed') outcome.finish();
+      if (outcome.kind === 'denied') denial = outcome.body;
+    }
+    expect(kinds).toEqual(['allowed', 'allowed', 'denied']);
+    expect(denial).toMatchObject({
+      error: 'rate_limited',
+      scope: 'key',
+      key_id: limited.record.id,
+      limit: 2,
+    });
+    // The customer's other key is not held back by this key's window.
+    expect((await gate(facts('/capture', { 'x-api-key': key }), {})).kind).toBe('allowed');
+
+    await tollgate.updateApiKey(limited.record.id, { limits: { requestsPerMinute: null } });
+    const reserving = createRequestGate<FakeRequest>({ tollgate })({
+      operation: 'capture',
+      reserve: { quantity: () => 1 },
+    });
+    const request: FakeRequest = {};
+    const reserved = await reserving(facts('/capture', { 'x-api-key': limited.key }), request);
+    if (reserved.kind !== 'allowed') throw new Error(`expected allowed, got ${reserved.kind}`);
+    reportUsage(request, 1);
+    reserved.finish();
+    // The settle runs after the response: two captures and the settle are the key's, in its counter.
+    const eventsOfKey = async () =>
+      (await tollgate.usageByKey(customerId)).keys.find((row) => row.keyId === limited.record.id)?.events;
+    await expect.poll(eventsOfKey).toBe(3);
+    const refused = await reserving(facts('/capture', { 'x-api-key': limited.key }), {});
+    expect(refused.kind === 'denied' && refused.body).toMatchObject({
+      scope: 'key',
+      key_usage: { credits_used: 3 },
+    });
   });
 });

@@ -112,13 +112,20 @@ export function createRequestGate<Request extends object>(
         'X-Request-Duration-Ms': (performance.now() - started).toFixed(2),
       });
       try {
-        const ref = resolveCustomer
-          ? await resolveCustomer(request)
-          : await customerFromKey(tollgate, facts.headers);
+        // Authenticated by key: the key's own limits hold too (an app resolving its customer has no key).
+        let keyId: string | undefined;
+        let ref: Awaited<ReturnType<NonNullable<typeof resolveCustomer>>> | undefined;
+        if (resolveCustomer) ref = await resolveCustomer(request);
+        else {
+          const principal = await customerFromKey(tollgate, facts.headers);
+          ref = principal?.customerId;
+          keyId = principal?.keyId;
+        }
         const customerId = typeof ref === 'object' ? await byExternalId.resolve(ref.externalId) : ref;
         if (customerId === undefined) throw new TollgateError('unauthorized');
 
         const gateRequest: GateRequest = { holdSlot: true };
+        if (keyId !== undefined) gateRequest.keyId = keyId;
         if (route.operation !== undefined) gateRequest.operation = route.operation;
         if (route.feature !== undefined) gateRequest.feature = route.feature;
         if (route.quantity) gateRequest.quantity = await route.quantity(request);
@@ -132,6 +139,7 @@ export function createRequestGate<Request extends object>(
             holdSlot: true,
             ...(route.feature !== undefined && { feature: route.feature }),
             ...(route.reserve.ttlSeconds !== undefined && { ttlSeconds: route.reserve.ttlSeconds }),
+            ...(keyId !== undefined && { keyId }),
           });
           decision = reserved.decision;
           const reservationId = reserved.reservation?.id;
@@ -145,7 +153,7 @@ export function createRequestGate<Request extends object>(
             const done =
               actual === null || actual === undefined
                 ? tollgate.release(reservationId)
-                : tollgate.settle(reservationId, actual);
+                : tollgate.settle(reservationId, actual, undefined, keyId);
             void done.catch(() => {});
           });
         } else {
@@ -242,14 +250,14 @@ class ExternalIdCache {
 async function customerFromKey(
   tollgate: Tollgate,
   headers: RequestFacts['headers'],
-): Promise<string | undefined> {
+): Promise<{ customerId: string; keyId: string } | undefined> {
   const key = apiKeyFrom(headers);
   const principal = key === undefined ? undefined : await tollgate.authenticate(key);
   if (!principal) return undefined;
   // An admin key has no plan to meter against; the service answers the same.
   if (principal.kind !== 'customer')
     throw new TollgateError('forbidden', 'This endpoint needs a customer key.');
-  return principal.customerId;
+  return { customerId: principal.customerId, keyId: principal.keyId };
 }
 
 function checkRoute<Request extends object>(tollgate: Tollgate, route: RouteOptions<Request>): void {

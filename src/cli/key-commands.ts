@@ -5,24 +5,34 @@
  */
 import type { Command } from 'commander';
 import { TollgateError } from '../core/errors.js';
+import type { KeyLimits } from '../core/ports.js';
 import { issuedKeyView } from '../server/customer-view.js';
+import { keyLimitsView } from '../server/team-key-view.js';
 import { withEngine } from './cli-engine.js';
 import { formatFields, printJson } from './cli-output.js';
+import {
+  type KeyLimitFlags,
+  keyChangeOfFlags,
+  registerTeamKeyCommands,
+  withKeyLimitFlags,
+} from './team-commands.js';
 
-interface CreateOptions {
+interface CreateOptions extends KeyLimitFlags {
   name?: string;
   admin?: boolean;
   json?: boolean;
 }
 
 export function registerKeyCommands(program: Command): void {
-  const keys = program.command('keys').description('Issue and revoke API keys.');
+  const keys = program.command('keys').description('Issue, change and revoke API keys; usage by key.');
 
-  keys
-    .command('create')
-    .description('Issue a key for a customer, or an admin key with --admin (shown this once).')
-    .argument('[customer-id]', 'the customer the key belongs to')
-    .option('--name <name>', 'a label to tell keys apart')
+  withKeyLimitFlags(
+    keys
+      .command('create')
+      .description('Issue a key for a customer, or an admin key with --admin (shown this once).')
+      .argument('[customer-id]', 'the customer the key belongs to')
+      .option('--name <name>', 'a label to tell keys apart'),
+  )
     .option('--admin', 'issue an admin key (no customer)')
     .option('--json', 'print JSON (the shape of POST /api/v1/admin/customers/:id/keys)')
     .action(async (customerId: string | undefined, options: CreateOptions) => {
@@ -33,7 +43,11 @@ export function registerKeyCommands(program: Command): void {
         );
       }
       await withEngine(async ({ tollgate }) => {
-        const issued = await tollgate.issueApiKey(customerId ?? null, options.name ?? null);
+        const issued = await tollgate.issueApiKey(
+          customerId ?? null,
+          options.name ?? null,
+          keyChangeOfFlags(options),
+        );
         if (options.json) {
           printJson(issuedKeyView(issued));
           return;
@@ -43,6 +57,8 @@ export function registerKeyCommands(program: Command): void {
             ['key id', issued.record.id],
             ['customer', issued.record.customerId ?? '(admin key)'],
             ['name', issued.record.name],
+            ...(issued.record.owner ? [['owner', issued.record.owner] as const] : []),
+            ...(issued.record.limits ? [['limits', formatKeyLimits(issued.record.limits)] as const] : []),
             ['API key', issued.key],
           ]),
         );
@@ -62,4 +78,18 @@ export function registerKeyCommands(program: Command): void {
         else process.stdout.write(`Revoked ${keyId}.\n`);
       });
     });
+
+  registerTeamKeyCommands(keys);
+}
+
+/** `30 credits, 10/minute` */
+function formatKeyLimits(limits: KeyLimits): string {
+  const view = keyLimitsView(limits);
+  return [
+    view?.credits != null ? `${view.credits} credits` : null,
+    view?.requests_per_minute != null ? `${view.requests_per_minute}/minute` : null,
+    view?.requests_per_day != null ? `${view.requests_per_day}/day` : null,
+  ]
+    .filter((part) => part !== null)
+    .join(', ');
 }

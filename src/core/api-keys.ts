@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { newId, randomToken } from './ids.js';
-import type { ApiKeyRecord, Store } from './ports.js';
+import type { ApiKeyRecord, KeyLimits, Store } from './ports.js';
 
 export const KEY_PREFIX_LENGTH = 12;
 
@@ -24,6 +24,7 @@ export function generateApiKey(
   customerId: string | null,
   now: number,
   name: string | null = null,
+  team: { owner?: string | null; limits?: KeyLimits | null } = {},
 ): IssuedKey {
   const key = `${customerId === null ? 'tg_admin_' : 'tg_live_'}${randomToken(32)}`;
   return {
@@ -34,6 +35,8 @@ export function generateApiKey(
       hash: hashApiKey(key),
       prefix: key.slice(0, KEY_PREFIX_LENGTH),
       name,
+      owner: team.owner ?? null,
+      limits: team.limits ?? null,
       createdAt: now,
       revokedAt: null,
       lastUsedAt: null,
@@ -68,6 +71,8 @@ export interface KeyCacheOptions {
 export class ApiKeyResolver {
   private readonly cache = new Map<string, CachedKey>();
   private readonly lastUsed = new Map<string, number>();
+  /** Records by id, for the gate to read a request's key limits without a query. */
+  private readonly byId = new Map<string, CachedKey>();
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
@@ -90,6 +95,7 @@ export class ApiKeyResolver {
       entry = { record, expiresAt: now + (record ? this.ttlMs : this.negativeTtlMs) };
       if (this.cache.size >= this.maxEntries) this.cache.clear();
       this.cache.set(key, entry);
+      if (record) this.remember(record, now);
     }
     const record = entry.record;
     if (!record || record.revokedAt !== null) return undefined;
@@ -97,9 +103,25 @@ export class ApiKeyResolver {
     return record;
   }
 
-  /** Forgets every cached key (a revocation by id, whose hash this process may not know). */
+  /** A key by id as cached (fresh within the key TTL), or undefined. */
+  cachedById(id: string, now: number): ApiKeyRecord | undefined {
+    const entry = this.byId.get(id);
+    return entry !== undefined && entry.expiresAt > now ? entry.record : undefined;
+  }
+
+  /** Caches a key by id (read by id, or just resolved). */
+  remember(record: ApiKeyRecord, now: number): void {
+    if (this.byId.size >= this.maxEntries) this.byId.clear();
+    this.byId.set(record.id, { record, expiresAt: now + this.ttlMs });
+  }
+
+  /**
+   * Forgets every cached key (a revocation or a change by id, whose hash this process may not know).
+   * Other instances see it when their entries expire (the key TTL).
+   */
   forgetAll(): void {
     this.cache.clear();
+    this.byId.clear();
   }
 
   /** Writes the batched last-used times. */

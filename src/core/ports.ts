@@ -148,9 +148,40 @@ export interface ApiKeyRecord {
   /** The first characters of the key, safe to show (`tg_live_3xK9`). */
   prefix: string;
   name: string | null;
+  /** Who holds the key (free text: a member's email or user id); absent or null when not said. */
+  owner?: string | null;
+  /** The key's own limits inside its customer's (docs/decisions/015); absent or null: none. */
+  limits?: KeyLimits | null;
   createdAt: number;
   revokedAt: number | null;
   lastUsedAt: number | null;
+}
+
+/**
+ * A key's own limits, absolute integers, each null when the key has none of that kind. They hold
+ * inside the customer's: a request must pass the customer's limit and the key's, so a key limit above
+ * the customer's simply never binds.
+ */
+export interface KeyLimits {
+  /** Milli-credits the key may use per credit period. */
+  credits: number | null;
+  requestsPerMinute: number | null;
+  requestsPerDay: number | null;
+}
+
+/** The fields of a key an admin may change; absent = unchanged, `limits` replaces them all. */
+export interface ApiKeyPatch {
+  name?: string | null;
+  owner?: string | null;
+  limits?: KeyLimits | null;
+}
+
+/** One key's usage in a credit period (keyId null: usage recorded without a key). */
+export interface KeyUsage {
+  keyId: string | null;
+  /** Milli-credits of the key's recorded events. */
+  cost: number;
+  events: number;
 }
 
 /**
@@ -191,6 +222,13 @@ export interface UsageDebit {
    * frees the reservation's holds and records `quantity` whatever the limits; `release` frees them.
    */
   reservation?: ReservationAction;
+  /** The API key the usage came through (stored with the event); absent or null: none. */
+  keyId?: string | null;
+  /**
+   * The key's own credit limit (milli-credits per period), present only when the key has one: the
+   * debit must then fit the key's counter as well as the customer's (`keyId` is set with it).
+   */
+  keyLimit?: number;
 }
 
 export type ReservationAction =
@@ -272,6 +310,8 @@ export type UsageOutcome =
       used: number;
       /** The operation window that refused it; absent when the credit quota did. */
       window?: WindowDenial;
+      /** The key's own credit limit refused it (milli-credits): the key's usage before it. */
+      key?: { id: string; limit: number; used: number };
     }
   | {
       kind: 'conflict';
@@ -309,6 +349,8 @@ export interface UsageEvent {
   recordedAt: number;
   /** Strings the event was recorded with; null when none. */
   metadata: Readonly<Record<string, string>> | null;
+  /** The API key it was recorded through; absent or null when none (or recorded before keys were kept). */
+  keyId?: string | null;
 }
 
 export interface PeriodUsage {
@@ -354,6 +396,19 @@ export interface Store {
   listApiKeys(customerId: string): Promise<ApiKeyRecord[]>;
   /** Returns the key as revoked (a second revocation keeps the first time), or undefined when no such key exists. */
   revokeApiKey(id: string, revokedAt: number): Promise<ApiKeyRecord | undefined>;
+  /** A key by id (revoked ones too), or undefined. */
+  getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Changes a key's name, owner or limits; returns it as stored, or undefined when no such key exists.
+   * A change of limits also drops the key's credit counters in the same transaction, so its next
+   * limited debit counts from the key's events again.
+   */
+  updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Credits and event counts of one customer's events in a credit period, by key (one GROUP BY;
+   * `keyId` null for events recorded without a key), keys with events only.
+   */
+  sumUsageByKey(customerId: string, periodStart: number): Promise<KeyUsage[]>;
   /** Stores many last-used times, by key id, in one write (called periodically, never per request). A time never moves back. */
   touchApiKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
 

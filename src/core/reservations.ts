@@ -33,6 +33,8 @@ export interface ReserveInput {
   feature?: string;
   /** Hold a concurrency slot until the decision's `release()` (middleware does). */
   holdSlot?: boolean;
+  /** The API key reserving: its own limits are checked (it holds nothing on them). */
+  keyId?: string;
 }
 
 export interface ReserveResult {
@@ -56,7 +58,8 @@ export interface SettleResult {
 export interface Reservations {
   reserve(customerId: string, input: ReserveInput): Promise<ReserveResult>;
   /** Records the actual usage and frees the hold; `customerId` restricts it to that customer's reservations. */
-  settle(reservationId: string, quantity: number, customerId?: string): Promise<SettleResult>;
+  /** `keyId`: the key that settles; the usage is recorded with it and counts in its own limit. */
+  settle(reservationId: string, quantity: number, customerId?: string, keyId?: string): Promise<SettleResult>;
   /** Frees the hold; releasing again (or an expired reservation) answers the reservation as it stands. */
   release(reservationId: string, customerId?: string): Promise<Reservation>;
   get(reservationId: string, customerId?: string): Promise<Reservation>;
@@ -68,6 +71,8 @@ export function createReservations(deps: {
   store: Store;
   catalog: Catalog;
   clock: Clock;
+  /** A key's own credit limit (milli-credits per period), null when it has none. */
+  keyCreditLimit: (keyId: string) => Promise<number | null>;
   /** The customer's own `consume` (so decision observers see reservations too). */
   consume: (customerId: string, request: Parameters<Gate['consume']>[1]) => Promise<GateDecision>;
 }): Reservations {
@@ -91,8 +96,15 @@ export function createReservations(deps: {
     });
   }
 
-  async function close(reservation: Reservation, action: 'settle' | 'release', quantity: number) {
+  async function close(
+    reservation: Reservation,
+    action: 'settle' | 'release',
+    quantity: number,
+    keyId?: string,
+  ) {
     const unitCost = catalog.operations[reservation.operation]?.cost ?? 0;
+    // The settling key's credit limit: its settle counts in it (reservations hold nothing on keys).
+    const keyLimit = keyId === undefined || action !== 'settle' ? null : await deps.keyCreditLimit(keyId);
     const outcome: UsageOutcome = await committer.debit({
       customerId: reservation.customerId,
       periodStart: reservation.periodStart,
@@ -107,6 +119,8 @@ export function createReservations(deps: {
       occurredAt: clock.now(),
       windows: reservation.windows,
       reservation: { action, id: reservation.id },
+      ...(keyId !== undefined && action === 'settle' && { keyId }),
+      ...(keyLimit !== null && { keyLimit }),
     });
     return outcome;
   }
@@ -136,19 +150,20 @@ export function createReservations(deps: {
         reservation: { id, expiresAt: now + ttl * 1000 },
         ...(input.feature !== undefined && { feature: input.feature }),
         ...(input.holdSlot !== undefined && { holdSlot: input.holdSlot }),
+        ...(input.keyId !== undefined && { keyId: input.keyId }),
       });
       if (!decision.allowed) return { decision, reservation: null };
       return { decision, reservation: await load(id) };
     },
 
-    async settle(reservationId, quantity, customerId) {
+    async settle(reservationId, quantity, customerId, keyId) {
       if (!Number.isSafeInteger(quantity) || quantity < 0) {
         throw invalidRequest([{ path: 'quantity', message: 'expected a non-negative integer' }]);
       }
       const reservation = await load(reservationId, customerId);
       let outcome: UsageOutcome;
       try {
-        outcome = await close(reservation, 'settle', quantity);
+        outcome = await close(reservation, 'settle', quantity, keyId);
       } catch (error) {
         if (error instanceof RangeError) {
           throw invalidRequest([{ path: 'quantity', message: 'the quantity is too large' }]);

@@ -28,11 +28,13 @@ import type {
   Counters,
   Customer,
   CustomerPatch,
+  KeyUsage,
   OverrideChangeResult,
   PeriodUsage,
   Store,
 } from './ports.js';
 import { createReservations, type Reservations } from './reservations.js';
+import { type KeyChange, keyPatch } from './team-keys.js';
 
 /** The customer as stored, with its contract attached (a field that is not a column). */
 function withContract(customer: Customer, contract: CustomerContract): Customer {
@@ -112,7 +114,21 @@ export interface Tollgate {
   operationUsage(customerId: string): Promise<Record<string, OperationStanding>>;
   /** Reports the customer's current storage (absolute figures). */
   setStorage(customerId: string, storage: { bytes: number; items: number }): Promise<Customer>;
-  issueApiKey(customerId: string | null, name?: string | null): Promise<IssuedKey>;
+  /** Issues a key; a customer's key may carry an owner and its own limits (`team`, validated). */
+  issueApiKey(customerId: string | null, name?: string | null, team?: KeyChange): Promise<IssuedKey>;
+  /**
+   * Changes a key's name, owner or limits (not_found for an unknown key, invalid_request for a bad
+   * limit, nothing written then); returns the key before and after. This instance applies it at once,
+   * others within their key cache time.
+   */
+  updateApiKey(keyId: string, change: KeyChange): Promise<{ before: ApiKeyRecord; after: ApiKeyRecord }>;
+  /**
+   * A customer's usage this credit period by key (`keyId` null: recorded without a key), pending
+   * commits included, with the period it covers.
+   */
+  usageByKey(customerId: string): Promise<{ periodStart: number; periodEnd: number; keys: KeyUsage[] }>;
+  /** A key by id (not_found when unknown), cached like authenticated keys. */
+  getApiKey(keyId: string): Promise<ApiKeyRecord>;
   /** Revokes a key and returns it (not_found for an unknown key). */
   revokeApiKey(keyId: string): Promise<ApiKeyRecord>;
   /** Holds the credits and operation units of work whose size is known only afterwards. */
@@ -269,6 +285,23 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     return result;
   }
 
+  /** A key by id: from the resolver's cache (an authenticated key is there), else one read. */
+  function loadKey(keyId: string, at: number): ApiKeyRecord | Promise<ApiKeyRecord> {
+    const cached = keys.cachedById(keyId, at);
+    if (cached !== undefined) return cached;
+    return store.getApiKey(keyId).then((record) => {
+      if (!record) throw new TollgateError('not_found', `No key '${keyId}'.`);
+      keys.remember(record, at);
+      return record;
+    });
+  }
+
+  async function keyCredits(customerId: string, keyId: string, periodStart: number): Promise<number> {
+    await committer.drain();
+    const usage = await store.sumUsageByKey(customerId, periodStart);
+    return usage.find((row) => row.keyId === keyId)?.cost ?? 0;
+  }
+
   const rateClock = options.rateClock ?? clock;
   const gate = new Gate({
     catalog,
@@ -280,12 +313,18 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     findUsageEvent: (customerId, idempotencyKey) => store.findUsageEvent(customerId, idempotencyKey),
     loadWindowUsage: (customerId, windows) => store.getWindowUsage(customerId, windows),
     loadCustomer,
+    loadKey,
+    loadKeyCredits: keyCredits,
     gracePeriodMs,
     slotTimeoutMs: options.slotTimeoutMs ?? 60_000,
   });
 
   const reservations = createReservations({
     gate,
+    keyCreditLimit: async (keyId) => {
+      const key = await loadKey(keyId, now());
+      return key.limits?.credits ?? null;
+    },
     committer,
     store,
     catalog,
@@ -413,11 +452,40 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       return this.updateCustomer(customerId, { storageBytes: storage.bytes, storageItems: storage.items });
     },
 
-    async issueApiKey(customerId, name = null) {
+    async issueApiKey(customerId, name = null, team = {}) {
+      if (customerId === null && (team.owner != null || team.limits != null)) {
+        throw invalidRequest([{ path: 'limits', message: 'an admin key has no owner or limits' }]);
+      }
+      const patch = keyPatch(null, { ...team, name });
       if (customerId !== null) await loadCustomer(customerId, now());
-      const issued = generateApiKey(customerId, now(), name);
+      const issued = generateApiKey(customerId, now(), patch.name ?? null, patch);
       await store.createApiKey(issued.record);
       return issued;
+    },
+
+    async updateApiKey(keyId, change) {
+      const before = await store.getApiKey(keyId);
+      if (!before) throw new TollgateError('not_found', `No key '${keyId}'.`);
+      if (before.customerId === null && (change.owner != null || change.limits != null)) {
+        throw invalidRequest([{ path: 'limits', message: 'an admin key has no owner or limits' }]);
+      }
+      const after = await store.updateApiKey(keyId, keyPatch(before.limits, change));
+      if (!after) throw new TollgateError('not_found', `No key '${keyId}'.`);
+      // Other instances apply it when their cached entry expires (keyCacheTtlMs), as for revocations.
+      keys.forgetAll();
+      return { before, after };
+    },
+
+    async usageByKey(customerId) {
+      const customer = await loadCustomer(customerId, now());
+      const access = resolveAccess(customer, catalog, now(), gracePeriodMs);
+      await committer.drain();
+      const usage = await store.sumUsageByKey(customerId, access.period.start);
+      return { periodStart: access.period.start, periodEnd: access.period.end, keys: usage };
+    },
+
+    async getApiKey(keyId) {
+      return loadKey(keyId, now());
     },
 
     async revokeApiKey(keyId) {
@@ -429,7 +497,8 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     },
 
     reserve: (customerId, input) => reservations.reserve(customerId, input),
-    settle: (reservationId, quantity, customerId) => reservations.settle(reservationId, quantity, customerId),
+    settle: (reservationId, quantity, customerId, keyId) =>
+      reservations.settle(reservationId, quantity, customerId, keyId),
     release: (reservationId, customerId) => reservations.release(reservationId, customerId),
     getReservation: (reservationId, customerId) => reservations.get(reservationId, customerId),
 

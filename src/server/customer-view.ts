@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AccountAccess } from '../core/account.js';
 import type { IssuedKey } from '../core/api-keys.js';
 import type { ApiKeyRecord, Customer } from '../core/ports.js';
+import { keyLimitsSchema, keyLimitsView } from './team-key-view.js';
 import { accountStatusSchema } from './usage-view.js';
 import { isoTime, isoTimeSchema } from './wire-format.js';
 
@@ -40,6 +41,8 @@ export const apiKeySchema = z.object({
   customer_id: z.string().nullable().describe('null for an admin key'),
   prefix: z.string().describe('The first characters of the key, safe to show'),
   name: z.string().nullable(),
+  owner: z.string().nullable().describe("Who holds the key: a member's email or user id"),
+  limits: keyLimitsSchema,
   created_at: isoTimeSchema,
   revoked_at: isoTimeSchema.nullable(),
   last_used_at: isoTimeSchema.nullable(),
@@ -81,6 +84,8 @@ export function apiKeyView(record: ApiKeyRecord): z.infer<typeof apiKeySchema> {
     customer_id: record.customerId,
     prefix: record.prefix,
     name: record.name,
+    owner: record.owner ?? null,
+    limits: keyLimitsView(record.limits),
     created_at: isoTime(record.createdAt),
     revoked_at: isoTime(record.revokedAt),
     last_used_at: isoTime(record.lastUsedAt),

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { GateDecision } from '../core/gate/gate-decision.js';
 import { quotaFiguresSchema, quotaFiguresView } from './usage-view.js';
+import { credits, creditsSchema } from './wire-format.js';
 
 const storageFiguresSchema = z.object({ bytes: z.number().int(), items: z.number().int() });
 
@@ -60,6 +61,17 @@ export const denialDetailsSchema = z.object({
       "Where the limit that refused comes from: the plan, or the customer's contract (an override); " +
         'absent on account_suspended',
     ),
+  scope: z
+    .literal('key')
+    .optional()
+    .describe("quota_exceeded, rate_limited: the calling key's own limit refused it (not the customer's)"),
+  key_id: z.string().optional().describe('With `scope: "key"`: the key whose limit refused it'),
+  key_usage: z
+    .object({ credits_used: creditsSchema, credits_limit: creditsSchema, requested: creditsSchema })
+    .optional()
+    .describe(
+      "quota_exceeded by the key's credit limit: the key's credits this period, its limit, this request's cost",
+    ),
 });
 
 export function denialDetails(decision: GateDecision): z.infer<typeof denialDetailsSchema> {
@@ -69,6 +81,24 @@ export function denialDetails(decision: GateDecision): z.infer<typeof denialDeta
 
 function limitDetails(decision: GateDecision): z.infer<typeof denialDetailsSchema> {
   const { refusal, plan } = decision;
+  const key = decision.refusedKey;
+  if (key !== null) {
+    const scoped = { scope: 'key' as const, key_id: key.keyId };
+    if (key.kind === 'rate') return { ...scoped, tier: plan, limit: key.limit, window: key.window };
+    return {
+      ...scoped,
+      usage: {
+        customer_id: decision.customerId,
+        subscription_tier: plan,
+        ...quotaFiguresView(decision.credits.used, decision.credits.limit),
+      },
+      key_usage: {
+        credits_used: credits(key.used),
+        credits_limit: credits(key.limit),
+        requested: credits(key.requested),
+      },
+    };
+  }
   if (decision.reason === 'quota_exceeded') {
     const window = decision.refusedWindow;
     return {

@@ -32,8 +32,8 @@ export function deniedBody(decision: GateDecision): Record<string, unknown> {
 export function gateRoute(tollgate: Tollgate, options: GatedRouteOptions): preHandlerAsyncHookHandler {
   return async function gate(request: FastifyRequest, reply: FastifyReply) {
     const started = performance.now();
-    const customerId = await authenticateCustomer(tollgate, request.headers);
-    const gateRequest: GateRequest = { holdSlot: true };
+    const { customerId, keyId } = await authenticateCustomer(tollgate, request.headers);
+    const gateRequest: GateRequest = { holdSlot: true, keyId };
     if (options.operation !== undefined) gateRequest.operation = options.operation;
     if (options.feature !== undefined) gateRequest.feature = options.feature;
     if (options.quantity) gateRequest.quantity = options.quantity(request);

@@ -151,6 +151,16 @@ describe('OpenAPI document', () => {
       'POST /api/v1/admin/customers/:id/keys': {
         ...asAdmin,
         url: `/api/v1/admin/customers/${customer.id}/keys`,
+        body: { name: 'ci', owner: 'ana@example.com', limits: { credits: 30, requests_per_day: 500 } },
+      },
+      'PATCH /api/v1/admin/keys/:id': {
+        ...asAdmin,
+        url: `/api/v1/admin/keys/${spare.record.id}`,
+        body: { owner: 'bo@example.com', limits: { requests_per_minute: 5 } },
+      },
+      'GET /api/v1/admin/customers/:id/usage/keys': {
+        ...asAdmin,
+        url: `/api/v1/admin/customers/${customer.id}/usage/keys`,
       },
       'DELETE /api/v1/admin/keys/:id': { ...asAdmin, url: `/api/v1/admin/keys/${spare.record.id}` },
       'GET /api/v1/admin/customers/:id/overrides': {

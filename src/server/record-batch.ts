@@ -50,6 +50,7 @@ export async function recordBatch(
   tollgate: Tollgate,
   customerId: string,
   events: readonly unknown[],
+  keyId?: string,
 ): Promise<BatchResult> {
   const now = tollgate.clock.now();
   // Warm the customer and usage caches first: then no event waits on a read of its own, and every
@@ -63,7 +64,9 @@ export async function recordBatch(
       const timestamp = readTimestamp(parsed.data.timestamp, now);
       if (!timestamp.ok) return invalidResult(index, [timestamp.issue]);
       try {
-        const decision = await tollgate.consume(customerId, eventGateRequest(parsed.data, now, false));
+        const request = eventGateRequest(parsed.data, now, false);
+        if (keyId !== undefined) request.keyId = keyId;
+        const decision = await tollgate.consume(customerId, request);
         if (!decision.allowed) {
           // The body a single event would be refused with, details included.
           return { index, status: 'denied', error: deniedBody(decision) as EventError };

@@ -53,9 +53,14 @@ export async function authenticateRequest(
 export async function authenticateCustomer(
   tollgate: Tollgate,
   headers: Record<string, string | string[] | undefined>,
-): Promise<string> {
+): Promise<{ customerId: string; keyId: string }> {
   const principal = await authenticateRequest(tollgate, headers);
   if (principal.kind !== 'customer')
     throw new TollgateError('forbidden', 'This endpoint needs a customer key.');
-  return principal.customerId;
+  return { customerId: principal.customerId, keyId: principal.keyId };
+}
+
+/** The API key a customer route was called with (none for a billing session): the gate counts it. */
+export function callerKeyId(caller: Caller): string | undefined {
+  return caller.kind === 'customer' ? caller.keyId : undefined;
 }

@@ -38,6 +38,11 @@ export interface ApiKeysTable {
   created_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** Migration 012: the key's holder and its own limits (credits in milli-credits per period). */
+  owner: string | null;
+  credit_limit: number | null;
+  requests_per_minute: number | null;
+  requests_per_day: number | null;
 }
 
 export interface UsageEventsTable {
@@ -55,6 +60,16 @@ export interface UsageEventsTable {
   recorded_at: number;
   /** JSON of the event's metadata, keys sorted (migration 008); null when none. */
   metadata: string | null;
+  /** The API key it came through (migration 012); null when none. */
+  key_id: string | null;
+}
+
+/** Credits used by one limited key in one credit period (migration 012). */
+export interface KeyCountersTable {
+  key_id: string;
+  period_start: number;
+  customer_id: string;
+  used: number;
 }
 
 export interface UsageCountersTable {
@@ -187,6 +202,7 @@ export interface Database extends BillingEventTables {
   usage_events: UsageEventsTable;
   usage_counters: UsageCountersTable;
   operation_counters: OperationCountersTable;
+  key_counters: KeyCountersTable;
   reservations: ReservationsTable;
   grants: GrantsTable;
   meter_outbox: MeterOutboxTable;

@@ -2,11 +2,11 @@
  * The Store methods that are ordinary queries, written once with Kysely for both dialects. Each store
  * adds what differs: migrations, closing, the batched `touchApiKeys` and the `commitUsage` hot path.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Updateable } from 'kysely';
 import type { Reservation, Store, WindowDebit } from '../core/ports.js';
 import type { BillingEventQueries } from './billing-event-queries.js';
 import type { DashboardTokenQueries } from './dashboard-token-queries.js';
-import type { Database } from './database.js';
+import type { ApiKeysTable, Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
 import type { GrantQueries } from './grant-queries.js';
 import type { HistoryQueries } from './history-queries.js';
@@ -19,6 +19,7 @@ import {
   customerFromRow,
   customerPatchToRow,
   customerToRow,
+  keyLimitsToRow,
   newCustomerRecord,
   usageEventFromRow,
 } from './rows.js';
@@ -45,6 +46,11 @@ export type KyselyQueries = Omit<
 >;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
+  async function getApiKey(id: string) {
+    const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && apiKeyFromRow(row);
+  }
+
   return {
     async ping() {
       await sql`select 1`.execute(db);
@@ -189,6 +195,59 @@ export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {
         .orderBy('id')
         .execute();
       return rows.map(apiKeyFromRow);
+    },
+
+    getApiKey,
+
+    async updateApiKey(id, patch) {
+      const set: Updateable<ApiKeysTable> = {};
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.owner !== undefined) set.owner = patch.owner;
+      if (patch.limits !== undefined) Object.assign(set, keyLimitsToRow(patch.limits));
+      if (Object.keys(set).length === 0) return getApiKey(id);
+      if (patch.limits === undefined) {
+        const row = await db
+          .updateTable('api_keys')
+          .set(set)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row && apiKeyFromRow(row);
+      }
+      // New limits: the key's credit counters go, so its next limited debit counts again from its events
+      // (usage recorded while the key had no credit limit never reached a counter).
+      return db.transaction().execute(async (transaction) => {
+        const row = await transaction
+          .updateTable('api_keys')
+          .set(set)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        await transaction.deleteFrom('key_counters').where('key_id', '=', id).execute();
+        return row && apiKeyFromRow(row);
+      });
+    },
+
+    async sumUsageByKey(customerId, periodStart) {
+      // Events of a period are recorded at or after its start: the range keeps to the customer's index.
+      const rows = await db
+        .selectFrom('usage_events')
+        .select((eb) => [
+          'key_id',
+          eb.fn.sum<number>('cost').as('cost'),
+          eb.fn.countAll<number>().as('events'),
+        ])
+        .where('customer_id', '=', customerId)
+        .where('recorded_at', '>=', periodStart)
+        .where('period_start', '=', periodStart)
+        .groupBy('key_id')
+        .orderBy('key_id')
+        .execute();
+      return rows.map((row) => ({
+        keyId: row.key_id,
+        cost: Number(row.cost ?? 0),
+        events: Number(row.events),
+      }));
     },
 
     async revokeApiKey(id, revokedAt) {

@@ -30,6 +30,7 @@ import {
   type HeldReservation,
   idempotencyScope,
   type KnownEvent,
+  keyCounterKey,
   type ReservationChange,
   type WindowCounter,
   windowCounterKey,
@@ -96,16 +97,19 @@ const selectKnownEvents = `
     LIMIT 1
   ) AS e`;
 
-/** The events' metadata comes last ($18, or $25 after the window counters'), so the numbers above stay. */
+/**
+ * The events' metadata and key come last ($18 and $19, or $25 and $26 after the window counters'), so
+ * the numbers above stay.
+ */
 const insertEvents = (metadata: number) => `
   INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-    idempotency_key, request_hash, occurred_at, recorded_at, metadata)
+    idempotency_key, request_hash, occurred_at, recorded_at, metadata, key_id)
   SELECT e.id, e.customer_id, e.period_start, e.operation, e.quantity, e.cost, e.overage, e.used_after,
-    e.idempotency_key, e.request_hash, e.occurred_at, $12::bigint, e.metadata
+    e.idempotency_key, e.request_hash, e.occurred_at, $12::bigint, e.metadata, e.key_id
   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
-    $8::bigint[], $9::text[], $10::text[], $11::bigint[], $${metadata}::text[])
+    $8::bigint[], $9::text[], $10::text[], $11::bigint[], $${metadata}::text[], $${metadata + 1}::text[])
     AS e(id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-      idempotency_key, request_hash, occurred_at, metadata)`;
+      idempotency_key, request_hash, occurred_at, metadata, key_id)`;
 
 const writeCounters = `
   INSERT INTO usage_counters (customer_id, period_start, used, overage, held)
@@ -122,6 +126,25 @@ const writeEventsCountersAndWindows = `
     $24::bigint[])
   ON CONFLICT (customer_id, operation, window_name, window_start)
   DO UPDATE SET used = excluded.used, overage = excluded.overage, held = excluded.held`;
+
+// Limited keys (migration 012): only batches with a debit carrying a `keyLimit` run these, after the
+// customer counters are locked. A key belongs to its debit's customer, so that lock already keeps every
+// other batch off the key's counter. A key's first debit of a period counts what its events of the
+// period already cost (COALESCE evaluates the sum only for a missing row).
+const selectKeyCounters = `
+  SELECT k.key_id, k.period_start, coalesce(c.used, (
+    SELECT coalesce(sum(e.cost), 0) FROM usage_events AS e
+    WHERE e.customer_id = k.customer_id AND e.recorded_at >= k.period_start
+      AND e.period_start = k.period_start AND e.key_id = k.key_id)) AS used
+  FROM unnest($1::text[], $2::bigint[], $3::text[]) AS k(key_id, period_start, customer_id)
+  LEFT JOIN LATERAL (
+    SELECT used FROM key_counters AS c WHERE c.key_id = k.key_id AND c.period_start = k.period_start LIMIT 1
+  ) AS c ON true`;
+
+const writeKeyCounters = `
+  INSERT INTO key_counters (key_id, period_start, customer_id, used)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+  ON CONFLICT (key_id, period_start) DO UPDATE SET used = excluded.used`;
 
 // Reservations (migration 007): only batches that meet a hold or a reservation run these. Expired
 // holds of the locked counters are dropped before deciding (after the locks, so no batch adds a hold
@@ -324,6 +347,7 @@ async function decideAndWrite(
     }
   }
 
+  const currentKeys = await readKeyCounters(client, debits);
   const cleaned = await dropExpired(client, debits, current, currentWindows, recordedAt);
   const reservations = new Map<string, HeldReservation>();
   const named = reservationIds(debits);
@@ -348,6 +372,7 @@ async function decideAndWrite(
     batchEventIds(),
     currentWindows,
     reservations,
+    currentKeys,
   );
   if (decision.events.length === 0 && decision.reservations.length === 0 && cleaned === null) {
     return decision.outcomes;
@@ -401,8 +426,22 @@ async function decideAndWrite(
       counters.map((counter) => counter.held ?? 0),
       ...windowValues,
       events.map((event) => canonicalMetadata(event.metadata)),
+      events.map((event) => event.keyId ?? null),
     ],
   });
+  if (decision.keyCounters.size > 0) {
+    const keyCounters = [...decision.keyCounters.values()];
+    await client.query({
+      name: 'tollgate_write_key_counters',
+      text: writeKeyCounters,
+      values: [
+        keyCounters.map((counter) => counter.keyId),
+        keyCounters.map((counter) => counter.periodStart),
+        keyCounters.map((counter) => counter.customerId),
+        keyCounters.map((counter) => counter.used),
+      ],
+    });
+  }
   if (decision.reservations.length > 0) await writeReservations(client, decision.reservations, recordedAt);
   const outbox = overageWindows(decision.events, meterWindowMs);
   if (outbox.length > 0) {
@@ -419,6 +458,36 @@ async function decideAndWrite(
     });
   }
   return decision.outcomes;
+}
+
+/** The credit usage of the batch's limited keys, by `keyCounterKey`; undefined when it has none. */
+async function readKeyCounters(
+  client: pg.PoolClient,
+  debits: readonly UsageDebit[],
+): Promise<Map<string, number> | undefined> {
+  const keys = new Map<string, { keyId: string; periodStart: number; customerId: string }>();
+  for (const debit of debits) {
+    if (debit.keyLimit === undefined || !debit.keyId) continue;
+    const key = keyCounterKey(debit.keyId, debit.periodStart);
+    if (!keys.has(key))
+      keys.set(key, { keyId: debit.keyId, periodStart: debit.periodStart, customerId: debit.customerId });
+  }
+  if (keys.size === 0) return undefined;
+  const rows = [...keys.values()];
+  const result = await client.query<{ key_id: string; period_start: string; used: string }>({
+    name: 'tollgate_select_key_counters',
+    text: selectKeyCounters,
+    values: [
+      rows.map((row) => row.keyId),
+      rows.map((row) => row.periodStart),
+      rows.map((row) => row.customerId),
+    ],
+  });
+  const used = new Map<string, number>();
+  for (const row of result.rows) {
+    used.set(keyCounterKey(row.key_id, Number(row.period_start)), Number(row.used));
+  }
+  return used;
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   BillingInterval,
   Customer,
   CustomerPatch,
+  KeyLimits,
   NewCustomer,
   UsageEvent,
 } from '../core/ports.js';
@@ -112,9 +113,31 @@ export function apiKeyFromRow(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     hash: row.hash,
     prefix: row.prefix,
     name: row.name,
+    owner: row.owner ?? null,
+    limits: keyLimitsFromRow(row),
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     lastUsedAt: row.last_used_at,
+  };
+}
+
+/** Null when the key has no limit of any kind (the gate's fast path tests just that). */
+function keyLimitsFromRow(row: Selectable<ApiKeysTable>): KeyLimits | null {
+  const credits = row.credit_limit === null ? null : Number(row.credit_limit);
+  const requestsPerMinute = row.requests_per_minute === null ? null : Number(row.requests_per_minute);
+  const requestsPerDay = row.requests_per_day === null ? null : Number(row.requests_per_day);
+  if (credits === null && requestsPerMinute === null && requestsPerDay === null) return null;
+  return { credits, requestsPerMinute, requestsPerDay };
+}
+
+/** The limit columns of a key (all null for none). */
+export function keyLimitsToRow(
+  limits: KeyLimits | null | undefined,
+): Pick<ApiKeysTable, 'credit_limit' | 'requests_per_minute' | 'requests_per_day'> {
+  return {
+    credit_limit: limits?.credits ?? null,
+    requests_per_minute: limits?.requestsPerMinute ?? null,
+    requests_per_day: limits?.requestsPerDay ?? null,
   };
 }
 
@@ -125,6 +148,8 @@ export function apiKeyToRow(key: ApiKeyRecord): Insertable<ApiKeysTable> {
     hash: key.hash,
     prefix: key.prefix,
     name: key.name,
+    owner: key.owner ?? null,
+    ...keyLimitsToRow(key.limits),
     created_at: key.createdAt,
     revoked_at: key.revokedAt,
     last_used_at: key.lastUsedAt,
@@ -146,5 +171,7 @@ export function usageEventFromRow(row: Selectable<UsageEventsTable>): UsageEvent
     occurredAt: row.occurred_at,
     recordedAt: row.recorded_at,
     metadata: parseMetadata(row.metadata),
+    // Only when set, like the events the engine makes (decideDebits).
+    ...(row.key_id ? { keyId: row.key_id } : {}),
   };
 }

@@ -16,6 +16,7 @@ import {
   type HeldReservation,
   idempotencyScope,
   type KnownEvent,
+  keyCounterKey,
   windowCounterKey,
 } from '../core/ledger/decide-debits.js';
 import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
@@ -45,7 +46,7 @@ interface KnownRow {
 /** Counters cached at most (customers x periods); past it the cache starts over. */
 const COUNTER_CACHE_LIMIT = 100_000;
 
-/** Rows per multi-row INSERT (13 parameters each; SQLite allows 32,766 per statement). */
+/** Rows per multi-row INSERT (14 parameters each; SQLite allows 32,766 per statement). */
 const EVENT_ROWS = 64;
 
 export type CommitUsage = (debits: readonly UsageDebit[], recordedAt: number) => UsageOutcome[];
@@ -78,6 +79,21 @@ export function createSqliteCommitUsage(
      VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (customer_id, operation, window_name, window_start)
      DO UPDATE SET used = excluded.used, overage = excluded.overage, held = excluded.held`,
+  );
+  // Limited keys (migration 012): only debits with a `keyLimit` read these. A key's first debit of a
+  // period counts what its events of the period already cost (a limit set mid-period starts there).
+  const selectKeyCounter = database
+    .prepare<[string, number], number>('SELECT used FROM key_counters WHERE key_id = ? AND period_start = ?')
+    .pluck();
+  const sumKeyEvents = database
+    .prepare<[string, number, number, string], number>(
+      `SELECT coalesce(sum(cost), 0) FROM usage_events
+       WHERE customer_id = ? AND recorded_at >= ? AND period_start = ? AND key_id = ?`,
+    )
+    .pluck();
+  const upsertKeyCounter = database.prepare<[string, number, string, number]>(
+    `INSERT INTO key_counters (key_id, period_start, customer_id, used) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key_id, period_start) DO UPDATE SET used = excluded.used`,
   );
   // Reservations (migration 007): only batches that meet a hold or a reservation run these.
   const dropExpiredHolds = database
@@ -124,8 +140,8 @@ export function createSqliteCommitUsage(
     if (statement === undefined) {
       statement = database.prepare<unknown[]>(
         `INSERT INTO usage_events (id, customer_id, period_start, operation, quantity, cost, overage, used_after,
-           idempotency_key, request_hash, occurred_at, recorded_at, metadata)
-         VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+           idempotency_key, request_hash, occurred_at, recorded_at, metadata, key_id)
+         VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       );
       insertEvents.set(rows, statement);
     }
@@ -160,7 +176,19 @@ export function createSqliteCommitUsage(
     cleaned = undefined;
     const known = new Map<string, KnownEvent>();
     const looked = new Set<string>();
+    let currentKeys: Map<string, number> | undefined;
     for (const debit of debits) {
+      if (debit.keyLimit !== undefined && debit.keyId) {
+        currentKeys ??= new Map();
+        const keyKey = keyCounterKey(debit.keyId, debit.periodStart);
+        if (!currentKeys.has(keyKey)) {
+          const used =
+            selectKeyCounter.get(debit.keyId, debit.periodStart) ??
+            sumKeyEvents.get(debit.customerId, debit.periodStart, debit.periodStart, debit.keyId) ??
+            0;
+          currentKeys.set(keyKey, Number(used));
+        }
+      }
       const key = counterKey(debit.customerId, debit.periodStart);
       if (!current.has(key)) {
         const row = counterCache.get(key) ??
@@ -236,8 +264,12 @@ export function createSqliteCommitUsage(
       batchEventIds(),
       currentWindows,
       reservations,
+      currentKeys,
     );
     written = decision.counters;
+    for (const counter of decision.keyCounters.values()) {
+      upsertKeyCounter.run(counter.keyId, counter.periodStart, counter.customerId, counter.used);
+    }
     writtenWindows = decision.windows;
     for (const counter of decision.counters.values()) {
       upsertCounter.run(
@@ -312,6 +344,7 @@ export function createSqliteCommitUsage(
           event.occurredAt,
           event.recordedAt,
           canonicalMetadata(event.metadata),
+          event.keyId ?? null,
         );
       }
       insertStatement(end - start).run(parameters);

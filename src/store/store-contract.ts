@@ -19,6 +19,7 @@ import { describeOperationWindowCases } from './contract/operation-window-cases.
 import { describeOverrideCases } from './contract/override-cases.js';
 import { describeSubscriptionCases } from './contract/subscription-cases.js';
 import { describeSubscriptionCountCases } from './contract/subscription-count-cases.js';
+import { describeTeamKeyCases } from './contract/team-key-cases.js';
 import { describeUsageCases } from './contract/usage-cases.js';
 import { describeUsageConcurrencyCases } from './contract/usage-concurrency-cases.js';
 import { describeUsageEventCases } from './contract/usage-event-cases.js';
@@ -78,5 +79,6 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeDashboardTokenCases(context);
     describeHistoryCases(context);
     describeGrantCases(context);
+    describeTeamKeyCases(context);
   });
 }

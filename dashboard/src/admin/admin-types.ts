@@ -46,9 +46,20 @@ export interface ApiKey {
   customer_id: string | null;
   prefix: string;
   name: string | null;
+  owner: string | null;
+  limits: KeyLimits | null;
   created_at: string;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** This credit period (on the customer's detail only). */
+  usage?: { credits_used: number; events: number };
+}
+
+/** A team key's own limits (docs/decisions/015); null fields: none of that kind. */
+export interface KeyLimits {
+  credits: number | null;
+  requests_per_minute: number | null;
+  requests_per_day: number | null;
 }
 
 export type IssuedKey = ApiKey & { key: string };

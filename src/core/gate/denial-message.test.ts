@@ -20,6 +20,7 @@ function figures(overrides: Partial<DecisionFigures> = {}): DecisionFigures {
     refusal: null,
     operation: null,
     refusedWindow: null,
+    refusedKey: null,
     retryAfterSeconds: null,
     upgradeUrl: null,
     eventId: null,

@@ -56,6 +56,14 @@ export type Refusal =
       limits: { bytes: number | null; items: number | null };
     };
 
+/**
+ * A refusal by the limit of the API key the request came through (docs/decisions/015), not the
+ * customer's: credits in milli-credits per period, or requests per window.
+ */
+export type KeyRefusal =
+  | { keyId: string; kind: 'credits'; limit: number; used: number; requested: number }
+  | { keyId: string; kind: 'rate'; window: 'minute' | 'day'; limit: number };
+
 /** One limited window of the request's operation. */
 export interface OperationWindowFigures {
   window: OperationWindow;
@@ -106,6 +114,8 @@ export interface GateDecision {
   operation: OperationFigures | null;
   /** Set when an operation limit refused the request. */
   refusedWindow: WindowRefusal | null;
+  /** Set when the key's own limit refused the request (the customer's would have allowed it). */
+  refusedKey: KeyRefusal | null;
   /** Seconds to wait before retrying (429 only). */
   retryAfterSeconds: number | null;
   upgradeUrl: string | null;
@@ -150,6 +160,7 @@ class Decision implements GateDecision {
   readonly refusal: Refusal | null;
   readonly operation: OperationFigures | null;
   readonly refusedWindow: WindowRefusal | null;
+  readonly refusedKey: KeyRefusal | null;
   readonly retryAfterSeconds: number | null;
   readonly upgradeUrl: string | null;
   readonly eventId: string | null;
@@ -167,9 +178,11 @@ class Decision implements GateDecision {
     this.message =
       reason === null
         ? null
-        : figures.refusedWindow
-          ? refusalMessage(figures.refusedWindow)
-          : denialMessage(reason, figures);
+        : figures.refusedKey
+          ? keyRefusalMessage(figures.refusedKey)
+          : figures.refusedWindow
+            ? refusalMessage(figures.refusedWindow)
+            : denialMessage(reason, figures);
     this.customerId = figures.customerId;
     this.plan = figures.plan;
     this.credits = figures.credits;
@@ -177,6 +190,7 @@ class Decision implements GateDecision {
     this.refusal = figures.refusal;
     this.operation = figures.operation;
     this.refusedWindow = figures.refusedWindow;
+    this.refusedKey = figures.refusedKey;
     this.retryAfterSeconds = figures.retryAfterSeconds;
     this.upgradeUrl = figures.upgradeUrl;
     this.eventId = figures.eventId;
@@ -302,6 +316,19 @@ const WINDOW_LABELS: Record<OperationWindow, string> = {
 export function refusalMessage(refusal: WindowRefusal): string {
   const { operation, window, limit, used, requested } = refusal;
   return `${WINDOW_LABELS[window]} limit of ${operation} exceeded. Used ${used}/${limit}, requested ${requested}.`;
+}
+
+/**
+ * The message of a denial by a key's own limit, with its figures.
+ * @example keyRefusalMessage({ keyId: 'key_1', kind: 'credits', limit: 30_000, used: 30_000, requested: 1_000 });
+ * // "This API key's quota exceeded. Used 30/30 credits this period, requested 1."
+ */
+export function keyRefusalMessage(refusal: KeyRefusal): string {
+  if (refusal.kind === 'rate') {
+    return `This API key's rate limit exceeded (${refusal.limit} requests per ${refusal.window}).`;
+  }
+  const { limit, used, requested } = refusal;
+  return `This API key's quota exceeded. Used ${formatCredits(used)}/${formatCredits(limit)} credits this period, requested ${formatCredits(requested)}.`;
 }
 
 export function secondsUntil(epochMs: number, now: number): number {

@@ -14,8 +14,10 @@ import { invalidRequest, TollgateError } from '../errors.js';
 import type { GroupCommitter } from '../ledger/group-commit.js';
 import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
 import type {
+  ApiKeyRecord,
   Counters,
   Customer,
+  KeyLimits,
   RateWindow,
   UsageEvent,
   WindowDebit,
@@ -64,6 +66,11 @@ export interface GateRequest {
    * decision's `eventId` is then the reservation's id. `idempotencyKey` is not used with it (the id is).
    */
   reservation?: { id: string; expiresAt: number };
+  /**
+   * The customer's API key the request came through: its usage is recorded with it, and the key's own
+   * limits (if any) must hold as well as the customer's (docs/decisions/015).
+   */
+  keyId?: string;
 }
 
 export interface GateDependencies {
@@ -82,6 +89,13 @@ export interface GateDependencies {
   findUsageEvent: (customerId: string, idempotencyKey: string) => Promise<UsageEvent | undefined>;
   /** Operation window counters as stored (for `check`; `consume` learns them from its commit). */
   loadWindowUsage: (customerId: string, windows: readonly WindowKey[]) => Promise<WindowUsage[]>;
+  /**
+   * A key by id, synchronously when cached (an authenticated key always is); rejects with not_found
+   * for an unknown key. Absent: requests naming a key are refused as invalid.
+   */
+  loadKey?: (keyId: string, now: number) => ApiKeyRecord | Promise<ApiKeyRecord>;
+  /** Milli-credits a key's events cost in a period (for `check` on a key with a credit limit). */
+  loadKeyCredits?: (customerId: string, keyId: string, periodStart: number) => Promise<number>;
   /** The customer, synchronously when cached. */
   loadCustomer: (customerId: string, now: number) => Customer | Promise<Customer>;
   gracePeriodMs: number;
@@ -112,7 +126,12 @@ interface Evaluation {
   /** The operation's limited windows this request would count in. */
   operationWindows: readonly WindowDebit[];
   occurredAt: number;
+  /** The request's key when it has limits of its own (its rate windows are in `windows`). */
+  limitedKey: { id: string; limits: KeyLimits } | undefined;
 }
+
+/** Rate-limit keys of an API key's own windows start with this (the customer's with `rate:`). */
+const KEY_WINDOW_PREFIX = 'key:';
 
 interface CounterKeys {
   minute: string;
@@ -138,6 +157,7 @@ export class Gate {
       this.applyRateCounts(figures, windows, counts, 0);
       const window = windows[full];
       if (window && request.countRequest !== false) {
+        this.noteKeyWindow(figures, window, evaluation);
         return this.deny(figures, 'rate_limited', times, rateRefusal(window), window);
       }
     }
@@ -170,7 +190,34 @@ export class Gate {
     if (ceiling !== null && figures.credits.used + evaluation.cost > ceiling) {
       return this.deny(figures, 'quota_exceeded', times);
     }
+    const keyCredits = evaluation.limitedKey?.limits.credits ?? null;
+    if (keyCredits !== null && evaluation.limitedKey !== undefined && this.deps.loadKeyCredits) {
+      const keyId = evaluation.limitedKey.id;
+      const keyUsed = await this.deps.loadKeyCredits(customerId, keyId, access.period.start);
+      if (keyUsed + evaluation.cost > keyCredits) {
+        figures.refusedKey = {
+          keyId,
+          kind: 'credits',
+          limit: keyCredits,
+          used: keyUsed,
+          requested: evaluation.cost,
+        };
+        return this.deny(figures, 'quota_exceeded', times);
+      }
+    }
     return buildDecision(figures, times.rateNow);
+  }
+
+  /** A full rate window that is the key's own: the refusal names the key. */
+  private noteKeyWindow(figures: DecisionFigures, window: RateWindow, evaluation: Evaluation): void {
+    const key = evaluation.limitedKey;
+    if (key === undefined || !window.key.startsWith(KEY_WINDOW_PREFIX)) return;
+    figures.refusedKey = {
+      keyId: key.id,
+      kind: 'rate',
+      window: window.windowMs === MINUTE_MS ? 'minute' : 'day',
+      limit: window.limit,
+    };
   }
 
   /** Admits and counts the request, or denies it having counted nothing. */
@@ -190,7 +237,9 @@ export class Gate {
         // A retry of a request already recorded gets its first answer, even when the window is full now.
         const replay = await this.replayOf(customer.id, request, figures, rateNow);
         const full = counted[result.deniedIndex ?? 0];
-        return replay ?? this.deny(figures, 'rate_limited', times, full ? rateRefusal(full) : null, full);
+        if (replay) return replay;
+        if (full) this.noteKeyWindow(figures, full, evaluation);
+        return this.deny(figures, 'rate_limited', times, full ? rateRefusal(full) : null, full);
       }
     }
 
@@ -230,7 +279,8 @@ export class Gate {
 
     const operation = request.operation ?? '';
     const quantity = request.quantity ?? 1;
-    const { occurredAt, operationWindows } = evaluation;
+    const { occurredAt, operationWindows, limitedKey } = evaluation;
+    const keyLimit = limitedKey?.limits.credits ?? null;
     let outcome: Awaited<ReturnType<GroupCommitter['debit']>>;
     try {
       outcome = await this.deps.committer.debit({
@@ -250,6 +300,8 @@ export class Gate {
         ...(request.reservation && {
           reservation: { action: 'reserve', ...request.reservation },
         }),
+        keyId: request.keyId ?? null,
+        ...(keyLimit !== null && { keyLimit }),
       });
     } catch (error) {
       await this.takeBack(release, counted, figures);
@@ -267,6 +319,10 @@ export class Gate {
       await this.takeBack(release, counted, figures);
       if (outcome.window !== undefined)
         return this.denyWindow(figures, outcome.window, operation, quantity, times);
+      if (outcome.key !== undefined) {
+        const { id, limit, used } = outcome.key;
+        figures.refusedKey = { keyId: id, kind: 'credits', limit, used, requested: cost };
+      }
       return this.deny(figures, 'quota_exceeded', times);
     }
     if (outcome.windows !== undefined) this.applyWindowUsage(figures, operationWindows, outcome.windows);
@@ -348,6 +404,18 @@ export class Gate {
     const usage = this.deps.usage.get(customer.id, access.period.start);
     const used = typeof usage === 'number' ? usage : await usage;
     const windows = this.rateWindows(customer.id, access, rateNow);
+    let limitedKey: Evaluation['limitedKey'];
+    if (request.keyId !== undefined) {
+      // A cached key (every authenticated one) is read synchronously: no promise, no microtask hop.
+      const loaded = this.loadKey(request.keyId, now);
+      const key = loaded instanceof Promise ? await loaded : loaded;
+      checkKeyOf(key, customer.id);
+      // A key without limits costs nothing more here: its id only travels with the debit.
+      if (key.limits) {
+        limitedKey = { id: key.id, limits: key.limits };
+        this.addKeyWindows(windows, key.id, key.limits, rateNow);
+      }
+    }
     const occurredAt = request.occurredAt ?? now;
     const operationWindows =
       request.operation === undefined
@@ -380,6 +448,7 @@ export class Gate {
               windows: operationWindows.map((window) => this.windowFigures(window, access, now)),
             },
       refusedWindow: null,
+      refusedKey: null,
       retryAfterSeconds: null,
       upgradeUrl: catalog.upgradeUrl,
       eventId: null,
@@ -396,7 +465,33 @@ export class Gate {
       // Refused before the windows were counted: the headers still tell them as they stand, not full.
       this.applyRateCounts(figures, windows, await this.deps.counters.peekRate(windows), 0);
     }
-    return { customer, access, cost, figures, windows, operationWindows, occurredAt };
+    return { customer, access, cost, figures, windows, operationWindows, occurredAt, limitedKey };
+  }
+
+  private loadKey(keyId: string, now: number): ApiKeyRecord | Promise<ApiKeyRecord> {
+    const loadKey = this.deps.loadKey;
+    if (loadKey === undefined) throw invalidRequest([{ path: 'keyId', message: 'keys are not known here' }]);
+    return loadKey(keyId, now);
+  }
+
+  /** The key's own request windows, counted with the customer's in one atomic hit. */
+  private addKeyWindows(windows: RateWindow[], keyId: string, limits: KeyLimits, now: number): void {
+    if (limits.requestsPerMinute !== null) {
+      windows.push({
+        key: `${KEY_WINDOW_PREFIX}${keyId}:minute`,
+        limit: limits.requestsPerMinute,
+        windowStart: windowStart(now, MINUTE_MS),
+        windowMs: MINUTE_MS,
+      });
+    }
+    if (limits.requestsPerDay !== null) {
+      windows.push({
+        key: `${KEY_WINDOW_PREFIX}${keyId}:day`,
+        limit: limits.requestsPerDay,
+        windowStart: windowStart(now, DAY_MS),
+        windowMs: DAY_MS,
+      });
+    }
   }
 
   /** A limited window of the request's operation, its count not read yet. */
@@ -494,6 +589,8 @@ export class Gate {
     fallback: number,
   ): void {
     windows.forEach((window, index) => {
+      // The headers show the customer's windows; a key's own show in its refusal and its usage.
+      if (window.key.startsWith(KEY_WINDOW_PREFIX)) return;
       const figure = {
         limit: window.limit,
         remaining: Math.max(0, window.limit - (counts[index] ?? fallback)),
@@ -565,6 +662,15 @@ export class Gate {
       if (figure) figure.remaining = Math.min(figure.limit, figure.remaining + 1);
     }
   }
+}
+
+/** Refuses a key that is not the customer's, or revoked (in-process callers name keys by id). */
+function checkKeyOf(key: ApiKeyRecord, customerId: string): void {
+  if (key.customerId !== customerId) {
+    throw invalidRequest([{ path: 'keyId', message: `key '${key.id}' is not this customer's` }]);
+  }
+  if (key.revokedAt !== null)
+    throw invalidRequest([{ path: 'keyId', message: `key '${key.id}' is revoked` }]);
 }
 
 /** A refused request window as the error body names it. */

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UsageDebit } from '../ports.js';
-import { counterKey, decideDebits, idempotencyScope, windowCounterKey } from './decide-debits.js';
+import {
+  counterKey,
+  decideDebits,
+  idempotencyScope,
+  keyCounterKey,
+  windowCounterKey,
+} from './decide-debits.js';
 
 const debit = (overrides: Partial<UsageDebit> = {}): UsageDebit => ({
   customerId: 'cus_a',
@@ -315,5 +321,57 @@ describe('decideDebits with reservations', () => {
     ]);
     expect(decision.counters.get(counterKey('cus_a', 0))).toMatchObject({ held: 0 });
     expect(decision.events).toHaveLength(0);
+  });
+
+  describe("a key's own credit limit", () => {
+    const keyed = (overrides: Partial<UsageDebit> = {}) =>
+      debit({ limit: 10_000, included: 10_000, keyId: 'key_a', keyLimit: 2000, ...overrides });
+
+    it("admits inside the key's limit, then denies naming the key and changing no counter", () => {
+      const decision = decideDebits(
+        [keyed(), keyed(), keyed(), debit({ limit: 10_000, keyId: 'key_b' })],
+        new Map(),
+        new Map(),
+        5,
+        nextId,
+      );
+      expect(decision.outcomes.map((o) => o.kind)).toEqual(['recorded', 'recorded', 'denied', 'recorded']);
+      expect(decision.outcomes[2]).toEqual({
+        kind: 'denied',
+        used: 2000,
+        key: { id: 'key_a', limit: 2000, used: 2000 },
+      });
+      expect(decision.counters.get(counterKey('cus_a', 0))?.used).toBe(3000);
+      expect(decision.keyCounters.get(keyCounterKey('key_a', 0))?.used).toBe(2000);
+      // A key without a limit has no counter; its events still carry it.
+      expect(decision.keyCounters.size).toBe(1);
+      expect(decision.events.map((event) => event.keyId)).toEqual(['key_a', 'key_a', 'key_b']);
+    });
+
+    it("never lets a key past its customer's limit, whatever its own", () => {
+      const decision = decideDebits(
+        [keyed({ keyLimit: 50_000 }), keyed({ keyLimit: 50_000 })],
+        new Map([[counterKey('cus_a', 0), { used: 9000, overage: 0 }]]),
+        new Map(),
+        5,
+        nextId,
+      );
+      expect(decision.outcomes.map((o) => o.kind)).toEqual(['recorded', 'denied']);
+      expect(decision.outcomes[1]).toEqual({ kind: 'denied', used: 10_000 });
+    });
+
+    it("starts from the key's stored usage", () => {
+      const decision = decideDebits(
+        [keyed()],
+        new Map(),
+        new Map(),
+        5,
+        nextId,
+        undefined,
+        undefined,
+        new Map([[keyCounterKey('key_a', 0), 1500]]),
+      );
+      expect(decision.outcomes[0]).toMatchObject({ kind: 'denied', key: { used: 1500 } });
+    });
   });
 });

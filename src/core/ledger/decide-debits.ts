@@ -55,6 +55,22 @@ export interface DebitDecision {
   windows: Map<string, WindowCounter>;
   /** Reservations made, settled or released, in order. */
   reservations: ReservationChange[];
+  /** Per-key credit counters to write back, by `keyCounterKey` (only those that changed). */
+  keyCounters: Map<string, KeyCounter>;
+}
+
+/** A key's credit counter row for one period (only keys with a credit limit have one). */
+export interface KeyCounter {
+  keyId: string;
+  customerId: string;
+  periodStart: number;
+  /** Milli-credits the key's recorded events cost this period. */
+  used: number;
+}
+
+/** Key of a key's credit counter; never equal to the other kinds (it starts with a separator). */
+export function keyCounterKey(keyId: string, periodStart: number): string {
+  return `\u0000${keyId}\u0000${periodStart}`;
 }
 
 /** An operation window's counter row. */
@@ -81,6 +97,7 @@ export function windowCounterKey(
 
 const NO_WINDOWS: ReadonlyMap<string, WindowUsage> = new Map();
 const NO_RESERVATIONS: ReadonlyMap<string, HeldReservation> = new Map();
+const NO_KEYS: ReadonlyMap<string, number> = new Map();
 
 export function idempotencyScope(customerId: string, idempotencyKey: string): string {
   return `${customerId}\u0000${idempotencyKey}`;
@@ -100,6 +117,12 @@ export function idempotencyScope(customerId: string, idempotencyKey: string): st
  * holds back and records its quantity even past a limit (the usage happened), saying so in
  * `overLimit`; a `release` takes the holds back. A settle is keyed like any debit, so a second settle
  * replays the first or conflicts with it.
+ * @param currentKeys per-key credit usage by `keyCounterKey` for the batch's debits that carry a
+ * `keyLimit` (missing = zero)
+ *
+ * Keys: a debit with a `keyLimit` must fit its key's counter after it fits the customer's (the key's
+ * limit holds inside the customer's); refused by it, it changes no counter. A reservation checks the
+ * key's limit but holds nothing on it; its settle counts in the key that settles (docs/decisions/015).
  */
 export function decideDebits(
   debits: readonly UsageDebit[],
@@ -109,7 +132,21 @@ export function decideDebits(
   newEventId: () => string,
   currentWindows: ReadonlyMap<string, WindowUsage> = NO_WINDOWS,
   reservations: ReadonlyMap<string, HeldReservation> = NO_RESERVATIONS,
+  currentKeys: ReadonlyMap<string, number> = NO_KEYS,
 ): DebitDecision {
+  const keyCounters = new Map<string, KeyCounter>();
+  /** The key's counter as this batch has left it so far (debits with a `keyLimit` only). */
+  const keyState = (debit: UsageDebit & { keyId: string }): KeyCounter => {
+    const key = keyCounterKey(debit.keyId, debit.periodStart);
+    return (
+      keyCounters.get(key) ?? {
+        keyId: debit.keyId,
+        customerId: debit.customerId,
+        periodStart: debit.periodStart,
+        used: currentKeys.get(key) ?? 0,
+      }
+    );
+  };
   const changes: ReservationChange[] = [];
   const reservationStates = new Map<string, HeldReservation>();
   const counters = new Map<string, CounterState & { customerId: string; periodStart: number }>();
@@ -256,6 +293,18 @@ export function decideDebits(
       outcomes.push({ kind: 'denied', used: state.used });
       continue;
     }
+    const keyed =
+      debit.keyLimit !== undefined && debit.keyId
+        ? keyState(debit as UsageDebit & { keyId: string })
+        : undefined;
+    if (keyed !== undefined && !forced && keyed.used + debit.cost > (debit.keyLimit as number)) {
+      outcomes.push({
+        kind: 'denied',
+        used: state.used,
+        key: { id: keyed.keyId, limit: debit.keyLimit as number, used: keyed.used },
+      });
+      continue;
+    }
     if (action?.action === 'reserve') {
       state.held = (state.held ?? 0) + debit.cost;
       counters.set(key, state);
@@ -291,6 +340,10 @@ export function decideDebits(
     state.used = usedAfter;
     state.overage += overage;
     counters.set(key, state);
+    if (keyed !== undefined) {
+      keyed.used += debit.cost;
+      keyCounters.set(keyCounterKey(keyed.keyId, keyed.periodStart), keyed);
+    }
     let windowsAfter: number[] | undefined;
     let operationOverage = 0;
     if (windows !== undefined && states !== undefined) {
@@ -330,6 +383,7 @@ export function decideDebits(
       recordedAt,
       metadata: debit.metadata ?? null,
     };
+    if (debit.keyId) event.keyId = debit.keyId;
     if (operationOverage > 0) event.operationOverage = operationOverage;
     events.push(event);
     if (scope !== null) {
@@ -343,5 +397,5 @@ export function decideDebits(
     }
     outcomes.push(outcome);
   }
-  return { outcomes, counters, events, windows: windowCounters, reservations: changes };
+  return { outcomes, counters, events, windows: windowCounters, reservations: changes, keyCounters };
 }

@@ -20,6 +20,15 @@ import {
 } from '../customer-view.js';
 import { overrideSchema, overrideView } from '../override-view.js';
 import {
+  keyBreakdownSchema,
+  keyBreakdownView,
+  keyChangeFrom,
+  keyFieldsInputSchema,
+  keyLimitsView,
+  keyUsageFigures,
+  keyUsageFiguresSchema,
+} from '../team-key-view.js';
+import {
   accountStatusSchema,
   creditUsageSchema,
   creditUsageView,
@@ -210,7 +219,9 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
       schema: z.object({
         customer: customerSchema,
         usage: usageSchema,
-        api_keys: z.array(apiKeySchema),
+        api_keys: z.array(
+          apiKeySchema.extend({ usage: keyUsageFiguresSchema.describe('This credit period') }),
+        ),
         overrides: z
           .array(overrideSchema)
           .describe('Its overrides of the plan, in force or expired (see /overrides)'),
@@ -218,18 +229,20 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     },
     async handler({ params }) {
       const { customer, usage } = await loadWithUsage(params.id);
-      const [rates, keys, operations, overrides, grants] = await Promise.all([
+      const [rates, keys, operations, overrides, grants, byKey] = await Promise.all([
         tollgate.check(customer.id, { countRequest: false }),
         tollgate.store.listApiKeys(customer.id),
         tollgate.operationUsage(customer.id),
         tollgate.listOverrides(customer.id),
         tollgate.grants(customer.id),
+        tollgate.usageByKey(customer.id),
       ]);
       const now = tollgate.clock.now();
+      const keyUsage = new Map(byKey.keys.map((row) => [row.keyId, row]));
       return {
         customer: customerView(customer, usage.access),
         usage: usageView(customer, usage.access, usage, rates.rate, now, operations, grants),
-        api_keys: keys.map(apiKeyView),
+        api_keys: keys.map((key) => ({ ...apiKeyView(key), usage: keyUsageFigures(keyUsage.get(key.id)) })),
         overrides: overrides.map((override) => overrideView(usage.access, override, now)),
       };
     },
@@ -241,14 +254,25 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
     access: 'admin',
     tag: 'admin',
     summary: 'Issue an API key for a customer',
-    description: 'The key is in this answer only.',
+    description:
+      'The key is in this answer only. It may name its owner (a member) and carry its own limits inside ' +
+      "the customer's: whole credits per period, requests per minute and per day.",
     params: customerParams,
-    body: z.strictObject({ name: keyName.optional() }),
+    body: z.strictObject(keyFieldsInputSchema),
     errors: ['not_found'],
     response: { status: 201, description: 'The new key', schema: issuedKeySchema },
     async handler({ caller, params, body, request }) {
-      const issued = await tollgate.issueApiKey(params.id, body.name ?? null);
-      const details = { keyId: issued.record.id, prefix: issued.record.prefix, name: issued.record.name };
+      const change = keyChangeFrom(body);
+      const { name = null, ...team } = change;
+      const issued = await tollgate.issueApiKey(params.id, name, team);
+      const details = {
+        keyId: issued.record.id,
+        prefix: issued.record.prefix,
+        name: issued.record.name,
+        // Only when given, so a plain key's entry reads as it always has.
+        ...(issued.record.owner ? { owner: issued.record.owner } : {}),
+        ...(issued.record.limits ? { limits: keyLimitsView(issued.record.limits) } : {}),
+      };
       await tollgate.store.appendAudit({
         at: tollgate.clock.now(),
         actor: adminActor(caller),
@@ -301,6 +325,76 @@ export function registerAdminRoutes(router: ApiRouter, tollgate: Tollgate): void
         'API key revoked',
       );
       return { id: params.id, revoked: true as const };
+    },
+  });
+
+  router.route({
+    method: 'PATCH',
+    url: '/api/v1/admin/keys/:id',
+    access: 'admin',
+    tag: 'admin',
+    summary: "Change a key's name, owner or limits",
+    description:
+      'Fields absent stay as they are; null removes a name, an owner or a limit (`limits: null` removes ' +
+      'them all). Audited with the key before and after. At once on this instance; other instances ' +
+      'apply it within their key cache time.',
+    params: z.strictObject({ id: idSchema.describe('Key id') }),
+    body: z
+      .strictObject(keyFieldsInputSchema)
+      .refine((body) => Object.keys(body).length > 0, 'give at least one of name, owner, limits'),
+    errors: ['not_found'],
+    response: { description: 'The key as changed', schema: apiKeySchema },
+    async handler({ caller, params, body, request }) {
+      const { before, after } = await tollgate.updateApiKey(params.id, keyChangeFrom(body));
+      const shown = (key: typeof before) => ({
+        name: key.name,
+        owner: key.owner ?? null,
+        limits: keyLimitsView(key.limits),
+      });
+      await tollgate.store.appendAudit({
+        at: tollgate.clock.now(),
+        actor: adminActor(caller),
+        action: 'api_key.updated',
+        customerId: after.customerId,
+        details: { keyId: after.id, prefix: after.prefix, before: shown(before), after: shown(after) },
+      });
+      request.log.info(
+        {
+          audit: 'api_key.updated',
+          customer_id: after.customerId,
+          admin_key_id: caller.keyId ?? 'configured admin key',
+          key_id: after.id,
+        },
+        'API key changed',
+      );
+      return apiKeyView(after);
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    url: '/api/v1/admin/customers/:id/usage/keys',
+    access: 'admin',
+    tag: 'admin',
+    summary: "A customer's usage this period by key",
+    description:
+      'Every key of the customer (revoked ones too) with the credits and events recorded through it this ' +
+      'credit period, its owner and limits; usage recorded without a key is `unattributed`. The keys and ' +
+      '`unattributed` add up to the period total.',
+    params: customerParams,
+    errors: ['not_found'],
+    response: { description: 'Usage by key', schema: keyBreakdownSchema },
+    async handler({ params }) {
+      const [byKey, keys] = await Promise.all([
+        tollgate.usageByKey(params.id),
+        tollgate.store.listApiKeys(params.id),
+      ]);
+      return keyBreakdownView(
+        params.id,
+        { start: byKey.periodStart, end: byKey.periodEnd },
+        keys,
+        byKey.keys,
+      );
     },
   });
 

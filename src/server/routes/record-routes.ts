@@ -15,6 +15,7 @@ import { recordResultSchema, recordResultView, sendDecisionHeaders } from '../de
 import { deniedBody } from '../gate-hook.js';
 import { parseInput } from '../parse-input.js';
 import { batchResultSchema, recordBatch } from '../record-batch.js';
+import { callerKeyId } from '../request-auth.js';
 import {
   eventGateRequest,
   MAX_BATCH_EVENTS,
@@ -57,10 +58,12 @@ export function registerRecordRoutes(router: ApiRouter, tollgate: Tollgate): voi
       const now = tollgate.clock.now();
       if (isBatch(body)) {
         const { events } = parseInput(batchEnvelopeSchema, body);
-        return recordBatch(tollgate, caller.customerId, events);
+        return recordBatch(tollgate, caller.customerId, events, callerKeyId(caller));
       }
       const event = parseInput(usageEventSchema, body);
       const request = eventGateRequest(event, now, true);
+      const keyId = callerKeyId(caller);
+      if (keyId !== undefined) request.keyId = keyId;
       const decision = await tollgate.consume(caller.customerId, request);
       sendDecisionHeaders(reply, decision, started);
       const input = { operation: event.operation, quantity: request.quantity ?? 1 };

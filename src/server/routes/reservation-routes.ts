@@ -11,6 +11,7 @@ import type { Tollgate } from '../../core/tollgate.js';
 import type { ApiRouter } from '../api-router.js';
 import { sendDecisionHeaders } from '../decision-view.js';
 import { deniedBody } from '../gate-hook.js';
+import { callerKeyId } from '../request-auth.js';
 import { MAX_QUANTITY, operationSchema, quantitySchema } from '../usage-event-input.js';
 import { credits, creditsSchema, isoTime, isoTimeSchema } from '../wire-format.js';
 
@@ -70,6 +71,7 @@ export function registerReservationRoutes(router: ApiRouter, tollgate: Tollgate)
         quantity: body.quantity,
         ...(body.ttl_seconds !== undefined && { ttlSeconds: body.ttl_seconds }),
         ...(body.idempotency_key !== undefined && { idempotencyKey: body.idempotency_key }),
+        ...(callerKeyId(caller) !== undefined && { keyId: callerKeyId(caller) }),
       });
       sendDecisionHeaders(reply, decision, started);
       if (!decision.allowed || reservation === null)
@@ -103,7 +105,7 @@ export function registerReservationRoutes(router: ApiRouter, tollgate: Tollgate)
       }),
     },
     async handler({ caller, params, body, reply }) {
-      const settled = await tollgate.settle(params.id, body.quantity, caller.customerId);
+      const settled = await tollgate.settle(params.id, body.quantity, caller.customerId, callerKeyId(caller));
       if (settled.replayed) reply.header('Idempotent-Replayed', 'true');
       return {
         ...reservationView(settled.reservation),

@@ -16,6 +16,8 @@ import type { ApiRouter } from '../api-router.js';
 import { checkResultSchema, checkResultView, sendDecisionHeaders } from '../decision-view.js';
 import { contractSchema, contractView } from '../override-view.js';
 import { limitsSchema, limitsView, overageSchema, overageView } from '../plan-view.js';
+import { callerKeyId } from '../request-auth.js';
+import { keyStandingSchema, keyStandingView } from '../team-key-view.js';
 import { operationSchema, quantitySchema } from '../usage-event-input.js';
 import {
   accountStatusSchema,
@@ -77,19 +79,30 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
     description:
       'Credits, request windows, storage, account status, every operation by window and the one-off ' +
       'grants usable now, as of now. `monthly_limit` is the plan quota; `quota_remaining` counts what is ' +
-      'left of grants too.',
-    response: { description: 'Usage figures', schema: usageSchema },
+      "left of grants too. `key` when the calling key has limits of its own: the key's usage this period " +
+      'and its limits.',
+    response: {
+      description: 'Usage figures',
+      schema: usageSchema.extend({ key: keyStandingSchema.optional() }),
+    },
     async handler({ caller }) {
       const now = tollgate.clock.now();
-      const [usage, rates, customer, operations, grants] = await Promise.all([
+      const keyId = callerKeyId(caller);
+      const [usage, rates, customer, operations, grants, key] = await Promise.all([
         tollgate.usage(caller.customerId),
         // A check with no operation counts nothing and reads the request windows as the gate sees them.
         tollgate.check(caller.customerId, { countRequest: false }),
         tollgate.getCustomer(caller.customerId),
         tollgate.operationUsage(caller.customerId),
         tollgate.grants(caller.customerId),
+        keyId === undefined ? undefined : tollgate.getApiKey(keyId),
       ]);
-      return usageView(customer, usage.access, usage, rates.rate, now, operations, grants);
+      const view = usageView(customer, usage.access, usage, rates.rate, now, operations, grants);
+      if (!key?.limits) return view;
+      // tollgate.usage has waited for pending commits: the key's events are all counted.
+      const byKey = await tollgate.store.sumUsageByKey(caller.customerId, usage.access.period.start);
+      const used = byKey.find((row) => row.keyId === key.id)?.cost ?? 0;
+      return { ...view, key: keyStandingView(key, used) };
     },
   });
 
@@ -185,7 +198,12 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
     async handler({ caller, body, reply }) {
       const started = performance.now();
       const quantity = body.quantity ?? 1;
-      const decision = await tollgate.check(caller.customerId, { operation: body.operation, quantity });
+      const keyId = callerKeyId(caller);
+      const decision = await tollgate.check(caller.customerId, {
+        operation: body.operation,
+        quantity,
+        ...(keyId !== undefined && { keyId }),
+      });
       sendDecisionHeaders(reply, decision, started);
       return checkResultView(decision, { operation: body.operation, quantity });
     },

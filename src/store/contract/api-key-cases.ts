@@ -13,6 +13,8 @@ export function describeApiKeyCases(context: ContractContext): void {
         hash: randomBytes(32).toString('hex'),
         prefix: 'tg_live_3xK9',
         name: 'default',
+        owner: null,
+        limits: null,
         createdAt: T0,
         revokedAt: null,
         lastUsedAt: null,

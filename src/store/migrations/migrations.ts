@@ -12,6 +12,7 @@ import { reservations } from './007-reservations.js';
 import { usageEventMetadata } from './008-usage-event-metadata.js';
 import { customerOverrides } from './009-customer-overrides.js';
 import { grants } from './011-grants.js';
+import { teamKeys } from './012-team-keys.js';
 import type { NamedMigration } from './migration.js';
 
 export const migrations: readonly NamedMigration[] = [
@@ -25,4 +26,5 @@ export const migrations: readonly NamedMigration[] = [
   usageEventMetadata,
   customerOverrides,
   grants,
+  teamKeys,
 ];

@@ -8,6 +8,7 @@ import { EmptyState, errorText } from '../../lib/ui';
 import { useApi } from '../admin-session';
 import type { ApiKey, IssuedKey } from '../admin-types';
 import { ModalDialog } from '../modal-dialog';
+import { emptyTeamKeyInput, KeyLimitsText, KeyUsageText, TeamKeyFields, teamKeyBody } from './contract-teams';
 import { IssuedKeyNotice } from './issued-key-notice';
 
 export function ApiKeysSection(props: {
@@ -17,6 +18,7 @@ export function ApiKeysSection(props: {
 }) {
   const api = useApi();
   const [name, setName] = useState('');
+  const [team, setTeam] = useState(emptyTeamKeyInput);
   const [issuing, setIssuing] = useState(false);
   const [issued, setIssued] = useState<IssuedKey | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -31,10 +33,11 @@ export function ApiKeysSection(props: {
     try {
       const key = await api.post<IssuedKey>(
         `/api/v1/admin/customers/${encodeURIComponent(props.customerId)}/keys`,
-        name.trim() === '' ? {} : { name: name.trim() },
+        { ...(name.trim() === '' ? {} : { name: name.trim() }), ...teamKeyBody(team) },
       );
       setIssued(key);
       setName('');
+      setTeam(emptyTeamKeyInput);
       props.onChanged(`Key ${key.prefix}… issued.`);
     } catch (caught) {
       setError(caught instanceof Error ? errorText(caught) : String(caught));
@@ -70,6 +73,9 @@ export function ApiKeysSection(props: {
             <thead>
               <tr>
                 <th scope="col">Name</th>
+                <th scope="col">Owner</th>
+                <th scope="col">Limits</th>
+                <th scope="col">Usage this period</th>
                 <th scope="col">Prefix</th>
                 <th scope="col">Created</th>
                 <th scope="col">Last used</th>
@@ -88,6 +94,13 @@ export function ApiKeysSection(props: {
                   data-revoked={key.revoked_at !== null}
                 >
                   <td data-label="Name">{key.name ?? <span className="tg-muted">Unnamed</span>}</td>
+                  <td data-label="Owner">{key.owner ?? <span className="tg-muted">—</span>}</td>
+                  <td data-label="Limits">
+                    <KeyLimitsText limits={key.limits ?? null} />
+                  </td>
+                  <td data-label="Usage this period">
+                    <KeyUsageText apiKey={key} />
+                  </td>
                   <td data-label="Prefix" className="tg-code">
                     {key.prefix}…
                   </td>
@@ -132,6 +145,7 @@ export function ApiKeysSection(props: {
             data-testid="new-key-name"
           />
         </div>
+        <TeamKeyFields value={team} onChange={setTeam} />
         <button type="submit" className="tg-button" disabled={issuing} data-testid="issue-key">
           {issuing ? 'Issuing…' : 'Issue key'}
         </button>

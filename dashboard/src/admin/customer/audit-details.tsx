@@ -6,6 +6,7 @@
 import type { ReactNode } from 'react';
 import { formatDateTime, formatInterval, formatMoney } from '../../lib/format';
 import { IdText } from '../id-text';
+import { teamKeyAuditText } from './contract-teams';
 
 /** Every title in sentence case: what happened, as an admin would say it. */
 const actionLabels: Record<string, string> = {
@@ -29,6 +30,7 @@ const actionLabels: Record<string, string> = {
   'api_key.revoked': 'API key revoked',
   'grant.created': 'Grant made',
   'grant.revoked': 'Grant revoked',
+  'api_key.updated': 'API key changed',
   'notification.suspended': 'Suspension notice sent',
 };
 
@@ -133,7 +135,7 @@ export function detailItems(details: Record<string, unknown>, planName: (id: str
     else if (key === 'plan' && typeof raw === 'string') value = planName(raw);
     else if ((key === 'interval' || key === 'fromInterval') && typeof raw === 'string')
       value = formatInterval(raw);
-    else value = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    else value = teamKeyAuditText(key, raw) ?? (typeof raw === 'string' ? raw : JSON.stringify(raw));
     items.push({ label: keyLabel(key), value });
   }
   return items;
