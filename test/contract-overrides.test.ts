@@ -163,6 +163,19 @@ describe.each(backends)('contract overrides on %s', (_name, open) => {
     expect(items.refusal).toMatchObject({ limits: { bytes: 1000, items: 1 } });
   });
 
+  it('keeps the overrides on a customer another engine updates before it ever read it', async () => {
+    const customer = await tollgate.createCustomer({});
+    await set(customer.id, { storage_bytes: 5000 });
+    const fresh = createTollgate({ catalog, store: backend.store, counters: createMemoryCounters(), clock });
+    try {
+      const updated = await fresh.setStorage(customer.id, { bytes: 4000, items: 0 });
+      expect(fresh.access(updated).plan.limits.storageBytes).toBe(5000);
+      expect((await fresh.check(customer.id, { storage: { bytes: 900 } })).allowed).toBe(true);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('raises and lowers an operation window and adds one the plan does not have', async () => {
     const customer = await tollgate.createCustomer({});
     await set(customer.id, { 'operations.tokens.day': 25, 'operations.tokens.month': 40 });

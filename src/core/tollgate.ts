@@ -524,7 +524,8 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       usageCache.forget(customerId);
       const feed = store.customerChanges;
       if (feed === undefined) return;
-      if (await feed.publish(customerId)) return;
+      // The change is committed already: a notice that cannot be sent is waited out, not an error.
+      if (await feed.publish(customerId).catch(() => false)) return;
       // Unconfirmed: no instance keeps a customer longer than the cache time, so after it every
       // instance reads the change.
       await new Promise((resolve) => setTimeout(resolve, customerTtlMs));

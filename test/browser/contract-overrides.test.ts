@@ -59,6 +59,9 @@ describe.skipIf(!hasChromium)(`contract overrides in the admin console${skipReas
       .poll(() => page.getByTestId('customer-announcement').textContent())
       .toContain('credits saved');
     await page.getByTestId('meter-customer-credits-contract').waitFor();
+    // The activity says it in words: the plan's value, then the contract's, until when.
+    await page.getByText('Contract overrides set').waitFor();
+    await page.getByText(/^100 \(plan\) → 5000 until /).waitFor();
 
     const body = await usage();
     expect(body.monthly_limit).toBe(5000);

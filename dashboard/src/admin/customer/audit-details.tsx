@@ -32,6 +32,8 @@ const actionLabels: Record<string, string> = {
   'grant.revoked': 'Grant revoked',
   'api_key.updated': 'API key changed',
   'notification.suspended': 'Suspension notice sent',
+  'contract.overrides_set': 'Contract overrides set',
+  'contract.overrides_removed': 'Contract overrides removed',
 };
 
 /** "customer_key:key_1" -> who did it, in words. */
@@ -42,6 +44,7 @@ export function actorLabel(actor: string): string {
   if (kind === 'admin') return id === 'configured' ? 'an admin (configured key)' : `an admin (key ${id})`;
   if (kind === 'stripe') return 'Stripe (webhook)';
   if (kind === 'reconcile') return 'reconciliation';
+  if (kind === 'cli') return `the command line (${id})`;
   return actor;
 }
 
@@ -95,6 +98,32 @@ interface Detail {
   value: ReactNode;
 }
 
+/** One key of a `contract.overrides_*` entry: the plan's value, the override before and after. */
+interface OverrideChange {
+  key: string;
+  plan: unknown;
+  before: { value: unknown; expires_at: string | null } | null;
+  after: { value: unknown; expires_at: string | null } | null;
+}
+
+function overrideValue(value: unknown): string {
+  if (value === null) return 'unlimited';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function overrideState(state: OverrideChange['before'], plan: unknown): string {
+  if (state === null) return `${overrideValue(plan)} (plan)`;
+  const until = state.expires_at === null ? '' : ` until ${formatDateTime(state.expires_at)}`;
+  return `${overrideValue(state.value)}${until}`;
+}
+
+function overrideChange(change: OverrideChange): Detail {
+  return {
+    label: change.key,
+    value: `${overrideState(change.before, change.plan)} → ${overrideState(change.after, change.plan)}`,
+  };
+}
+
 /**
  * The details as label/value pairs: plan and status changes as "Pro → Enterprise", an amount with its
  * currency, times as dates, ids whole (never wrapped), plans by name.
@@ -120,7 +149,13 @@ export function detailItems(details: Record<string, unknown>, planName: (id: str
   const fromStatus = take('fromStatus') ?? take('from');
   const toStatus = take('toStatus') ?? take('to');
   change('Status', fromStatus, toStatus, statusText);
-  grantItems(take('before'), take('after'), items);
+  // A grant's before/after read as a grant; a key change's are read below.
+  if (isGrant(rest.after)) grantItems(take('before'), take('after'), items);
+  // Overrides: one line per key, "100 (plan) → 5000 until Mar 1, 2027".
+  const changes = take('changes');
+  if (Array.isArray(changes)) {
+    for (const entry of changes as OverrideChange[]) items.push(overrideChange(entry));
+  }
   const amount = take('amountCharged');
   const currency = take('currency');
   if (typeof amount === 'number')
