@@ -10,6 +10,7 @@ import { subscriptions } from './005-subscriptions.js';
 import { operationCounters } from './006-operation-counters.js';
 import { reservations } from './007-reservations.js';
 import { usageEventMetadata } from './008-usage-event-metadata.js';
+import { customerPrices } from './010-customer-prices.js';
 import type { NamedMigration } from './migration.js';
 
 export const migrations: readonly NamedMigration[] = [
@@ -21,4 +22,5 @@ export const migrations: readonly NamedMigration[] = [
   operationCounters,
   reservations,
   usageEventMetadata,
+  customerPrices,
 ];
