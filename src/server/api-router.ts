@@ -23,7 +23,7 @@ import { authenticateRequest, type Caller } from './request-auth.js';
 /** Who may call a route: anyone, a customer key, an admin key, or a customer key through the gate. */
 export type Access = 'public' | 'customer' | 'admin' | 'gated';
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** A customer route's caller is a customer key, or a billing session where the route allows one. */
 export type CallerOf<A extends Access> = A extends 'customer'

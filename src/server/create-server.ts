@@ -23,6 +23,7 @@ import {
   type TollgateMetrics,
 } from './metrics.js';
 import { type AdminBillingOptions, registerAdminBillingRoutes } from './routes/admin-billing-routes.js';
+import { registerAdminPriceRoutes } from './routes/admin-price-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBillingRoutes } from './routes/billing-routes.js';
 import { registerDashboardSessionRoutes } from './routes/dashboard-session-routes.js';
@@ -128,6 +129,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerAdminRoutes(router, tollgate);
   registerDashboardSessionRoutes(router, sessions, { publicUrl: options.publicUrl ?? null });
   if (options.billing) registerBillingRoutes(router, tollgate, options.billing);
+  if (options.billing) registerAdminPriceRoutes(router, options.billing);
   if (options.stripeWebhooks) registerWebhookRoutes(router, options.stripeWebhooks);
   if (options.adminBilling) registerAdminBillingRoutes(router, tollgate, options.adminBilling);
   if (options.demoRoutes) registerDemoRoutes(router, tollgate);

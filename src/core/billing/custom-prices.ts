@@ -13,7 +13,7 @@
  */
 import { type Catalog, findPlan } from '../catalog/catalog.js';
 import type { ErrorIssue } from '../errors.js';
-import type { BillingInterval } from '../ports.js';
+import type { BillingInterval, Store } from '../ports.js';
 import type { PlanPrice, PriceIndex } from './subscription-state.js';
 
 export interface CustomerPrice {
@@ -105,4 +105,17 @@ export function withCustomerPrices(base: PriceIndex, prices: readonly CustomerPr
 /** The deterministic Stripe idempotency key of a negotiated price: the same price is created once. */
 export function customerPriceKey(customerId: string, price: CustomerPriceInput, currency: string): string {
   return `tollgate:customer-price:${customerId}:${price.planId}:${price.interval}:${currency}:${price.amount}`;
+}
+
+/**
+ * The price index for code that does not know the customer (webhooks, reconciliation): the catalog's
+ * and every negotiated price, read from the store on each call, so a price set on another instance is
+ * known at once. One small read per subscription event.
+ */
+export function indexWithCustomerPrices(
+  store: Pick<Store, 'listCustomerPrices'>,
+  base: () => PriceIndex | Promise<PriceIndex>,
+): () => Promise<PriceIndex> {
+  return async () =>
+    withCustomerPrices(await base(), await store.listCustomerPrices({ includeRemoved: true }));
 }
