@@ -95,6 +95,47 @@ describe.each(backends)('negotiated prices (%s)', (_name, open) => {
     expect((await call('GET', '/api/v1/admin/revenue')).json().mrr).toBe(CONTRACT + 49_900);
   }, 60_000);
 
+  it("starts Checkout on the negotiated price and shows it in the customer's own view, not in the public catalog", async () => {
+    const customer = await payer();
+    const other = await payer();
+    await setPrice(customer, { plan: 'enterprise', interval: 'month', amount: CONTRACT });
+    const stripePriceId = (await backend.store.listCustomerPrices({ customerId: customer }))[0]
+      ?.stripePriceId;
+    const urls = { successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' };
+    const session = await fx.billing.startCheckout(customer, { planId: 'enterprise', ...urls });
+    const lines = await fx.stripe.checkout.sessions.listLineItems(session.sessionId);
+    expect(lines.data.map((line) => [line.price?.id, line.amount_total])).toEqual([
+      [stripePriceId, CONTRACT],
+    ]);
+    const otherSession = await fx.billing.startCheckout(other, { planId: 'enterprise', ...urls });
+    const otherLines = await fx.stripe.checkout.sessions.listLineItems(otherSession.sessionId);
+    expect(otherLines.data.map((line) => line.price?.id)).toEqual([fx.priceIds.enterprise?.month]);
+
+    const view = async (customerId: string) => {
+      const key = (await fx.tollgate.issueApiKey(customerId, 'billing page')).key;
+      const answer = await fx.app.inject({
+        method: 'GET',
+        url: '/api/v1/billing/subscription',
+        headers: { 'x-api-key': key },
+      });
+      expect(answer.statusCode, answer.body).toBe(200);
+      return answer.json();
+    };
+    expect((await view(customer)).contract_prices).toEqual([
+      { plan: 'enterprise', interval: 'month', amount: CONTRACT, currency: 'usd' },
+    ]);
+    expect((await view(other)).contract_prices).toEqual([]);
+    await subscribe(customer, 'enterprise');
+    expect((await view(customer)).price).toEqual({
+      amount: CONTRACT,
+      currency: 'usd',
+      interval: 'month',
+      contract: true,
+    });
+    const plans = (await fx.app.inject({ method: 'GET', url: '/api/v1/plans' })).json();
+    expect(JSON.stringify(plans)).not.toContain(String(CONTRACT));
+  }, 30_000);
+
   it('prorates an upgrade to the negotiated price on its amount, as previewed', async () => {
     const customer = await payer();
     await subscribe(customer, 'pro');
