@@ -19,7 +19,7 @@ export class ApiError extends Error {
 export type Credential = { kind: 'bearer'; token: string } | { kind: 'api-key'; key: string };
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   query?: Record<string, string | number | boolean | undefined | null>;
   signal?: AbortSignal;
@@ -88,6 +88,10 @@ export class ApiClient {
 
   post<T>(path: string, body: unknown = {}, signal?: AbortSignal): Promise<T> {
     return this.request<T>(path, { method: 'POST', body, ...(signal ? { signal } : {}) });
+  }
+
+  put<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>(path, { method: 'PUT', body });
   }
 
   delete<T>(path: string): Promise<T> {

@@ -14,6 +14,7 @@ import type { CustomerDetail } from '../admin-types';
 import { customerLabel } from '../customers/customers-table';
 import { ApiKeysSection } from './api-keys-section';
 import { AuditTimeline } from './audit-timeline';
+import { ContractPrices } from './contract-prices';
 import { CustomerInvoices } from './customer-invoices';
 import { CustomerSummary } from './customer-summary';
 import { ReactivateAction } from './reactivate-action';
@@ -70,6 +71,7 @@ export function CustomerView(props: { id: string }) {
         <>
           <CustomerSummary detail={data} />
           <CustomerInvoices customerId={data.customer.id} />
+          <ContractPrices customerId={data.customer.id} onChanged={changed} />
           <AuditTimeline customerId={data.customer.id} version={timelineVersion} />
           <ApiKeysSection
             customerId={data.customer.id}
