@@ -49,6 +49,9 @@ describe.skipIf(!hasChromium)(`contract prices panel${skipReason}`, () => {
     expect(await row.getAttribute('data-plan')).toBe('enterprise');
     expect(await row.textContent()).toContain('$2,000.00');
     expect(await page.getByTestId('customer-announcement').textContent()).toContain('$2,000.00');
+    // The change is in the customer's activity, in words.
+    await expect.poll(() => page.getByText('Contract price set').first().isVisible()).toBe(true);
+    await page.getByText('catalog price → $2,000.00').waitFor();
     await expectAccessible(page, 'contract prices set');
     await shots.shot(page, 'price-set');
 
