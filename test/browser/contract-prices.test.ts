@@ -65,6 +65,17 @@ describe.skipIf(!hasChromium)(`contract prices panel${skipReason}`, () => {
     });
     expect(invoices.invoices.map((invoice) => invoice.amount_paid)).toEqual([200_000]);
 
+    // The customer's billing page shows its own price on the plan, marked as its contract price.
+    const billingPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await billingPage.goto(await stack.dashboardLink(customer.key));
+    const enterprise = billingPage.getByTestId('plan-enterprise');
+    await enterprise.getByTestId('contract-price-marker').waitFor();
+    expect(await enterprise.getByTestId('plan-card-price').textContent()).toBe('$2,000.00 / month');
+    expect(await billingPage.getByTestId('plan-pro').getByTestId('contract-price-marker').count()).toBe(0);
+    await expectAccessible(billingPage, 'billing page with a contract price');
+    await shots.shot(billingPage, 'billing-page');
+    await billingPage.close();
+
     // A bad amount is refused on the page, nothing sent.
     await page.getByTestId('contract-amount').fill('12.50');
     await page.getByTestId('set-contract-price').click();
