@@ -81,7 +81,16 @@ describe.each(backends)('negotiated prices (%s)', (_name, open) => {
     expect((await paidInvoices(other)).map((invoice) => invoice.amountPaid)).toEqual([49_900]);
 
     const revenue = (await call('GET', '/api/v1/admin/revenue')).json();
-    expect(revenue).toMatchObject({ mrr: CONTRACT + 49_900, paying_customers: 2 });
+    expect(revenue).toMatchObject({
+      mrr: CONTRACT + 49_900,
+      arpu: (CONTRACT + 49_900) / 2,
+      paying_customers: 2,
+    });
+    // The daily snapshot the answer recorded counts it too.
+    const today = new Date(fx.clock.now()).toISOString().slice(0, 10);
+    expect(await backend.store.listRevenueSnapshots(today, today)).toEqual([
+      expect.objectContaining({ mrr: CONTRACT + 49_900, payingCustomers: 2 }),
+    ]);
 
     // Renewal: the webhooks apply the new period on the negotiated price (still enterprise) and the
     // renewal invoice is its amount.

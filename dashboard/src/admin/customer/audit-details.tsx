@@ -19,6 +19,7 @@ const actionLabels: Record<string, string> = {
   'subscription.downgraded': 'Downgraded',
   'subscription.plan_changed': 'Plan changed',
   'subscription.interval_changed': 'Billing interval changed',
+  'subscription.price_changed': 'Price changed',
   'subscription.cancel_scheduled': 'Cancellation scheduled',
   'subscription.canceled': 'Subscription canceled',
   'subscription.cancel_undone': 'Cancellation undone',
