@@ -3,6 +3,7 @@
  * what missed webhooks left wrong, printing each change. Safe to run on a schedule (cron).
  */
 import type { Command } from 'commander';
+import { indexWithCustomerPrices } from '../core/billing/custom-prices.js';
 import { buildPriceIndex } from '../core/billing/subscription-state.js';
 import { describeChange, reconcile } from '../stripe/reconcile/reconcile.js';
 import { withEngine } from './cli-engine.js';
@@ -25,7 +26,7 @@ export function registerReconcileCommand(program: Command): void {
         const report = await reconcile({
           tollgate,
           stripe,
-          prices: () => prices,
+          prices: indexWithCustomerPrices(tollgate.store, () => prices),
           dryRun: options.dryRun ?? false,
           onChange: (change) =>
             process.stdout.write(

@@ -21,7 +21,7 @@ describe('openRuntime (Stripe)', () => {
       );
       expect(runtime.stripe.testClock).toMatch(/^clock_/);
       expect(runtime.stripe.webhookSecret).toMatch(/^whsec_/);
-      expect([...runtime.stripe.prices().values()]).toEqual(
+      expect([...(await runtime.stripe.prices()).values()]).toEqual(
         expect.arrayContaining([
           { planId: 'pro', interval: 'month' },
           { planId: 'enterprise', interval: 'year' },

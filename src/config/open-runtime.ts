@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Stripe from 'stripe';
+import { indexWithCustomerPrices } from '../core/billing/custom-prices.js';
 import type { PaymentGateway } from '../core/billing/payment-gateway.js';
 import { buildPriceIndex, type PriceIndex } from '../core/billing/subscription-state.js';
 import type { Catalog } from '../core/catalog/catalog.js';
@@ -57,8 +58,11 @@ export interface StripeRuntime {
   testClock: string | null;
   /** Tollgate's clock following that test clock, when there is one. */
   clockFollower: TestClockFollower | null;
-  /** Price id -> plan and interval: the catalog's, STRIPE_PRICE_ID_<TIER>, and those created here. */
-  prices: () => PriceIndex;
+  /**
+   * Price id -> plan and interval: the catalog's, STRIPE_PRICE_ID_<TIER>, those created here, and
+   * every customer's negotiated prices (read from the store on each call).
+   */
+  prices: () => Promise<PriceIndex>;
   gateway: PaymentGateway;
   billing: BillingService;
 }
@@ -195,11 +199,12 @@ export async function openRuntime(config: TollgateConfig, options: RuntimeOption
       commitConcurrency: config.TOLLGATE_COMMIT_CONCURRENCY ?? (postgres ? 4 : 1),
     });
     const gateway = createStripeGateway({ stripe: client, testClock });
-    const prices = () => priceIndex;
+    const catalogPrices = () => priceIndex;
+    const prices = indexWithCustomerPrices(store, catalogPrices);
     const billing = createBillingService({
       tollgate,
       gateway,
-      prices,
+      prices: catalogPrices,
       overagePrice,
       operationPrices,
       defaultTrialDays: config.STRIPE_TRIAL_PERIOD_DAYS,

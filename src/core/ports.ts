@@ -17,6 +17,7 @@ import type {
   WebhookEventOutcome,
   WebhookEventRecord,
 } from './billing/billing-records.js';
+import type { CustomerPrice, CustomerPriceFilter, NewCustomerPrice } from './billing/custom-prices.js';
 import type { SubscriptionRecord } from './billing/subscription-state.js';
 import type { OperationWindow } from './catalog/catalog.js';
 import type { CustomerContract } from './contract/contract.js';
@@ -537,6 +538,28 @@ export interface Store {
   getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
   /** Every mirrored subscription of a Stripe customer, any status, oldest created first. */
   listSubscriptions(stripeCustomerId: string): Promise<SubscriptionRecord[]>;
+  /** The mirrored subscriptions of these ids (unknown ids are left out), in no particular order. */
+  getSubscriptions(ids: readonly string[]): Promise<SubscriptionRecord[]>;
+
+  /**
+   * Sets a customer's negotiated price in ONE transaction: retires `replaces` (its active price for the
+   * same plan and interval, or null when it has none), inserts `price` and appends `audit`. A
+   * `conflict` error, with nothing written, when the active price is no longer `replaces` (a
+   * concurrent change).
+   */
+  saveCustomerPrice(price: NewCustomerPrice, replaces: string | null, audit: NewAuditEntry): Promise<void>;
+  /**
+   * Retires an active negotiated price and appends `audit`, in one transaction. False, with nothing
+   * written, when it is not active (removed already, or never was).
+   */
+  removeCustomerPrice(
+    id: string,
+    removedAt: number,
+    removedBy: string,
+    audit: NewAuditEntry,
+  ): Promise<boolean>;
+  /** Negotiated prices, oldest first: one customer's or all; active ones unless `includeRemoved`. */
+  listCustomerPrices(filter: CustomerPriceFilter): Promise<CustomerPrice[]>;
   /** Stripe's `created` (ms) of the newest event applied to a Stripe object, if any. */
   getObjectVersion(objectId: string): Promise<number | undefined>;
   /** Records that an event of time `appliedAt` was applied; the stored time never moves back. */

@@ -24,6 +24,9 @@ function monthlyPrice(catalog: Catalog, planId: string): number {
 }
 
 function changeAction(catalog: Catalog, before: Customer, after: Customer): string {
+  // Same plan and interval: moved onto (or off) a negotiated price (docs/decisions/013).
+  if (before.plan === after.plan && before.billingInterval === after.billingInterval)
+    return 'subscription.price_changed';
   if (before.plan === after.plan) return 'subscription.interval_changed';
   const from = monthlyPrice(catalog, before.plan);
   const to = monthlyPrice(catalog, after.plan);

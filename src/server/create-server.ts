@@ -25,6 +25,7 @@ import {
 import { type AdminBillingOptions, registerAdminBillingRoutes } from './routes/admin-billing-routes.js';
 import { registerAdminGrantRoutes } from './routes/admin-grant-routes.js';
 import { registerAdminOverrideRoutes } from './routes/admin-override-routes.js';
+import { registerAdminPriceRoutes } from './routes/admin-price-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBillingRoutes } from './routes/billing-routes.js';
 import { registerDashboardSessionRoutes } from './routes/dashboard-session-routes.js';
@@ -132,6 +133,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerAdminGrantRoutes(router, tollgate);
   registerDashboardSessionRoutes(router, sessions, { publicUrl: options.publicUrl ?? null });
   if (options.billing) registerBillingRoutes(router, tollgate, options.billing);
+  if (options.billing) registerAdminPriceRoutes(router, options.billing);
   if (options.stripeWebhooks) registerWebhookRoutes(router, options.stripeWebhooks);
   if (options.adminBilling) registerAdminBillingRoutes(router, tollgate, options.adminBilling);
   if (options.demoRoutes) registerDemoRoutes(router, tollgate);

@@ -61,6 +61,9 @@ export interface SubscriptionsTable {
   cancel_at_period_end: number;
   created: number;
   stripe_updated_at: number;
+  /** Migration 010: what the plan item bills per `price_interval`; null when not known. */
+  price_amount: number | null;
+  price_interval: string | null;
 }
 
 export interface BillingEventTables {

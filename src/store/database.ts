@@ -182,6 +182,22 @@ export interface RevenueSnapshotsTable {
   updated_at: number;
 }
 
+/** A customer's negotiated price for a plan and interval (migration 010). */
+export interface CustomerPricesTable {
+  id: string;
+  customer_id: string;
+  plan_id: string;
+  interval: string;
+  amount: number;
+  currency: string;
+  stripe_price_id: string;
+  reason: string | null;
+  created_by: string;
+  created_at: number;
+  removed_by: string | null;
+  removed_at: number | null;
+}
+
 export interface CustomerOverridesTable {
   customer_id: string;
   key: string;
@@ -197,6 +213,7 @@ export interface CustomerOverridesTable {
 
 export interface Database extends BillingEventTables {
   customer_overrides: CustomerOverridesTable;
+  customer_prices: CustomerPricesTable;
   customers: CustomersTable;
   api_keys: ApiKeysTable;
   usage_events: UsageEventsTable;

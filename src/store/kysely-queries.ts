@@ -5,6 +5,7 @@
 import { type Kysely, sql, type Updateable } from 'kysely';
 import type { Reservation, Store, WindowDebit } from '../core/ports.js';
 import type { BillingEventQueries } from './billing-event-queries.js';
+import type { CustomerPriceQueries } from './customer-price-queries.js';
 import type { DashboardTokenQueries } from './dashboard-token-queries.js';
 import type { ApiKeysTable, Database } from './database.js';
 import { translateUniqueViolation } from './errors.js';
@@ -43,6 +44,7 @@ export type KyselyQueries = Omit<
   | keyof OverrideQueries
   | 'customerChanges'
   | keyof GrantQueries
+  | keyof CustomerPriceQueries
 >;
 
 export function createKyselyQueries(db: Kysely<Database>): KyselyQueries {

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { requirePeer } from '../config/optional-peer.js';
 import type { Store } from '../core/ports.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
+import { createCustomerPriceQueries } from './customer-price-queries.js';
 import { createDashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
 import { createPostgresGrantQueries } from './grant-queries.js';
@@ -98,6 +99,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...createSubscriptionCountQueries(db),
     ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
+    ...createCustomerPriceQueries(db),
     ...createHistoryQueries(db, 'postgres'),
     ...createOverrideQueries(db, 'postgres'),
     ...createPostgresGrantQueries(db),

@@ -24,6 +24,7 @@ import {
 } from 'kysely';
 import type { Store } from '../core/ports.js';
 import { createBillingEventQueries } from './billing-event-queries.js';
+import { createCustomerPriceQueries } from './customer-price-queries.js';
 import { createDashboardTokenQueries } from './dashboard-token-queries.js';
 import type { Database } from './database.js';
 import { createHistoryQueries } from './history-queries.js';
@@ -101,6 +102,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSubscriptionCountQueries(db),
     ...createSubscriptionQueries(db),
     ...createDashboardTokenQueries(db),
+    ...createCustomerPriceQueries(db),
     ...createHistoryQueries(db, 'sqlite'),
     ...createOverrideQueries(db, 'sqlite'),
     ...createSqliteGrantQueries(database, db),

@@ -67,6 +67,8 @@ const SUBSCRIPTION_COLUMNS = [
   'cancel_at_period_end',
   'created',
   'stripe_updated_at',
+  'price_amount',
+  'price_interval',
 ] as const;
 
 const INVOICE_COLUMNS = [

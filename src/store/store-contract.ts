@@ -10,6 +10,7 @@ import { describeApiKeyCases } from './contract/api-key-cases.js';
 import { describeBillingEventCases } from './contract/billing-event-cases.js';
 import { type ContractContext, type StoreHandle, T0, unique } from './contract/contract-context.js';
 import { describeCustomerCases } from './contract/customer-cases.js';
+import { describeCustomerPriceCases } from './contract/customer-price-cases.js';
 import { describeDashboardTokenCases } from './contract/dashboard-token-cases.js';
 import { describeGrantCases } from './contract/grant-cases.js';
 import { describeHistoryCases } from './contract/history-cases.js';
@@ -73,6 +74,7 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     describeOverrideCases(context);
     describeSubscriptionCountCases(context);
     describeSubscriptionCases(context);
+    describeCustomerPriceCases(context);
     describeMeterOutboxCases(context);
     describeOperationOverageCases(context);
     describeBillingEventCases(context);

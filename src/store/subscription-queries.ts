@@ -5,11 +5,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { StripeSubscriptionStatus, SubscriptionRecord } from '../core/billing/subscription-state.js';
-import type { Store } from '../core/ports.js';
+import type { BillingInterval, Store } from '../core/ports.js';
 import type { SubscriptionsTable } from './billing-event-tables.js';
 import type { Database } from './database.js';
 
-export type SubscriptionQueries = Pick<Store, 'upsertSubscription' | 'getSubscription' | 'listSubscriptions'>;
+export type SubscriptionQueries = Pick<
+  Store,
+  'upsertSubscription' | 'getSubscription' | 'listSubscriptions' | 'getSubscriptions'
+>;
 
 export const subscriptionFromRow = (row: SubscriptionsTable): SubscriptionRecord => ({
   subscriptionId: row.id,
@@ -22,6 +25,9 @@ export const subscriptionFromRow = (row: SubscriptionsTable): SubscriptionRecord
   cancelAtPeriodEnd: row.cancel_at_period_end === 1,
   created: row.created,
   stripeUpdatedAt: row.stripe_updated_at,
+  // Absent rather than null when unknown, as a snapshot made without them.
+  ...(row.price_amount === null ? {} : { priceAmount: row.price_amount }),
+  ...(row.price_interval === null ? {} : { priceInterval: row.price_interval as BillingInterval }),
 });
 
 export const subscriptionToRow = (subscription: SubscriptionRecord): SubscriptionsTable => ({
@@ -35,6 +41,8 @@ export const subscriptionToRow = (subscription: SubscriptionRecord): Subscriptio
   cancel_at_period_end: subscription.cancelAtPeriodEnd ? 1 : 0,
   created: subscription.created,
   stripe_updated_at: subscription.stripeUpdatedAt,
+  price_amount: subscription.priceAmount ?? null,
+  price_interval: subscription.priceInterval ?? null,
 });
 
 export function createSubscriptionQueries(db: Kysely<Database>): SubscriptionQueries {
@@ -58,6 +66,16 @@ export function createSubscriptionQueries(db: Kysely<Database>): SubscriptionQue
     async getSubscription(id) {
       const row = await db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
       return row && subscriptionFromRow(row);
+    },
+
+    async getSubscriptions(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .selectFrom('subscriptions')
+        .selectAll()
+        .where('id', 'in', [...ids])
+        .execute();
+      return rows.map(subscriptionFromRow);
     },
 
     async listSubscriptions(stripeCustomerId) {

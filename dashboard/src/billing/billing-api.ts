@@ -37,6 +37,10 @@ export interface Subscription {
   cancel_at_period_end: boolean;
   payment_failed_at: string | null;
   limits: Limits;
+  /** What the subscription bills per interval; `contract` when it is the customer's negotiated price. */
+  price?: { amount: number; currency: string; interval: Interval; contract: boolean } | null;
+  /** The customer's negotiated prices: what it is charged instead of the catalog's. */
+  contract_prices?: { plan: string; interval: Interval; amount: number; currency: string }[];
 }
 
 export interface UsageHistory {
@@ -57,6 +61,8 @@ export interface Plan {
   limits: Limits;
   features: string[];
   overage: { unit_amount: number; unit_credits: number; cap_amount: number | null } | null;
+  /** Set by `withContractPrices`: the intervals whose price is the customer's negotiated one. */
+  contract?: { month: boolean; year: boolean };
 }
 
 export interface Catalog {
@@ -130,4 +136,29 @@ export function safeUrl(value: string | null): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The catalog as this customer buys it: its negotiated prices (GET /api/v1/billing/subscription's
+ * `contract_prices`) in place of the catalog's, marked in `contract`, so every card, the current
+ * plan and the change dialog show what the customer is actually charged.
+ */
+export function withContractPrices(catalog: Catalog | undefined, subscription: Subscription | undefined) {
+  const contract = subscription?.contract_prices ?? [];
+  if (catalog === undefined || contract.length === 0) return catalog;
+  return {
+    ...catalog,
+    plans: catalog.plans.map((plan) => {
+      const own = (interval: Interval) =>
+        contract.find((price) => price.plan === plan.id && price.interval === interval);
+      const month = own('month');
+      const year = own('year');
+      if (!month && !year) return plan;
+      return {
+        ...plan,
+        prices: { month: month?.amount ?? plan.prices.month, year: year?.amount ?? plan.prices.year },
+        contract: { month: month !== undefined, year: year !== undefined },
+      };
+    }),
+  };
 }

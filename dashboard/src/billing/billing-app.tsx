@@ -15,6 +15,7 @@ import {
   type Subscription,
   type Usage,
   type UsageHistory,
+  withContractPrices,
 } from './billing-api';
 import { useCheckoutReturn } from './checkout-return';
 import { CurrentPlanSection } from './current-plan-section';
@@ -50,6 +51,11 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
     [client],
     { refreshMs: usageRefreshMs },
   );
+  // The plans at this customer's prices: its negotiated ones replace the catalog's.
+  const customerPlans = useMemo(() => {
+    const catalog = withContractPrices(plans.data, subscription.data);
+    return catalog === plans.data ? plans : ({ ...plans, data: catalog } as typeof plans);
+  }, [plans, subscription.data]);
   const checkout = useCheckoutReturn(subscription.data);
   const watching = checkout.state === 'waiting' || checkout.state === 'slow';
   useEffect(() => {
@@ -188,11 +194,11 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
               data={data}
               subscription={subscription}
               usage={usage.data}
-              plans={plans.data}
+              plans={customerPlans.data}
               invoices={invoices.data?.invoices}
             />
             <UsageSection usage={usage} history={history} />
-            <PlanSection data={data} plans={plans} subscription={subscription.data} />
+            <PlanSection data={data} plans={customerPlans} subscription={subscription.data} />
             <InvoicesSection invoices={invoices} status={sub?.status} />
             <PaymentMethodsSection data={data} paymentMethods={paymentMethods} />
           </>

@@ -206,6 +206,13 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
                 {priceOf(plan, interval)}
                 {offered ? <span className="tg-small tg-muted"> / {interval}</span> : null}
               </p>
+              {plan.contract?.[interval] ? (
+                <p className="tg-small">
+                  <span className="tg-badge" data-tone="info" data-testid="contract-price-marker">
+                    Your contract price
+                  </span>
+                </p>
+              ) : null}
               <PlanFacts plan={plan} featureNames={featureNames} trial={trialOffer(plan, current)} />
               <div className="tg-row tg-plan-actions">
                 {!subscribed && !current && paid ? (

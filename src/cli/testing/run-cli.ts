@@ -27,7 +27,8 @@ export interface CliWorkspace {
   close(): Promise<void>;
 }
 
-export async function openCliWorkspace(): Promise<CliWorkspace> {
+/** `env`: more of the command's environment (a Stripe to talk to, for instance). */
+export async function openCliWorkspace(env: Record<string, string> = {}): Promise<CliWorkspace> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
   const filename = join(dir, 'tollgate.db');
   const store = createSqliteStore({ filename });
@@ -36,13 +37,17 @@ export async function openCliWorkspace(): Promise<CliWorkspace> {
   // keyCacheTtlMs 0: a revocation by the command is seen by the next authenticate here.
   const tollgate = createTollgate({ catalog: demoCatalog(), store, counters, keyCacheTtlMs: 0 });
   // The command's environment: this database, nothing else configured (no Redis, no catalog file).
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${filename}` };
+  const commandEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: `sqlite:${filename}`,
+    ...env,
+  };
   return {
     tollgate,
     store,
     run: (...args) =>
       new Promise((resolve) => {
-        const child = spawn(process.execPath, cliArgs(...args), { env });
+        const child = spawn(process.execPath, cliArgs(...args), { env: commandEnv });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -130,7 +130,24 @@ export interface PaymentMethodSummary {
   isDefault: boolean;
 }
 
+/** A customer's negotiated recurring price, to create on the plan's product (custom-prices.ts). */
+export interface NewCustomerPriceAtProvider {
+  customerId: string;
+  planId: string;
+  interval: BillingInterval;
+  /** Minor units per interval. */
+  amount: number;
+  currency: string;
+  /** The plan's product when known (`plans push` records it); else the catalog price's product. */
+  productId: string | null;
+  /** The plan's catalog price for the interval: the negotiated price goes on the same product. */
+  catalogPriceId: string;
+  idempotencyKey: string;
+}
+
 export interface PaymentGateway {
+  /** Creates a customer's negotiated recurring price; returns its id. */
+  createCustomerPrice(input: NewCustomerPriceAtProvider): Promise<string>;
   /** Creates the provider's customer for a Tollgate customer; returns its id. */
   createCustomer(customer: Customer, idempotencyKey: string): Promise<string>;
   /** Attaches a payment method to the customer and makes it the default for invoices. */

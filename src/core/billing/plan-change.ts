@@ -15,6 +15,9 @@
  * - downgrade: now, the unused time credited on the next invoice (`create_prorations`).
  * - cancel: at the period end unless `immediate`; a paused subscription is canceled at once.
  * - resume: undoes a pending cancellation, or resumes a paused subscription.
+ * - negotiated prices: a customer's own price for a plan and interval is sold instead of the catalog's
+ *   (subscribe, change, Checkout), and compared by its amount; moving between the catalog's and the
+ *   negotiated price of the same plan and interval is a change (docs/decisions/013-custom-prices.md).
  * - overage: a monthly subscription to a plan with overage carries the plan's metered price as a
  *   second item (`overagePriceId`); a plan change sets that item to the new plan's metered price, or
  *   removes it (null). Yearly subscriptions carry none: Stripe requires one interval per subscription
@@ -22,6 +25,7 @@
  */
 import { type Catalog, findPlan, type Plan } from '../catalog/catalog.js';
 import type { BillingInterval, Customer } from '../ports.js';
+import { type CustomerPrice, customerPriceFor } from './custom-prices.js';
 import type { ProrationMode } from './payment-gateway.js';
 import { type PriceIndex, priceFor, type SubscriptionSnapshot } from './subscription-state.js';
 
@@ -37,6 +41,8 @@ export interface BillingState {
   operationPrices?: (planId: string) => readonly string[];
   /** Whether the customer has had a trial before (read when a subscription would start one). */
   trialUsed?: boolean;
+  /** The customer's active negotiated prices: sold instead of the catalog's (custom-prices.ts). */
+  customerPrices?: readonly CustomerPrice[];
 }
 
 export type BillingIntent =
@@ -135,13 +141,16 @@ function meteredPricesFor(
   return operationPriceIds.length === 0 ? { overagePriceId } : { overagePriceId, operationPriceIds };
 }
 
-/** The paid plan and its price for an intent, or the refusal that says why there is none. */
+/**
+ * The paid plan and its price for an intent (the customer's negotiated price when it has one), or the
+ * refusal that says why there is none. `yearly` is what it costs per year, to tell up from down.
+ */
 function sellablePrice(
   state: BillingState,
   planId: string,
   interval: BillingInterval,
   field: string,
-): { kind: 'sellable'; plan: Plan; priceId: string } | Refusal {
+): { kind: 'sellable'; plan: Plan; priceId: string; yearly: number; negotiated: boolean } | Refusal {
   const plan = findPlan(state.catalog, planId);
   if (!plan) return refuse('invalid_request', `unknown plan '${planId}'`, field);
   if (plan.id === state.catalog.defaultPlan)
@@ -150,6 +159,15 @@ function sellablePrice(
       `'${planId}' is the default plan and needs no subscription; cancel to return to it`,
       field,
     );
+  const negotiated = customerPriceFor(state.customerPrices, plan.id, interval);
+  if (negotiated)
+    return {
+      kind: 'sellable',
+      plan,
+      priceId: negotiated.stripePriceId,
+      yearly: interval === 'month' ? negotiated.amount * 12 : negotiated.amount,
+      negotiated: true,
+    };
   const priceId = priceFor(state.prices, plan.id, interval);
   if (!priceId)
     return refuse(
@@ -157,7 +175,7 @@ function sellablePrice(
       `plan '${planId}' has no Stripe price for the ${interval}ly interval (not sold, or not pushed with \`tollgate plans push\`)`,
       plan.prices[interval] === null ? 'interval' : field,
     );
-  return { kind: 'sellable', plan, priceId };
+  return { kind: 'sellable', plan, priceId, yearly: yearlyAmount(plan, interval), negotiated: false };
 }
 
 export function planChange(state: BillingState, intent: BillingIntent): BillingAction {
@@ -232,11 +250,22 @@ export function planChange(state: BillingState, intent: BillingIntent): BillingA
       const interval = intent.interval ?? current?.interval ?? 'month';
       const sellable = sellablePrice(state, intent.planId, interval, 'new_tier');
       if (sellable.kind === 'refuse') return sellable;
-      if (current && current.planId === sellable.plan.id && current.interval === interval)
+      // The same plan and interval is a change only onto or off a negotiated price (another price id).
+      const samePrice =
+        subscription.priceId === sellable.priceId ||
+        (!sellable.negotiated && current?.customerId === undefined);
+      if (current && current.planId === sellable.plan.id && current.interval === interval && samePrice)
         return { kind: 'nothing', reason: `already on '${sellable.plan.id}' billed ${interval}ly` };
       const currentPlan = current ? findPlan(state.catalog, current.planId) : undefined;
-      const before = currentPlan && current ? yearlyAmount(currentPlan, current.interval) : 0;
-      const upgrade = yearlyAmount(sellable.plan, interval) > before;
+      const before =
+        current?.amount !== undefined
+          ? current.interval === 'month'
+            ? current.amount * 12
+            : current.amount
+          : currentPlan && current
+            ? yearlyAmount(currentPlan, current.interval)
+            : 0;
+      const upgrade = sellable.yearly > before;
       return {
         kind: 'change_price',
         subscriptionId: subscription.subscriptionId,

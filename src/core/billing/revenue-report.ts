@@ -1,7 +1,9 @@
 /**
  * Revenue figures for the admin console, from the mirrored customers and the audit log. Integers
  * only: money in minor units, rates in basis points (1/100 of a percent), rounded down.
- * - MRR: every paying subscription (active or past due) at its plan's price; yearly prices / 12.
+ * - MRR: every paying subscription (active or past due) at the price it is billed: what the mirrored
+ *   subscription's plan item bills (a negotiated price too, docs/decisions/013), else its plan's
+ *   catalog price when the mirror does not know the amount; yearly prices / 12, rounded down.
  * - ARPU: MRR per paying customer.
  * - Churn (30 days): paid subscriptions that fell to canceled, over those paying now plus them.
  * - Trial conversion (30 days): trials that became active, over trials that ended either way.
@@ -9,6 +11,7 @@
 import { type Catalog, findPlan } from '../catalog/catalog.js';
 import { DAY_MS } from '../periods.js';
 import type { Customer, Store } from '../ports.js';
+import type { SubscriptionRecord } from './subscription-state.js';
 
 export const REVENUE_WINDOW_DAYS = 30;
 
@@ -26,10 +29,22 @@ export interface RevenueReport {
 
 const paidStatuses = new Set(['active', 'past_due', 'suspended']);
 
-/** What one customer adds to MRR (minor units per month). */
-export function monthlyRevenue(customer: Customer, catalog: Catalog): number {
-  if (customer.stripeSubscriptionId === null) return 0;
-  if (customer.status !== 'active' && customer.status !== 'past_due') return 0;
+const isPaying = (customer: Customer): boolean =>
+  customer.stripeSubscriptionId !== null && (customer.status === 'active' || customer.status === 'past_due');
+
+/**
+ * What one customer adds to MRR (minor units per month): its subscription's billed amount when the
+ * mirror has it, else its plan's catalog price.
+ */
+export function monthlyRevenue(
+  customer: Customer,
+  catalog: Catalog,
+  subscription?: SubscriptionRecord,
+): number {
+  if (!isPaying(customer)) return 0;
+  const amount = subscription?.priceAmount;
+  if (amount !== undefined && amount !== null && subscription?.priceInterval)
+    return subscription.priceInterval === 'year' ? Math.floor(amount / 12) : amount;
   const plan = findPlan(catalog, customer.plan);
   if (!plan) return 0;
   if (customer.billingInterval === 'year' && plan.prices.year !== null)
@@ -45,8 +60,16 @@ export async function revenueReport(store: Store, catalog: Catalog, now: number)
   const subscriptionsByTier: Record<string, number> = {};
   for (let after: string | undefined; ; ) {
     const page = await store.listCustomers({ limit: 500, ...(after ? { after } : {}) });
+    const subscriptions = new Map(
+      (
+        await store.getSubscriptions(
+          page.customers.filter(isPaying).map((customer) => customer.stripeSubscriptionId ?? ''),
+        )
+      ).map((subscription) => [subscription.subscriptionId, subscription]),
+    );
     for (const customer of page.customers) {
-      const revenue = monthlyRevenue(customer, catalog);
+      const subscription = subscriptions.get(customer.stripeSubscriptionId ?? '');
+      const revenue = monthlyRevenue(customer, catalog, subscription);
       mrr += revenue;
       if (revenue > 0) paying += 1;
       if (customer.stripeSubscriptionId !== null && customer.status !== 'canceled')

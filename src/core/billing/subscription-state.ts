@@ -29,6 +29,12 @@ export interface SubscriptionSnapshot {
   cancelAtPeriodEnd: boolean;
   /** When Stripe created the subscription: among several live ones, the newest speaks for the customer. */
   created: number;
+  /**
+   * What the plan item bills per `priceInterval` (unit amount times quantity, minor units), so revenue
+   * counts the real price (a negotiated one too); absent when not known (mirrored before).
+   */
+  priceAmount?: number | null;
+  priceInterval?: BillingInterval | null;
 }
 
 /**
@@ -42,6 +48,10 @@ export interface SubscriptionRecord extends SubscriptionSnapshot {
 export interface PlanPrice {
   planId: string;
   interval: BillingInterval;
+  /** Set on a customer's negotiated price (custom-prices.ts): only that customer is sold it. */
+  customerId?: string;
+  /** The negotiated amount (minor units per interval); catalog prices take the plan's. */
+  amount?: number;
 }
 
 /** Stripe price id -> the plan and interval it bills. */
@@ -75,7 +85,8 @@ export function buildPriceIndex(
 /** The price id of a plan and interval, or undefined when the plan is not sold on that interval. */
 export function priceFor(prices: PriceIndex, planId: string, interval: BillingInterval): string | undefined {
   for (const [priceId, price] of prices)
-    if (price.planId === planId && price.interval === interval) return priceId;
+    if (price.planId === planId && price.interval === interval && price.customerId === undefined)
+      return priceId;
   return undefined;
 }
 

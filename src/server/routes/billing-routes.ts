@@ -49,6 +49,30 @@ const subscriptionSchema = z.object({
   limits: limitsSchema,
 });
 
+const contractPriceSchema = z.object({
+  plan: z.string(),
+  interval: intervalSchema,
+  amount: z.number().int().describe('Minor units per interval'),
+  currency: z.string(),
+});
+
+const currentSubscriptionSchema = subscriptionSchema.extend({
+  price: z
+    .object({
+      amount: z.number().int().describe('Minor units per interval'),
+      currency: z.string(),
+      interval: intervalSchema,
+      contract: z.boolean().describe("True when it is the customer's negotiated price, not the catalog's"),
+    })
+    .nullable()
+    .describe('What the current subscription bills per interval; null without one (or not known yet)'),
+  contract_prices: z
+    .array(contractPriceSchema)
+    .describe(
+      "The customer's negotiated prices: what subscribe, upgrade and Checkout charge it instead of the catalog's",
+    ),
+});
+
 const outcomeSchema = z.object({
   action: z
     .enum([
@@ -182,10 +206,38 @@ export function registerBillingRoutes(router: ApiRouter, tollgate: Tollgate, bil
     tag: 'billing',
     summary: "The customer's subscription as Tollgate mirrors it",
     description:
-      'Answered from the local mirror (kept by billing calls and webhooks), so it works while Stripe is away.',
-    response: { description: 'The subscription', schema: subscriptionSchema },
+      'Answered from the local mirror (kept by billing calls and webhooks), so it works while Stripe is away. ' +
+      '`price` is what the subscription bills; `contract_prices` the prices negotiated for this customer.',
+    response: { description: 'The subscription', schema: currentSubscriptionSchema },
     async handler({ caller }) {
-      return subscriptionView(tollgate, await tollgate.getCustomer(caller.customerId));
+      const customer = await tollgate.getCustomer(caller.customerId);
+      const [prices, subscription] = await Promise.all([
+        tollgate.store.listCustomerPrices({ customerId: customer.id, includeRemoved: true }),
+        customer.stripeSubscriptionId
+          ? tollgate.store.getSubscription(customer.stripeSubscriptionId)
+          : undefined,
+      ]);
+      const billed =
+        subscription?.priceAmount != null && subscription.priceInterval
+          ? {
+              amount: subscription.priceAmount,
+              currency: tollgate.catalog.currency,
+              interval: subscription.priceInterval,
+              contract: prices.some((price) => price.stripePriceId === subscription.priceId),
+            }
+          : null;
+      return {
+        ...subscriptionView(tollgate, customer),
+        price: customer.stripeSubscriptionId === null ? null : billed,
+        contract_prices: prices
+          .filter((price) => price.removedAt === null)
+          .map((price) => ({
+            plan: price.planId,
+            interval: price.interval,
+            amount: price.amount,
+            currency: price.currency,
+          })),
+      };
     },
   });
 

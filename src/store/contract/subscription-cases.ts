@@ -45,5 +45,22 @@ export function describeSubscriptionCases(context: ContractContext): void {
       expect(await context.store.listSubscriptions(stripeCustomerId)).toEqual([old, current]);
       expect(await context.store.listSubscriptions(unique('cus'))).toEqual([]);
     });
+
+    it('keeps what the plan item bills, and reads several subscriptions by id', async () => {
+      const priced = subscription({ priceAmount: 200_000, priceInterval: 'month' });
+      const unknown = subscription();
+      await context.store.upsertSubscription(priced);
+      await context.store.upsertSubscription(unknown);
+      const read = await context.store.getSubscriptions([
+        priced.subscriptionId,
+        unknown.subscriptionId,
+        'sub_none',
+      ]);
+      expect(read).toHaveLength(2);
+      expect(read.find((row) => row.subscriptionId === priced.subscriptionId)).toEqual(priced);
+      // Unknown amounts read back absent, as a snapshot without them.
+      expect(read.find((row) => row.subscriptionId === unknown.subscriptionId)).toEqual(unknown);
+      expect(await context.store.getSubscriptions([])).toEqual([]);
+    });
   });
 }

@@ -11,6 +11,7 @@ import { operationCounters } from './006-operation-counters.js';
 import { reservations } from './007-reservations.js';
 import { usageEventMetadata } from './008-usage-event-metadata.js';
 import { customerOverrides } from './009-customer-overrides.js';
+import { customerPrices } from './010-customer-prices.js';
 import { grants } from './011-grants.js';
 import { teamKeys } from './012-team-keys.js';
 import type { NamedMigration } from './migration.js';
@@ -25,6 +26,7 @@ export const migrations: readonly NamedMigration[] = [
   reservations,
   usageEventMetadata,
   customerOverrides,
+  customerPrices,
   grants,
   teamKeys,
 ];

@@ -13,6 +13,8 @@
  * A monthly subscription to a plan with overage carries the plan's metered price as a second item
  * (`overagePrice`), so Stripe invoices the overage the meter sender reports (decision 005).
  */
+
+import { withCustomerPrices } from '../../core/billing/custom-prices.js';
 import { idempotencyKeys as keys, sessionToken, stateToken } from '../../core/billing/idempotency-keys.js';
 import type {
   InvoiceSummary,
@@ -32,12 +34,16 @@ import {
 import { invalidRequest, TollgateError } from '../../core/errors.js';
 import type { BillingInterval, Customer } from '../../core/ports.js';
 import type { Tollgate } from '../../core/tollgate.js';
+import { type CustomerPrices, createCustomerPrices } from './customer-prices.js';
 
 export interface BillingServiceOptions {
   tollgate: Tollgate;
   gateway: PaymentGateway;
-  /** Price id -> plan and interval; read on every flow, so prices pushed later are seen. */
-  prices: () => PriceIndex;
+  /**
+   * Price id -> plan and interval; read on every flow, so prices pushed later are seen. The
+   * customer's own negotiated prices are added to it on each flow (custom-prices.ts).
+   */
+  prices: () => PriceIndex | Promise<PriceIndex>;
   /**
    * A plan's metered overage price (the pushed catalog's, or STRIPE_METERED_PRICE_ID); read on every
    * flow. Absent or null: subscriptions carry the plan's licensed price only.
@@ -70,6 +76,8 @@ export interface BillingOutcome {
 
 export interface BillingService {
   readonly gateway: PaymentGateway;
+  /** Customers' negotiated prices: set (creating the Stripe price), list, remove. */
+  readonly customerPrices: CustomerPrices;
   /** The action a request would take, without doing it (a dry run). */
   preview(customerId: string, intent: BillingIntent): Promise<BillingAction>;
   subscribe(
@@ -168,16 +176,32 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     return customer;
   }
 
+  /**
+   * The price index with every negotiated price the customer ever had, so its subscription is known
+   * whichever of them it is on, and its active ones (sold instead of the catalog's).
+   */
+  async function pricesOf(customerId: string) {
+    const history = await tollgate.store.listCustomerPrices({ customerId, includeRemoved: true });
+    return {
+      prices: withCustomerPrices(await options.prices(), history),
+      customerPrices: history.filter((price) => price.removedAt === null),
+    };
+  }
+
   async function readState(customerId: string) {
     const customer = await readCustomer(customerId);
-    const subscription = customer.stripeSubscriptionId
-      ? ((await gateway.getSubscription(customer.stripeSubscriptionId)) ?? null)
-      : null;
+    const [subscription, { prices, customerPrices }] = await Promise.all([
+      customer.stripeSubscriptionId
+        ? gateway.getSubscription(customer.stripeSubscriptionId).then((found) => found ?? null)
+        : Promise.resolve(null),
+      pricesOf(customerId),
+    ]);
     return {
       customer,
       subscription,
       catalog: tollgate.catalog,
-      prices: options.prices(),
+      prices,
+      customerPrices,
       ...(options.overagePrice ? { overagePrice: options.overagePrice } : {}),
       ...(options.operationPrices ? { operationPrices: options.operationPrices } : {}),
     };
@@ -200,7 +224,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     const { patch } = customerSubscriptionPatch(
       customer,
       subscriptions,
-      options.prices(),
+      (await pricesOf(customerId)).prices,
       tollgate.catalog,
       now(),
     );
@@ -347,6 +371,8 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
 
   return {
     gateway,
+
+    customerPrices: createCustomerPrices({ tollgate, gateway, prices: options.prices, serialized }),
 
     preview: async (customerId, intent) => planChange(await readState(customerId), intent),
 

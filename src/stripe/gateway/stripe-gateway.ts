@@ -133,6 +133,35 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
     callStripe(() => stripe.subscriptions.retrieve(subscriptionId));
 
   const gateway: PaymentGateway = {
+    async createCustomerPrice(input) {
+      const productId =
+        input.productId ??
+        (await callStripe(async () => {
+          const product = (await stripe.prices.retrieve(input.catalogPriceId)).product;
+          return typeof product === 'string' ? product : product.id;
+        }));
+      const price = await callStripe(() =>
+        stripe.prices.create(
+          {
+            currency: input.currency,
+            unit_amount: input.amount,
+            recurring: { interval: input.interval },
+            product: productId,
+            nickname: `${input.planId} (${input.interval}ly) for ${input.customerId}`,
+            // No lookup key: the catalog's own prices are found by theirs; this one is found by id.
+            metadata: {
+              tollgate_kind: 'customer_price',
+              tollgate_customer_id: input.customerId,
+              tollgate_plan: input.planId,
+              tollgate_interval: input.interval,
+            },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return price.id;
+    },
+
     async createCustomer(customer, idempotencyKey) {
       const created = await callStripe(() =>
         stripe.customers.create(

@@ -9,6 +9,7 @@ import type {
   StripeSubscriptionStatus,
   SubscriptionSnapshot,
 } from '../../core/billing/subscription-state.js';
+import type { BillingInterval } from '../../core/ports.js';
 
 const seconds = (value: number | null | undefined): number | null =>
   value === null || value === undefined ? null : value * 1000;
@@ -24,6 +25,9 @@ export function meteredItems(subscription: Stripe.Subscription): Stripe.Subscrip
   return subscription.items.data.filter((item) => item.price.recurring?.usage_type === 'metered');
 }
 
+const intervalOf = (interval: string | undefined): BillingInterval | null =>
+  interval === 'month' || interval === 'year' ? interval : null;
+
 export function subscriptionSnapshot(subscription: Stripe.Subscription): SubscriptionSnapshot {
   const item = licensedItem(subscription);
   const customer = subscription.customer;
@@ -38,5 +42,7 @@ export function subscriptionSnapshot(subscription: Stripe.Subscription): Subscri
     cancelAtPeriodEnd: subscription.cancel_at_period_end,
     // Always set by Stripe; a hand-made event without it sorts as the oldest.
     created: (subscription.created ?? 0) * 1000,
+    priceAmount: item?.price.unit_amount == null ? null : item.price.unit_amount * (item.quantity ?? 1),
+    priceInterval: intervalOf(item?.price.recurring?.interval),
   };
 }

@@ -20,6 +20,7 @@ const actionLabels: Record<string, string> = {
   'subscription.downgraded': 'Downgraded',
   'subscription.plan_changed': 'Plan changed',
   'subscription.interval_changed': 'Billing interval changed',
+  'subscription.price_changed': 'Price changed',
   'subscription.cancel_scheduled': 'Cancellation scheduled',
   'subscription.canceled': 'Subscription canceled',
   'subscription.cancel_undone': 'Cancellation undone',
@@ -34,6 +35,8 @@ const actionLabels: Record<string, string> = {
   'notification.suspended': 'Suspension notice sent',
   'contract.overrides_set': 'Contract overrides set',
   'contract.overrides_removed': 'Contract overrides removed',
+  'customer.price_set': 'Contract price set',
+  'customer.price_removed': 'Contract price removed',
 };
 
 /** "customer_key:key_1" -> who did it, in words. */
@@ -160,6 +163,16 @@ export function detailItems(details: Record<string, unknown>, planName: (id: str
   const currency = take('currency');
   if (typeof amount === 'number')
     items.push({ label: 'Charged', value: formatMoney(amount, String(currency ?? 'usd')) });
+  // A contract price change: `before`/`after` are `{ amount, currency, ... }` or null (the catalog's).
+  if ('before' in rest || 'after' in rest) {
+    const price = (value: unknown) => {
+      const known = value as { amount?: unknown; currency?: unknown } | null | undefined;
+      return typeof known?.amount === 'number'
+        ? formatMoney(known.amount, String(known.currency ?? 'usd'))
+        : 'catalog price';
+    };
+    items.push({ label: 'Price', value: `${price(take('before'))} → ${price(take('after'))}` });
+  }
   for (const [key, raw] of Object.entries(rest)) {
     if (raw === null || raw === undefined || raw === '') continue;
     let value: ReactNode;

@@ -16,6 +16,7 @@ import { ApiKeysSection } from './api-keys-section';
 import { AuditTimeline } from './audit-timeline';
 import { ContractGrants } from './contract-grants';
 import { ContractOverrides } from './contract-overrides';
+import { ContractPrices } from './contract-prices';
 import { CustomerInvoices } from './customer-invoices';
 import { CustomerSummary } from './customer-summary';
 import { ReactivateAction } from './reactivate-action';
@@ -79,6 +80,7 @@ export function CustomerView(props: { id: string }) {
           />
           <ContractGrants customerId={data.customer.id} onChanged={changed} />
           <CustomerInvoices customerId={data.customer.id} />
+          <ContractPrices customerId={data.customer.id} onChanged={changed} />
           <AuditTimeline customerId={data.customer.id} version={timelineVersion} />
           <ApiKeysSection
             customerId={data.customer.id}

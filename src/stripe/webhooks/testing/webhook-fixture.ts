@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
+import { indexWithCustomerPrices } from '../../../core/billing/custom-prices.js';
 import { buildPriceIndex } from '../../../core/billing/subscription-state.js';
 import type { Catalog } from '../../../core/catalog/catalog.js';
 import { demoCatalog } from '../../../core/catalog/demo-catalog.js';
@@ -16,7 +17,9 @@ import { createMemoryCounters } from '../../../counters/memory-counters.js';
 import { type Emulator, startEmulator } from '../../../emulator/index.js';
 import { createMemoryNotifier, type MemoryNotifier } from '../../../notifications/memory-notifier.js';
 import { createServer } from '../../../server/create-server.js';
+import { type BillingService, createBillingService } from '../../billing/billing-service.js';
 import { type CatalogPriceIds, ensureCatalogPrices } from '../../gateway/ensure-catalog-prices.js';
+import { createStripeGateway } from '../../gateway/stripe-gateway.js';
 import { createStripeClient } from '../../stripe-client.js';
 import {
   type AdvanceResult,
@@ -57,10 +60,15 @@ export interface WebhookFixtureOptions {
   start?: number;
 }
 
+/** What `openWebhookFixture` serves: also the billing routes and the customers' negotiated prices. */
+export interface BillingWebhookFixture extends WebhookFixture {
+  billing: BillingService;
+}
+
 export async function openWebhookFixture(
   store: Store,
   options: WebhookFixtureOptions = {},
-): Promise<WebhookFixture> {
+): Promise<BillingWebhookFixture> {
   const catalog = demoCatalog();
   const emulator = await startEmulator({
     port: 0,
@@ -90,7 +98,8 @@ export async function openWebhookFixture(
     tollgate,
     stripe,
     secrets: ['whsec_rotated_out', emulator.webhookSecret],
-    prices: () => prices,
+    // As the service runs: every customer's negotiated price is known to the webhooks too.
+    prices: indexWithCustomerPrices(store, () => prices),
     notifier,
     gracePeriodMs: GRACE_MS,
     onTestClockReady: clock.onTestClockReady,
@@ -105,8 +114,15 @@ export async function openWebhookFixture(
       pollMs: 20,
       timeoutMs: 20_000,
     });
+  const billing = createBillingService({
+    tollgate,
+    gateway: createStripeGateway({ stripe, testClock: testClock.id }),
+    prices: () => prices,
+    defaultTrialDays: 14,
+  });
   const app = createServer({
     tollgate,
+    billing,
     stripeWebhooks: inbox,
     adminBilling: { inbox, advanceClock: advance },
   });
@@ -128,6 +144,7 @@ export async function openWebhookFixture(
     clock,
     testClock: testClock.id,
     tollgate,
+    billing,
     inbox,
     notifier,
     app,
