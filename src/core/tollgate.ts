@@ -213,7 +213,13 @@ export function createTollgate(options: TollgateOptions): Tollgate {
         return customer;
       });
       loading.set(customerId, pending);
-      void pending.finally(() => loading.delete(customerId)).catch(() => {});
+      const read = pending;
+      // Only its own entry: an invalidation may have replaced it with a newer read meanwhile.
+      void read
+        .finally(() => {
+          if (loading.get(customerId) === read) loading.delete(customerId);
+        })
+        .catch(() => {});
     }
     return pending;
   }

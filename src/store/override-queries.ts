@@ -12,7 +12,7 @@ import type { CustomerOverridesTable, Database } from './database.js';
 
 export type OverrideQueries = Pick<Store, 'listCustomerOverrides' | 'changeCustomerOverrides'>;
 
-function overrideFromRow(row: Selectable<CustomerOverridesTable>): CustomerOverride {
+export function overrideFromRow(row: Selectable<CustomerOverridesTable>): CustomerOverride {
   return {
     customerId: row.customer_id,
     key: row.key,
