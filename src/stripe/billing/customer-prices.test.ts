@@ -173,6 +173,7 @@ describe.each(backends)('negotiated prices (%s)', (_name, open) => {
     });
     expect(changed.customer.plan).toBe('enterprise');
     expect(changed.charge?.amountPaid).toBe(expected);
+    expect(changed.direction).toBe('upgrade');
     // The next renewal bills the whole negotiated amount.
     await fx.advance({ to: 'renewal' });
     expect((await paidInvoices(customer)).map((invoice) => invoice.amountPaid)).toEqual([
