@@ -23,7 +23,12 @@ function monthlyPrice(catalog: Catalog, planId: string): number {
   return prices.month ?? Math.floor((prices.year ?? 0) / 12);
 }
 
-function changeAction(catalog: Catalog, before: Customer, after: Customer): string {
+function changeAction(
+  catalog: Catalog,
+  before: Customer,
+  after: Customer,
+  direction: BillingOutcome['direction'],
+): string {
   // Same plan and interval: moved onto (or off) a negotiated price (docs/decisions/013).
   if (before.plan === after.plan && before.billingInterval === after.billingInterval)
     return 'subscription.price_changed';
@@ -31,7 +36,9 @@ function changeAction(catalog: Catalog, before: Customer, after: Customer): stri
   const from = monthlyPrice(catalog, before.plan);
   const to = monthlyPrice(catalog, after.plan);
   if (to === from) return 'subscription.plan_changed';
-  return to > from ? 'subscription.upgraded' : 'subscription.downgraded';
+  // The flow's own direction compares what the customer pays (a negotiated price too).
+  const up = direction === undefined ? to > from : direction === 'upgrade';
+  return up ? 'subscription.upgraded' : 'subscription.downgraded';
 }
 
 /** The audit action of an outcome, or null when it changed nothing. */
@@ -43,7 +50,7 @@ function actionOf(catalog: Catalog, outcome: BillingOutcome): string | null {
     case 'create_subscription':
       return after.status === 'trialing' ? 'subscription.trial_started' : 'subscription.started';
     case 'change_price':
-      return changeAction(catalog, before, after);
+      return changeAction(catalog, before, after, outcome.direction);
     case 'cancel_at_period_end':
       return 'subscription.cancel_scheduled';
     case 'cancel_now':

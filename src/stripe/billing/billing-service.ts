@@ -72,6 +72,8 @@ export interface BillingOutcome {
   before: Customer;
   /** What a plan change charged at once (the prorated difference of an upgrade), when it did. */
   charge: PlanChangeCharge | null;
+  /** A plan change's direction, by the amounts the customer pays (negotiated prices included). */
+  direction?: 'upgrade' | 'downgrade';
 }
 
 export interface BillingService {
@@ -336,7 +338,10 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
             token,
           ),
         });
-        return done(action.kind, await applySubscription(customer.id, snapshot), null, snapshot.charge);
+        return {
+          ...done(action.kind, await applySubscription(customer.id, snapshot), null, snapshot.charge),
+          direction: action.direction,
+        };
       }
       case 'cancel_at_period_end':
       case 'undo_cancel': {

@@ -134,7 +134,19 @@ describe.each(backends)('negotiated prices (%s)', (_name, open) => {
       { plan: 'enterprise', interval: 'month', amount: CONTRACT, currency: 'usd' },
     ]);
     expect((await view(other)).contract_prices).toEqual([]);
-    await subscribe(customer, 'enterprise');
+    // Completing the hosted page: the webhooks recognise the negotiated price as enterprise.
+    const confirmed = await fetch(`${fx.emulator.url}/v1/payment_pages/${session.sessionId}/confirm`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fx.emulator.secretKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ payment_method: 'pm_card_visa' }).toString(),
+    });
+    expect(confirmed.status, await confirmed.text()).toBe(200);
+    await fx.settle();
+    expect(await fx.customer(customer)).toMatchObject({ plan: 'enterprise', status: 'active' });
+    expect((await paidInvoices(customer)).map((invoice) => invoice.amountPaid)).toEqual([CONTRACT]);
     expect((await view(customer)).price).toEqual({
       amount: CONTRACT,
       currency: 'usd',
@@ -161,6 +173,7 @@ describe.each(backends)('negotiated prices (%s)', (_name, open) => {
     });
     expect(changed.customer.plan).toBe('enterprise');
     expect(changed.charge?.amountPaid).toBe(expected);
+    expect(changed.direction).toBe('upgrade');
     // The next renewal bills the whole negotiated amount.
     await fx.advance({ to: 'renewal' });
     expect((await paidInvoices(customer)).map((invoice) => invoice.amountPaid)).toEqual([
