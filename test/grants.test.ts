@@ -200,6 +200,32 @@ describe.each(backends)('grants on %s', (_name, open) => {
     });
   });
 
+  it('counts what an expired grant took in the periods it shared with a later one', async () => {
+    clock.set(Date.UTC(2025, 11, 10));
+    const { id } = await tollgate.createCustomer({});
+    await tollgate.grant(id, {
+      amount: 50 * CREDIT,
+      expires: 'until_used',
+      expiresAt: Date.UTC(2026, 1, 14),
+      idempotencyKey: 'december',
+    });
+    await spend(id, 40);
+    clock.set(START);
+    await tollgate.grant(id, { amount: 50 * CREDIT, expires: 'until_used', idempotencyKey: 'january' });
+    // The December grant expires sooner: it takes its last 10, the January one the next 20.
+    await spend(id, 30);
+    clock.set(Date.UTC(2026, 2, 5));
+    expect(
+      (await tollgate.grants(id)).map(({ used, remaining, status }) => [used, remaining, status]),
+    ).toEqual([
+      [50 * CREDIT, 0, 'used'],
+      [20 * CREDIT, 30 * CREDIT, 'active'],
+    ]);
+    // March: the plan's 100 and the 30 left of the January grant.
+    await spend(id, 130);
+    expect((await tollgate.consume(id, { operation: 'call' })).reason).toBe('quota_exceeded');
+  });
+
   it('answers a retry with the first grant and refuses another grant under its key', async () => {
     const { id } = await tollgate.createCustomer({});
     const input = {
