@@ -116,6 +116,22 @@ describe.each(backends)('grants on %s', (_name, open) => {
     expect(await tollgate.grants(id)).toMatchObject([{ used: 50 * CREDIT, remaining: 0, status: 'used' }]);
   });
 
+  it('stays exact when a grant is made while requests race', async () => {
+    const { id } = await tollgate.createCustomer({});
+    await spend(id, 60);
+    const call = () => tollgate.consume(id, { operation: 'call' });
+    const racing = Array.from({ length: 200 }, call);
+    const made = tollgate.grant(id, { amount: 50 * CREDIT, expires: 'period', idempotencyKey: 'mid-race' });
+    const more = Array.from({ length: 200 }, call);
+    const [first, { standing }, second] = await Promise.all([Promise.all(racing), made, Promise.all(more)]);
+    const late = await Promise.all(Array.from({ length: 100 }, call));
+    const admitted = [...first, ...second, ...late].filter((decision) => decision.allowed).length;
+    expect(admitted).toBe(90);
+    expect((await tollgate.usage(id)).used).toBe(150 * CREDIT);
+    expect(standing.grant.baseline % CREDIT).toBe(0);
+    expect(await tollgate.grants(id)).toMatchObject([{ used: 50 * CREDIT, remaining: 0 }]);
+  });
+
   it('admits exactly the granted units of an operation limited per month', async () => {
     const { id } = await tollgate.createCustomer({});
     expect((await tollgate.consume(id, { operation: 'tokens', quantity: 1000 })).allowed).toBe(true);
