@@ -116,6 +116,22 @@ describe.each(backends)('grants on %s', (_name, open) => {
     expect(await tollgate.grants(id)).toMatchObject([{ used: 50 * CREDIT, remaining: 0, status: 'used' }]);
   });
 
+  it('stays exact when a grant is made while requests race', async () => {
+    const { id } = await tollgate.createCustomer({});
+    await spend(id, 60);
+    const call = () => tollgate.consume(id, { operation: 'call' });
+    const racing = Array.from({ length: 200 }, call);
+    const made = tollgate.grant(id, { amount: 50 * CREDIT, expires: 'period', idempotencyKey: 'mid-race' });
+    const more = Array.from({ length: 200 }, call);
+    const [first, { standing }, second] = await Promise.all([Promise.all(racing), made, Promise.all(more)]);
+    const late = await Promise.all(Array.from({ length: 100 }, call));
+    const admitted = [...first, ...second, ...late].filter((decision) => decision.allowed).length;
+    expect(admitted).toBe(90);
+    expect((await tollgate.usage(id)).used).toBe(150 * CREDIT);
+    expect(standing.grant.baseline % CREDIT).toBe(0);
+    expect(await tollgate.grants(id)).toMatchObject([{ used: 50 * CREDIT, remaining: 0 }]);
+  });
+
   it('admits exactly the granted units of an operation limited per month', async () => {
     const { id } = await tollgate.createCustomer({});
     expect((await tollgate.consume(id, { operation: 'tokens', quantity: 1000 })).allowed).toBe(true);
@@ -198,6 +214,32 @@ describe.each(backends)('grants on %s', (_name, open) => {
       limit: 100 * CREDIT,
       effectiveLimit: 150 * CREDIT,
     });
+  });
+
+  it('counts what an expired grant took in the periods it shared with a later one', async () => {
+    clock.set(Date.UTC(2025, 11, 10));
+    const { id } = await tollgate.createCustomer({});
+    await tollgate.grant(id, {
+      amount: 50 * CREDIT,
+      expires: 'until_used',
+      expiresAt: Date.UTC(2026, 1, 14),
+      idempotencyKey: 'december',
+    });
+    await spend(id, 40);
+    clock.set(START);
+    await tollgate.grant(id, { amount: 50 * CREDIT, expires: 'until_used', idempotencyKey: 'january' });
+    // The December grant expires sooner: it takes its last 10, the January one the next 20.
+    await spend(id, 30);
+    clock.set(Date.UTC(2026, 2, 5));
+    expect(
+      (await tollgate.grants(id)).map(({ used, remaining, status }) => [used, remaining, status]),
+    ).toEqual([
+      [50 * CREDIT, 0, 'used'],
+      [20 * CREDIT, 30 * CREDIT, 'active'],
+    ]);
+    // March: the plan's 100 and the 30 left of the January grant.
+    await spend(id, 130);
+    expect((await tollgate.consume(id, { operation: 'call' })).reason).toBe('quota_exceeded');
   });
 
   it('answers a retry with the first grant and refuses another grant under its key', async () => {

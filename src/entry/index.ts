@@ -30,6 +30,8 @@ export { demoCatalog } from '../core/catalog/demo-catalog.js';
 export { loadCatalogFile, parseCatalogText } from '../core/catalog/load-catalog-file.js';
 export { parseCatalog } from '../core/catalog/parse-catalog.js';
 export { type Clock, ManualClock, systemClock } from '../core/clock.js';
+export type { GrantInput } from '../core/contract/customer-grants.js';
+export type { Grant, GrantExpiry, GrantStanding, GrantStatus } from '../core/contract/grants.js';
 export { type ErrorCode, type ErrorIssue, errorRegistry, TollgateError } from '../core/errors.js';
 export type { GateRequest } from '../core/gate/gate.js';
 export type { DenyReason, GateDecision } from '../core/gate/gate-decision.js';

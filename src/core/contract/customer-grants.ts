@@ -51,8 +51,8 @@ export interface GrantActions {
 }
 
 /**
- * A customer's grants (as listed) with the counters their standing needs: of the periods since the oldest grant
- * that can still count in `period`. Undefined when it has none (no counter is read).
+ * A customer's grants (as listed) with the counters their standing needs: of the periods since the
+ * oldest grant, when one can still count in `period`. Undefined when it has none (no counter is read).
  */
 export async function loadGrantBook(
   store: Store,
@@ -65,11 +65,20 @@ export async function loadGrantBook(
 }
 
 async function countersFor(store: Store, customerId: string, grants: readonly Grant[], period: Period) {
-  const open = grants.filter((grant) => grant.expiresAt === null || grant.expiresAt > period.start);
-  if (open.length === 0) return [];
-  const since = Math.min(...open.map((grant) => grant.periodStart));
+  // None can count in `period`: nothing to compute (a grant's expiry is at or before its start).
+  if (grants.every((grant) => grant.expiresAt !== null && grant.expiresAt <= period.start)) return [];
+  return everyCounter(store, customerId, grants);
+}
+
+/**
+ * The counters of every period from the oldest grant on, expired grants included: a grant that has
+ * expired since was spent before the others in the periods it shared with them, which decides what is
+ * left of those.
+ */
+function everyCounter(store: Store, customerId: string, grants: readonly Grant[]) {
+  const since = Math.min(...grants.map((grant) => grant.periodStart));
   const operations = [
-    ...new Set(open.flatMap((grant) => (grant.operation === null ? [] : [grant.operation]))),
+    ...new Set(grants.flatMap((grant) => (grant.operation === null ? [] : [grant.operation]))),
   ];
   return store.getGrantCounters(customerId, since, operations);
 }
@@ -84,11 +93,7 @@ export function createGrantActions(deps: GrantDependencies): GrantActions {
     await deps.drain();
     const grants = await store.listGrants(customerId);
     if (grants.length === 0) return { standings: [], period };
-    const counters = await store.getGrantCounters(
-      customerId,
-      Math.min(...grants.map((grant) => grant.periodStart)),
-      [...new Set(grants.flatMap((grant) => (grant.operation === null ? [] : [grant.operation])))],
-    );
+    const counters = await everyCounter(store, customerId, grants);
     return { standings: grantPosition({ grants, counters }, period).standings, period };
   }
 

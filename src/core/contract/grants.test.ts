@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { calendarMonth } from '../periods.js';
-import { type Grant, type GrantCounter, grantPosition, raiseLimit } from './grants.js';
+import { allowanceTotal, type Grant, type GrantCounter, grantPosition, raiseLimit } from './grants.js';
 
 const JAN = calendarMonth(Date.UTC(2026, 0, 10));
 const FEB = calendarMonth(Date.UTC(2026, 1, 10));
@@ -144,5 +145,66 @@ describe('grantPosition', () => {
     expect(raiseLimit(10, position.operations.tokens)).toBe(410);
     expect(position.operations.video).toBeUndefined();
     expect(raiseLimit(2_000, position.credits)).toBe(7_000);
+  });
+});
+
+describe('the limit grants raise agrees with the attribution', () => {
+  type Step = { kind: 'debit'; cost: number } | { kind: 'grant'; amount: number; expiresAt: number | null };
+  const step = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant('debit' as const), cost: fc.integer({ min: 1, max: 30 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('grant' as const),
+        amount: fc.integer({ min: 1, max: 60 }),
+        expiresAt: fc.option(fc.integer({ min: JAN.end, max: JAN.end + 10 }), { nil: null }),
+      }),
+    },
+  );
+
+  it('admits a debit exactly when the plan and the grants have room for it, and never spends past either', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.array(step, { maxLength: 40 }),
+        (limit, steps: Step[]) => {
+          const grants: Grant[] = [];
+          let used = 0;
+          steps.forEach((event, index) => {
+            const now = { credits: used, operations: {} };
+            if (event.kind === 'grant') {
+              grants.push(
+                grant({
+                  amount: event.amount,
+                  expiresAt: event.expiresAt,
+                  baseline: used,
+                  createdAt: JAN.start + index,
+                }),
+              );
+              return;
+            }
+            const position = grantPosition({ grants, counters: [] }, JAN, now);
+            const grantsLeft = position.standings.reduce((sum, standing) => sum + standing.remaining, 0);
+            const granted = position.standings.reduce((sum, standing) => sum + standing.used, 0);
+            const planLeft = limit - (used - granted);
+            const ceiling = raiseLimit(limit, position.credits) ?? 0;
+            // What the store would admit against the raised limit is what the plan and grants have left.
+            expect(used + event.cost <= ceiling).toBe(event.cost <= planLeft + grantsLeft);
+            if (used + event.cost <= ceiling) used += event.cost;
+          });
+          const final = grantPosition({ grants, counters: [] }, JAN, { credits: used, operations: {} });
+          const granted = final.standings.reduce((sum, standing) => sum + standing.used, 0);
+          expect(used - granted).toBeLessThanOrEqual(limit);
+          for (const standing of final.standings) {
+            expect(standing.used + standing.remaining).toBe(standing.grant.amount);
+          }
+          expect(allowanceTotal(final.credits)).toBe(grants.reduce((sum, entry) => sum + entry.amount, 0));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

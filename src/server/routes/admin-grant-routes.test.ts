@@ -168,6 +168,23 @@ describe.each(backends)('grants admin API on %s', (_name, open) => {
       path: 'operation',
       message: expect.stringContaining('per month'),
     });
+    const past = await post({
+      credits: 1,
+      expires: 'until_used',
+      expires_at: '2025-12-31T00:00:00Z',
+      idempotency_key: 'e',
+    });
+    expect(past.json().issues).toEqual([{ path: 'expires_at', message: 'expected a time in the future' }]);
+    const dated = await post({
+      credits: 1,
+      expires: 'period',
+      expires_at: '2026-12-31T00:00:00Z',
+      idempotency_key: 'f',
+    });
+    expect(dated.json().issues[0]).toMatchObject({
+      path: 'expires_at',
+      message: expect.stringContaining('until_used'),
+    });
     const noKey = await post({ credits: 1, expires: 'period' });
     expect(noKey.json().issues[0].path).toBe('idempotency_key');
     expect(
