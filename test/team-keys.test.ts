@@ -155,6 +155,10 @@ describe.each(backends)('key credit shares with several engines on %s', (_name, 
     ).rejects.toMatchObject({
       code: 'not_found',
     });
+    const reserved = await first.reserve(customer.id, { operation: 'capture', quantity: 1 });
+    await expect(
+      first.settle(reserved.reservation?.id ?? '', 1, customer.id, theirs.record.id),
+    ).rejects.toMatchObject({ code: 'invalid_request' });
     expect((await first.usage(customer.id)).used).toBe(0);
   });
 });

@@ -14,7 +14,7 @@ import type { Gate } from './gate/gate.js';
 import type { GateDecision } from './gate/gate-decision.js';
 import { newId } from './ids.js';
 import type { GroupCommitter } from './ledger/group-commit.js';
-import type { Reservation, ReservationStatus, Store, UsageOutcome } from './ports.js';
+import type { ApiKeyRecord, Reservation, ReservationStatus, Store, UsageOutcome } from './ports.js';
 
 /** Prefix of reservation ids. */
 export const RESERVATION_ID_PREFIX = 'rsv';
@@ -57,8 +57,11 @@ export interface SettleResult {
 
 export interface Reservations {
   reserve(customerId: string, input: ReserveInput): Promise<ReserveResult>;
-  /** Records the actual usage and frees the hold; `customerId` restricts it to that customer's reservations. */
-  /** `keyId`: the key that settles; the usage is recorded with it and counts in its own limit. */
+  /**
+   * Records the actual usage and frees the hold; `customerId` restricts it to that customer's
+   * reservations. `keyId`: the customer's key that settles; the usage is recorded with it and counts
+   * in the key's own credit limit.
+   */
   settle(reservationId: string, quantity: number, customerId?: string, keyId?: string): Promise<SettleResult>;
   /** Frees the hold; releasing again (or an expired reservation) answers the reservation as it stands. */
   release(reservationId: string, customerId?: string): Promise<Reservation>;
@@ -71,8 +74,8 @@ export function createReservations(deps: {
   store: Store;
   catalog: Catalog;
   clock: Clock;
-  /** A key's own credit limit (milli-credits per period), null when it has none. */
-  keyCreditLimit: (keyId: string) => Promise<number | null>;
+  /** A key by id (not_found when unknown). */
+  loadKey: (keyId: string) => Promise<ApiKeyRecord>;
   /** The customer's own `consume` (so decision observers see reservations too). */
   consume: (customerId: string, request: Parameters<Gate['consume']>[1]) => Promise<GateDecision>;
 }): Reservations {
@@ -104,7 +107,14 @@ export function createReservations(deps: {
   ) {
     const unitCost = catalog.operations[reservation.operation]?.cost ?? 0;
     // The settling key's credit limit: its settle counts in it (reservations hold nothing on keys).
-    const keyLimit = keyId === undefined || action !== 'settle' ? null : await deps.keyCreditLimit(keyId);
+    let keyLimit: number | null = null;
+    if (keyId !== undefined && action === 'settle') {
+      const key = await deps.loadKey(keyId);
+      if (key.customerId !== reservation.customerId) {
+        throw invalidRequest([{ path: 'keyId', message: `key '${keyId}' is not this customer's` }]);
+      }
+      keyLimit = key.limits?.credits ?? null;
+    }
     const outcome: UsageOutcome = await committer.debit({
       customerId: reservation.customerId,
       periodStart: reservation.periodStart,

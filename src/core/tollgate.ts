@@ -327,10 +327,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
 
   const reservations = createReservations({
     gate,
-    keyCreditLimit: async (keyId) => {
-      const key = await loadKey(keyId, now());
-      return key.limits?.credits ?? null;
-    },
+    loadKey: async (keyId) => loadKey(keyId, now()),
     committer,
     store,
     catalog,

@@ -34,19 +34,22 @@ export type { GrantInput } from '../core/contract/customer-grants.js';
 export type { Grant, GrantExpiry, GrantStanding, GrantStatus } from '../core/contract/grants.js';
 export { type ErrorCode, type ErrorIssue, errorRegistry, TollgateError } from '../core/errors.js';
 export type { GateRequest } from '../core/gate/gate.js';
-export type { DenyReason, GateDecision } from '../core/gate/gate-decision.js';
+export type { DenyReason, GateDecision, KeyRefusal } from '../core/gate/gate-decision.js';
 export type {
   AccountStatus,
   ApiKeyRecord,
   Counters,
   Customer,
   CustomerPatch,
+  KeyLimits,
+  KeyUsage,
   PeriodUsage,
   Reservation,
   ReservationStatus,
   Store,
 } from '../core/ports.js';
 export type { ReserveInput, ReserveResult, SettleResult } from '../core/reservations.js';
+export type { KeyChange, KeyLimitsChange } from '../core/team-keys.js';
 export {
   createTollgate,
   type DecisionListener,

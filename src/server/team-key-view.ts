@@ -162,11 +162,26 @@ export const keyStandingSchema = z
       .nullable()
       .describe("Left under the key's own limit (the customer's quota may leave less)"),
     requests_per_minute: z.number().int().nullable(),
+    requests_this_minute: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Requests through this key this minute; null when the key has no minute limit of its own'),
     requests_per_day: z.number().int().nullable(),
+    requests_today: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Requests through this key today (UTC); null when the key has no day limit of its own'),
   })
   .describe("The calling key's own usage and limits; present only when the key has limits");
 
-export function keyStandingView(key: ApiKeyRecord, used: number): z.infer<typeof keyStandingSchema> {
+/** `requests` are the key's own window counts, null for a window it does not limit. */
+export function keyStandingView(
+  key: ApiKeyRecord,
+  used: number,
+  requests: { minute: number | null; day: number | null },
+): z.infer<typeof keyStandingSchema> {
   const limit = key.limits?.credits ?? null;
   return {
     id: key.id,
@@ -176,6 +191,8 @@ export function keyStandingView(key: ApiKeyRecord, used: number): z.infer<typeof
     credits_limit: credits(limit),
     credits_remaining: limit === null ? null : credits(Math.max(0, limit - used)),
     requests_per_minute: key.limits?.requestsPerMinute ?? null,
+    requests_this_minute: requests.minute,
     requests_per_day: key.limits?.requestsPerDay ?? null,
+    requests_today: requests.day,
   };
 }

@@ -35,6 +35,7 @@ import {
   type Refusal,
   secondsUntil,
 } from './gate-decision.js';
+import { addKeyWindows, checkKeyOf, isKeyWindow, keyRateRefusal } from './key-limits.js';
 import { grantedWindows, windowBounds, windowDebits } from './operation-windows.js';
 import type { UsageCache } from './usage-cache.js';
 
@@ -130,9 +131,6 @@ interface Evaluation {
   limitedKey: { id: string; limits: KeyLimits } | undefined;
 }
 
-/** Rate-limit keys of an API key's own windows start with this (the customer's with `rate:`). */
-const KEY_WINDOW_PREFIX = 'key:';
-
 interface CounterKeys {
   minute: string;
   day: string;
@@ -157,7 +155,7 @@ export class Gate {
       this.applyRateCounts(figures, windows, counts, 0);
       const window = windows[full];
       if (window && request.countRequest !== false) {
-        this.noteKeyWindow(figures, window, evaluation);
+        figures.refusedKey = keyRateRefusal(window, evaluation.limitedKey);
         return this.deny(figures, 'rate_limited', times, rateRefusal(window), window);
       }
     }
@@ -208,19 +206,6 @@ export class Gate {
     return buildDecision(figures, times.rateNow);
   }
 
-  /** A full rate window that is the key's own: the refusal names the key. */
-  private noteKeyWindow(figures: DecisionFigures, window: RateWindow, evaluation: Evaluation): void {
-    const key = evaluation.limitedKey;
-    if (key === undefined || !window.key.startsWith(KEY_WINDOW_PREFIX)) return;
-    figures.refusedKey = {
-      keyId: key.id,
-      kind: 'rate',
-      window: window.windowMs === MINUTE_MS ? 'minute' : 'day',
-      limit: window.limit,
-    };
-  }
-
-  /** Admits and counts the request, or denies it having counted nothing. */
   async consume(customerId: string, request: GateRequest): Promise<GateDecision> {
     const { counters } = this.deps;
     const times = this.times();
@@ -238,7 +223,7 @@ export class Gate {
         const replay = await this.replayOf(customer.id, request, figures, rateNow);
         const full = counted[result.deniedIndex ?? 0];
         if (replay) return replay;
-        if (full) this.noteKeyWindow(figures, full, evaluation);
+        if (full) figures.refusedKey = keyRateRefusal(full, evaluation.limitedKey);
         return this.deny(figures, 'rate_limited', times, full ? rateRefusal(full) : null, full);
       }
     }
@@ -413,7 +398,7 @@ export class Gate {
       // A key without limits costs nothing more here: its id only travels with the debit.
       if (key.limits) {
         limitedKey = { id: key.id, limits: key.limits };
-        this.addKeyWindows(windows, key.id, key.limits, rateNow);
+        addKeyWindows(windows, key.id, key.limits, rateNow);
       }
     }
     const occurredAt = request.occurredAt ?? now;
@@ -472,26 +457,6 @@ export class Gate {
     const loadKey = this.deps.loadKey;
     if (loadKey === undefined) throw invalidRequest([{ path: 'keyId', message: 'keys are not known here' }]);
     return loadKey(keyId, now);
-  }
-
-  /** The key's own request windows, counted with the customer's in one atomic hit. */
-  private addKeyWindows(windows: RateWindow[], keyId: string, limits: KeyLimits, now: number): void {
-    if (limits.requestsPerMinute !== null) {
-      windows.push({
-        key: `${KEY_WINDOW_PREFIX}${keyId}:minute`,
-        limit: limits.requestsPerMinute,
-        windowStart: windowStart(now, MINUTE_MS),
-        windowMs: MINUTE_MS,
-      });
-    }
-    if (limits.requestsPerDay !== null) {
-      windows.push({
-        key: `${KEY_WINDOW_PREFIX}${keyId}:day`,
-        limit: limits.requestsPerDay,
-        windowStart: windowStart(now, DAY_MS),
-        windowMs: DAY_MS,
-      });
-    }
   }
 
   /** A limited window of the request's operation, its count not read yet. */
@@ -590,7 +555,7 @@ export class Gate {
   ): void {
     windows.forEach((window, index) => {
       // The headers show the customer's windows; a key's own show in its refusal and its usage.
-      if (window.key.startsWith(KEY_WINDOW_PREFIX)) return;
+      if (isKeyWindow(window)) return;
       const figure = {
         limit: window.limit,
         remaining: Math.max(0, window.limit - (counts[index] ?? fallback)),
@@ -662,15 +627,6 @@ export class Gate {
       if (figure) figure.remaining = Math.min(figure.limit, figure.remaining + 1);
     }
   }
-}
-
-/** Refuses a key that is not the customer's, or revoked (in-process callers name keys by id). */
-function checkKeyOf(key: ApiKeyRecord, customerId: string): void {
-  if (key.customerId !== customerId) {
-    throw invalidRequest([{ path: 'keyId', message: `key '${key.id}' is not this customer's` }]);
-  }
-  if (key.revokedAt !== null)
-    throw invalidRequest([{ path: 'keyId', message: `key '${key.id}' is revoked` }]);
 }
 
 /** A refused request window as the error body names it. */

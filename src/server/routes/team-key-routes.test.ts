@@ -181,7 +181,9 @@ describe.each(backends)('team keys on %s', (_name, open) => {
       credits_limit: 30,
       credits_remaining: 0,
       requests_per_minute: null,
+      requests_this_minute: null,
       requests_per_day: null,
+      requests_today: null,
     });
   });
 
@@ -207,6 +209,9 @@ describe.each(backends)('team keys on %s', (_name, open) => {
     const rest = await Promise.all(Array.from({ length: 20 }, (_, index) => capture(other.key, 100 + index)));
     expect(rest.filter((response) => response.statusCode === 200)).toHaveLength(7);
     expect(rest.find((response) => response.statusCode === 429)?.json().scope).toBeUndefined();
+    const own = (await server.call('GET', '/api/v1/usage', { key: limited.key })).json();
+    // The usage call itself is not counted; the 3 admitted captures are.
+    expect(own.key).toMatchObject({ requests_per_minute: 3, requests_this_minute: 3, requests_today: null });
   });
 
   it("holds a key's share in a batch of events, each refused one naming the key", async () => {

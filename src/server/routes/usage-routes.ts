@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import { invalidRequest } from '../../core/errors.js';
+import { addKeyWindows } from '../../core/gate/key-limits.js';
+import { DAY_MS, MINUTE_MS } from '../../core/periods.js';
+import type { RateWindow } from '../../core/ports.js';
 import type { Tollgate } from '../../core/tollgate.js';
 import {
   historyBucketCount,
@@ -100,9 +103,21 @@ export function registerUsageRoutes(router: ApiRouter, tollgate: Tollgate): void
       const view = usageView(customer, usage.access, usage, rates.rate, now, operations, grants);
       if (!key?.limits) return view;
       // tollgate.usage has waited for pending commits: the key's events are all counted.
-      const byKey = await tollgate.store.sumUsageByKey(caller.customerId, usage.access.period.start);
+      const windows: RateWindow[] = [];
+      addKeyWindows(windows, key.id, key.limits, tollgate.rateClock.now());
+      const [byKey, counts] = await Promise.all([
+        tollgate.store.sumUsageByKey(caller.customerId, usage.access.period.start),
+        windows.length === 0 ? [] : tollgate.counters.peekRate(windows),
+      ]);
+      const countOf = (windowMs: number) => {
+        const index = windows.findIndex((window) => window.windowMs === windowMs);
+        return index < 0 ? null : (counts[index] ?? 0);
+      };
       const used = byKey.find((row) => row.keyId === key.id)?.cost ?? 0;
-      return { ...view, key: keyStandingView(key, used) };
+      return {
+        ...view,
+        key: keyStandingView(key, used, { minute: countOf(MINUTE_MS), day: countOf(DAY_MS) }),
+      };
     },
   });
 
