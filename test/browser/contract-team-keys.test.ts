@@ -70,7 +70,9 @@ describe.skipIf(!hasChromium)(`admin console: team keys${skipReason}`, () => {
     await page.getByLabel('Owner (optional)').fill('ci@example.test');
     await page.getByLabel('Credits per period (optional)').fill('1.5');
     await page.getByTestId('issue-key').click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('limits.credits');
+    // The keys section's own alert: the other panels of the page have theirs.
+    const alert = page.getByTestId('api-keys').getByRole('alert').first();
+    await expect.poll(() => alert.textContent()).toContain('limits.credits');
     expect(await rows.count()).toBe(before);
     await shots.shot(page, 'team-key-refused');
 

@@ -164,7 +164,7 @@ export function detailItems(details: Record<string, unknown>, planName: (id: str
   if (typeof amount === 'number')
     items.push({ label: 'Charged', value: formatMoney(amount, String(currency ?? 'usd')) });
   // A contract price change: `before`/`after` are `{ amount, currency, ... }` or null (the catalog's).
-  if ('before' in rest || 'after' in rest) {
+  if (isPriceState(rest.before) || isPriceState(rest.after)) {
     const price = (value: unknown) => {
       const known = value as { amount?: unknown; currency?: unknown } | null | undefined;
       return typeof known?.amount === 'number'
@@ -197,6 +197,11 @@ interface AuditedGrant {
   remaining: number;
   expires: string;
   reason: string | null;
+}
+
+/** A contract price as its audit entry carries it (`{ amount, currency, ... }`); grants and keys have no currency. */
+function isPriceState(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'amount' in value && 'currency' in value;
 }
 
 function isGrant(value: unknown): value is AuditedGrant {
