@@ -3,25 +3,20 @@
  * customer operations that the HTTP service, the middleware and the CLI share. Everything is passed
  * in (store, counters, clock), so tests run it on real databases with a fake clock.
  */
-import { type AccountAccess, creditPeriod, resolveAccess } from './account.js';
-import { ApiKeyResolver, generateApiKey, type IssuedKey, secretsEqual } from './api-keys.js';
+import { type AccountAccess, resolveAccess } from './account.js';
+import { ApiKeyResolver, type IssuedKey } from './api-keys.js';
 import { type Catalog, findPlan } from './catalog/catalog.js';
 import { type Clock, systemClock } from './clock.js';
-import { type CustomerContract, EMPTY_CONTRACT } from './contract/contract.js';
-import { createGrantActions, type GrantActions, loadGrantBook } from './contract/customer-grants.js';
-import {
-  checkRemovableKey,
-  type OverrideInput,
-  overrideAudit,
-  overridesToSet,
-} from './contract/override-changes.js';
-import type { CustomerOverride } from './contract/overrides.js';
+import { createGrantActions, type GrantActions } from './contract/customer-grants.js';
+import { createOverrideActions, type OverrideActions } from './contract/customer-overrides.js';
+import { createCustomerCache } from './customer-cache.js';
 import { invalidRequest, TollgateError } from './errors.js';
 import { Gate, type GateRequest } from './gate/gate.js';
 import type { GateDecision } from './gate/gate-decision.js';
 import { type OperationStanding, operationStandings, standingKeys } from './gate/operation-windows.js';
 import { UsageCache } from './gate/usage-cache.js';
 import { newId } from './ids.js';
+import { createKeyActions } from './key-actions.js';
 import { GroupCommitter } from './ledger/group-commit.js';
 import type {
   ApiKeyRecord,
@@ -29,17 +24,11 @@ import type {
   Customer,
   CustomerPatch,
   KeyUsage,
-  OverrideChangeResult,
   PeriodUsage,
   Store,
 } from './ports.js';
 import { createReservations, type Reservations } from './reservations.js';
-import { type KeyChange, keyPatch } from './team-keys.js';
-
-/** The customer as stored, with its contract attached (a field that is not a column). */
-function withContract(customer: Customer, contract: CustomerContract): Customer {
-  return { ...customer, contract };
-}
+import type { KeyChange } from './team-keys.js';
 
 /** Prefix of the customer ids Tollgate makes. */
 export const CUSTOMER_ID_PREFIX = 'tgcus';
@@ -139,19 +128,14 @@ export interface Tollgate {
   release: Reservations['release'];
   getReservation: Reservations['get'];
   /** The customer's overrides as stored (expired ones included), ordered by key. */
-  listOverrides(customerId: string): Promise<CustomerOverride[]>;
+  listOverrides: OverrideActions['listOverrides'];
   /**
    * Sets overrides of the customer's limits or features (audited as `actor`, in one transaction with
    * the audit entry), then makes every instance's next request obey them (`invalidateCustomer`).
    */
-  setOverrides(customerId: string, input: OverrideInput, actor: string): Promise<OverrideChangeResult>;
+  setOverrides: OverrideActions['setOverrides'];
   /** Removes some overrides (not_found for a key not set) or all of them; audited, then invalidated. */
-  removeOverrides(
-    customerId: string,
-    keys: readonly string[] | 'all',
-    actor: string,
-    reason?: string | null,
-  ): Promise<OverrideChangeResult>;
+  removeOverrides: OverrideActions['removeOverrides'];
   /**
    * Drops the cached customer (and its contract) here and on every other instance sharing the store,
    * so the very next request anywhere reads it again. On PostgreSQL it resolves once the change
@@ -181,132 +165,25 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
   const gracePeriodMs = options.gracePeriodMs ?? 3 * 86_400_000;
-  const customerTtlMs = options.customerTtlMs ?? 1_000;
   const committer = new GroupCommitter(store, now, { concurrency: options.commitConcurrency ?? 1 });
   const usageCache = new UsageCache(store, now);
   const keys = new ApiKeyResolver(store, { ttlMs: options.keyCacheTtlMs });
-  const customers = new Map<string, { customer: Customer; readAt: number }>();
-  const loading = new Map<string, Promise<Customer>>();
-  // Bumped by every invalidation: a read that started before one must not cache what it read.
-  let invalidations = 0;
+  const customers = createCustomerCache({ store, now, ttlMs: options.customerTtlMs ?? 1_000 });
+  // The cache's own function, not a wrapper: the gate calls it on every request.
+  const loadCustomer = customers.load;
   // Observers are told after the decision is made (a server's metrics subscribe after creation).
   const listeners = new Set<DecisionListener>(options.onDecision ? [options.onDecision] : []);
+  const access = (customer: Customer) => resolveAccess(customer, catalog, now(), gracePeriodMs);
 
-  /** The customer, synchronously when cached (the gate's hot path), else one read per customer at a time. */
-  function loadCustomer(customerId: string, at: number): Customer | Promise<Customer> {
-    const cached = customers.get(customerId);
-    if (cached && at - cached.readAt < customerTtlMs) return cached.customer;
-    let pending = loading.get(customerId);
-    if (!pending) {
-      // One read per customer at a time, however many requests are waiting for it; the contract
-      // (overrides, grants) is read beside it and cached with it, so the gate never queries for it.
-      const generation = invalidations;
-      pending = Promise.all([
-        store.getCustomer(customerId),
-        store.listCustomerOverrides(customerId),
-        store.listGrants(customerId),
-      ]).then(async ([stored, overrides, grants]) => {
-        if (!stored) throw new TollgateError('not_found', `No customer '${customerId}'.`);
-        const contract = await contractOf(stored, overrides, grants, at);
-        const customer = withContract(stored, contract);
-        if (generation === invalidations) customers.set(customerId, { customer, readAt: at });
-        return customer;
-      });
-      loading.set(customerId, pending);
-      const read = pending;
-      // Only its own entry: an invalidation may have replaced it with a newer read meanwhile.
-      void read
-        .finally(() => {
-          if (loading.get(customerId) === read) loading.delete(customerId);
-        })
-        .catch(() => {});
-    }
-    return pending;
-  }
-
-  /** The contract of a customer from its stored parts; the shared empty one when nothing is agreed. */
-  async function contractOf(
-    stored: Customer,
-    overrides: CustomerOverride[],
-    grants: Awaited<ReturnType<Store['listGrants']>>,
-    at: number,
-  ): Promise<CustomerContract> {
-    const book = await loadGrantBook(store, stored.id, grants, creditPeriod(stored, at));
-    if (overrides.length === 0 && book === undefined) return EMPTY_CONTRACT;
-    return { ...(overrides.length > 0 && { overrides }), ...(book !== undefined && { grants: book }) };
-  }
-
-  /**
-   * Caches a customer the store just returned, with the contract of the cached copy (read from the
-   * store when none is cached), so whoever reads its limits next sees its overrides and grants.
-   */
-  async function remember(stored: Customer): Promise<Customer> {
-    const generation = invalidations;
-    let contract = customers.get(stored.id)?.customer.contract;
-    if (contract === undefined) {
-      const at = now();
-      const [overrides, grants] = await Promise.all([
-        store.listCustomerOverrides(stored.id),
-        store.listGrants(stored.id),
-      ]);
-      contract = await contractOf(stored, overrides, grants, at);
-    }
-    const customer = withContract(stored, contract);
-    if (generation === invalidations) customers.set(customer.id, { customer, readAt: now() });
-    return customer;
-  }
-
-  /** A customer just created: nothing agreed yet. */
-  function rememberNew(created: Customer): Customer {
-    customers.set(created.id, { customer: withContract(created, EMPTY_CONTRACT), readAt: now() });
-    return created;
-  }
-
-  function forgetCustomer(customerId: string): void {
-    invalidations += 1;
-    customers.delete(customerId);
-    loading.delete(customerId);
-  }
-
-  const unsubscribeChanges = store.customerChanges?.subscribe(forgetCustomer);
-
-  async function changeOverrides(
-    customerId: string,
-    change: { action: 'set' | 'removed'; keys: readonly string[] | 'all'; set: CustomerOverride[] },
-    actor: string,
-    at: number,
-    reason: string | null,
-  ): Promise<OverrideChangeResult> {
-    const customer = await loadCustomer(customerId, at);
-    const plan = resolveAccess(customer, catalog, at, gracePeriodMs).catalogPlan;
-    const result = await store.changeCustomerOverrides({
-      customerId,
-      set: change.set,
-      remove: change.action === 'removed' ? change.keys : [],
-      audit: (before, after) =>
-        overrideAudit(catalog, plan, { customerId, ...change }, actor, at, reason, before, after),
-    });
-    if (!result) throw new TollgateError('not_found', `No customer '${customerId}'.`);
-    await tollgate.invalidateCustomer(customerId);
-    return result;
-  }
-
-  /** A key by id: from the resolver's cache (an authenticated key is there), else one read. */
-  function loadKey(keyId: string, at: number): ApiKeyRecord | Promise<ApiKeyRecord> {
-    const cached = keys.cachedById(keyId, at);
-    if (cached !== undefined) return cached;
-    return store.getApiKey(keyId).then((record) => {
-      if (!record) throw new TollgateError('not_found', `No key '${keyId}'.`);
-      keys.remember(record, at);
-      return record;
-    });
-  }
-
-  async function keyCredits(customerId: string, keyId: string, periodStart: number): Promise<number> {
-    await committer.drain();
-    const usage = await store.sumUsageByKey(customerId, periodStart);
-    return usage.find((row) => row.keyId === keyId)?.cost ?? 0;
-  }
+  const keyActions = createKeyActions({
+    store,
+    keys,
+    now,
+    adminKey: options.adminKey,
+    loadCustomer,
+    access,
+    drain: () => committer.drain(),
+  });
 
   const rateClock = options.rateClock ?? clock;
   const gate = new Gate({
@@ -319,15 +196,15 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     findUsageEvent: (customerId, idempotencyKey) => store.findUsageEvent(customerId, idempotencyKey),
     loadWindowUsage: (customerId, windows) => store.getWindowUsage(customerId, windows),
     loadCustomer,
-    loadKey,
-    loadKeyCredits: keyCredits,
+    loadKey: keyActions.loadKey,
+    loadKeyCredits: keyActions.keyCredits,
     gracePeriodMs,
     slotTimeoutMs: options.slotTimeoutMs ?? 60_000,
   });
 
   const reservations = createReservations({
     gate,
-    loadKey: async (keyId) => loadKey(keyId, now()),
+    loadKey: async (keyId) => keyActions.loadKey(keyId, now()),
     committer,
     store,
     catalog,
@@ -340,8 +217,17 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     catalog,
     now,
     getCustomer: async (customerId) => loadCustomer(customerId, now()),
-    access: (customer) => resolveAccess(customer, catalog, now(), gracePeriodMs),
+    access,
     drain: () => committer.drain(),
+    invalidateCustomer: (customerId) => tollgate.invalidateCustomer(customerId),
+  });
+
+  const overrideActions = createOverrideActions({
+    store,
+    catalog,
+    now,
+    loadCustomer,
+    gracePeriodMs,
     invalidateCustomer: (customerId) => tollgate.invalidateCustomer(customerId),
   });
 
@@ -356,15 +242,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     rateClock,
     gracePeriodMs,
 
-    async authenticate(key) {
-      if (typeof key !== 'string' || key.length === 0 || key.length > 200) return undefined;
-      if (options.adminKey && secretsEqual(key, options.adminKey)) return { kind: 'admin', keyId: null };
-      const record = await keys.resolve(key, now());
-      if (!record) return undefined;
-      return record.customerId === null
-        ? { kind: 'admin', keyId: record.id }
-        : { kind: 'customer', customerId: record.customerId, keyId: record.id };
-    },
+    authenticate: (key) => keyActions.authenticate(key),
 
     check: (customerId, request) => gate.check(customerId, request),
     async consume(customerId, request) {
@@ -391,7 +269,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       if (!findPlan(catalog, plan))
         throw invalidRequest([{ path: 'plan', message: `unknown plan '${plan}'` }]);
       const at = now();
-      return rememberNew(
+      return customers.rememberNew(
         await store.createCustomer({
           // `tgcus_`, not Stripe's `cus_`: both ids show side by side in the console and in logs. Ids made
           // before with `cus_` stay valid: an id is opaque once stored.
@@ -413,10 +291,10 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       const updated = await store.updateCustomer(customerId, { ...patch, updatedAt: now() });
       if (!updated) throw new TollgateError('not_found', `No customer '${customerId}'.`);
       usageCache.forget(customerId);
-      return remember(updated);
+      return customers.remember(updated);
     },
 
-    access: (customer) => resolveAccess(customer, catalog, now(), gracePeriodMs),
+    access,
 
     async usage(customerId) {
       const customer = await loadCustomer(customerId, now());
@@ -455,49 +333,11 @@ export function createTollgate(options: TollgateOptions): Tollgate {
       return this.updateCustomer(customerId, { storageBytes: storage.bytes, storageItems: storage.items });
     },
 
-    async issueApiKey(customerId, name = null, team = {}) {
-      if (customerId === null && (team.owner != null || team.limits != null)) {
-        throw invalidRequest([{ path: 'limits', message: 'an admin key has no owner or limits' }]);
-      }
-      const patch = keyPatch(null, { ...team, name });
-      if (customerId !== null) await loadCustomer(customerId, now());
-      const issued = generateApiKey(customerId, now(), patch.name ?? null, patch);
-      await store.createApiKey(issued.record);
-      return issued;
-    },
-
-    async updateApiKey(keyId, change) {
-      const before = await store.getApiKey(keyId);
-      if (!before) throw new TollgateError('not_found', `No key '${keyId}'.`);
-      if (before.customerId === null && (change.owner != null || change.limits != null)) {
-        throw invalidRequest([{ path: 'limits', message: 'an admin key has no owner or limits' }]);
-      }
-      const after = await store.updateApiKey(keyId, keyPatch(before.limits, change));
-      if (!after) throw new TollgateError('not_found', `No key '${keyId}'.`);
-      // Other instances apply it when their cached entry expires (keyCacheTtlMs), as for revocations.
-      keys.forgetAll();
-      return { before, after };
-    },
-
-    async usageByKey(customerId) {
-      const customer = await loadCustomer(customerId, now());
-      const access = resolveAccess(customer, catalog, now(), gracePeriodMs);
-      await committer.drain();
-      const usage = await store.sumUsageByKey(customerId, access.period.start);
-      return { periodStart: access.period.start, periodEnd: access.period.end, keys: usage };
-    },
-
-    async getApiKey(keyId) {
-      return loadKey(keyId, now());
-    },
-
-    async revokeApiKey(keyId) {
-      const revoked = await store.revokeApiKey(keyId, now());
-      if (!revoked) throw new TollgateError('not_found', `No key '${keyId}'.`);
-      // Other instances see the revocation when their cached entry expires (keyCacheTtlMs).
-      keys.forgetAll();
-      return revoked;
-    },
+    issueApiKey: (customerId, name, team) => keyActions.issueApiKey(customerId, name, team),
+    updateApiKey: (keyId, change) => keyActions.updateApiKey(keyId, change),
+    usageByKey: (customerId) => keyActions.usageByKey(customerId),
+    getApiKey: (keyId) => keyActions.getApiKey(keyId),
+    revokeApiKey: (keyId) => keyActions.revokeApiKey(keyId),
 
     reserve: (customerId, input) => reservations.reserve(customerId, input),
     settle: (reservationId, quantity, customerId, keyId) =>
@@ -505,33 +345,14 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     release: (reservationId, customerId) => reservations.release(reservationId, customerId),
     getReservation: (reservationId, customerId) => reservations.get(reservationId, customerId),
 
-    async listOverrides(customerId) {
-      await loadCustomer(customerId, now());
-      return store.listCustomerOverrides(customerId);
-    },
-
-    async setOverrides(customerId, input, actor) {
-      const at = now();
-      const set = overridesToSet(catalog, customerId, input, actor, at);
-      const keys = set.map((override) => override.key);
-      return changeOverrides(customerId, { action: 'set', keys, set }, actor, at, input.reason);
-    },
-
-    async removeOverrides(customerId, keys, actor, reason = null) {
-      if (keys !== 'all') for (const key of keys) checkRemovableKey(catalog, key);
-      return changeOverrides(customerId, { action: 'removed', keys, set: [] }, actor, now(), reason);
-    },
+    listOverrides: (customerId) => overrideActions.listOverrides(customerId),
+    setOverrides: (customerId, input, actor) => overrideActions.setOverrides(customerId, input, actor),
+    removeOverrides: (customerId, keys, actor, reason) =>
+      overrideActions.removeOverrides(customerId, keys, actor, reason),
 
     async invalidateCustomer(customerId) {
-      forgetCustomer(customerId);
       usageCache.forget(customerId);
-      const feed = store.customerChanges;
-      if (feed === undefined) return;
-      // The change is committed already: a notice that cannot be sent is waited out, not an error.
-      if (await feed.publish(customerId).catch(() => false)) return;
-      // Unconfirmed: no instance keeps a customer longer than the cache time, so after it every
-      // instance reads the change.
-      await new Promise((resolve) => setTimeout(resolve, customerTtlMs));
+      await customers.invalidate(customerId);
     },
 
     grant: (customerId, input) => grantActions.grant(customerId, input),
@@ -545,7 +366,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
 
     async close() {
       clearInterval(lastUsedTimer);
-      unsubscribeChanges?.();
+      customers.close();
       await this.flush();
     },
   };

@@ -24,6 +24,7 @@ import {
 } from './metrics.js';
 import { type AdminBillingOptions, registerAdminBillingRoutes } from './routes/admin-billing-routes.js';
 import { registerAdminGrantRoutes } from './routes/admin-grant-routes.js';
+import { registerAdminKeyRoutes } from './routes/admin-key-routes.js';
 import { registerAdminOverrideRoutes } from './routes/admin-override-routes.js';
 import { registerAdminPriceRoutes } from './routes/admin-price-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
@@ -129,6 +130,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerUsageEventRoutes(router, tollgate);
   registerReservationRoutes(router, tollgate);
   registerAdminRoutes(router, tollgate);
+  registerAdminKeyRoutes(router, tollgate);
   registerAdminOverrideRoutes(router, tollgate);
   registerAdminGrantRoutes(router, tollgate);
   registerDashboardSessionRoutes(router, sessions, { publicUrl: options.publicUrl ?? null });

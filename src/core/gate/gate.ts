@@ -21,58 +21,20 @@ import type {
   RateWindow,
   UsageEvent,
   WindowDebit,
-  WindowDenial,
   WindowKey,
   WindowUsage,
 } from '../ports.js';
-import { canonicalMetadata, type EventMetadata, metadataIssues } from './event-metadata.js';
-import {
-  buildDecision,
-  type DecisionFigures,
-  type DenyReason,
-  type GateDecision,
-  type OperationWindowFigures,
-  type Refusal,
-  secondsUntil,
-} from './gate-decision.js';
-import { addKeyWindows, checkKeyOf, isKeyWindow, keyRateRefusal } from './key-limits.js';
-import { grantedWindows, windowBounds, windowDebits } from './operation-windows.js';
+import { metadataIssues } from './event-metadata.js';
+import { buildDecision, type DecisionFigures, type GateDecision, type Refusal } from './gate-decision.js';
+import { deny, denyWindow, markDenied, rateRefusal, storageRefusal, type Times } from './gate-denials.js';
+import { applyRateCounts, applyWindowUsage, openFigures, setUsed } from './gate-figures.js';
+import { replayOf, takeBack, undoRate } from './gate-replays.js';
+import { type GateRequest, requestFingerprint } from './gate-request.js';
+import { addKeyWindows, checkKeyOf, keyRateRefusal } from './key-limits.js';
+import { grantedWindows, windowDebits } from './operation-windows.js';
 import type { UsageCache } from './usage-cache.js';
 
-export interface GateRequest {
-  /** Metered operation from the catalog; its credit cost x quantity is debited. */
-  operation?: string;
-  /** Units of the operation (a positive integer); default 1. */
-  quantity?: number;
-  /** A feature the plan must include. */
-  feature?: string;
-  /** Storage this request adds; refused with 507 when it would pass the plan's limit. */
-  storage?: { bytes?: number; items?: number };
-  /** A retry with the same key is not counted twice and gets the first answer. */
-  idempotencyKey?: string | null;
-  /** When the usage happened (epoch ms); default now. Part of the idempotency fingerprint when given. */
-  occurredAt?: number;
-  /**
-   * Strings stored with the usage event and returned where events are listed, e.g. `{ model: 'gpt-4o' }`:
-   * at most 16 keys matching `^[a-z][a-z0-9_.-]{0,39}$`, values up to 200 characters. Part of the
-   * idempotency fingerprint.
-   */
-  metadata?: EventMetadata;
-  /** Hold a concurrency slot until `release()`: middleware does, a usage report does not. Default false. */
-  holdSlot?: boolean;
-  /** Count this request against the per-minute and per-day limits. Default true. */
-  countRequest?: boolean;
-  /**
-   * Hold the usage under this reservation instead of recording it (see `Tollgate.reserve`); the
-   * decision's `eventId` is then the reservation's id. `idempotencyKey` is not used with it (the id is).
-   */
-  reservation?: { id: string; expiresAt: number };
-  /**
-   * The customer's API key the request came through: its usage is recorded with it, and the key's own
-   * limits (if any) must hold as well as the customer's (docs/decisions/015).
-   */
-  keyId?: string;
-}
+export type { GateRequest } from './gate-request.js';
 
 export interface GateDependencies {
   catalog: Catalog;
@@ -102,20 +64,6 @@ export interface GateDependencies {
   gracePeriodMs: number;
   /** Longest a concurrency slot is held if a request never releases it. */
   slotTimeoutMs: number;
-}
-
-/** What makes two requests with one idempotency key the same request (the stored `requestHash`). */
-function requestFingerprint(request: GateRequest): string {
-  const fingerprint = `${request.operation ?? ''}:${request.quantity ?? 1}:${request.occurredAt ?? ''}`;
-  // Appended only when present, so events recorded before metadata existed keep their fingerprint.
-  const metadata = canonicalMetadata(request.metadata);
-  return metadata === null ? fingerprint : `${fingerprint}:${metadata}`;
-}
-
-/** Billing time and wall time of one decision, read once. */
-interface Times {
-  now: number;
-  rateNow: number;
 }
 
 interface Evaluation {
@@ -152,15 +100,15 @@ export class Gate {
     if (windows.length > 0) {
       const counts = await this.deps.counters.peekRate(windows);
       const full = windows.findIndex((window, index) => (counts[index] ?? 0) >= window.limit);
-      this.applyRateCounts(figures, windows, counts, 0);
+      applyRateCounts(figures, windows, counts, 0);
       const window = windows[full];
       if (window && request.countRequest !== false) {
         figures.refusedKey = keyRateRefusal(window, evaluation.limitedKey);
-        return this.deny(figures, 'rate_limited', times, rateRefusal(window), window);
+        return deny(figures, 'rate_limited', times, rateRefusal(window), window);
       }
     }
-    const storage = this.storageRefusal(evaluation, request);
-    if (storage) return this.deny(figures, 'storage_limit_exceeded', times, storage);
+    const storage = storageRefusal(evaluation.access.plan.limits, evaluation.customer, request.storage);
+    if (storage) return deny(figures, 'storage_limit_exceeded', times, storage);
     const { operationWindows } = evaluation;
     if (operationWindows.length > 0 && request.operation !== undefined) {
       const operation = request.operation;
@@ -169,7 +117,7 @@ export class Gate {
         operationWindows.map(({ window, start }) => ({ operation, window, start })),
       );
       const used = usage.map((window) => window.used);
-      this.applyWindowUsage(figures, operationWindows, used);
+      applyWindowUsage(figures, operationWindows, used);
       const quantity = request.quantity ?? 1;
       const full = operationWindows.findIndex(
         (window, index) => window.limit !== null && (used[index] ?? 0) + quantity > window.limit,
@@ -181,12 +129,12 @@ export class Gate {
           limit: refused.included ?? refused.limit ?? 0,
           used: used[full] ?? 0,
         };
-        return this.denyWindow(figures, denial, operation, quantity, times);
+        return denyWindow(figures, denial, operation, quantity, times);
       }
     }
     const ceiling = raiseLimit(creditCeiling(access.plan), access.grants?.credits);
     if (ceiling !== null && figures.credits.used + evaluation.cost > ceiling) {
-      return this.deny(figures, 'quota_exceeded', times);
+      return deny(figures, 'quota_exceeded', times);
     }
     const keyCredits = evaluation.limitedKey?.limits.credits ?? null;
     if (keyCredits !== null && evaluation.limitedKey !== undefined && this.deps.loadKeyCredits) {
@@ -200,7 +148,7 @@ export class Gate {
           used: keyUsed,
           requested: evaluation.cost,
         };
-        return this.deny(figures, 'quota_exceeded', times);
+        return deny(figures, 'quota_exceeded', times);
       }
     }
     return buildDecision(figures, times.rateNow);
@@ -217,14 +165,14 @@ export class Gate {
     const counted = request.countRequest !== false ? windows : [];
     if (counted.length > 0) {
       const result = await counters.hitRate(counted);
-      this.applyRateCounts(figures, counted, result.counts, 0);
+      applyRateCounts(figures, counted, result.counts, 0);
       if (!result.allowed) {
         // A retry of a request already recorded gets its first answer, even when the window is full now.
-        const replay = await this.replayOf(customer.id, request, figures, rateNow);
+        const replay = await replayOf(this.deps.findUsageEvent, customer.id, request, figures, rateNow);
         const full = counted[result.deniedIndex ?? 0];
         if (replay) return replay;
         if (full) figures.refusedKey = keyRateRefusal(full, evaluation.limitedKey);
-        return this.deny(figures, 'rate_limited', times, full ? rateRefusal(full) : null, full);
+        return deny(figures, 'rate_limited', times, full ? rateRefusal(full) : null, full);
       }
     }
 
@@ -239,9 +187,9 @@ export class Gate {
         rateNow + this.deps.slotTimeoutMs,
       );
       if (!slot.acquired || slot.token === undefined) {
-        await this.undoRate(counted, figures);
+        await undoRate(counters, counted, figures);
         const refusal: Refusal = { kind: 'concurrency', limit: concurrent };
-        return this.deny(figures, 'concurrency_limited', times, refusal, undefined, 1);
+        return deny(figures, 'concurrency_limited', times, refusal, undefined, 1);
       }
       const token = slot.token;
       let released = false;
@@ -252,10 +200,10 @@ export class Gate {
       };
     }
 
-    const storage = this.storageRefusal(evaluation, request);
+    const storage = storageRefusal(evaluation.access.plan.limits, evaluation.customer, request.storage);
     if (storage) {
-      await this.takeBack(release, counted, figures);
-      return this.deny(figures, 'storage_limit_exceeded', times, storage);
+      await takeBack(counters, release, counted, figures);
+      return deny(figures, 'storage_limit_exceeded', times, storage);
     }
     // A metered operation is recorded even when it costs no credits: it is counted ("0 = counted, not charged").
     if (request.operation === undefined && !request.idempotencyKey) {
@@ -289,67 +237,33 @@ export class Gate {
         ...(keyLimit !== null && { keyLimit }),
       });
     } catch (error) {
-      await this.takeBack(release, counted, figures);
+      await takeBack(counters, release, counted, figures);
       throw error;
     }
     if (outcome.kind === 'conflict') {
-      await this.takeBack(release, counted, figures);
+      await takeBack(counters, release, counted, figures);
       throw new TollgateError('conflict', 'This idempotency key was used for a different request.', {
         event_id: outcome.eventId,
       });
     }
     this.deps.usage.remember(customer.id, access.period.start, outcome.used);
-    this.setUsed(figures, outcome.used);
+    setUsed(figures, outcome.used);
     if (outcome.kind === 'denied') {
-      await this.takeBack(release, counted, figures);
+      await takeBack(counters, release, counted, figures);
       if (outcome.window !== undefined)
-        return this.denyWindow(figures, outcome.window, operation, quantity, times);
+        return denyWindow(figures, outcome.window, operation, quantity, times);
       if (outcome.key !== undefined) {
         const { id, limit, used } = outcome.key;
         figures.refusedKey = { keyId: id, kind: 'credits', limit, used, requested: cost };
       }
-      return this.deny(figures, 'quota_exceeded', times);
+      return deny(figures, 'quota_exceeded', times);
     }
-    if (outcome.windows !== undefined) this.applyWindowUsage(figures, operationWindows, outcome.windows);
+    if (outcome.windows !== undefined) applyWindowUsage(figures, operationWindows, outcome.windows);
     // A replay was counted the first time: its rate hits and slot are given back now.
-    if (outcome.replayed) await this.takeBack(release, counted, figures);
+    if (outcome.replayed) await takeBack(counters, release, counted, figures);
     figures.eventId = outcome.eventId;
     figures.replayed = outcome.replayed;
     return buildDecision(figures, rateNow, release);
-  }
-
-  /**
-   * The first answer for a request whose idempotency key was already recorded (checked only where a
-   * limit would refuse the retry before it reaches the store, which answers replays itself).
-   */
-  private async replayOf(
-    customerId: string,
-    request: GateRequest,
-    figures: DecisionFigures,
-    rateNow: number,
-  ): Promise<GateDecision | undefined> {
-    if (!request.idempotencyKey) return undefined;
-    const event = await this.deps.findUsageEvent(customerId, request.idempotencyKey);
-    if (!event) return undefined;
-    if (event.requestHash !== requestFingerprint(request)) {
-      throw new TollgateError('conflict', 'This idempotency key was used for a different request.', {
-        event_id: event.id,
-      });
-    }
-    this.setUsed(figures, event.usedAfter);
-    figures.eventId = event.id;
-    figures.replayed = true;
-    return buildDecision(figures, rateNow);
-  }
-
-  /** Undoes what a request counted before a later step refused it (or found it a replay). */
-  private async takeBack(
-    release: () => void,
-    counted: RateWindow[],
-    figures: DecisionFigures,
-  ): Promise<void> {
-    release();
-    await this.undoRate(counted, figures);
   }
 
   private times(): Times {
@@ -409,46 +323,25 @@ export class Gate {
             windowDebits(plan.limits.operations[request.operation], access.period, occurredAt),
             access.grants?.operations[request.operation],
           );
-    const figures: DecisionFigures = {
-      allowed: true,
-      reason: null,
-      customerId: customer.id,
-      plan: plan.id,
-      credits: {
-        cost,
-        used,
-        limit: plan.limits.credits,
-        effectiveLimit: raiseLimit(plan.limits.credits, access.grants?.credits),
-        remaining: null,
-        resetAt: access.period.end,
-      },
-      rate: { minute: null, day: null },
-      refusal: null,
-      operation:
-        request.operation === undefined
-          ? null
-          : {
-              id: request.operation,
-              quantity,
-              windows: operationWindows.map((window) => this.windowFigures(window, access, now)),
-            },
-      refusedWindow: null,
-      refusedKey: null,
-      retryAfterSeconds: null,
-      upgradeUrl: catalog.upgradeUrl,
-      eventId: null,
-      replayed: false,
-      contract: access.overrides,
-    };
-    this.setUsed(figures, used);
-    this.applyRateCounts(figures, windows, [], 0);
-    if (!access.serviceable) this.markDenied(figures, 'account_suspended');
+    const figures = openFigures(
+      catalog,
+      customer.id,
+      access,
+      request.operation,
+      quantity,
+      cost,
+      used,
+      operationWindows,
+      now,
+    );
+    applyRateCounts(figures, windows, [], 0);
+    if (!access.serviceable) markDenied(figures, 'account_suspended');
     else if (request.feature !== undefined && !plan.features.includes(request.feature)) {
-      this.markDenied(figures, 'feature_not_available', { kind: 'feature', feature: request.feature });
+      markDenied(figures, 'feature_not_available', { kind: 'feature', feature: request.feature });
     }
     if (figures.reason !== null && windows.length > 0) {
       // Refused before the windows were counted: the headers still tell them as they stand, not full.
-      this.applyRateCounts(figures, windows, await this.deps.counters.peekRate(windows), 0);
+      applyRateCounts(figures, windows, await this.deps.counters.peekRate(windows), 0);
     }
     return { customer, access, cost, figures, windows, operationWindows, occurredAt, limitedKey };
   }
@@ -457,54 +350,6 @@ export class Gate {
     const loadKey = this.deps.loadKey;
     if (loadKey === undefined) throw invalidRequest([{ path: 'keyId', message: 'keys are not known here' }]);
     return loadKey(keyId, now);
-  }
-
-  /** A limited window of the request's operation, its count not read yet. */
-  private windowFigures(window: WindowDebit, access: AccountAccess, now: number): OperationWindowFigures {
-    const bounds = windowBounds(window.window, window.start, access.period);
-    return {
-      window: window.window,
-      limit: window.included ?? window.limit ?? 0,
-      used: null,
-      remaining: null,
-      resetAt: bounds.end,
-      resetIn: secondsUntil(bounds.end, now),
-      seconds: Math.round((bounds.end - bounds.start) / 1000),
-    };
-  }
-
-  /** Fills the operation windows' counts (in `windowDebits` order). */
-  private applyWindowUsage(
-    figures: DecisionFigures,
-    debits: readonly WindowDebit[],
-    used: readonly number[],
-  ): void {
-    const windows = figures.operation?.windows ?? [];
-    debits.forEach((_, index) => {
-      const figure = windows[index];
-      const count = used[index];
-      if (figure === undefined || count === undefined) return;
-      figure.used = count;
-      figure.remaining = Math.max(0, figure.limit - count);
-    });
-  }
-
-  /** Refused by an operation limit: `quota_exceeded` naming the window, retry when it resets. */
-  private denyWindow(
-    figures: DecisionFigures,
-    denial: WindowDenial,
-    operation: string,
-    requested: number,
-    times: Times,
-  ): GateDecision {
-    figures.refusedWindow = { operation, ...denial, requested };
-    const figure = figures.operation?.windows.find((window) => window.window === denial.window);
-    if (figure !== undefined) {
-      figure.used = denial.used;
-      figure.remaining = Math.max(0, figure.limit - denial.used);
-    }
-    const resetIn = figure?.resetIn ?? secondsUntil(figures.credits.resetAt, times.now);
-    return this.deny(figures, 'quota_exceeded', times, null, undefined, Math.max(1, resetIn));
   }
 
   /**
@@ -546,90 +391,4 @@ export class Gate {
     }
     return windows;
   }
-
-  private applyRateCounts(
-    figures: DecisionFigures,
-    windows: RateWindow[],
-    counts: number[],
-    fallback: number,
-  ): void {
-    windows.forEach((window, index) => {
-      // The headers show the customer's windows; a key's own show in its refusal and its usage.
-      if (isKeyWindow(window)) return;
-      const figure = {
-        limit: window.limit,
-        remaining: Math.max(0, window.limit - (counts[index] ?? fallback)),
-        resetAt: window.windowStart + window.windowMs,
-      };
-      if (window.windowMs === MINUTE_MS) figures.rate.minute = figure;
-      else figures.rate.day = figure;
-    });
-  }
-
-  /** The storage refusal when the storage this request adds would pass a limit; null otherwise. */
-  private storageRefusal(evaluation: Evaluation, request: GateRequest): Refusal | null {
-    if (!request.storage) return null;
-    const { storageBytes, storageItems } = evaluation.access.plan.limits;
-    const { customer } = evaluation;
-    const bytes = request.storage.bytes ?? 0;
-    const items = request.storage.items ?? 0;
-    const exceeded =
-      (storageBytes !== null && customer.storageBytes + bytes > storageBytes) ||
-      (storageItems !== null && customer.storageItems + items > storageItems);
-    if (!exceeded) return null;
-    return {
-      kind: 'storage',
-      current: { bytes: customer.storageBytes, items: customer.storageItems },
-      requested: { bytes, items },
-      limits: { bytes: storageBytes, items: storageItems },
-    };
-  }
-
-  private setUsed(figures: DecisionFigures, used: number): void {
-    const limit = figures.credits.effectiveLimit;
-    figures.credits = {
-      ...figures.credits,
-      used,
-      remaining: limit === null ? null : Math.max(0, limit - used),
-    };
-  }
-
-  private markDenied(figures: DecisionFigures, reason: DenyReason, refusal: Refusal | null = null): void {
-    figures.allowed = false;
-    figures.reason = reason;
-    figures.refusal = refusal;
-  }
-
-  private deny(
-    figures: DecisionFigures,
-    reason: DenyReason,
-    times: Times,
-    refusal: Refusal | null = null,
-    window?: RateWindow,
-    retryAfterSeconds?: number,
-  ): GateDecision {
-    const { now, rateNow } = times;
-    this.markDenied(figures, reason, refusal);
-    if (window) {
-      figures.retryAfterSeconds = Math.max(1, secondsUntil(window.windowStart + window.windowMs, rateNow));
-    } else if (retryAfterSeconds !== undefined) figures.retryAfterSeconds = retryAfterSeconds;
-    else if (reason === 'quota_exceeded') {
-      figures.retryAfterSeconds = Math.max(1, secondsUntil(figures.credits.resetAt, now));
-    }
-    return buildDecision(figures, rateNow);
-  }
-
-  /** Takes back this request's rate hits, and shows the windows as they are after it. */
-  private async undoRate(windows: RateWindow[], figures: DecisionFigures): Promise<void> {
-    if (windows.length === 0) return;
-    await this.deps.counters.undoRate(windows);
-    for (const figure of [figures.rate.minute, figures.rate.day]) {
-      if (figure) figure.remaining = Math.min(figure.limit, figure.remaining + 1);
-    }
-  }
-}
-
-/** A refused request window as the error body names it. */
-function rateRefusal(window: RateWindow): Refusal {
-  return { kind: 'rate', window: window.windowMs === MINUTE_MS ? 'minute' : 'day', limit: window.limit };
 }
