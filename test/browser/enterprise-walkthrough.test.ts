@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)(`enterprise walk-through${skipReason}`, () => {
   let page: Page;
   const shots = new Screenshots('enterprise-walkthrough');
   let acmeId = '';
-  const keys: Record<string, string> = {};
+  const keys = { first: '', backend: '', data: '', interns: '' };
 
   beforeAll(async () => {
     // The walk-through's day: March 1st, 2027 (a fixed billing time, never today's date).
