@@ -222,9 +222,12 @@ describe.skipIf(!hasChromium)(`enterprise walk-through${skipReason}`, () => {
     const usage = await stack.api<UsageBody>('/api/v1/usage', { key: keys.backend });
     expect(usage).toMatchObject({
       subscription_tier: 'enterprise',
+      // A new credit period starts with the subscription; the grant, until used, carries over.
+      credits_used: 0,
       monthly_limit: 5_000_000,
       requests_per_minute_limit: 500,
     });
+    expect(usage.grants).toMatchObject([{ amount: 100_000, remaining: 98_999 }]);
     expect(usage.contract.map((entry) => [entry.key, entry.value, entry.plan_value])).toEqual([
       ['credits', 5_000_000, null],
       ['requests_per_minute', 500, null],
