@@ -143,6 +143,21 @@ describe.skipIf(!hasChromium)(`enterprise walk-through${skipReason}`, () => {
     expect(await interns.getByTestId('key-limits').textContent()).toBe('1,000 credits · 20/min');
     expect(await interns.getByTestId('key-usage').textContent()).toBe('0 / 1,000 credits');
     expect(await section.getByTestId('api-key-row').count()).toBe(4);
+    // Every step is in Acme's audit trail, newest first, as the admin key that made it.
+    const events = await stack.api<{ data: Array<{ action: string; actor: string }> }>(
+      `/api/v1/admin/customers/${acmeId}/events`,
+      { key: stack.adminKey },
+    );
+    expect(events.data.map((entry) => entry.action).slice(0, 7)).toEqual([
+      'api_key.issued',
+      'api_key.issued',
+      'api_key.issued',
+      'grant.created',
+      'customer.price_set',
+      'contract.overrides_set',
+      'contract.overrides_set',
+    ]);
+    expect(new Set(events.data.slice(0, 7).map((entry) => entry.actor)).size).toBe(1);
     await expectAccessible(page, 'Acme with its contract');
     await shots.shot(page, 'acme-contract');
   });
