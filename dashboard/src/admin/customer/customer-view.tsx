@@ -78,9 +78,9 @@ export function CustomerView(props: { id: string }) {
             operations={Object.keys(data.usage.operations ?? {})}
             onChanged={changed}
           />
+          <ContractPrices customerId={data.customer.id} onChanged={changed} />
           <ContractGrants customerId={data.customer.id} onChanged={changed} />
           <CustomerInvoices customerId={data.customer.id} />
-          <ContractPrices customerId={data.customer.id} onChanged={changed} />
           <AuditTimeline customerId={data.customer.id} version={timelineVersion} />
           <ApiKeysSection
             customerId={data.customer.id}
