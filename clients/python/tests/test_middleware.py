@@ -118,11 +118,19 @@ async def test_a_feature_the_plan_lacks_is_403_and_a_plan_with_it_passes(
         "plan": "free",
         "feature": "federation",
         "current_tier": "free",
+        "limit_source": "plan",
     }
     assert denied.headers["x-tier"] == "free"
     pro = service.new_customer(plan="pro")
     allowed = await app_client.get("/api/federation/peers", headers=key_of(pro))
     assert allowed.status_code == 200 and allowed.headers["x-tier"] == "pro"
+    # A contract that takes the feature away from a pro customer: the denial names the contract.
+    withheld = service.new_customer(plan="pro")
+    with service.admin() as admin:
+        admin.set_overrides(withheld.customer.id, features={"federation": False})
+    refused = await app_client.get("/api/federation/peers", headers=key_of(withheld))
+    assert refused.status_code == 403
+    assert (refused.json()["current_tier"], refused.json()["limit_source"]) == ("pro", "contract")
 
 
 async def test_a_suspended_account_is_403_on_metered_and_feature_routes(
@@ -181,6 +189,7 @@ async def test_storage_past_the_limit_is_507_and_records_nothing(
             {"bytes": 100_000_000, "items": None},
             "free",
         )
+        assert body["limit_source"] == "plan"
         assert body["requested"]["bytes"] > 0
         assert client.usage().credits_used == Decimal("0")
 

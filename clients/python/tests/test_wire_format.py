@@ -22,6 +22,7 @@ from tollgate import (
     StoreUnavailable,
     TollgateError,
     Unavailable,
+    _wire,
 )
 
 # Numbers written out as the service writes them; 0.1 + 0.2 must stay 0.3 exactly.
@@ -55,6 +56,17 @@ def test_credit_figures_sent_as_numbers_are_exact_decimals(faults: FaultServer) 
         2,
     ) and day.resets_at.isoformat() == "2026-01-02T00:00:00+00:00"
     assert (month.used, month.limit, month.remaining) == (30, None, None)
+    # A service from before contracts: no overrides, no grants, no key standing.
+    assert (usage.contract, usage.grants, usage.key) == ([], [], None)
+
+
+def test_credit_figures_are_sent_as_exact_json_numbers_never_floats() -> None:
+    body = {"credits": Decimal("0.1") + Decimal("0.2"), "limits": {"credits": Decimal("1E+3")}, "name": "é"}
+    assert _wire.dumps(body) == '{"credits":0.3,"limits":{"credits":1000},"name":"é"}'
+    with pytest.raises(ValueError):
+        _wire.dumps({"credits": Decimal("NaN")})
+    with Client("http://127.0.0.1:9", api_key="k") as client, pytest.raises(TypeError, match="credits"):
+        client.create_grant("tgcus_1", credits=0.1, idempotency_key="k")  # type: ignore[arg-type]
 
 
 QUOTA = {

@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
+from enum import Enum
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -46,6 +48,22 @@ class UsageEvent:
     """Strings stored with the event (at most 16 keys), listed by ``GET /api/v1/usage/events``."""
 
 
+class Unchanged(Enum):
+    """The default of ``update_key``'s fields: left out of the change (None removes the field)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+# A key's own limits as an admin gives them: ``credits`` (whole credits per credit period),
+# ``requests_per_minute``, ``requests_per_day``; None removes that limit.
+KeyLimitsInput = Mapping[str, int | None]
+
+# A credit figure to send: exact, never a float.
+CreditFigure = Decimal | int | str
+
+
 def new_key() -> str:
     """A fresh idempotency key: the same key goes with every retry of one call."""
     return uuid.uuid4().hex
@@ -70,6 +88,13 @@ def _timestamp(value: Timestamp | None) -> str | int | None:
             raise ValueError("timestamp: give an aware datetime (with a time zone)")
         return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     return value
+
+
+def _credit_figure(value: CreditFigure) -> Decimal | int:
+    """A credit figure for a body, as an exact JSON number (see ``_wire.dumps``)."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise TypeError(f"credits: give a Decimal, an int or a str, not {value!r}")
+    return value if isinstance(value, int) else _wire.credits(value)
 
 
 def _plain(parse: Callable[[Any], T]) -> Callable[[Any, dict[str, str]], T]:
@@ -324,9 +349,34 @@ def get_customer(customer_id: str) -> Call[admin.CustomerDetail]:
     return Call("GET", path, _plain(admin.CustomerDetail.from_json))
 
 
-def issue_key(customer_id: str, name: str | None) -> Call[admin.ApiKey]:
+def _customer(customer_id: str, *rest: str) -> str:
+    """``/api/v1/admin/customers/<id>[/<rest>...]``, each part URL-encoded."""
+    return "/".join([f"/api/v1/admin/customers/{_segment(customer_id)}", *(_segment(part) for part in rest)])
+
+
+def issue_key(
+    customer_id: str, name: str | None, owner: str | None, limits: KeyLimitsInput | None
+) -> Call[admin.ApiKey]:
     path = f"/api/v1/admin/customers/{_segment(customer_id)}/keys"
-    return Call("POST", path, _plain(admin.ApiKey.from_json), json=_body(name=name), repeatable=False)
+    body = _body(name=name, owner=owner, limits=None if limits is None else dict(limits))
+    return Call("POST", path, _plain(admin.ApiKey.from_json), json=body, repeatable=False)
+
+
+def update_key(
+    key_id: str,
+    name: str | None | Unchanged,
+    owner: str | None | Unchanged,
+    limits: KeyLimitsInput | None | Unchanged,
+) -> Call[admin.ApiKey]:
+    # None is sent (it removes the field); UNCHANGED is left out.
+    given = {"name": name, "owner": owner, "limits": limits if limits is None or limits is UNCHANGED else dict(limits)}
+    body = {key: value for key, value in given.items() if value is not UNCHANGED}
+    # Repeatable: the same change again leaves the key as the first made it.
+    return Call("PATCH", f"/api/v1/admin/keys/{_segment(key_id)}", _plain(admin.ApiKey.from_json), json=body)
+
+
+def usage_by_key(customer_id: str) -> Call[admin.UsageByKey]:
+    return Call("GET", _customer(customer_id, "usage", "keys"), _plain(admin.UsageByKey.from_json))
 
 
 def revoke_key(key_id: str) -> Call[bool]:
@@ -338,6 +388,93 @@ def reactivate(customer_id: str, reason: str | None) -> Call[admin.Customer]:
     path = f"/api/v1/admin/customers/{_segment(customer_id)}/reactivate"
     parse = _plain(lambda body: admin.Customer.from_json(obj(body).get("customer")))
     return Call("POST", path, parse, json=_body(reason=reason))
+
+
+# Contracts: overrides, grants, negotiated prices (admin key)
+
+
+def list_overrides(customer_id: str) -> Call[admin.Overrides]:
+    return Call("GET", _customer(customer_id, "overrides"), _plain(admin.Overrides.from_json))
+
+
+def set_overrides(
+    customer_id: str,
+    limits: Mapping[str, Any] | None,
+    features: Mapping[str, bool] | None,
+    expires_at: datetime | str | None,
+    reason: str | None,
+) -> Call[admin.Overrides]:
+    body = _body(
+        limits=None if limits is None else dict(limits),
+        features=None if features is None else dict(features),
+        expires_at=_timestamp(expires_at),
+        reason=reason,
+    )
+    # Repeatable: the same overrides again leave the contract as the first call set it.
+    return Call("PUT", _customer(customer_id, "overrides"), _plain(admin.Overrides.from_json), json=body)
+
+
+def remove_override(customer_id: str, key: str, reason: str | None) -> Call[admin.Overrides]:
+    path = _customer(customer_id, "overrides", key)
+    return Call("DELETE", path, _plain(admin.Overrides.from_json), params=_params(reason=reason))
+
+
+def remove_overrides(customer_id: str, reason: str | None) -> Call[admin.Overrides]:
+    path = _customer(customer_id, "overrides")
+    return Call("DELETE", path, _plain(admin.Overrides.from_json), params=_params(reason=reason))
+
+
+def _grant(body: Any) -> admin.Grant:
+    return admin.Grant.from_json(obj(body).get("grant"))
+
+
+def create_grant(
+    customer_id: str,
+    credits: CreditFigure | None,
+    operation: str | None,
+    quantity: int | None,
+    expires: str,
+    expires_at: datetime | str | None,
+    idempotency_key: str | None,
+    reason: str | None,
+) -> Call[admin.Grant]:
+    body = _body(
+        credits=None if credits is None else _credit_figure(credits),
+        operation=operation,
+        quantity=quantity,
+        expires=expires,
+        expires_at=_timestamp(expires_at),
+        idempotency_key=idempotency_key or new_key(),
+        reason=reason,
+    )
+    # Repeatable: a retry with the same idempotency key answers the first grant.
+    return Call("POST", _customer(customer_id, "grants"), _plain(_grant), json=body)
+
+
+def list_grants(customer_id: str) -> Call[list[admin.Grant]]:
+    parse = _plain(lambda body: [admin.Grant.from_json(item) for item in obj(body).get("data", [])])
+    return Call("GET", _customer(customer_id, "grants"), parse)
+
+
+def revoke_grant(customer_id: str, grant_id: str) -> Call[admin.Grant]:
+    return Call("DELETE", _customer(customer_id, "grants", grant_id), _plain(_grant))
+
+
+def list_prices(customer_id: str, history: bool) -> Call[list[admin.CustomerPrice]]:
+    parse = _plain(lambda body: [admin.CustomerPrice.from_json(item) for item in obj(body).get("data", [])])
+    params = {"history": "true"} if history else {}
+    return Call("GET", _customer(customer_id, "prices"), parse, params=params)
+
+
+def set_price(customer_id: str, plan: str, interval: str, amount: int, reason: str | None) -> Call[admin.PriceChange]:
+    body = _body(plan=plan, interval=interval, amount=amount, reason=reason)
+    # Repeatable: the same amount again changes nothing (``changed`` False).
+    return Call("PUT", _customer(customer_id, "prices"), _plain(admin.PriceChange.from_json), json=body)
+
+
+def remove_price(customer_id: str, plan: str, interval: str) -> Call[admin.CustomerPrice]:
+    parse = _plain(lambda body: admin.CustomerPrice.from_json(obj(body).get("price")))
+    return Call("DELETE", _customer(customer_id, "prices", plan, interval), parse)
 
 
 def customer_events(

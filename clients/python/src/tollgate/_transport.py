@@ -47,11 +47,16 @@ def build_request(client: httpx.Client | httpx.AsyncClient, call: Call[Any], api
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **call.headers}
     if api_key is not None:
         headers["X-API-Key"] = api_key
+    content = None
+    if call.json is not None:
+        # Written by _wire.dumps rather than httpx's json=, so Decimal credit figures stay exact.
+        content = _wire.dumps(call.json).encode()
+        headers["Content-Type"] = "application/json"
     return client.build_request(
         call.method,
         call.path,
         params=call.params or None,
-        json=call.json,
+        content=content,
         headers=headers,
     )
 

@@ -2,7 +2,8 @@
 
 Credits are exact decimals on the wire, sent as strings (``"4250.5"``) or as JSON numbers
 (``4250.5``). Bodies are parsed with ``parse_float=Decimal`` so a number never passes through a
-binary float; :func:`credits` then accepts either form.
+binary float; :func:`credits` then accepts either form. Request bodies are written by :func:`dumps`,
+which writes a ``Decimal`` out as the JSON number of its digits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,21 @@ JsonObject = dict[str, Any]
 def loads(text: str) -> Any:
     """JSON with every non-integer number as an exact Decimal."""
     return json.loads(text, parse_float=Decimal)
+
+
+def dumps(value: Any) -> str:
+    """A request body as JSON (compact, as httpx writes it), each ``Decimal`` as a JSON number written
+    from its digits, so a credit figure reaches the service exactly (never through a float)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a JSON number: {value!r}")
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        items = (json.dumps(str(k), ensure_ascii=False) + ":" + dumps(v) for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(dumps(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
 def obj(value: Any) -> JsonObject:

@@ -18,7 +18,7 @@ from . import _calls as calls
 from . import admin_models as admin
 from . import billing_models as billing
 from . import models
-from ._calls import Call, Timestamp, UsageEvent
+from ._calls import UNCHANGED, Call, CreditFigure, KeyLimitsInput, Timestamp, Unchanged, UsageEvent
 from ._transport import RetryPolicy, build_request, connection_error, read_response, retryable_failure
 from ._wire import JsonObject
 
@@ -247,8 +247,34 @@ class AsyncClient:
     async def get_customer(self, customer_id: str) -> admin.CustomerDetail:
         return await self.send(calls.get_customer(customer_id))
 
-    async def issue_key(self, customer_id: str, *, name: str | None = None) -> admin.ApiKey:
-        return await self.send(calls.issue_key(customer_id, name))
+    async def issue_key(
+        self,
+        customer_id: str,
+        *,
+        name: str | None = None,
+        owner: str | None = None,
+        limits: KeyLimitsInput | None = None,
+    ) -> admin.ApiKey:
+        """A new key (``key``, shown this once). ``owner`` is who holds it (an email or user id);
+        ``limits`` its own limits inside the customer's, e.g. ``{"credits": 30, "requests_per_minute":
+        10}`` (whole credits per credit period; ``requests_per_day`` too)."""
+        return await self.send(calls.issue_key(customer_id, name, owner, limits))
+
+    async def update_key(
+        self,
+        key_id: str,
+        *,
+        name: str | None | Unchanged = UNCHANGED,
+        owner: str | None | Unchanged = UNCHANGED,
+        limits: KeyLimitsInput | None | Unchanged = UNCHANGED,
+    ) -> admin.ApiKey:
+        """Changes a key's name, owner or limits (audited); a field not given stays, None removes it.
+        Inside ``limits`` a limit not named stays and None removes it; ``limits=None`` removes them all."""
+        return await self.send(calls.update_key(key_id, name, owner, limits))
+
+    async def usage_by_key(self, customer_id: str) -> admin.UsageByKey:
+        """The customer's usage this credit period by key, adding up to its total."""
+        return await self.send(calls.usage_by_key(customer_id))
 
     async def revoke_key(self, key_id: str) -> bool:
         return await self.send(calls.revoke_key(key_id))
@@ -290,3 +316,75 @@ class AsyncClient:
     async def advance_clock(self, seconds: int) -> JsonObject:
         """Test mode only: advances the Stripe test clock and waits for its webhooks."""
         return await self.send(calls.advance_clock(seconds))
+
+    # Contracts (admin)
+
+    async def list_overrides(self, customer_id: str) -> admin.Overrides:
+        """The customer's overrides, in force or expired, each with the plan's value."""
+        return await self.send(calls.list_overrides(customer_id))
+
+    async def set_overrides(
+        self,
+        customer_id: str,
+        *,
+        limits: Mapping[str, Any] | None = None,
+        features: Mapping[str, bool] | None = None,
+        expires_at: datetime | str | None = None,
+        reason: str | None = None,
+    ) -> admin.Overrides:
+        """Overrides limits and features of the customer's plan, in the catalog's names and units, e.g.
+        ``limits={"credits": 5000000, "operations": {"tokens": {"month": 1000000}}}`` (credits as
+        ``int`` or ``Decimal``; None or ``"unlimited"`` = no limit), ``features={"federation": True}``.
+        Keys not named are kept; ``expires_at`` ends every override of the call. Audited."""
+        return await self.send(calls.set_overrides(customer_id, limits, features, expires_at, reason))
+
+    async def remove_override(self, customer_id: str, key: str, *, reason: str | None = None) -> admin.Overrides:
+        """Removes one override (``credits``, ``operations.tokens.month``, ``features.federation``)."""
+        return await self.send(calls.remove_override(customer_id, key, reason))
+
+    async def remove_overrides(self, customer_id: str, *, reason: str | None = None) -> admin.Overrides:
+        """Removes every override of the customer: its plan applies again."""
+        return await self.send(calls.remove_overrides(customer_id, reason))
+
+    async def create_grant(
+        self,
+        customer_id: str,
+        *,
+        credits: CreditFigure | None = None,
+        operation: str | None = None,
+        quantity: int | None = None,
+        expires: str = "period",
+        expires_at: datetime | str | None = None,
+        idempotency_key: str | None = None,
+        reason: str | None = None,
+    ) -> admin.Grant:
+        """Grants ``credits`` (``Decimal``, ``int`` or ``str``, at most 3 decimals), or ``quantity`` units
+        of ``operation``, spent before the plan's quota; ``expires`` is ``period`` or ``until_used``
+        (optionally until the credit period of ``expires_at``). A key is generated when not given; a
+        retry with the same key answers the first grant, another grant under it raises ``Conflict``."""
+        return await self.send(
+            calls.create_grant(customer_id, credits, operation, quantity, expires, expires_at, idempotency_key, reason)
+        )
+
+    async def list_grants(self, customer_id: str) -> list[admin.Grant]:
+        """Every grant of the customer, oldest first, with what is used and left now."""
+        return await self.send(calls.list_grants(customer_id))
+
+    async def revoke_grant(self, customer_id: str, grant_id: str) -> admin.Grant:
+        """Takes back what is unspent of a grant (what was used stays used); again changes nothing."""
+        return await self.send(calls.revoke_grant(customer_id, grant_id))
+
+    async def list_prices(self, customer_id: str, *, history: bool = False) -> list[admin.CustomerPrice]:
+        """The customer's negotiated prices, oldest first; ``history`` adds the replaced and removed ones."""
+        return await self.send(calls.list_prices(customer_id, history))
+
+    async def set_price(
+        self, customer_id: str, plan: str, interval: str, amount: int, *, reason: str | None = None
+    ) -> admin.PriceChange:
+        """Sells ``plan`` on ``interval`` (``month`` or ``year``) to this customer at ``amount`` minor units
+        (``200000`` = $2,000.00). The same amount again changes nothing (``changed`` False). Audited."""
+        return await self.send(calls.set_price(customer_id, plan, interval, amount, reason))
+
+    async def remove_price(self, customer_id: str, plan: str, interval: str) -> admin.CustomerPrice:
+        """Sells the catalog price again to the customer's future subscriptions and plan changes."""
+        return await self.send(calls.remove_price(customer_id, plan, interval))

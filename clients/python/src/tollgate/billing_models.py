@@ -10,8 +10,32 @@ from .models import Limits
 
 
 @dataclass(frozen=True)
+class BilledPrice(Model):
+    """What the subscription bills per ``interval``, in minor units; ``contract`` when it is the
+    customer's negotiated price, not the catalog's."""
+
+    amount: int
+    currency: str
+    interval: str
+    contract: bool
+
+
+@dataclass(frozen=True)
+class ContractPrice(Model):
+    """A price negotiated for the customer: what subscribe, upgrade and Checkout charge it for ``plan``
+    and ``interval`` instead of the catalog's amount (minor units)."""
+
+    plan: str
+    interval: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class Subscription(Model):
-    """``GET /api/v1/billing/subscription``: the subscription as Tollgate mirrors it."""
+    """``GET /api/v1/billing/subscription``: the subscription as Tollgate mirrors it. ``price`` (what it
+    bills; None without a subscription) and ``contract_prices`` come with that route only, not with
+    the ``subscription`` of a billing change (None and empty there)."""
 
     customer_id: str
     customer_name: str | None
@@ -27,6 +51,8 @@ class Subscription(Model):
     cancel_at_period_end: bool
     payment_failed_at: datetime | None
     limits: Limits
+    price: BilledPrice | None
+    contract_prices: list[ContractPrice]
     raw: JsonObject = field(repr=False)
 
 

@@ -3,7 +3,8 @@
 Every answer that is not 2xx raises the class of its ``error`` code, carrying the body's details:
 ``QuotaExceeded.usage`` (and ``operation``/``window``/``limit``/``used``/``requested`` when an
 operation limit refused), ``RateLimited.retry_after``, ``FeatureNotAvailable.feature``,
-``InvalidRequest.issues``, ``upgrade_url`` on every limit error. The whole body stays in ``body``,
+``InvalidRequest.issues``, ``upgrade_url`` and ``limit_source`` on every limit error, ``scope`` and
+``key_id`` when a key's own limit refused (``QuotaExceeded.key_usage``). The whole body stays in ``body``,
 so details a newer service adds are readable before this package names them.
 """
 
@@ -36,6 +37,15 @@ class QuotaUsage(_wire.Model):
     quota_remaining: Decimal | None
     usage_percentage: float | None
     raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KeyQuota(_wire.Model):
+    """The calling key's credits when its own credit limit refused (``key_usage`` of the body)."""
+
+    credits_used: Decimal
+    credits_limit: Decimal
+    requested: Decimal
 
 
 class TollgateError(Exception):
@@ -192,6 +202,22 @@ class LimitError(TollgateError):
         value = _wire.integer(self.body.get("retry_after"))
         return value if value is not None else self._retry_after_header()
 
+    @property
+    def limit_source(self) -> str | None:
+        """Where the limit that refused comes from: ``plan``, or ``contract`` (an override of the
+        customer's plan). None on ``account_suspended`` and from older services."""
+        return _wire.text(self.body.get("limit_source"))
+
+    @property
+    def scope(self) -> str | None:
+        """``key`` when the calling key's own limit refused (not the customer's); else None."""
+        return _wire.text(self.body.get("scope"))
+
+    @property
+    def key_id(self) -> str | None:
+        """With ``scope == "key"``: the key whose limit refused."""
+        return _wire.text(self.body.get("key_id"))
+
 
 class FeatureNotAvailable(LimitError):
     code = "feature_not_available"
@@ -213,6 +239,13 @@ class QuotaExceeded(LimitError):
         """The customer's figures, when the service sends them (``usage`` in the body)."""
         found = self.body.get("usage")
         return QuotaUsage.from_json(found) if isinstance(found, dict) else None
+
+    @property
+    def key_usage(self) -> KeyQuota | None:
+        """The key's credits this period, its limit and this request's cost, when the key's own credit
+        limit refused (``scope == "key"``)."""
+        found = self.body.get("key_usage")
+        return KeyQuota.from_json(found) if isinstance(found, dict) else None
 
     @property
     def operation(self) -> str | None:

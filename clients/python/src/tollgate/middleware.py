@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .async_client import AsyncClient
 from .errors import TollgateConnectionError, TollgateError
-from .models import Entitlements, RecordResult, Reservation
+from .models import ContractLimit, Entitlements, RecordResult, Reservation
 
 Quantity = Callable[[Request], int | Awaitable[int]]
 
@@ -331,18 +331,21 @@ class TollgateMiddleware:
                 plan=entitlements.subscription_tier,
                 feature=feature,
                 current_tier=entitlements.subscription_tier,
+                limit_source=_limit_source(entitlements.contract, [f"features.{feature}"]),
             )
         return entitlements
 
     async def _check_storage(self, client: AsyncClient, change: StorageChange) -> None:
         usage = await client.usage()
         over: list[str] = []
+        refusing: list[str] = []
         for unit, used, added, limit in [
             ("bytes", usage.storage_bytes, change.bytes, usage.storage_bytes_limit),
             ("items", usage.storage_items, change.items, usage.storage_items_limit),
         ]:
             if limit is not None and used + added > limit:
                 over.append(f"{used + added} of {limit} {unit}")
+                refusing.append(f"storage_{unit}")
         if over:
             raise _deny(
                 507,
@@ -355,7 +358,14 @@ class TollgateMiddleware:
                 requested={"bytes": change.bytes, "items": change.items},
                 limits={"bytes": usage.storage_bytes_limit, "items": usage.storage_items_limit},
                 tier=usage.subscription_tier,
+                limit_source=_limit_source(usage.contract, refusing),
             )
+
+
+def _limit_source(contract: list[ContractLimit], keys: list[str]) -> str:
+    """``contract`` when an override in force set one of the refusing limits, else ``plan``, as the
+    service says in its own denials."""
+    return "contract" if any(limit.key in keys for limit in contract) else "plan"
 
 
 async def _finish(context: GateContext) -> None:

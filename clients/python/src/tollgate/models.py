@@ -64,6 +64,51 @@ Operations = dict[str, dict[str, OperationWindow]]
 
 
 @dataclass(frozen=True)
+class ContractLimit(Model):
+    """One override of the customer's contract in force (``contract`` of ``/usage`` and
+    ``/entitlements``): ``key`` as ``credits``, ``operations.tokens.month`` or ``features.federation``;
+    ``value`` and ``plan_value`` in the catalog's units as the wire has them (credits ``Decimal`` or
+    ``int``, counts ``int``, features ``bool``, an overage a dict; None = unlimited)."""
+
+    key: str
+    value: Any
+    plan_value: Any
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UsageGrant(Model):
+    """A one-off grant usable now (``grants`` of ``/usage``), spent before the plan quota: credits when
+    ``operation`` is None, else units of that operation (whole numbers)."""
+
+    id: str
+    operation: str | None
+    amount: Decimal
+    used: Decimal
+    remaining: Decimal
+    expires: str
+    """``period`` (ends with the credit period) or ``until_used``."""
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KeyStanding(Model):
+    """The calling key's own usage and limits (``key`` of ``/usage``, when the key has limits). The
+    request counts are None for a window the key does not limit."""
+
+    id: str
+    name: str | None
+    owner: str | None
+    credits_used: Decimal
+    credits_limit: Decimal | None
+    credits_remaining: Decimal | None
+    requests_per_minute: int | None
+    requests_this_minute: int | None
+    requests_per_day: int | None
+    requests_today: int | None
+
+
+@dataclass(frozen=True)
 class CreditUsage(Model):
     """Credits this period: what ``/usage`` and the admin customer list show."""
 
@@ -80,7 +125,10 @@ class CreditUsage(Model):
 
 @dataclass(frozen=True)
 class Usage(CreditUsage):
-    """``GET /api/v1/usage``: credits this period, request windows, storage, account status."""
+    """``GET /api/v1/usage``: credits this period, request windows, storage, account status. Limits are
+    the effective ones (the plan's with the contract's overrides, listed in ``contract``);
+    ``quota_remaining`` counts what is left of ``grants`` too while ``monthly_limit`` stays the plan's.
+    ``key`` is the calling key's own standing when it has limits of its own."""
 
     customer_id: str
     status: str
@@ -97,13 +145,17 @@ class Usage(CreditUsage):
     storage_items: int
     storage_items_limit: int | None
     operations: Operations
+    contract: list[ContractLimit]
+    grants: list[UsageGrant]
+    key: KeyStanding | None
     raw: JsonObject = field(repr=False)
 
 
 @dataclass(frozen=True)
 class Entitlements(Model):
     """``GET /api/v1/entitlements``: the plan's features and limits, the credit cost of each operation
-    (``operation_costs``) and where each operation stands in its windows (``operations``)."""
+    (``operation_costs``) and where each operation stands in its windows (``operations``). Features and
+    limits are the effective ones; ``contract`` lists the overrides in force with the plan's values."""
 
     customer_id: str
     subscription_tier: str
@@ -114,6 +166,7 @@ class Entitlements(Model):
     limits: Limits
     operation_costs: dict[str, Decimal]
     operations: Operations
+    contract: list[ContractLimit]
     raw: JsonObject = field(repr=False)
 
 
