@@ -1,7 +1,7 @@
 /**
  * `tollgate keys create|revoke`: API keys issued and revoked on the configured store. A key is shown
- * once, when issued; the store keeps only its hash. A running service notices a revocation when its
- * key cache entry expires (seconds).
+ * once, when issued; the store keeps only its hash. A revocation reaches running services sharing a
+ * PostgreSQL store at once (the customers' change feed); otherwise when their key cache entry expires.
  */
 import type { Command } from 'commander';
 import { TollgateError } from '../core/errors.js';

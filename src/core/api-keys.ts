@@ -57,7 +57,10 @@ interface CachedKey {
 }
 
 export interface KeyCacheOptions {
-  /** How long a found key is trusted before it is read again (revocations on other instances take this long). */
+  /**
+   * How long a found key is trusted before it is read again. Changes and revocations made through the
+   * engine reach other instances sooner, through the store's change feed; this bounds the rest.
+   */
   ttlMs?: number;
   /** How long an unknown key is remembered as unknown. */
   negativeTtlMs?: number;
@@ -73,12 +76,14 @@ export class ApiKeyResolver {
   private readonly lastUsed = new Map<string, number>();
   /** Records by id, for the gate to read a request's key limits without a query. */
   private readonly byId = new Map<string, CachedKey>();
-  private readonly ttlMs: number;
+  /** Bumped by every drop: a read that started before one must not cache what it read. */
+  private drops = 0;
+  readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'findApiKeyByHash' | 'getApiKey' | 'touchApiKeys'>,
     options: KeyCacheOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? 30_000;
@@ -91,11 +96,15 @@ export class ApiKeyResolver {
     // Cached by the presented key itself, so a hit costs no SHA-256; only the hash is ever stored.
     let entry = this.cache.get(key);
     if (!entry || entry.expiresAt <= now) {
+      const generation = this.drops;
       const record = await this.store.findApiKeyByHash(hashApiKey(key));
       entry = { record, expiresAt: now + (record ? this.ttlMs : this.negativeTtlMs) };
-      if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(key, entry);
-      if (record) this.remember(record, now);
+      // A key dropped while it was read may have been read before its change committed.
+      if (generation === this.drops) {
+        if (this.cache.size >= this.maxEntries) this.cache.clear();
+        this.cache.set(key, entry);
+        if (record) this.remember(record, now);
+      }
     }
     const record = entry.record;
     if (!record || record.revokedAt !== null) return undefined;
@@ -115,13 +124,32 @@ export class ApiKeyResolver {
     this.byId.set(record.id, { record, expiresAt: now + this.ttlMs });
   }
 
+  /** Reads a key by id and caches it, unless it was dropped while it was read. */
+  async readById(id: string, now: number): Promise<ApiKeyRecord | undefined> {
+    const generation = this.drops;
+    const record = await this.store.getApiKey(id);
+    if (record && generation === this.drops) this.remember(record, now);
+    return record;
+  }
+
   /**
-   * Forgets every cached key (a revocation or a change by id, whose hash this process may not know).
-   * Other instances see it when their entries expire (the key TTL).
+   * Forgets the cached keys of a customer, or the key with this id (an admin key has no customer):
+   * a key changed or revoked here or, heard through the store's change feed, on another instance.
+   * Walks the cache (changes are rare admin actions), so a request's lookup keeps its one map read;
+   * the presented key is not stored, so the walk matches the cached records.
    */
-  forgetAll(): void {
-    this.cache.clear();
-    this.byId.clear();
+  forget(id: string): void {
+    this.drops += 1;
+    for (const [key, entry] of this.cache) {
+      if (entry.record !== undefined && (entry.record.customerId === id || entry.record.id === id)) {
+        this.cache.delete(key);
+      }
+    }
+    for (const [keyId, entry] of this.byId) {
+      if (entry.record !== undefined && (entry.record.customerId === id || keyId === id)) {
+        this.byId.delete(keyId);
+      }
+    }
   }
 
   /** Writes the batched last-used times. */

@@ -17,6 +17,8 @@ export interface CustomerCacheOptions {
   now: () => number;
   /** How long a customer record is trusted before it is read again. */
   ttlMs: number;
+  /** Told of every id dropped, here or through the change feed (the engine drops that customer's keys). */
+  onForget?: (customerId: string) => void;
 }
 
 export interface CustomerCache {
@@ -31,9 +33,9 @@ export interface CustomerCache {
   rememberNew(created: Customer): Customer;
   /**
    * Drops the customer here, then tells the other instances through the change feed; resolves once
-   * the notice is confirmed, or after the cache time when it cannot be.
+   * the notice is confirmed, or after `unconfirmedWaitMs` (the cache time by default) when it cannot be.
    */
-  invalidate(customerId: string): Promise<void>;
+  invalidate(customerId: string, unconfirmedWaitMs?: number): Promise<void>;
   /** Stops listening to the change feed. */
   close(): void;
 }
@@ -43,7 +45,7 @@ function withContract(customer: Customer, contract: CustomerContract): Customer 
   return { ...customer, contract };
 }
 
-export function createCustomerCache({ store, now, ttlMs }: CustomerCacheOptions): CustomerCache {
+export function createCustomerCache({ store, now, ttlMs, onForget }: CustomerCacheOptions): CustomerCache {
   const customers = new Map<string, { customer: Customer; readAt: number }>();
   const loading = new Map<string, Promise<Customer>>();
   // Bumped by every invalidation: a read that started before one must not cache what it read.
@@ -117,17 +119,18 @@ export function createCustomerCache({ store, now, ttlMs }: CustomerCacheOptions)
     invalidations += 1;
     customers.delete(customerId);
     loading.delete(customerId);
+    onForget?.(customerId);
   }
 
-  async function invalidate(customerId: string): Promise<void> {
+  async function invalidate(customerId: string, unconfirmedWaitMs = ttlMs): Promise<void> {
     forget(customerId);
     const feed = store.customerChanges;
     if (feed === undefined) return;
     // The change is committed already: a notice that cannot be sent is waited out, not an error.
     if (await feed.publish(customerId).catch(() => false)) return;
-    // Unconfirmed: no instance keeps a customer longer than the cache time, so after it every
-    // instance reads the change.
-    await new Promise((resolve) => setTimeout(resolve, ttlMs));
+    // Unconfirmed: no instance keeps a customer (or a key, when the caller waits the key cache time)
+    // longer than the cache time, so after it every instance reads the change.
+    await new Promise((resolve) => setTimeout(resolve, unconfirmedWaitMs));
   }
 
   // Another instance changed a customer: drop it here too.

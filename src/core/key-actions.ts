@@ -20,6 +20,11 @@ export interface KeyDependencies {
   access: (customer: Customer) => AccountAccess;
   /** Waits for usage commits in flight, so usage by key counts them. */
   drain: () => Promise<void>;
+  /**
+   * Drops a changed key's customer's cached keys (by key id for an admin key) here and on every
+   * instance sharing the store; resolves once they all have (the engine's change feed).
+   */
+  publishKeyChange: (customerOrKeyId: string) => Promise<void>;
 }
 
 export interface KeyActions {
@@ -41,9 +46,8 @@ export function createKeyActions(deps: KeyDependencies): KeyActions {
   function loadKey(keyId: string, at: number): ApiKeyRecord | Promise<ApiKeyRecord> {
     const cached = keys.cachedById(keyId, at);
     if (cached !== undefined) return cached;
-    return store.getApiKey(keyId).then((record) => {
+    return keys.readById(keyId, at).then((record) => {
       if (!record) throw new TollgateError('not_found', `No key '${keyId}'.`);
-      keys.remember(record, at);
       return record;
     });
   }
@@ -87,8 +91,8 @@ export function createKeyActions(deps: KeyDependencies): KeyActions {
       }
       const after = await store.updateApiKey(keyId, keyPatch(before.limits, change));
       if (!after) throw new TollgateError('not_found', `No key '${keyId}'.`);
-      // Other instances apply it when their cached entry expires (keyCacheTtlMs), as for revocations.
-      keys.forgetAll();
+      // Committed: every instance's next request obeys the new limits before the caller hears back.
+      await deps.publishKeyChange(after.customerId ?? after.id);
       return { before, after };
     },
 
@@ -107,8 +111,8 @@ export function createKeyActions(deps: KeyDependencies): KeyActions {
     async revokeApiKey(keyId) {
       const revoked = await store.revokeApiKey(keyId, now());
       if (!revoked) throw new TollgateError('not_found', `No key '${keyId}'.`);
-      // Other instances see the revocation when their cached entry expires (keyCacheTtlMs).
-      keys.forgetAll();
+      // Committed: the key is refused everywhere before the caller hears back.
+      await deps.publishKeyChange(revoked.customerId ?? revoked.id);
       return revoked;
     },
   };

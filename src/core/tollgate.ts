@@ -107,8 +107,8 @@ export interface Tollgate {
   issueApiKey(customerId: string | null, name?: string | null, team?: KeyChange): Promise<IssuedKey>;
   /**
    * Changes a key's name, owner or limits (not_found for an unknown key, invalid_request for a bad
-   * limit, nothing written then); returns the key before and after. This instance applies it at once,
-   * others within their key cache time.
+   * limit, nothing written then); returns the key before and after, once every instance's next request
+   * obeys it (the key's customer goes on the change feed, as `invalidateCustomer`).
    */
   updateApiKey(keyId: string, change: KeyChange): Promise<{ before: ApiKeyRecord; after: ApiKeyRecord }>;
   /**
@@ -118,7 +118,7 @@ export interface Tollgate {
   usageByKey(customerId: string): Promise<{ periodStart: number; periodEnd: number; keys: KeyUsage[] }>;
   /** A key by id (not_found when unknown), cached like authenticated keys. */
   getApiKey(keyId: string): Promise<ApiKeyRecord>;
-  /** Revokes a key and returns it (not_found for an unknown key). */
+  /** Revokes a key and returns it (not_found for an unknown key), once every instance refuses it. */
   revokeApiKey(keyId: string): Promise<ApiKeyRecord>;
   /** Holds the credits and operation units of work whose size is known only afterwards. */
   reserve: Reservations['reserve'];
@@ -137,7 +137,7 @@ export interface Tollgate {
   /** Removes some overrides (not_found for a key not set) or all of them; audited, then invalidated. */
   removeOverrides: OverrideActions['removeOverrides'];
   /**
-   * Drops the cached customer (and its contract) here and on every other instance sharing the store,
+   * Drops the cached customer (its contract and its keys) here and on every other instance sharing the store,
    * so the very next request anywhere reads it again. On PostgreSQL it resolves once the change
    * notice came back through the database (it reached every listening instance), or after the
    * customer cache time when that cannot be confirmed; on SQLite (one process) at once.
@@ -168,7 +168,14 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   const committer = new GroupCommitter(store, now, { concurrency: options.commitConcurrency ?? 1 });
   const usageCache = new UsageCache(store, now);
   const keys = new ApiKeyResolver(store, { ttlMs: options.keyCacheTtlMs });
-  const customers = createCustomerCache({ store, now, ttlMs: options.customerTtlMs ?? 1_000 });
+  // A customer dropped (here or heard from another instance) takes its cached keys with it: key
+  // changes and revocations travel on the customers' change feed.
+  const customers = createCustomerCache({
+    store,
+    now,
+    ttlMs: options.customerTtlMs ?? 1_000,
+    onForget: (customerId) => keys.forget(customerId),
+  });
   // The cache's own function, not a wrapper: the gate calls it on every request.
   const loadCustomer = customers.load;
   // Observers are told after the decision is made (a server's metrics subscribe after creation).
@@ -183,6 +190,8 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     loadCustomer,
     access,
     drain: () => committer.drain(),
+    // Unconfirmed notices are waited out for the key cache time: no instance trusts a key longer.
+    publishKeyChange: (customerOrKeyId) => customers.invalidate(customerOrKeyId, keys.ttlMs),
   });
 
   const rateClock = options.rateClock ?? clock;

@@ -71,7 +71,7 @@ export function registerAdminKeyRoutes(router: ApiRouter, tollgate: Tollgate): v
     access: 'admin',
     tag: 'admin',
     summary: 'Revoke an API key',
-    description: 'At once on this instance; other instances stop accepting it within their key cache time.',
+    description: 'Answers once every instance refuses the key on its next request.',
     params: z.strictObject({ id: idSchema.describe('Key id') }),
     errors: ['not_found'],
     response: {
@@ -108,8 +108,8 @@ export function registerAdminKeyRoutes(router: ApiRouter, tollgate: Tollgate): v
     summary: "Change a key's name, owner or limits",
     description:
       'Fields absent stay as they are; null removes a name, an owner or a limit (`limits: null` removes ' +
-      'them all). Audited with the key before and after. At once on this instance; other instances ' +
-      'apply it within their key cache time.',
+      'them all). Audited with the key before and after. Answers once every instance obeys it on its ' +
+      'next request.',
     params: z.strictObject({ id: idSchema.describe('Key id') }),
     body: z
       .strictObject(keyFieldsInputSchema)
