@@ -2,7 +2,8 @@
  * Team keys in the admin console, in a real browser against `npm start`'s stack: a customer's keys
  * section shows each key's owner, own limits and usage this period, and an operator issues a key with
  * a name, an owner and limits from the form; a bad limit shows the service's error and issues nothing.
- * Checked with axe; screenshots go to test-results/contract-team-keys/.
+ * A key's Edit dialog changes its owner and limits (a bad figure shows the service's error in the
+ * dialog and changes nothing), and the row and the activity show the change. Checked with axe; screenshots go to test-results/contract-team-keys/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +104,54 @@ describe.skipIf(!hasChromium)(`admin console: team keys${skipReason}`, () => {
     expect(activity).toContain('intern · intern@example.test · limits 3 credits · 20/min');
     expect(activity).toContain('intern · lead@example.test · limits 10 credits · 20/min');
     await shots.shot(page, 'team-key-changed');
+  });
+
+  it("edits a key's owner and limits in a dialog, the row and the activity showing the change", async () => {
+    const row = page.locator(`[data-testid="api-key-row"][data-key-id="${intern.id}"]`);
+    await row.getByTestId('edit-key').click();
+    const dialog = page.getByTestId('edit-key-dialog');
+    await dialog.waitFor();
+    // Filled from the key as it is (changed to 10 credits by the previous case).
+    expect(await dialog.getByLabel('Name').inputValue()).toBe('intern');
+    expect(await dialog.getByLabel('Owner').inputValue()).toBe('lead@example.test');
+    expect(await dialog.getByLabel('Credits per period').inputValue()).toBe('10');
+    expect(await dialog.getByLabel('Requests per minute').inputValue()).toBe('20');
+    expect(await dialog.getByLabel('Requests per day').inputValue()).toBe('');
+    await expectAccessible(page, 'edit key dialog');
+
+    // A figure that is not a whole number: the service's error in the dialog, the key unchanged.
+    await dialog.getByLabel('Credits per period').fill('ten');
+    await dialog.getByTestId('dialog-submit').click();
+    const alert = dialog.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('limits.credits');
+    expect(await dialog.isVisible()).toBe(true);
+    await shots.shot(page, 'team-key-edit-refused');
+    const stored = await stack.api<{ api_keys: { id: string; limits: unknown }[] }>(
+      `/api/v1/admin/customers/${customer.id}`,
+      { key: stack.adminKey },
+    );
+    expect(stored.api_keys.find((key) => key.id === intern.id)?.limits).toEqual({
+      credits: 10,
+      requests_per_minute: 20,
+      requests_per_day: null,
+    });
+
+    await dialog.getByLabel('Owner').fill('team@example.test');
+    await dialog.getByLabel('Credits per period').fill('5');
+    await dialog.getByLabel('Requests per minute').fill('');
+    await dialog.getByLabel('Requests per day').fill('100');
+    await dialog.getByTestId('dialog-submit').click();
+    await dialog.waitFor({ state: 'detached' });
+
+    await expect.poll(() => row.getByTestId('key-limits').textContent()).toBe('5 credits · 100/day');
+    expect(await row.locator('td[data-label="Owner"]').textContent()).toBe('team@example.test');
+    expect(await row.getByTestId('key-usage').textContent()).toBe('3 / 5 credits');
+    const activity = page.getByRole('region', { name: 'Activity' });
+    await expect
+      .poll(() => activity.textContent())
+      .toContain('intern · team@example.test · limits 5 credits · 100/day');
+    expect(await activity.textContent()).toContain('intern · lead@example.test · limits 10 credits · 20/min');
+    await expectAccessible(page, 'team key edited');
+    await shots.shot(page, 'team-key-edited');
   });
 });

@@ -19,7 +19,7 @@ export class ApiError extends Error {
 export type Credential = { kind: 'bearer'; token: string } | { kind: 'api-key'; key: string };
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   query?: Record<string, string | number | boolean | undefined | null>;
   signal?: AbortSignal;
@@ -92,6 +92,10 @@ export class ApiClient {
 
   put<T>(path: string, body: unknown = {}): Promise<T> {
     return this.request<T>(path, { method: 'PUT', body });
+  }
+
+  patch<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>(path, { method: 'PATCH', body });
   }
 
   delete<T>(path: string): Promise<T> {

@@ -1,6 +1,6 @@
 /**
- * The customer's API keys: issue one (its secret is shown here once, with a copy button) and revoke
- * one after a confirmation dialog.
+ * The customer's API keys: issue one (its secret is shown here once, with a copy button), edit a key's
+ * name, owner and limits in a dialog, and revoke one after a confirmation dialog.
  */
 import { type FormEvent, useState } from 'react';
 import { formatDateTime } from '../../lib/format';
@@ -8,7 +8,16 @@ import { EmptyState, errorText } from '../../lib/ui';
 import { useApi } from '../admin-session';
 import type { ApiKey, IssuedKey } from '../admin-types';
 import { ModalDialog } from '../modal-dialog';
-import { emptyTeamKeyInput, KeyLimitsText, KeyUsageText, TeamKeyFields, teamKeyBody } from './contract-teams';
+import {
+  emptyTeamKeyInput,
+  type KeyEditInput,
+  KeyLimitsText,
+  KeyUsageText,
+  keyEditBody,
+  keyEditInput,
+  TeamKeyFields,
+  teamKeyBody,
+} from './contract-teams';
 import { IssuedKeyNotice } from './issued-key-notice';
 
 export function ApiKeysSection(props: {
@@ -25,6 +34,10 @@ export function ApiKeysSection(props: {
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const [revokeBusy, setRevokeBusy] = useState(false);
   const [revokeError, setRevokeError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<ApiKey | null>(null);
+  const [edit, setEdit] = useState<KeyEditInput | null>(null);
+  const [editBusy, setEditBusy] = useState(false);
+  const [editError, setEditError] = useState<string | null>(null);
 
   async function issue(event: FormEvent) {
     event.preventDefault();
@@ -43,6 +56,27 @@ export function ApiKeysSection(props: {
       setError(caught instanceof Error ? errorText(caught) : String(caught));
     } finally {
       setIssuing(false);
+    }
+  }
+
+  function startEdit(key: ApiKey) {
+    setEditError(null);
+    setEdit(keyEditInput(key));
+    setEditing(key);
+  }
+
+  async function saveEdit(key: ApiKey, input: KeyEditInput) {
+    setEditBusy(true);
+    setEditError(null);
+    try {
+      await api.patch(`/api/v1/admin/keys/${encodeURIComponent(key.id)}`, keyEditBody(input));
+      setEditing(null);
+      props.onChanged(`Key ${key.prefix}… changed.`);
+    } catch (caught) {
+      // A refused figure: the service's message names the field; the dialog stays open to fix it.
+      setEditError(caught instanceof Error ? errorText(caught) : String(caught));
+    } finally {
+      setEditBusy(false);
     }
   }
 
@@ -111,19 +145,31 @@ export function ApiKeysSection(props: {
                   <td data-label="Revoked">{key.revoked_at ? formatDateTime(key.revoked_at) : 'No'}</td>
                   <td>
                     {key.revoked_at === null ? (
-                      <button
-                        type="button"
-                        className="tg-button"
-                        data-variant="danger"
-                        onClick={() => {
-                          setRevokeError(null);
-                          setRevoking(key);
-                        }}
-                        data-testid="revoke-key"
-                        aria-label={`Revoke key ${key.name ?? key.prefix}`}
-                      >
-                        Revoke
-                      </button>
+                      <div className="tg-row">
+                        <button
+                          type="button"
+                          className="tg-button"
+                          data-variant="secondary"
+                          onClick={() => startEdit(key)}
+                          data-testid="edit-key"
+                          aria-label={`Edit key ${key.name ?? key.prefix}`}
+                        >
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          className="tg-button"
+                          data-variant="danger"
+                          onClick={() => {
+                            setRevokeError(null);
+                            setRevoking(key);
+                          }}
+                          data-testid="revoke-key"
+                          aria-label={`Revoke key ${key.name ?? key.prefix}`}
+                        >
+                          Revoke
+                        </button>
+                      </div>
                     ) : null}
                   </td>
                 </tr>
@@ -151,6 +197,34 @@ export function ApiKeysSection(props: {
         </button>
       </form>
       <div role="alert">{error ? <p className="tg-error-text">{error}</p> : null}</div>
+      {editing && edit ? (
+        <ModalDialog
+          title={`Edit key ${editing.name ?? `${editing.prefix}…`}`}
+          submitLabel="Save key"
+          onSubmit={() => saveEdit(editing, edit)}
+          onClose={() => setEditing(null)}
+          busy={editBusy}
+          testId="edit-key-dialog"
+        >
+          <div className="tg-field">
+            <label htmlFor="edit-key-name">Name</label>
+            <input
+              id="edit-key-name"
+              className="tg-input"
+              maxLength={100}
+              value={edit.name}
+              onChange={(event) => setEdit({ ...edit, name: event.target.value })}
+              data-testid="edit-key-name"
+            />
+          </div>
+          <TeamKeyFields value={edit} onChange={(team) => setEdit({ ...edit, ...team })} editing />
+          <p className="tg-small tg-muted">
+            An empty field removes it: an empty limit leaves the customer's limit alone. Every instance obeys
+            the change from its next request.
+          </p>
+          <div role="alert">{editError ? <p className="tg-error-text">{editError}</p> : null}</div>
+        </ModalDialog>
+      ) : null}
       {revoking ? (
         <ModalDialog
           title={`Revoke key ${revoking.prefix}…?`}
@@ -161,10 +235,7 @@ export function ApiKeysSection(props: {
           busy={revokeBusy}
           testId="revoke-dialog"
         >
-          <p>
-            Requests with this key are refused from now on (other instances within their key cache time). This
-            cannot be undone.
-          </p>
+          <p>Requests with this key are refused from now on, on every instance. This cannot be undone.</p>
           <div role="alert">{revokeError ? <p className="tg-error-text">{revokeError}</p> : null}</div>
         </ModalDialog>
       ) : null}
