@@ -261,6 +261,13 @@ describe.skipIf(!hasChromium)(`enterprise walk-through${skipReason}`, () => {
       const enterprise = billing.getByTestId('plan-enterprise');
       await enterprise.getByTestId('contract-price-marker').waitFor();
       expect(await enterprise.getByTestId('plan-card-price').textContent()).toBe('$2,000.00 / month');
+      // Its card shows the contract's limits, not the catalog's "Unlimited".
+      expect(await enterprise.getByTestId('plan-fact-credits').textContent()).toBe(
+        '5,000,000 credits a month Contract',
+      );
+      expect(await enterprise.getByTestId('plan-fact-requests-minute').textContent()).toBe(
+        '500 requests per minute Contract',
+      );
       await billing.getByTestId('meter-credits-contract').waitFor();
       expect(await billing.getByTestId('grant-line').textContent()).toBe(
         'Bonus credits: 98,999 of 100,000 left, until used',
