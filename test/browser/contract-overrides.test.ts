@@ -1,8 +1,9 @@
 /**
  * Contract overrides in a real browser against `npm start`'s stack: an operator opens a customer in
  * the admin console, raises its credit quota until a date with a reason, sees a refused key named,
- * and the customer's own billing page marks the credit limit "Contract"; removing the override puts
- * the plan's limit back. The panel is checked with axe; screenshots go to test-results/contract-overrides/.
+ * and the customer's own billing page marks the credit limit "Contract" and shows the contract's
+ * figures and features on its current plan's card (other plans and other customers keep the
+ * catalog's); removing the override puts the plan's limit back. The panel is checked with axe; screenshots go to test-results/contract-overrides/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,13 +84,82 @@ describe.skipIf(!hasChromium)(`contract overrides in the admin console${skipReas
     await shots.shot(page, 'override-refused');
   });
 
-  it("marks the limit Contract on the customer's billing page", async () => {
-    const billing = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  it("shows the contract's figures on the current plan's card, marked Contract", async () => {
+    // Besides the credits above (until Mar 1, 2027): a rate, a feature the plan lacks, one it removes.
+    const overrides = `/api/v1/admin/customers/${customer.id}/overrides`;
+    await stack.api(overrides, {
+      key: stack.adminKey,
+      method: 'PUT',
+      body: {
+        limits: { requests_per_minute: 50 },
+        features: { federation: true, semantic_search: false },
+        reason: 'MSA 2027-003',
+      },
+    });
+    expect((await usage()).contract.map((entry) => entry.key)).toEqual([
+      'credits',
+      'features.federation',
+      'features.semantic_search',
+      'requests_per_minute',
+    ]);
+    const billing = await browser.newPage({
+      viewport: { width: 1280, height: 900 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
     try {
       await billing.goto(await stack.dashboardLink(customer.key));
       await billing.getByTestId('meter-credits-contract').waitFor();
       expect(await billing.getByTestId('meter-credits-detail').textContent()).toBe('0 of 5,000 credits');
+
+      const card = billing.getByTestId('plan-free');
+      expect(await card.getByTestId('current-marker').count()).toBe(1);
+      const fact = (id: string) => card.getByTestId(`plan-fact-${id}`);
+      expect(await fact('credits').textContent()).toBe('5,000 credits a month Contract until Mar 1, 2027');
+      expect(await fact('credits').getAttribute('data-source')).toBe('contract');
+      expect(await fact('requests-minute').textContent()).toBe('50 requests per minute Contract');
+      // What the contract leaves alone is the plan's, unmarked.
+      expect(await fact('requests-day').textContent()).toBe('100 requests per day');
+      expect(await fact('requests-day').getAttribute('data-source')).toBe('plan');
+      expect(await fact('feature-federation').textContent()).toBe('Federation Contract');
+      expect(await fact('feature-semantic_search').textContent()).toBe(
+        'Semantic search not included Contract',
+      );
+      expect(await card.getByTestId('contract-fact-marker').count()).toBe(4);
+      expect(await card.getByText('Unlimited credits').count()).toBe(0);
+
+      // Another plan keeps the catalog's figures: the contract is the customer's, not the plan's.
+      const pro = billing.getByTestId('plan-pro');
+      expect(await pro.getByTestId('plan-fact-credits').textContent()).toBe('100,000 credits a month');
+      expect(await pro.getByTestId('plan-fact-requests-minute').textContent()).toBe(
+        '100 requests per minute',
+      );
+      expect(await pro.getByTestId('contract-fact-marker').count()).toBe(0);
+      await expectAccessible(billing, 'billing page with a contract');
       await shots.shot(billing, 'billing-page-contract');
+    } finally {
+      await billing.close();
+      for (const key of ['requests_per_minute', 'features.federation', 'features.semantic_search'])
+        await stack.api(`${overrides}/${key}`, { key: stack.adminKey, method: 'DELETE' });
+    }
+  });
+
+  it("shows the catalog's figures on a customer without a contract", async () => {
+    const billing = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    try {
+      await billing.goto(await stack.dashboardLink(stack.customerKey));
+      const card = billing.getByTestId('plan-free');
+      await card.getByTestId('current-marker').waitFor();
+      expect(await card.getByTestId('plan-fact-credits').textContent()).toBe('100 credits a month');
+      expect(await card.getByTestId('plan-fact-requests-minute').textContent()).toBe(
+        '10 requests per minute',
+      );
+      expect(await card.getByTestId('plan-fact-feature-semantic_search').textContent()).toBe(
+        'Semantic search',
+      );
+      expect(await card.getByTestId('plan-fact-feature-federation').count()).toBe(0);
+      expect(await billing.getByTestId('contract-fact-marker').count()).toBe(0);
+      expect(await billing.getByTestId('meter-credits-contract').count()).toBe(0);
     } finally {
       await billing.close();
     }
@@ -108,10 +178,12 @@ describe.skipIf(!hasChromium)(`contract overrides in the admin console${skipReas
       `/api/v1/admin/customers/${customer.id}/events`,
       { key: stack.adminKey },
     );
-    expect(events.data.map((entry) => entry.action).slice(0, 2)).toEqual([
-      'contract.overrides_removed',
+    // Newest first: this removal, the billing page test's three, then the two changes that set them.
+    expect(events.data.map((entry) => entry.action).slice(0, 6)).toEqual([
+      ...Array(4).fill('contract.overrides_removed'),
+      'contract.overrides_set',
       'contract.overrides_set',
     ]);
-    expect(events.data[1]?.details.reason).toBe('Q1 pilot');
+    expect(events.data[5]?.details.reason).toBe('Q1 pilot');
   });
 });

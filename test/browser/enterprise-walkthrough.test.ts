@@ -261,11 +261,29 @@ describe.skipIf(!hasChromium)(`enterprise walk-through${skipReason}`, () => {
       const enterprise = billing.getByTestId('plan-enterprise');
       await enterprise.getByTestId('contract-price-marker').waitFor();
       expect(await enterprise.getByTestId('plan-card-price').textContent()).toBe('$2,000.00 / month');
+      // Its card shows the contract's limits, not the catalog's "Unlimited".
+      expect(await enterprise.getByTestId('plan-fact-credits').textContent()).toBe(
+        '5,000,000 credits a month Contract',
+      );
+      expect(await enterprise.getByTestId('plan-fact-requests-minute').textContent()).toBe(
+        '500 requests per minute Contract',
+      );
       await billing.getByTestId('meter-credits-contract').waitFor();
       expect(await billing.getByTestId('grant-line').textContent()).toBe(
         'Bonus credits: 98,999 of 100,000 left, until used',
       );
       await expectAccessible(billing, "Acme's billing page");
+      // Pro's card is the catalog's; the change dialog says the contract's limits carry over to it.
+      const pro = billing.getByTestId('plan-pro');
+      expect(await pro.getByTestId('plan-fact-credits').textContent()).toBe('100,000 credits a month');
+      await pro.getByTestId('change-downgrade').click();
+      const dialog = billing.getByTestId('change-dialog');
+      await dialog.getByTestId('change-contract-note').waitFor();
+      expect(await dialog.getByTestId('change-contract-note').textContent()).toContain(
+        'your contract sets stay as agreed on Pro',
+      );
+      await dialog.getByRole('button', { name: 'Keep current plan' }).click();
+      await dialog.getByTestId('change-contract-note').waitFor({ state: 'detached' });
       await shots.shot(billing, 'acme-billing-page');
     } finally {
       await billing.close();

@@ -4,7 +4,7 @@
  * strings, and null means "no limit". Usage figures are shared with the admin console (lib/usage-types).
  */
 import type { OperationLimits } from '../lib/operation-limits';
-import type { AccountStatus } from '../lib/usage-types';
+import type { AccountStatus, ContractLimit } from '../lib/usage-types';
 
 export type { AccountStatus, Usage } from '../lib/usage-types';
 
@@ -63,6 +63,18 @@ export interface Plan {
   overage: { unit_amount: number; unit_credits: number; cap_amount: number | null } | null;
   /** Set by `withContractPrices`: the intervals whose price is the customer's negotiated one. */
   contract?: { month: boolean; year: boolean };
+}
+
+/**
+ * What the customer's plan gives it now (GET /api/v1/entitlements): the plan's limits, features and
+ * overage changed by the contract's overrides in force, which `contract` lists.
+ */
+export interface Entitlements {
+  subscription_tier: string;
+  features: Record<string, boolean>;
+  limits: Limits;
+  overage: Plan['overage'];
+  contract: ContractLimit[];
 }
 
 export interface Catalog {
@@ -160,5 +172,22 @@ export function withContractPrices(catalog: Catalog | undefined, subscription: S
         contract: { month: month !== undefined, year: year !== undefined },
       };
     }),
+  };
+}
+
+/**
+ * A plan as this customer has it: the effective limits, features and overage of its entitlements
+ * when they are this plan's (the current one), else the catalog's. Features keep the plan's order,
+ * then those the contract adds in the catalog's.
+ */
+export function withEntitlements(plan: Plan, entitlements: Entitlements | undefined): Plan {
+  if (entitlements === undefined || entitlements.subscription_tier !== plan.id) return plan;
+  const included = Object.keys(entitlements.features).filter((id) => entitlements.features[id]);
+  const kept = plan.features.filter((id) => entitlements.features[id] === true);
+  return {
+    ...plan,
+    limits: entitlements.limits,
+    features: [...kept, ...included.filter((id) => !kept.includes(id))],
+    overage: entitlements.overage,
   };
 }

@@ -1,7 +1,7 @@
 /**
- * The customer billing page once its session is open: loads the subscription, usage, plans, invoices
- * and cards over the HTTP API as the session, keeps usage fresh while the tab is visible, and lays
- * the sections out. Every action reloads what it may have changed.
+ * The customer billing page once its session is open: loads the subscription, usage, entitlements,
+ * plans, invoices and cards over the HTTP API as the session, keeps usage fresh while the tab is
+ * visible, and lays the sections out. Every action reloads what it may have changed.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiClient } from '../lib/api';
@@ -9,6 +9,7 @@ import { Banner, Skeleton } from '../lib/ui';
 import { useResource } from '../lib/use-resource';
 import {
   type Catalog,
+  type Entitlements,
   hasSubscription,
   type Invoice,
   type PaymentMethod,
@@ -67,6 +68,11 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
   const usage = useResource((signal) => client.get<Usage>('/api/v1/usage', undefined, signal), [client], {
     refreshMs: usageRefreshMs,
   });
+  // The current plan's effective limits and features (its contract's overrides applied).
+  const entitlements = useResource(
+    (signal) => client.get<Entitlements>('/api/v1/entitlements', undefined, signal),
+    [client],
+  );
   const history = useResource(
     (signal) => client.get<UsageHistory>('/api/v1/usage/history', { bucket: 'day' }, signal),
     [client],
@@ -116,6 +122,18 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
     if (previous !== undefined && previous !== usageKey) reloadHistory();
   }, [usageKey, reloadHistory]);
 
+  // The card follows the bars too: reload the entitlements when the contract or the plan changes.
+  const contractKey = usage.data
+    ? `${usage.data.subscription_tier}|${JSON.stringify(usage.data.contract ?? [])}`
+    : undefined;
+  const reloadEntitlements = entitlements.reload;
+  const seenContract = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    const previous = seenContract.current;
+    seenContract.current = contractKey;
+    if (previous !== undefined && previous !== contractKey) reloadEntitlements();
+  }, [contractKey, reloadEntitlements]);
+
   const reloadSubscription = subscription.reload;
   const replaceSubscription = subscription.replace;
   const reloadUsage = usage.reload;
@@ -124,6 +142,7 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
       if (answered) replaceSubscription(answered);
       reloadSubscription();
       reloadUsage();
+      reloadEntitlements();
       reloadHistory();
       reloadInvoices();
       reloadPaymentMethods();
@@ -132,6 +151,7 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
       replaceSubscription,
       reloadSubscription,
       reloadUsage,
+      reloadEntitlements,
       reloadHistory,
       reloadInvoices,
       reloadPaymentMethods,
@@ -155,7 +175,7 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
     (sub !== undefined && sub.subscription_tier === checkout.tier && hasSubscription(sub));
   // The sections appear together once every first answer is in (they come in parallel), so one that
   // answers later never pushes the others down; after that each section keeps its own state.
-  const firstLoad = [plans, subscription, usage, history, invoices, paymentMethods].some(
+  const firstLoad = [plans, subscription, usage, entitlements, history, invoices, paymentMethods].some(
     (resource) => resource.state === 'loading',
   );
 
@@ -198,7 +218,12 @@ export function BillingApp(props: { session: BillingSession; client: ApiClient }
               invoices={invoices.data?.invoices}
             />
             <UsageSection usage={usage} history={history} />
-            <PlanSection data={data} plans={customerPlans} subscription={subscription.data} />
+            <PlanSection
+              data={data}
+              plans={customerPlans}
+              subscription={subscription.data}
+              entitlements={entitlements.data}
+            />
             <InvoicesSection invoices={invoices} status={sub?.status} />
             <PaymentMethodsSection data={data} paymentMethods={paymentMethods} />
           </>

@@ -1,12 +1,14 @@
 /**
  * A change of plan (or of billing interval) on a subscription: which way it goes, and the confirmation
  * that says what it costs and that it applies now, prorated, with the amount Stripe previews for it
- * (POST /api/v1/billing/upgrade/preview: the same change, computed but not made).
+ * (POST /api/v1/billing/upgrade/preview: the same change, computed but not made). With a contract,
+ * a line says its limits carry over: overrides apply to whichever plan the customer is on.
  */
 import { formatMoney } from '../lib/format';
 import { errorText } from '../lib/ui';
 import type { Resource } from '../lib/use-resource';
 import type { Catalog, ChangePreview, Interval, Plan } from './billing-api';
+import type { ContractEntry } from './contract-facts';
 
 export interface PlanChange {
   plan: Plan;
@@ -53,7 +55,11 @@ export function changeTitle(change: PlanChange): string {
   return `${change.direction} to ${change.plan.name}, billed ${billed}?`;
 }
 
-export function ChangeExplanation(props: { change: PlanChange; preview: Resource<ChangePreview | null> }) {
+export function ChangeExplanation(props: {
+  change: PlanChange;
+  preview: Resource<ChangePreview | null>;
+  contract: readonly ContractEntry[];
+}) {
   const { plan, interval, direction: kind } = props.change;
   const price = plan.prices[interval];
   return (
@@ -65,6 +71,11 @@ export function ChangeExplanation(props: { change: PlanChange; preview: Resource
       <p className="tg-change-amount" data-testid="change-amount" aria-live="polite">
         <AmountSentence downgrade={kind === 'Downgrade'} preview={props.preview} />
       </p>
+      {props.contract.length > 0 ? (
+        <p className="tg-small" data-testid="change-contract-note">
+          The limits and features your contract sets stay as agreed on {plan.name}; the others are the plan's.
+        </p>
+      ) : null}
     </>
   );
 }

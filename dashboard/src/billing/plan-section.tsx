@@ -3,6 +3,8 @@
  * plan is started as a trial (no card) or paid on Stripe's payment page (Checkout); with one, a change
  * is immediate and prorated, after a confirmation that shows what it charges (Stripe's preview).
  * A plan offers its free trial only while one could start: not the plan you are on, not once used.
+ * The current plan's card shows what the customer has: its contract's overrides applied, each marked
+ * "Contract"; the other cards show the catalog's figures.
  */
 import { useState } from 'react';
 import { formatBytes, formatCount, formatCredits, formatMoney } from '../lib/format';
@@ -13,14 +15,17 @@ import {
   type BillingOutcome,
   type Catalog,
   type ChangePreview,
+  type Entitlements,
   hasSubscription,
   type Interval,
   type Plan,
   type Subscription,
+  withEntitlements,
 } from './billing-api';
 import type { BillingData } from './billing-app';
 import { rememberCheckout } from './checkout-return';
 import { ConfirmDialog } from './confirm-dialog';
+import { type ContractEntry, contractEntryFor, contractLabel, featureFacts } from './contract-facts';
 import { useNotices } from './notices';
 import {
   ChangeExplanation,
@@ -36,6 +41,7 @@ export function PlanSection(props: {
   data: BillingData;
   plans: Resource<Catalog>;
   subscription: Subscription | undefined;
+  entitlements: Entitlements | undefined;
 }) {
   return (
     <section className="tg-stack" aria-labelledby="plans-heading" data-testid="plans">
@@ -43,7 +49,12 @@ export function PlanSection(props: {
       <Loaded resource={props.plans} height={460} label="plans">
         {(catalog) =>
           props.subscription ? (
-            <PlanCards data={props.data} catalog={catalog} subscription={props.subscription} />
+            <PlanCards
+              data={props.data}
+              catalog={catalog}
+              subscription={props.subscription}
+              entitlements={props.entitlements}
+            />
           ) : (
             <div className="tg-skeleton" style={{ height: 420 }} />
           )
@@ -60,8 +71,15 @@ function priceOf(plan: Plan, interval: Interval): string {
   return formatMoney(price, plan.currency);
 }
 
-function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: Subscription }) {
-  const { data, catalog, subscription } = props;
+function PlanCards(props: {
+  data: BillingData;
+  catalog: Catalog;
+  subscription: Subscription;
+  entitlements: Entitlements | undefined;
+}) {
+  const { data, catalog, subscription, entitlements } = props;
+  // The overrides in force: they apply to whichever plan the customer is on.
+  const contract = entitlements?.contract ?? [];
   const [interval, setChosenInterval] = useState<Interval>(subscription.billing_interval ?? 'month');
   const [change, setChange] = useState<PlanChange | null>(null);
   const action = useAction('plan');
@@ -213,7 +231,21 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
                   </span>
                 </p>
               ) : null}
-              <PlanFacts plan={plan} featureNames={featureNames} trial={trialOffer(plan, current)} />
+              {current && entitlements?.subscription_tier === plan.id ? (
+                <PlanFacts
+                  plan={withEntitlements(plan, entitlements)}
+                  contract={contract}
+                  featureNames={featureNames}
+                  trial={trialOffer(plan, current)}
+                />
+              ) : (
+                <PlanFacts
+                  plan={plan}
+                  contract={[]}
+                  featureNames={featureNames}
+                  trial={trialOffer(plan, current)}
+                />
+              )}
               <div className="tg-row tg-plan-actions">
                 {!subscribed && !current && paid ? (
                   <>
@@ -295,53 +327,122 @@ function PlanCards(props: { data: BillingData; catalog: Catalog; subscription: S
         onConfirm={confirmChange}
         onClose={() => setChange(null)}
       >
-        {change ? <ChangeExplanation change={change} preview={preview} /> : null}
+        {change ? <ChangeExplanation change={change} preview={preview} contract={contract} /> : null}
       </ConfirmDialog>
     </>
   );
 }
 
-/** What a plan includes: credits, rates, storage, operation limits, overage, features, and its trial while one could start. */
+/**
+ * What a plan includes: credits, rates, storage, operation limits, overage, features, and its trial
+ * while one could start. With the customer's `contract` (its current plan), a line an override sets is
+ * marked "Contract", and a limit only the contract sets (concurrency, stored items) gets a line too.
+ */
 function PlanFacts(props: {
   plan: Plan;
+  contract: readonly ContractEntry[];
   featureNames: Map<string, string>;
   trial: 'offered' | 'pending' | 'none';
 }) {
-  const { plan, featureNames, trial } = props;
+  const { plan, contract, featureNames, trial } = props;
+  const { limits } = plan;
+  const fact = (id: string, text: string, keys: readonly string[]) => {
+    const entry = contractEntryFor(contract, keys);
+    return (
+      <li key={id} data-testid={`plan-fact-${id}`} data-source={entry ? 'contract' : 'plan'}>
+        {text}
+        {entry ? <ContractMark entry={entry} /> : null}
+      </li>
+    );
+  };
   return (
     <ul className="tg-facts tg-small">
-      <li>
-        {plan.limits.credits_per_month === null
+      {fact(
+        'credits',
+        limits.credits_per_month === null
           ? 'Unlimited credits'
-          : `${formatCredits(plan.limits.credits_per_month)} credits a month`}
-      </li>
-      <li>{rate(plan.limits.requests_per_minute, 'minute')}</li>
-      <li>{rate(plan.limits.requests_per_day, 'day')}</li>
-      <li>
-        {plan.limits.storage_bytes === null
-          ? 'Unlimited storage'
-          : `${formatBytes(plan.limits.storage_bytes)} storage`}
-      </li>
-      {operationLimitLines(plan.limits.operations, plan.currency).map((line) => (
-        <li key={line} data-testid="operation-limit-fact">
-          {line}
-        </li>
-      ))}
-      {plan.overage ? (
-        <li>
-          Past the quota: {formatMoney(plan.overage.unit_amount, plan.currency)} per{' '}
-          {formatCount(plan.overage.unit_credits)} credits
-        </li>
-      ) : null}
-      {plan.features.map((feature) => (
-        <li key={feature}>{featureNames.get(feature) ?? feature}</li>
-      ))}
+          : `${formatCredits(limits.credits_per_month)} credits a month`,
+        ['credits'],
+      )}
+      {fact('requests-minute', rate(limits.requests_per_minute, 'minute'), ['requests_per_minute'])}
+      {fact('requests-day', rate(limits.requests_per_day, 'day'), ['requests_per_day'])}
+      {contractEntryFor(contract, ['concurrent_requests'])
+        ? fact(
+            'concurrent',
+            limits.concurrent_requests === null
+              ? 'Unlimited concurrent requests'
+              : `${formatCount(limits.concurrent_requests)} concurrent requests`,
+            ['concurrent_requests'],
+          )
+        : null}
+      {fact(
+        'storage',
+        limits.storage_bytes === null ? 'Unlimited storage' : `${formatBytes(limits.storage_bytes)} storage`,
+        ['storage_bytes'],
+      )}
+      {contractEntryFor(contract, ['storage_items'])
+        ? fact(
+            'storage-items',
+            limits.storage_items === null
+              ? 'Unlimited stored items'
+              : `${formatCount(limits.storage_items)} stored items`,
+            ['storage_items'],
+          )
+        : null}
+      {Object.entries(limits.operations ?? {}).flatMap(([operation, operationLimits]) => {
+        const entry = contractEntryFor(contract, [`operations.${operation}.`]);
+        return operationLimitLines({ [operation]: operationLimits }, plan.currency).map((line) => (
+          <li key={line} data-testid="operation-limit-fact" data-source={entry ? 'contract' : 'plan'}>
+            {line}
+            {entry ? <ContractMark entry={entry} /> : null}
+          </li>
+        ));
+      })}
+      {plan.overage
+        ? fact(
+            'overage',
+            `Past the quota: ${formatMoney(plan.overage.unit_amount, plan.currency)} per ${formatCount(plan.overage.unit_credits)} credits`,
+            ['overage', 'spending_cap'],
+          )
+        : contractEntryFor(contract, ['overage'])
+          ? fact('overage', 'No overage: the quota is a hard limit', ['overage'])
+          : null}
+      {featureFacts(plan.features, contract).map((feature) => {
+        const name = featureNames.get(feature.id) ?? feature.id;
+        return (
+          <li
+            key={feature.id}
+            data-testid={`plan-fact-feature-${feature.id}`}
+            data-source={feature.contract ? 'contract' : 'plan'}
+          >
+            {feature.included ? name : `${name} not included`}
+            {feature.contract ? <ContractMark entry={feature.contract} /> : null}
+          </li>
+        );
+      })}
       {trial === 'none' ? null : (
         <li data-testid="trial-fact" className={trial === 'pending' ? 'tg-hidden-line' : undefined}>
           {plan.trial_days}-day free trial
         </li>
       )}
     </ul>
+  );
+}
+
+/** The "Contract" badge of a card line, as the usage bars show it, with the date the override ends. */
+function ContractMark(props: { entry: ContractEntry }) {
+  return (
+    <>
+      {' '}
+      <span
+        className="tg-badge"
+        data-tone="info"
+        data-testid="contract-fact-marker"
+        title="Set by your contract, not your plan"
+      >
+        {contractLabel(props.entry.expires_at)}
+      </span>
+    </>
   );
 }
 
