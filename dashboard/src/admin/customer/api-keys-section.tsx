@@ -4,7 +4,8 @@
  */
 import { type FormEvent, useState } from 'react';
 import { formatDateTime } from '../../lib/format';
-import { EmptyState, errorText } from '../../lib/ui';
+import { EmptyState } from '../../lib/ui';
+import { useAction } from '../../lib/use-action';
 import { useApi } from '../admin-session';
 import type { ApiKey, IssuedKey } from '../admin-types';
 import { ModalDialog } from '../modal-dialog';
@@ -28,22 +29,17 @@ export function ApiKeysSection(props: {
   const api = useApi();
   const [name, setName] = useState('');
   const [team, setTeam] = useState(emptyTeamKeyInput);
-  const [issuing, setIssuing] = useState(false);
+  const issuing = useAction();
   const [issued, setIssued] = useState<IssuedKey | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
-  const [revokeBusy, setRevokeBusy] = useState(false);
-  const [revokeError, setRevokeError] = useState<string | null>(null);
+  const revokeAction = useAction();
   const [editing, setEditing] = useState<ApiKey | null>(null);
   const [edit, setEdit] = useState<KeyEditInput | null>(null);
-  const [editBusy, setEditBusy] = useState(false);
-  const [editError, setEditError] = useState<string | null>(null);
+  const editAction = useAction();
 
-  async function issue(event: FormEvent) {
+  function issue(event: FormEvent) {
     event.preventDefault();
-    setIssuing(true);
-    setError(null);
-    try {
+    void issuing.run(async () => {
       const key = await api.post<IssuedKey>(
         `/api/v1/admin/customers/${encodeURIComponent(props.customerId)}/keys`,
         { ...(name.trim() === '' ? {} : { name: name.trim() }), ...teamKeyBody(team) },
@@ -52,47 +48,31 @@ export function ApiKeysSection(props: {
       setName('');
       setTeam(emptyTeamKeyInput);
       props.onChanged(`Key ${key.prefix}… issued.`);
-    } catch (caught) {
-      setError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setIssuing(false);
-    }
+    });
   }
 
   function startEdit(key: ApiKey) {
-    setEditError(null);
+    editAction.clear();
     setEdit(keyEditInput(key));
     setEditing(key);
   }
 
-  async function saveEdit(key: ApiKey, input: KeyEditInput) {
-    setEditBusy(true);
-    setEditError(null);
-    try {
+  /** A refused figure: the service's message names the field; the dialog stays open to fix it. */
+  function saveEdit(key: ApiKey, input: KeyEditInput) {
+    return editAction.run(async () => {
       await api.patch(`/api/v1/admin/keys/${encodeURIComponent(key.id)}`, keyEditBody(input));
       setEditing(null);
       props.onChanged(`Key ${key.prefix}… changed.`);
-    } catch (caught) {
-      // A refused figure: the service's message names the field; the dialog stays open to fix it.
-      setEditError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setEditBusy(false);
-    }
+    });
   }
 
-  async function revoke(key: ApiKey) {
-    setRevokeBusy(true);
-    setRevokeError(null);
-    try {
+  function revoke(key: ApiKey) {
+    return revokeAction.run(async () => {
       await api.delete(`/api/v1/admin/keys/${encodeURIComponent(key.id)}`);
       setRevoking(null);
       if (issued?.id === key.id) setIssued(null);
       props.onChanged(`Key ${key.prefix}… revoked.`);
-    } catch (caught) {
-      setRevokeError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setRevokeBusy(false);
-    }
+    });
   }
 
   return (
@@ -161,7 +141,7 @@ export function ApiKeysSection(props: {
                           className="tg-button"
                           data-variant="danger"
                           onClick={() => {
-                            setRevokeError(null);
+                            revokeAction.clear();
                             setRevoking(key);
                           }}
                           data-testid="revoke-key"
@@ -192,18 +172,18 @@ export function ApiKeysSection(props: {
           />
         </div>
         <TeamKeyFields value={team} onChange={setTeam} />
-        <button type="submit" className="tg-button" disabled={issuing} data-testid="issue-key">
-          {issuing ? 'Issuing…' : 'Issue key'}
+        <button type="submit" className="tg-button" disabled={issuing.busy} data-testid="issue-key">
+          {issuing.busy ? 'Issuing…' : 'Issue key'}
         </button>
       </form>
-      <div role="alert">{error ? <p className="tg-error-text">{error}</p> : null}</div>
+      <div role="alert">{issuing.error ? <p className="tg-error-text">{issuing.error}</p> : null}</div>
       {editing && edit ? (
         <ModalDialog
           title={`Edit key ${editing.name ?? `${editing.prefix}…`}`}
           submitLabel="Save key"
           onSubmit={() => saveEdit(editing, edit)}
           onClose={() => setEditing(null)}
-          busy={editBusy}
+          busy={editAction.busy}
           testId="edit-key-dialog"
         >
           <div className="tg-field">
@@ -222,7 +202,9 @@ export function ApiKeysSection(props: {
             An empty field removes it: an empty limit leaves the customer's limit alone. Every instance obeys
             the change from its next request.
           </p>
-          <div role="alert">{editError ? <p className="tg-error-text">{editError}</p> : null}</div>
+          <div role="alert">
+            {editAction.error ? <p className="tg-error-text">{editAction.error}</p> : null}
+          </div>
         </ModalDialog>
       ) : null}
       {revoking ? (
@@ -232,11 +214,13 @@ export function ApiKeysSection(props: {
           submitVariant="danger"
           onSubmit={() => revoke(revoking)}
           onClose={() => setRevoking(null)}
-          busy={revokeBusy}
+          busy={revokeAction.busy}
           testId="revoke-dialog"
         >
           <p>Requests with this key are refused from now on, on every instance. This cannot be undone.</p>
-          <div role="alert">{revokeError ? <p className="tg-error-text">{revokeError}</p> : null}</div>
+          <div role="alert">
+            {revokeAction.error ? <p className="tg-error-text">{revokeAction.error}</p> : null}
+          </div>
         </ModalDialog>
       ) : null}
     </section>

@@ -6,7 +6,8 @@
  */
 import { type FormEvent, useState } from 'react';
 import { formatCount, formatCredits, formatDate } from '../../lib/format';
-import { EmptyState, ErrorState, errorText, Skeleton } from '../../lib/ui';
+import { EmptyState, ErrorState, Skeleton } from '../../lib/ui';
+import { useAction } from '../../lib/use-action';
 import { useResource } from '../../lib/use-resource';
 import { useApi } from '../admin-session';
 import { ModalDialog } from '../modal-dialog';
@@ -52,11 +53,9 @@ export function ContractGrants(props: { customerId: string; onChanged: (message:
   const [expires, setExpires] = useState<'period' | 'until_used'>('until_used');
   const [reason, setReason] = useState('');
   const [key, setKey] = useState(newKey);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const granting = useAction();
   const [revoking, setRevoking] = useState<Grant | null>(null);
-  const [revokeBusy, setRevokeBusy] = useState(false);
-  const [revokeError, setRevokeError] = useState<string | null>(null);
+  const revokeAction = useAction();
 
   /** Any change of the form makes it another grant, with another key. */
   const edit =
@@ -66,11 +65,9 @@ export function ContractGrants(props: { customerId: string; onChanged: (message:
       setKey(newKey());
     };
 
-  async function grant(event: FormEvent) {
+  function grant(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void granting.run(async () => {
       const figureOf = Number(amount);
       const body = {
         ...(kind === 'credits' ? { credits: figureOf } : { operation: operation.trim(), quantity: figureOf }),
@@ -84,26 +81,16 @@ export function ContractGrants(props: { customerId: string; onChanged: (message:
       setKey(newKey());
       grants.reload();
       props.onChanged(`Granted ${figure(made.grant, made.grant.amount)}.`);
-    } catch (caught) {
-      setError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
-  async function revoke(target: Grant) {
-    setRevokeBusy(true);
-    setRevokeError(null);
-    try {
+  function revoke(target: Grant) {
+    return revokeAction.run(async () => {
       await api.delete(`${path}/${encodeURIComponent(target.id)}`);
       setRevoking(null);
       grants.reload();
       props.onChanged(`Grant revoked: ${figure(target, target.remaining)} taken back.`);
-    } catch (caught) {
-      setRevokeError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setRevokeBusy(false);
-    }
+    });
   }
 
   const list = grants.data?.data;
@@ -156,7 +143,7 @@ export function ContractGrants(props: { customerId: string; onChanged: (message:
                         className="tg-button"
                         data-variant="danger"
                         onClick={() => {
-                          setRevokeError(null);
+                          revokeAction.clear();
                           setRevoking(entry);
                         }}
                         data-testid="revoke-grant"
@@ -236,14 +223,14 @@ export function ContractGrants(props: { customerId: string; onChanged: (message:
             data-testid="grant-reason"
           />
         </div>
-        <button type="submit" className="tg-button" disabled={busy} data-testid="grant-submit">
-          {busy ? 'Granting…' : 'Grant'}
+        <button type="submit" className="tg-button" disabled={granting.busy} data-testid="grant-submit">
+          {granting.busy ? 'Granting…' : 'Grant'}
         </button>
       </form>
       <div role="alert">
-        {error ? (
+        {granting.error ? (
           <p className="tg-error-text" data-testid="grant-error">
-            {error}
+            {granting.error}
           </p>
         ) : null}
       </div>
@@ -254,14 +241,16 @@ export function ContractGrants(props: { customerId: string; onChanged: (message:
           submitVariant="danger"
           onSubmit={() => revoke(revoking)}
           onClose={() => setRevoking(null)}
-          busy={revokeBusy}
+          busy={revokeAction.busy}
           testId="revoke-grant-dialog"
         >
           <p>
             {figure(revoking, revoking.remaining)} left are taken back; what was used stays used. This cannot
             be undone.
           </p>
-          <div role="alert">{revokeError ? <p className="tg-error-text">{revokeError}</p> : null}</div>
+          <div role="alert">
+            {revokeAction.error ? <p className="tg-error-text">{revokeAction.error}</p> : null}
+          </div>
         </ModalDialog>
       ) : null}
     </section>

@@ -6,7 +6,8 @@
  */
 import { type FormEvent, useState } from 'react';
 import { formatDateTime } from '../../lib/format';
-import { EmptyState, errorText } from '../../lib/ui';
+import { EmptyState } from '../../lib/ui';
+import { useAction } from '../../lib/use-action';
 import { useApi } from '../admin-session';
 import type { CustomerOverride } from '../admin-types';
 
@@ -58,19 +59,16 @@ export function ContractOverrides(props: {
   const [value, setValue] = useState('');
   const [expiresAt, setExpiresAt] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useAction();
   const base = `/api/v1/admin/customers/${encodeURIComponent(props.customerId)}/overrides`;
   const suggestions = [
     ...LIMIT_KEYS,
     ...props.operations.flatMap((operation) => WINDOWS.map((window) => `operations.${operation}.${window}`)),
   ];
 
-  async function save(event: FormEvent) {
+  function save(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const trimmedKey = key.trim();
       await api.put(base, {
         ...overrideBody(trimmedKey, parseValue(value)),
@@ -82,24 +80,14 @@ export function ContractOverrides(props: {
       setExpiresAt('');
       setReason('');
       props.onChanged(`Override of ${trimmedKey} saved.`);
-    } catch (caught) {
-      setError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
-  async function remove(override: CustomerOverride) {
-    setBusy(true);
-    setError(null);
-    try {
+  function remove(override: CustomerOverride) {
+    return action.run(async () => {
       await api.delete(`${base}/${encodeURIComponent(override.key)}`);
       props.onChanged(`Override of ${override.key} removed: the plan's value applies.`);
-    } catch (caught) {
-      setError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -152,7 +140,7 @@ export function ContractOverrides(props: {
                       type="button"
                       className="tg-button"
                       data-variant="danger"
-                      disabled={busy}
+                      disabled={action.busy}
                       onClick={() => void remove(override)}
                       data-testid="remove-override"
                       aria-label={`Remove the override of ${override.key}`}
@@ -219,11 +207,11 @@ export function ContractOverrides(props: {
             data-testid="override-reason"
           />
         </div>
-        <button type="submit" className="tg-button" disabled={busy} data-testid="save-override">
-          {busy ? 'Saving…' : 'Set override'}
+        <button type="submit" className="tg-button" disabled={action.busy} data-testid="save-override">
+          {action.busy ? 'Saving…' : 'Set override'}
         </button>
       </form>
-      <div role="alert">{error ? <p className="tg-error-text">{error}</p> : null}</div>
+      <div role="alert">{action.error ? <p className="tg-error-text">{action.error}</p> : null}</div>
     </section>
   );
 }

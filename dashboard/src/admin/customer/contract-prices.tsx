@@ -6,6 +6,7 @@
 import { type FormEvent, useState } from 'react';
 import { formatDateTime, formatMoney } from '../../lib/format';
 import { EmptyState, errorText } from '../../lib/ui';
+import { useAction } from '../../lib/use-action';
 import { useResource } from '../../lib/use-resource';
 import { useApi } from '../admin-session';
 import { usePlanName, usePlans } from '../plan-names';
@@ -36,30 +37,23 @@ export function ContractPrices(props: { customerId: string; onChanged: (message:
   const [interval, setBillingInterval] = useState<'month' | 'year'>('month');
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useAction();
   const chosenPlan = plan || paidPlans[0]?.id || '';
   const currency = paidPlans[0]?.currency ?? 'usd';
   const minor = /^\d{1,15}$/.test(amount) ? Number(amount) : null;
 
-  async function run(change: () => Promise<unknown>, message: string) {
-    setBusy(true);
-    setError(null);
-    try {
+  function run(change: () => Promise<unknown>, message: string) {
+    return action.run(async () => {
       await change();
       prices.reload();
       props.onChanged(message);
-    } catch (caught) {
-      setError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   function save(event: FormEvent) {
     event.preventDefault();
     if (minor === null) {
-      setError('Enter the amount as a whole number of minor units (200000 is 2,000.00).');
+      action.fail('Enter the amount as a whole number of minor units (200000 is 2,000.00).');
       return;
     }
     void run(
@@ -120,7 +114,7 @@ export function ContractPrices(props: { customerId: string; onChanged: (message:
                     type="button"
                     className="tg-button"
                     data-variant="danger"
-                    disabled={busy}
+                    disabled={action.busy}
                     data-testid="remove-contract-price"
                     aria-label={`Remove the contract price of ${planName(price.plan)} (${price.interval}ly)`}
                     onClick={() =>
@@ -197,13 +191,13 @@ export function ContractPrices(props: { customerId: string; onChanged: (message:
         <button
           type="submit"
           className="tg-button"
-          disabled={busy || chosenPlan === ''}
+          disabled={action.busy || chosenPlan === ''}
           data-testid="set-contract-price"
         >
-          {busy ? 'Saving…' : 'Set price'}
+          {action.busy ? 'Saving…' : 'Set price'}
         </button>
       </form>
-      <div role="alert">{error ? <p className="tg-error-text">{error}</p> : null}</div>
+      <div role="alert">{action.error ? <p className="tg-error-text">{action.error}</p> : null}</div>
     </section>
   );
 }

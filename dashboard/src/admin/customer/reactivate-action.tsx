@@ -3,7 +3,7 @@
  * the audit log), then the API clears the suspension and the page shows the new status.
  */
 import { useState } from 'react';
-import { errorText } from '../../lib/ui';
+import { useAction } from '../../lib/use-action';
 import { useApi } from '../admin-session';
 import type { Customer } from '../admin-types';
 import { ModalDialog } from '../modal-dialog';
@@ -12,15 +12,12 @@ export function ReactivateAction(props: { customer: Customer; onReactivated: (me
   const api = useApi();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useAction();
   const { customer } = props;
   if (customer.status !== 'past_due' && customer.status !== 'suspended') return null;
 
-  async function reactivate() {
-    setBusy(true);
-    setError(null);
-    try {
+  function reactivate() {
+    void action.run(async () => {
       const result = await api.post<{ customer: Customer }>(
         `/api/v1/admin/customers/${encodeURIComponent(customer.id)}/reactivate`,
         reason.trim() === '' ? {} : { reason: reason.trim() },
@@ -28,11 +25,7 @@ export function ReactivateAction(props: { customer: Customer; onReactivated: (me
       setOpen(false);
       setReason('');
       props.onReactivated(`Reactivated: the account is now ${result.customer.status.replace('_', ' ')}.`);
-    } catch (caught) {
-      setError(caught instanceof Error ? errorText(caught) : String(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -47,9 +40,9 @@ export function ReactivateAction(props: { customer: Customer; onReactivated: (me
           onSubmit={reactivate}
           onClose={() => {
             setOpen(false);
-            setError(null);
+            action.clear();
           }}
-          busy={busy}
+          busy={action.busy}
           testId="reactivate-dialog"
         >
           <p>
@@ -68,7 +61,7 @@ export function ReactivateAction(props: { customer: Customer; onReactivated: (me
               data-testid="reactivate-reason"
             />
           </div>
-          <div role="alert">{error ? <p className="tg-error-text">{error}</p> : null}</div>
+          <div role="alert">{action.error ? <p className="tg-error-text">{action.error}</p> : null}</div>
         </ModalDialog>
       ) : null}
     </>

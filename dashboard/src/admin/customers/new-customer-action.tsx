@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { ApiError } from '../../lib/api';
 import { errorText } from '../../lib/ui';
+import { useAction } from '../../lib/use-action';
 import { useApi } from '../admin-session';
 import type { Customer, IssuedKey } from '../admin-types';
 import { IssuedKeyNotice } from '../customer/issued-key-notice';
@@ -60,18 +61,15 @@ export function NewCustomerAction(props: { onCreated: (created: CreatedCustomer)
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [plan, setPlan] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useAction(refusalText);
 
   function close() {
     setOpen(false);
-    setError(null);
+    action.clear();
   }
 
-  async function create() {
-    setBusy(true);
-    setError(null);
-    try {
+  function create() {
+    void action.run(async () => {
       const result = await api.post<CreatedCustomer>('/api/v1/admin/customers', {
         ...(name.trim() ? { name: name.trim() } : {}),
         ...(email.trim() ? { email: email.trim() } : {}),
@@ -82,11 +80,7 @@ export function NewCustomerAction(props: { onCreated: (created: CreatedCustomer)
       setEmail('');
       setPlan('');
       props.onCreated(result);
-    } catch (caught) {
-      setError(refusalText(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -100,7 +94,7 @@ export function NewCustomerAction(props: { onCreated: (created: CreatedCustomer)
           submitLabel="Create customer"
           onSubmit={create}
           onClose={close}
-          busy={busy}
+          busy={action.busy}
           testId="new-customer-dialog"
         >
           <p className="tg-small tg-muted">
@@ -132,7 +126,7 @@ export function NewCustomerAction(props: { onCreated: (created: CreatedCustomer)
             </select>
           </div>
           <div role="alert" data-testid="new-customer-error">
-            {error ? <p className="tg-error-text">{error}</p> : null}
+            {action.error ? <p className="tg-error-text">{action.error}</p> : null}
           </div>
         </ModalDialog>
       ) : null}
