@@ -149,7 +149,7 @@ describe.each(backends)('key credit shares with several engines on %s', (_name, 
     await first.revokeApiKey(mine.record.id);
     await expect(
       first.consume(customer.id, { operation: 'capture', keyId: mine.record.id }),
-    ).rejects.toMatchObject({ code: 'invalid_request' });
+    ).rejects.toMatchObject({ code: 'unauthorized' });
     await expect(
       first.consume(customer.id, { operation: 'capture', keyId: 'key_missing' }),
     ).rejects.toMatchObject({

@@ -11,6 +11,9 @@ import type { CustomerOverride } from './contract/overrides.js';
 import { TollgateError } from './errors.js';
 import type { Customer, Store } from './ports.js';
 
+/** How long a confirmed change notice is given to reach the other instances' listeners. */
+const NOTICE_SETTLE_MS = 10;
+
 export interface CustomerCacheOptions {
   store: Store;
   /** Billing time (the credit period the grants' standing is computed for). */
@@ -127,7 +130,12 @@ export function createCustomerCache({ store, now, ttlMs, onForget }: CustomerCac
     const feed = store.customerChanges;
     if (feed === undefined) return;
     // The change is committed already: a notice that cannot be sent is waited out, not an error.
-    if (await feed.publish(customerId).catch(() => false)) return;
+    if (await feed.publish(customerId).catch(() => false)) {
+      // PostgreSQL hands the notice to every listening session at the same commit, but each instance
+      // reads it from its own socket: give the others a moment to have read it as this one has.
+      await new Promise((resolve) => setTimeout(resolve, NOTICE_SETTLE_MS));
+      return;
+    }
     // Unconfirmed: no instance keeps a customer (or a key, when the caller waits the key cache time)
     // longer than the cache time, so after it every instance reads the change.
     await new Promise((resolve) => setTimeout(resolve, unconfirmedWaitMs));

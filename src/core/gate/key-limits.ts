@@ -3,7 +3,7 @@
  * atomic `hitRate` as its customer's, and the refusal that names the key. A key's credit limit is
  * decided in the store transaction (`decideDebits`), not here.
  */
-import { invalidRequest } from '../errors.js';
+import { invalidRequest, TollgateError } from '../errors.js';
 import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
 import type { ApiKeyRecord, KeyLimits, RateWindow } from '../ports.js';
 import type { KeyRefusal } from './gate-decision.js';
@@ -47,11 +47,12 @@ export function keyRateRefusal(window: RateWindow, key: { id: string } | undefin
   };
 }
 
-/** Refuses a key that is not the customer's, or revoked (in-process callers name keys by id). */
+/** Refuses a key that is not the customer's (in-process callers name keys by id), or revoked (401). */
 export function checkKeyOf(key: ApiKeyRecord, customerId: string): void {
   if (key.customerId !== customerId) {
     throw invalidRequest([{ path: 'keyId', message: `key '${key.id}' is not this customer's` }]);
   }
-  if (key.revokedAt !== null)
-    throw invalidRequest([{ path: 'keyId', message: `key '${key.id}' is revoked` }]);
+  // A revoked key is an authentication failure wherever it is found, also when a request authenticated
+  // on a cached copy just before another instance's revocation reached this one.
+  if (key.revokedAt !== null) throw new TollgateError('unauthorized', 'This API key has been revoked.');
 }
