@@ -7,7 +7,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { TollgateError } from '../core/errors.js';
 import type { KeyChange, KeyLimitsChange } from '../core/team-keys.js';
 import { apiKeyView } from '../server/customer-view.js';
-import { keyBreakdownView, keyLimitsView } from '../server/team-key-view.js';
+import { keyBreakdownView, keyChangeAudit, keyLimitsView } from '../server/team-key-view.js';
 import { withEngine } from './cli-engine.js';
 import { formatFields, formatTable, printJson } from './cli-output.js';
 
@@ -77,18 +77,7 @@ export function registerTeamKeyCommands(keys: Command): void {
       }
       await withEngine(async ({ tollgate }) => {
         const { before, after } = await tollgate.updateApiKey(keyId, change);
-        const shown = (key: typeof before) => ({
-          name: key.name,
-          owner: key.owner ?? null,
-          limits: keyLimitsView(key.limits),
-        });
-        await tollgate.store.appendAudit({
-          at: tollgate.clock.now(),
-          actor: 'cli',
-          action: 'api_key.updated',
-          customerId: after.customerId,
-          details: { keyId: after.id, prefix: after.prefix, before: shown(before), after: shown(after) },
-        });
+        await tollgate.store.appendAudit(keyChangeAudit(before, after, 'cli', tollgate.clock.now()));
         if (options.json) {
           printJson(apiKeyView(after));
           return;

@@ -4,6 +4,7 @@
  * the integer milli-credits, like every credit figure.
  */
 import { z } from 'zod';
+import type { NewAuditEntry } from '../core/billing/billing-records.js';
 import type { ApiKeyRecord, KeyLimits, KeyUsage } from '../core/ports.js';
 import type { KeyChange } from '../core/team-keys.js';
 import { credits, creditsSchema, isoTime, isoTimeSchema } from './wire-format.js';
@@ -194,5 +195,26 @@ export function keyStandingView(
     requests_this_minute: requests.minute,
     requests_per_day: key.limits?.requestsPerDay ?? null,
     requests_today: requests.day,
+  };
+}
+
+/** The audit entry of a key change (route and CLI alike): the key's name, owner and limits before and after. */
+export function keyChangeAudit(
+  before: ApiKeyRecord,
+  after: ApiKeyRecord,
+  actor: string,
+  at: number,
+): NewAuditEntry {
+  const shown = (key: ApiKeyRecord) => ({
+    name: key.name,
+    owner: key.owner ?? null,
+    limits: keyLimitsView(key.limits),
+  });
+  return {
+    at,
+    actor,
+    action: 'api_key.updated',
+    customerId: after.customerId,
+    details: { keyId: after.id, prefix: after.prefix, before: shown(before), after: shown(after) },
   };
 }

@@ -10,6 +10,7 @@ import { apiKeySchema, apiKeyView, issuedKeySchema, issuedKeyView } from '../cus
 import {
   keyBreakdownSchema,
   keyBreakdownView,
+  keyChangeAudit,
   keyChangeFrom,
   keyFieldsInputSchema,
   keyLimitsView,
@@ -118,18 +119,9 @@ export function registerAdminKeyRoutes(router: ApiRouter, tollgate: Tollgate): v
     response: { description: 'The key as changed', schema: apiKeySchema },
     async handler({ caller, params, body, request }) {
       const { before, after } = await tollgate.updateApiKey(params.id, keyChangeFrom(body));
-      const shown = (key: typeof before) => ({
-        name: key.name,
-        owner: key.owner ?? null,
-        limits: keyLimitsView(key.limits),
-      });
-      await tollgate.store.appendAudit({
-        at: tollgate.clock.now(),
-        actor: adminActor(caller),
-        action: 'api_key.updated',
-        customerId: after.customerId,
-        details: { keyId: after.id, prefix: after.prefix, before: shown(before), after: shown(after) },
-      });
+      await tollgate.store.appendAudit(
+        keyChangeAudit(before, after, adminActor(caller), tollgate.clock.now()),
+      );
       request.log.info(
         {
           audit: 'api_key.updated',
