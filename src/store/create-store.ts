@@ -39,12 +39,14 @@ export function parseDatabaseUrl(databaseUrl: string): StoreLocation {
 export function createStore(databaseUrl: string, options: StoreOptions = {}): Store {
   const location = parseDatabaseUrl(databaseUrl);
   if (location.kind === 'postgres') {
-    const { schema, poolSize, meterWindowMs } = options;
+    const { schema, poolSize, meterWindowMs, leaseTtlMs, leaseIdleMs } = options;
     return createPostgresStore({
       connectionString: location.connectionString,
       schema,
       poolSize,
       meterWindowMs,
+      leaseTtlMs,
+      leaseIdleMs,
     });
   }
   const { synchronous, busyTimeoutMs, meterWindowMs } = options;

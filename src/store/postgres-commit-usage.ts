@@ -37,50 +37,47 @@ import {
 import type { UsageDebit, UsageEvent, UsageOutcome, WindowUsage } from '../core/ports.js';
 import { batchEventIds } from './event-ids.js';
 import { overageWindows } from './meter-windows.js';
+import { LEASE_LOST, planLeaseDebits, writeLeaseDebits } from './postgres-lease-writes.js';
+import type { QuotaLeases } from './postgres-quota-leases.js';
 import { dropExpired, writeReservations } from './postgres-reservation-writes.js';
 import { heldReservation, reservationIds } from './reservation-rows.js';
 
-const insertMissingCounters = `
-  INSERT INTO usage_counters (customer_id, period_start, used, overage)
-  SELECT k.customer_id, k.period_start, 0, 0
-  FROM unnest($1::text[], $2::bigint[]) AS k(customer_id, period_start)
-  ON CONFLICT DO NOTHING`;
-
-// The lateral subquery locks one row per element, in array order.
+// Creates the batch's missing counter rows and locks every counter row of the batch in one
+// statement, in array order (sorted in JS, so two batches never wait on each other in a cycle). An
+// existing row is locked by a DO UPDATE that changes only `leased`, and RETURNING gives its latest
+// version (a SELECT in the same statement could not see a row inserted by its own CTE). Before that,
+// it deletes the counters' expired quota leases and this instance's leases handed over ($4), taking
+// what they had left off `leased` (`excluded.leased` carries it; a missing counter row has no lease).
+// The Sort on `position` makes the DELETE finish before the first counter row is touched: lease rows
+// before counter rows, the order of every statement that touches both (docs/decisions/017).
 const lockCounters = `
-  SELECT c.customer_id, c.period_start, c.used, c.overage, c.held
-  FROM unnest($1::text[], $2::bigint[]) AS k(customer_id, period_start)
-  CROSS JOIN LATERAL (
-    SELECT * FROM usage_counters AS c
-    WHERE c.customer_id = k.customer_id AND c.period_start = k.period_start
-    LIMIT 1 FOR UPDATE
-  ) AS c`;
+  WITH gone AS (
+    DELETE FROM quota_leases AS l
+    USING unnest($1::text[], $2::bigint[]) AS k(customer_id, period_start)
+    WHERE l.customer_id = k.customer_id AND l.period_start = k.period_start
+      AND (l.expires_at <= $3::bigint OR l.id = ANY($4::text[]))
+    RETURNING l.customer_id, l.period_start, l.remaining
+  ), freed AS (
+    SELECT customer_id, period_start, sum(remaining) AS units FROM gone GROUP BY customer_id, period_start
+  )
+  INSERT INTO usage_counters AS c (customer_id, period_start, used, overage, leased)
+  SELECT k.customer_id, k.period_start, 0, 0, coalesce(f.units, 0)
+  FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(customer_id, period_start, position)
+  LEFT JOIN freed AS f ON f.customer_id = k.customer_id AND f.period_start = k.period_start
+  ORDER BY k.position
+  ON CONFLICT (customer_id, period_start) DO UPDATE SET leased = c.leased - excluded.leased
+  RETURNING c.customer_id, c.period_start, c.used, c.overage, c.held, c.leased`;
 
-// Batches that count operation windows run these instead of the two above: the same round trips, with
-// the window counters created and locked in the same statements, after the credit counters, each kind
-// in one fixed (sorted) order, so two batches never wait on each other in a cycle.
-const windowKeys = `unnest($3::text[], $4::text[], $5::text[], $6::bigint[])
-  AS w(customer_id, operation, window_name, window_start)`;
-
-const insertMissingCountersAndWindows = `
-  WITH counters AS (${insertMissingCounters})
-  INSERT INTO operation_counters (customer_id, operation, window_name, window_start, used, overage)
+// Batches that count operation windows run this after the credit counters are locked: the window
+// counters created if missing and locked the same way, in one fixed (sorted) order.
+const lockWindows = `
+  INSERT INTO operation_counters AS o (customer_id, operation, window_name, window_start, used, overage)
   SELECT w.customer_id, w.operation, w.window_name, w.window_start, 0, 0
-  FROM ${windowKeys}
-  ON CONFLICT DO NOTHING`;
-
-const lockCountersAndWindows = `
-  SELECT c.customer_id, c.period_start, NULL AS operation, NULL AS window_name, c.used, c.overage, c.held
-  FROM (${lockCounters}) AS c
-  UNION ALL
-  SELECT o.customer_id, o.window_start, o.operation, o.window_name, o.used, o.overage, o.held
-  FROM ${windowKeys}
-  CROSS JOIN LATERAL (
-    SELECT * FROM operation_counters AS o
-    WHERE o.customer_id = w.customer_id AND o.operation = w.operation
-      AND o.window_name = w.window_name AND o.window_start = w.window_start
-    LIMIT 1 FOR UPDATE
-  ) AS o`;
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY
+    AS w(customer_id, operation, window_name, window_start, position)
+  ORDER BY w.position
+  ON CONFLICT (customer_id, operation, window_name, window_start) DO UPDATE SET held = o.held
+  RETURNING o.customer_id, o.operation, o.window_name, o.window_start, o.used, o.overage, o.held`;
 
 const selectKnownEvents = `
   SELECT e.customer_id, e.idempotency_key, e.id, e.request_hash, e.used_after, e.overage
@@ -167,12 +164,17 @@ interface CounterRow {
   used: number;
   overage: number;
   held: number;
+  leased: number;
 }
 
-interface LockedRow extends CounterRow {
-  /** Null for a credit counter; then `period_start` is its period. Else `period_start` is the window's start. */
-  operation: string | null;
-  window_name: WindowCounter['window'] | null;
+interface WindowRow {
+  customer_id: string;
+  operation: string;
+  window_name: WindowCounter['window'];
+  window_start: number;
+  used: number;
+  overage: number;
+  held: number;
 }
 
 interface KnownRow {
@@ -184,14 +186,78 @@ interface KnownRow {
   overage: number;
 }
 
-/** @param meterWindowMs length of the meter-outbox windows that admitted overage is added to */
+/**
+ * @param meterWindowMs length of the meter-outbox windows that admitted overage is added to
+ * @param leases this instance's quota leases; absent, every debit takes the exact path
+ */
 export async function commitUsageOnPostgres(
   pool: pg.Pool,
   debits: readonly UsageDebit[],
   recordedAt: number,
   meterWindowMs: number,
+  leases?: QuotaLeases,
 ): Promise<UsageOutcome[]> {
   if (debits.length === 0) return [];
+  if (leases === undefined) return commitExactly(pool, debits, recordedAt, meterWindowMs, []);
+  const plan = await planLeaseDebits(leases, debits, recordedAt);
+  if (plan.admitted.length === 0) {
+    return commitExactly(pool, debits, recordedAt, meterWindowMs, plan.returns);
+  }
+  const { ttlMs } = leases.options;
+  const exactDebits = plan.exact.map((index) => debits[index] as UsageDebit);
+  let leaseOutcomes: Map<number, UsageOutcome> | undefined;
+  let exactOutcomes: UsageOutcome[] = [];
+  try {
+    if (exactDebits.length === 0) {
+      // The hot path: one statement, no transaction.
+      leaseOutcomes = await writeLeaseDebits(pool, debits, plan, recordedAt, ttlMs);
+    } else {
+      // A mixed batch commits as one transaction, so it is still recorded whole or not at all.
+      exactOutcomes = await commitExactly(
+        pool,
+        exactDebits,
+        recordedAt,
+        meterWindowMs,
+        plan.returns,
+        async (client) => {
+          leaseOutcomes = await writeLeaseDebits(client, debits, plan, recordedAt, ttlMs);
+        },
+      );
+    }
+  } catch (error) {
+    const code = String((error as { code?: unknown }).code);
+    if (code !== LEASE_LOST && !retryableCodes.has(code)) {
+      leases.restore(plan.spends);
+      throw error;
+    }
+    // A lease was reclaimed (or the write deadlocked): nothing was written, and the whole batch is
+    // decided again on the exact path, which deletes those leases if they still exist.
+    const lost = leases.lost(plan.spends.keys());
+    return commitExactly(pool, debits, recordedAt, meterWindowMs, [...plan.returns, ...lost]);
+  }
+  leases.spent(plan.spends.keys(), recordedAt + ttlMs);
+  const outcomes: UsageOutcome[] = new Array(debits.length);
+  plan.exact.forEach((index, position) => {
+    outcomes[index] = exactOutcomes[position] as UsageOutcome;
+  });
+  for (const [index, outcome] of leaseOutcomes ?? []) outcomes[index] = outcome;
+  return outcomes;
+}
+
+/**
+ * The exact path: one transaction deciding under the counter rows' locks.
+ * @param returns ids of this instance's leases to delete in its first statement
+ * @param alsoWrite runs inside the transaction after the exact debits are written (a mixed batch's
+ * lease statement)
+ */
+async function commitExactly(
+  pool: pg.Pool,
+  debits: readonly UsageDebit[],
+  recordedAt: number,
+  meterWindowMs: number,
+  returns: readonly string[],
+  alsoWrite?: (client: pg.PoolClient) => Promise<void>,
+): Promise<UsageOutcome[]> {
   const pairs = distinctCounterKeys(debits);
   const windows = distinctWindowKeys(debits);
   const scopes = distinctIdempotencyScopes(debits);
@@ -209,7 +275,9 @@ export async function commitUsageOnPostgres(
           windows,
           scopes,
           meterWindowMs,
+          returns,
         );
+        if (alsoWrite !== undefined) await alsoWrite(client);
         await client.query('COMMIT');
         return outcomes;
       } catch (error) {
@@ -234,59 +302,36 @@ async function decideAndWrite(
   windows: WindowKeys | null,
   scopes: { customerIds: string[]; keys: string[] },
   meterWindowMs: number,
+  returns: readonly string[],
 ): Promise<UsageOutcome[]> {
   const current = new Map<string, CounterState>();
   const currentWindows = new Map<string, WindowUsage>();
-  if (windows === null) {
-    await client.query({
-      name: 'tollgate_insert_missing_counters',
-      text: insertMissingCounters,
-      values: [pairs.customerIds, pairs.periodStarts],
+  const locked = await client.query<CounterRow>({
+    name: 'tollgate_lock_counters',
+    text: lockCounters,
+    values: [pairs.customerIds, pairs.periodStarts, recordedAt, returns],
+  });
+  for (const row of locked.rows) {
+    current.set(counterKey(row.customer_id, Number(row.period_start)), {
+      used: Number(row.used),
+      overage: Number(row.overage),
+      held: Number(row.held),
+      leased: Number(row.leased),
     });
-    const locked = await client.query<CounterRow>({
-      name: 'tollgate_lock_counters',
-      text: lockCounters,
-      values: [pairs.customerIds, pairs.periodStarts],
+  }
+  if (windows !== null) {
+    const lockedWindows = await client.query<WindowRow>({
+      name: 'tollgate_lock_windows',
+      text: lockWindows,
+      values: [windows.customerIds, windows.operations, windows.windows, windows.starts],
     });
-    for (const row of locked.rows) {
-      current.set(counterKey(row.customer_id, row.period_start), {
+    for (const row of lockedWindows.rows) {
+      const key = windowCounterKey(row.customer_id, row.operation, row.window_name, Number(row.window_start));
+      currentWindows.set(key, {
         used: Number(row.used),
         overage: Number(row.overage),
         held: Number(row.held),
       });
-    }
-  } else {
-    const values = [
-      pairs.customerIds,
-      pairs.periodStarts,
-      windows.customerIds,
-      windows.operations,
-      windows.windows,
-      windows.starts,
-    ];
-    await client.query({
-      name: 'tollgate_insert_missing_counters_and_windows',
-      text: insertMissingCountersAndWindows,
-      values,
-    });
-    const locked = await client.query<LockedRow>({
-      name: 'tollgate_lock_counters_and_windows',
-      text: lockCountersAndWindows,
-      values,
-    });
-    for (const row of locked.rows) {
-      const usage = { used: Number(row.used), overage: Number(row.overage), held: Number(row.held) };
-      if (row.operation === null || row.window_name === null) {
-        current.set(counterKey(row.customer_id, Number(row.period_start)), usage);
-      } else {
-        const key = windowCounterKey(
-          row.customer_id,
-          row.operation,
-          row.window_name,
-          Number(row.period_start),
-        );
-        currentWindows.set(key, usage);
-      }
     }
   }
 

@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL store: Kysely over a pg pool for ordinary queries, the same pool used directly for
  * the `commitUsage` hot path (postgres-commit-usage.ts). Several processes may share one database:
- * admission locks the counter rows it changes, so usage stays exact across instances.
+ * each decides most debits against its own quota leases (slices of the included quota held in the
+ * counter row, docs/decisions/017) and the rest under the counter rows' locks, so usage stays exact
+ * across instances.
  */
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
@@ -20,6 +22,7 @@ import { migrateToLatest } from './migrate-to-latest.js';
 import { createOverrideQueries } from './override-queries.js';
 import { commitUsageOnPostgres } from './postgres-commit-usage.js';
 import { createPostgresCustomerChanges } from './postgres-customer-changes.js';
+import { QuotaLeases } from './postgres-quota-leases.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
 import { createSubscriptionQueries } from './subscription-queries.js';
@@ -35,7 +38,18 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Length of the meter-outbox windows overage is reported in, ms (default one hour). */
   meterWindowMs?: number;
+  /**
+   * How long a quota lease lives without a commit spending from it, ms of the usage clock (default
+   * 10 s): what an instance that dies holding one keeps unavailable, at most, before another instance
+   * reclaims it. 0 turns leases off (every debit is decided under the counter row's lock).
+   */
+  leaseTtlMs?: number;
+  /** Wall time after which an unused quota lease is given back, ms (default 2 s). */
+  leaseIdleMs?: number;
 }
+
+const DEFAULT_LEASE_TTL_MS = 10_000;
+const DEFAULT_LEASE_IDLE_MS = 2_000;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -86,6 +100,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const meterWindowMs = checkMeterWindowMs(options.meterWindowMs ?? DEFAULT_METER_WINDOW_MS);
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  if (!Number.isInteger(leaseTtlMs) || leaseTtlMs < 0) {
+    throw new Error(`leaseTtlMs must be a whole number of ms >= 0: ${leaseTtlMs}`);
+  }
+  const leases =
+    leaseTtlMs === 0
+      ? undefined
+      : new QuotaLeases(pool, { ttlMs: leaseTtlMs, idleMs: options.leaseIdleMs ?? DEFAULT_LEASE_IDLE_MS });
   const customerChanges = createPostgresCustomerChanges(driver, pool, {
     connectionString: options.connectionString,
     ...(schema === undefined ? {} : { schema }),
@@ -117,12 +139,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     customerChanges,
 
     async close() {
+      // Unspent lease units go back to their counters before the pool closes.
+      await leases?.close();
       await customerChanges.close();
       await db.destroy();
     },
 
     commitUsage(debits, recordedAt) {
-      return commitUsageOnPostgres(pool, debits, recordedAt, meterWindowMs);
+      return commitUsageOnPostgres(pool, debits, recordedAt, meterWindowMs, leases);
     },
 
     async touchApiKeys(lastUsed) {

@@ -17,6 +17,11 @@ export interface CounterState {
   overage: number;
   /** Held by unexpired reservations (the store has dropped expired holds); absent = 0. */
   held?: number;
+  /**
+   * Held by other instances' quota leases (PostgreSQL, docs/decisions/017); absent = 0. Counted like
+   * `held` against a limit, and as already used when splitting overage off; never written back here.
+   */
+  leased?: number;
 }
 
 /** A reservation that a batch settles or releases, as read under the batch's locks. */
@@ -289,7 +294,8 @@ export function decideDebits(
       ...(current.get(key) ?? { used: 0, overage: 0 }),
     };
     const usedAfter = state.used + debit.cost;
-    if (!forced && debit.limit !== null && usedAfter + (state.held ?? 0) > debit.limit) {
+    const leased = state.leased ?? 0;
+    if (!forced && debit.limit !== null && usedAfter + (state.held ?? 0) + leased > debit.limit) {
       outcomes.push({ kind: 'denied', used: state.used });
       continue;
     }
@@ -335,8 +341,11 @@ export function decideDebits(
     }
     let overLimit = forced && debit.limit !== null && usedAfter > debit.limit;
 
+    // Leased units are spent as included usage by their holder, so they come before this debit.
     const overage =
-      debit.included === null ? 0 : Math.max(0, usedAfter - Math.max(debit.included, state.used));
+      debit.included === null
+        ? 0
+        : Math.max(0, usedAfter + leased - Math.max(debit.included, state.used + leased));
     state.used = usedAfter;
     state.overage += overage;
     counters.set(key, state);
