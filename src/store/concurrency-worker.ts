@@ -1,7 +1,8 @@
 /**
  * A separate OS process for the cross-process tests (store-processes.test.ts): opens its own store on
  * the shared database, says `ready`, waits for `go` on stdin so every process fires at once, commits
- * its single-debit batches concurrently and prints a summary as one JSON line.
+ * its single-debit batches concurrently (or in waves, one after another) and prints a summary as one
+ * JSON line. With `hold` it then stays alive without closing its store, until killed.
  *
  * Run as `node --import tsx concurrency-worker.ts '<json WorkerTask>'`.
  */
@@ -16,7 +17,17 @@ export interface WorkerTask {
   mode: 'migrate' | 'debit';
   customerId?: string;
   batches?: number;
-  debit?: Pick<UsageDebit, 'periodStart' | 'cost' | 'limit' | 'idempotencyKey' | 'requestHash' | 'windows'>;
+  debit?: Pick<UsageDebit, 'periodStart' | 'cost' | 'limit' | 'idempotencyKey' | 'requestHash' | 'windows'> &
+    Partial<Pick<UsageDebit, 'included'>>;
+  /** Commits the batches in this many waves, each waiting for the one before (default 1). */
+  waves?: number;
+  /** The usage clock's time every batch is stamped with (default the wall clock). */
+  recordedAt?: number;
+  /** PostgreSQL quota lease options of the store. */
+  leaseTtlMs?: number;
+  leaseIdleMs?: number;
+  /** Stays alive after the summary, store open and leases held, until killed. */
+  hold?: boolean;
 }
 
 export interface WorkerSummary {
@@ -28,7 +39,12 @@ export interface WorkerSummary {
 }
 
 const task = JSON.parse(process.argv[2] ?? '{}') as WorkerTask;
-const store = createStore(task.databaseUrl, { schema: task.schema, poolSize: 5 });
+const store = createStore(task.databaseUrl, {
+  schema: task.schema,
+  poolSize: 5,
+  leaseTtlMs: task.leaseTtlMs,
+  leaseIdleMs: task.leaseIdleMs,
+});
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
 process.stdout.write('ready\n');
@@ -45,9 +61,15 @@ if (task.mode === 'debit' && task.customerId !== undefined && task.debit !== und
     occurredAt: Date.now(),
     ...task.debit,
   };
-  const outcomes = await Promise.all(
-    Array.from({ length: task.batches ?? 1 }, () => store.commitUsage([debit], Date.now())),
-  );
+  const waves = task.waves ?? 1;
+  const perWave = Math.ceil((task.batches ?? 1) / waves);
+  const outcomes = [];
+  for (let left = task.batches ?? 1; left > 0; left -= perWave) {
+    const wave = Array.from({ length: Math.min(perWave, left) }, () =>
+      store.commitUsage([debit], task.recordedAt ?? Date.now()),
+    );
+    outcomes.push(...(await Promise.all(wave)));
+  }
   for (const outcome of outcomes.flat()) {
     if (outcome.kind === 'denied') summary.denied++;
     else if (outcome.kind === 'conflict') summary.conflicts++;
@@ -58,6 +80,11 @@ if (task.mode === 'debit' && task.customerId !== undefined && task.debit !== und
     }
   }
 }
-await store.close();
-process.stdout.write(`${JSON.stringify(summary)}\n`);
-process.exit(0);
+if (task.hold) {
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  setInterval(() => {}, 60_000);
+} else {
+  await store.close();
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  process.exit(0);
+}

@@ -2,65 +2,13 @@
  * Exactness across OS processes: four processes, each with its own store (its own connection pool or
  * SQLite connection) on one database, race for the same customer's credits.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../core/ports.js';
 import type { WorkerSummary, WorkerTask } from './concurrency-worker.js';
 import { dropSchema, openPostgresTestStore, openSqliteTestStore, postgresTestUrl } from './test-databases.js';
+import { runProcesses } from './worker-processes.js';
 
-const workerPath = fileURLToPath(new URL('./concurrency-worker.ts', import.meta.url));
 const PERIOD = Date.UTC(2026, 0, 1);
-
-/** Starts the processes, waits until all are ready, then releases them together. */
-async function runProcesses(tasks: WorkerTask[]): Promise<WorkerSummary[]> {
-  const children = tasks.map((task) =>
-    spawn(process.execPath, ['--import', 'tsx', workerPath, JSON.stringify(task)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
-  );
-  const outputs = children.map((child) => collectLines(child));
-  await Promise.all(outputs.map((output) => output.next()));
-  for (const child of children) child.stdin?.write('go\n');
-  const summaries = await Promise.all(outputs.map((output) => output.next()));
-  return summaries.map((line) => JSON.parse(line) as WorkerSummary);
-}
-
-function collectLines(child: ChildProcess): { next(): Promise<string> } {
-  const lines: string[] = [];
-  const waiting: Array<(line: string) => void> = [];
-  let failure: Error | undefined;
-  const failed: Array<(error: Error) => void> = [];
-  let buffer = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let newline = buffer.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      const resolve = waiting.shift();
-      if (resolve) resolve(line);
-      else lines.push(line);
-      newline = buffer.indexOf('\n');
-    }
-  });
-  child.on('exit', (code) => {
-    if (code === 0) return;
-    failure = new Error(`worker exited with ${code}`);
-    for (const reject of failed) reject(failure);
-  });
-  return {
-    next() {
-      const line = lines.shift();
-      if (line !== undefined) return Promise.resolve(line);
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => {
-        waiting.push(resolve);
-        failed.push(reject);
-      });
-    },
-  };
-}
 
 function total(summaries: WorkerSummary[], field: 'recorded' | 'replayed' | 'denied' | 'conflicts'): number {
   return summaries.reduce((sum, summary) => sum + summary[field], 0);

@@ -1,0 +1,307 @@
+/**
+ * Quota leases on PostgreSQL (docs/decisions/017), on a real database with real processes: admission
+ * stays exact across instances, a dead instance's slice comes back after the lease's TTL and is never
+ * spent twice, and a holder whose lease was reclaimed fails over to the exact path. Lease times are on
+ * the usage clock (`recordedAt`), which every test sets itself: nothing waits on the wall clock.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store, UsageDebit } from '../core/ports.js';
+import type { WorkerTask } from './concurrency-worker.js';
+import { createPostgresStore } from './postgres-store.js';
+import { dropSchema, newSchemaName, postgresTestUrl } from './test-databases.js';
+import { runProcesses, startWorkers } from './worker-processes.js';
+
+const PERIOD = Date.UTC(2026, 0, 1);
+const T = Date.UTC(2026, 0, 15);
+const TTL = 60_000;
+const CREDIT = 1_000;
+
+const schema = newSchemaName();
+const client = new pg.Client({ connectionString: postgresTestUrl });
+const stores: Store[] = [];
+
+function openStore(): Store {
+  // A long idle time: a lease is given back only when a test says so (close, or its TTL).
+  const store = createPostgresStore({
+    connectionString: postgresTestUrl,
+    schema,
+    poolSize: 5,
+    leaseTtlMs: TTL,
+    leaseIdleMs: 600_000,
+  });
+  stores.push(store);
+  return store;
+}
+
+let store: Store;
+
+beforeAll(async () => {
+  store = openStore();
+  await store.migrate();
+  await client.connect();
+  await client.query(`SET search_path = ${schema}`);
+});
+
+afterAll(async () => {
+  await Promise.all(stores.map((open) => open.close().catch(() => {})));
+  await client.end();
+  await dropSchema(schema);
+});
+
+async function newCustomerId(): Promise<string> {
+  const customer = await store.createCustomer({
+    id: `cus_${Math.random().toString(36).slice(2)}`,
+    plan: 'free',
+    createdAt: PERIOD,
+  });
+  return customer.id;
+}
+
+function debit(customerId: string, limit: number, cost = CREDIT): UsageDebit {
+  return {
+    customerId,
+    periodStart: PERIOD,
+    operation: 'search',
+    quantity: 1,
+    cost,
+    limit,
+    included: limit,
+    idempotencyKey: null,
+    requestHash: null,
+    occurredAt: T,
+  };
+}
+
+/** The counter, its events and its lease rows, as stored. */
+async function stored(customerId: string) {
+  const counter = await client.query<{ used: string; leased: string }>(
+    'SELECT used, leased FROM usage_counters WHERE customer_id = $1 AND period_start = $2',
+    [customerId, PERIOD],
+  );
+  const events = await client.query<{ cost: string; count: string }>(
+    'SELECT coalesce(sum(cost), 0) AS cost, count(*) AS count FROM usage_events WHERE customer_id = $1',
+    [customerId],
+  );
+  const leases = await client.query<{ remaining: string; instance_id: string; expires_at: string }>(
+    'SELECT remaining, instance_id, expires_at FROM quota_leases WHERE customer_id = $1',
+    [customerId],
+  );
+  return {
+    used: Number(counter.rows[0]?.used ?? 0),
+    leased: Number(counter.rows[0]?.leased ?? 0),
+    eventCost: Number(events.rows[0]?.cost),
+    events: Number(events.rows[0]?.count),
+    leases: leases.rows.map((row) => ({ ...row, remaining: Number(row.remaining) })),
+  };
+}
+
+async function commitEach(target: Store, debits: UsageDebit[], recordedAt: number) {
+  const outcomes = [];
+  for (const one of debits) outcomes.push(...(await target.commitUsage([one], recordedAt)));
+  return {
+    recorded: outcomes.filter((outcome) => outcome.kind === 'recorded').length,
+    denied: outcomes.filter((outcome) => outcome.kind === 'denied').length,
+  };
+}
+
+describe('PostgreSQL quota leases', () => {
+  it('grants slices that shrink with the headroom and the live leases, down to none near the limit', async () => {
+    const take = async (customerId: string, instance: string) => {
+      const result = await client.query<{ granted: string }>(
+        'SELECT granted FROM tollgate_take_lease($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [
+          customerId,
+          PERIOD,
+          1_000_000,
+          CREDIT,
+          4_096 * CREDIT,
+          T,
+          T + TTL,
+          `lease_${Math.random()}`,
+          instance,
+        ],
+      );
+      return Number(result.rows[0]?.granted);
+    };
+    const withUsed = async (used: number) => {
+      const customerId = await newCustomerId();
+      await client.query(
+        'INSERT INTO usage_counters (customer_id, period_start, used, overage) VALUES ($1, $2, $3, 0)',
+        [customerId, PERIOD, used],
+      );
+      return customerId;
+    };
+    // Far from the limit: 1/50 of the ceiling.
+    expect(await take(await withUsed(0), 'a')).toBe(20_000);
+    // 40 credits left: 1/8 of them, then 1/16 of what is left for a second instance.
+    const near = await withUsed(960_000);
+    expect(await take(near, 'a')).toBe(5_000);
+    expect(await take(near, 'b')).toBe(2_000);
+    // 5 credits left: no slice (under one debit's cost once shared out), so the exact path decides.
+    const last = await withUsed(995_000);
+    expect(await take(last, 'a')).toBe(0);
+    expect((await stored(last)).leased).toBe(0);
+  });
+
+  it('admits exactly 100 of 1,000 debits racing from 4 processes, with exact used_after in commit order', async () => {
+    const customerId = await newCustomerId();
+    const task: WorkerTask = {
+      databaseUrl: postgresTestUrl,
+      schema,
+      mode: 'debit',
+      customerId,
+      batches: 250,
+      waves: 25,
+      recordedAt: T,
+      leaseTtlMs: TTL,
+      leaseIdleMs: 600_000,
+      debit: {
+        periodStart: PERIOD,
+        cost: CREDIT,
+        limit: 100 * CREDIT,
+        included: 100 * CREDIT,
+        idempotencyKey: null,
+        requestHash: null,
+      },
+    };
+    const summaries = await runProcesses([task, task, task, task]);
+    expect(summaries.reduce((sum, summary) => sum + summary.recorded, 0)).toBe(100);
+    expect(summaries.reduce((sum, summary) => sum + summary.denied, 0)).toBe(900);
+    const after = await stored(customerId);
+    expect(after).toMatchObject({ used: 100 * CREDIT, eventCost: 100 * CREDIT, events: 100, leased: 0 });
+    // Every process closed its store, giving back what it held.
+    expect(after.leases.filter((lease) => lease.remaining > 0)).toEqual([]);
+    const order = await client.query<{ used_after: string }>(
+      'SELECT used_after FROM usage_events WHERE customer_id = $1 ORDER BY used_after',
+      [customerId],
+    );
+    expect(order.rows.map((row) => Number(row.used_after))).toEqual(
+      Array.from({ length: 100 }, (_, index) => (index + 1) * CREDIT),
+    );
+  });
+
+  it('admits exactly the 3 credits left across 4 processes', async () => {
+    const customerId = await newCustomerId();
+    const limit = 100 * CREDIT;
+    // 97 credits spent through this instance's leases, which it then gives back.
+    const filler = openStore();
+    expect(
+      await commitEach(
+        filler,
+        Array.from({ length: 97 }, () => debit(customerId, limit)),
+        T,
+      ),
+    ).toEqual({
+      recorded: 97,
+      denied: 0,
+    });
+    await filler.close();
+    expect((await stored(customerId)).leased).toBe(0);
+
+    const task: WorkerTask = {
+      databaseUrl: postgresTestUrl,
+      schema,
+      mode: 'debit',
+      customerId,
+      batches: 10,
+      waves: 2,
+      recordedAt: T,
+      leaseTtlMs: TTL,
+      debit: {
+        periodStart: PERIOD,
+        cost: CREDIT,
+        limit,
+        included: limit,
+        idempotencyKey: null,
+        requestHash: null,
+      },
+    };
+    const summaries = await runProcesses([task, task, task, task]);
+    expect(summaries.reduce((sum, summary) => sum + summary.recorded, 0)).toBe(3);
+    expect(await stored(customerId)).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
+  });
+
+  it('keeps a killed instance’s slice unavailable until its TTL, then admits it once', async () => {
+    const customerId = await newCustomerId();
+    const limit = 100 * CREDIT;
+    const [holder] = await startWorkers([
+      {
+        databaseUrl: postgresTestUrl,
+        schema,
+        mode: 'debit',
+        customerId,
+        batches: 1,
+        recordedAt: T,
+        leaseTtlMs: TTL,
+        leaseIdleMs: 600_000,
+        hold: true,
+        debit: {
+          periodStart: PERIOD,
+          cost: CREDIT,
+          limit,
+          included: limit,
+          idempotencyKey: null,
+          requestHash: null,
+        },
+      },
+    ]);
+    if (holder === undefined) throw new Error('no worker');
+    expect((await holder.summary).recorded).toBe(1);
+    // It spent 1 credit of a 2-credit slice, and dies holding the other one.
+    const exited = new Promise((resolve) => holder.child.once('exit', resolve));
+    holder.child.kill('SIGKILL');
+    await exited;
+    expect(await stored(customerId)).toMatchObject({ used: CREDIT, leased: CREDIT });
+
+    const survivor = openStore();
+    const before = await commitEach(
+      survivor,
+      Array.from({ length: 100 }, () => debit(customerId, limit)),
+      T + 1,
+    );
+    expect(before).toEqual({ recorded: 98, denied: 2 });
+    // Still inside the TTL: the dead slice is held.
+    expect(await commitEach(survivor, [debit(customerId, limit)], T + TTL - 1)).toEqual({
+      recorded: 0,
+      denied: 1,
+    });
+    // Past it: reclaimed and admitted once, then nothing more.
+    expect(await commitEach(survivor, [debit(customerId, limit), debit(customerId, limit)], T + TTL)).toEqual(
+      {
+        recorded: 1,
+        denied: 1,
+      },
+    );
+    const after = await stored(customerId);
+    expect(after).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
+    expect(after.leases.filter((lease) => lease.remaining > 0)).toEqual([]);
+  });
+
+  it('fails a holder whose lease was reclaimed over to the exact path, spending nothing twice', async () => {
+    const customerId = await newCustomerId();
+    const limit = 1_000; // milli-credits; each debit costs 1, so slices are 20
+    const holder = openStore();
+    const other = openStore();
+    expect(await commitEach(holder, [debit(customerId, limit, 1)], T)).toEqual({ recorded: 1, denied: 0 });
+    expect(await stored(customerId)).toMatchObject({ used: 1, leased: 19 });
+
+    // Another instance, whose clock is past the holder's lease, reclaims it and takes its own.
+    expect(await commitEach(other, [debit(customerId, limit, 1)], T + TTL)).toEqual({
+      recorded: 1,
+      denied: 0,
+    });
+    const reclaimed = await stored(customerId);
+    expect(reclaimed.leases.map((lease) => lease.remaining)).toEqual([19]);
+    expect(reclaimed).toMatchObject({ used: 2, leased: 19 });
+
+    // The holder still believes in its 19 units: its write fails and the debit is decided exactly.
+    const [outcome] = await holder.commitUsage([debit(customerId, limit, 1)], T + 1);
+    expect(outcome).toMatchObject({ kind: 'recorded', used: 3 });
+    const after = await stored(customerId);
+    expect(after).toMatchObject({ used: 3, eventCost: 3, events: 3 });
+    // Every unit is either used or in exactly one live lease.
+    expect(after.leased).toBe(after.leases.reduce((sum, lease) => sum + lease.remaining, 0));
+    expect(after.used + after.leased).toBeLessThanOrEqual(limit);
+  });
+});
