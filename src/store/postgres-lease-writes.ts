@@ -47,8 +47,8 @@ function leaseCeiling(debit: UsageDebit): number | null | 'unlimited' {
 }
 
 /**
- * Decides which debits spend from this instance's leases, taking a new lease (one round trip each,
- * all counters at once) for counters whose lease is missing or too small. Units are promised before
+ * Decides which debits spend from this instance's leases, taking new leases (one round trip for all
+ * the batch's counters) for counters whose lease is missing or too small. Units are promised before
  * the first await, so concurrent batches of the instance never promise one unit twice.
  */
 export async function planLeaseDebits(
@@ -75,10 +75,14 @@ export async function planLeaseDebits(
     }
   });
   if (wanted.size > 0) {
-    await Promise.all(
-      [...wanted.values()].map(({ debit, ceiling }) =>
-        leases.take(debit.customerId, debit.periodStart, ceiling, debit.cost, now),
-      ),
+    await leases.take(
+      [...wanted.values()].map(({ debit, ceiling }) => ({
+        customerId: debit.customerId,
+        periodStart: debit.periodStart,
+        ceiling,
+        unit: debit.cost,
+      })),
+      now,
     );
     for (const index of missed) {
       const debit = debits[index] as UsageDebit;

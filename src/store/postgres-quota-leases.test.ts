@@ -109,16 +109,16 @@ describe('PostgreSQL quota leases', () => {
   it('grants slices that shrink with the headroom and the live leases, down to none near the limit', async () => {
     const take = async (customerId: string, instance: string) => {
       const result = await client.query<{ granted: string }>(
-        'SELECT granted FROM tollgate_take_lease($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        'SELECT granted FROM tollgate_take_leases($1, $2, $3, $4, $5, $6, $7, $8, $9)',
         [
-          customerId,
-          PERIOD,
-          1_000_000,
-          CREDIT,
-          4_096 * CREDIT,
+          [customerId],
+          [PERIOD],
+          [1_000_000],
+          [CREDIT],
+          [4_096 * CREDIT],
+          [`lease_${instance}_${customerId}`],
           T,
           T + TTL,
-          `lease_${Math.random()}`,
           instance,
         ],
       );

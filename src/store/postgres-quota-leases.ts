@@ -41,12 +41,23 @@ export interface Lease {
   lastUsed: number;
 }
 
+/** A counter an instance wants a lease on. */
+export interface LeaseRequest {
+  customerId: string;
+  periodStart: number;
+  /** The included quota the lease is granted under. */
+  ceiling: number;
+  /** The cost of the debit asking: the slice is a multiple of it. */
+  unit: number;
+}
+
 /** Never more than this many debits' worth in one slice, whatever the quota. */
 const MAX_SLICE_DEBITS = 4_096;
 /** After a counter offered no slice, the exact path decides its debits for this long (wall ms). */
 const REFUSED_BACKOFF_MS = 1_000;
 
-const takeLease = 'SELECT granted FROM tollgate_take_lease($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+// Rows come back in argument order (the function returns one per counter, in its loop's order).
+const takeLeases = 'SELECT granted FROM tollgate_take_leases($1, $2, $3, $4, $5, $6, $7, $8, $9)';
 
 // Lease rows first, then the counter rows: the order every statement touching both takes them in.
 const returnLeases = `
@@ -99,71 +110,79 @@ export class QuotaLeases {
   }
 
   /**
-   * Takes a new lease on the counter (returning this instance's previous one there in the same call),
-   * unless one is being taken already (then waits for it) or the counter refused a slice just now.
-   * @param unit the cost of the debit asking; the slice is a multiple of it
+   * Takes new leases on these counters in one call (returning this instance's previous lease on each
+   * in the same call), except those being taken already (then waits for them) and those that offered
+   * no slice just now.
    */
-  async take(
-    customerId: string,
-    periodStart: number,
-    ceiling: number,
-    unit: number,
-    now: number,
-  ): Promise<void> {
-    const key = counterKey(customerId, periodStart);
-    const pending = this.taking.get(key);
-    if (pending !== undefined) return pending;
-    if ((this.refusedUntil.get(key) ?? 0) > Date.now()) return;
-    // A failed call leaves no lease: the exact path then decides, and reports the fault if it persists.
-    const taken = this.grant(key, customerId, periodStart, ceiling, unit, now)
-      .catch(() => {})
-      .finally(() => this.taking.delete(key));
-    this.taking.set(key, taken);
-    return taken;
+  async take(requests: readonly LeaseRequest[], now: number): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const fresh: LeaseRequest[] = [];
+    const wall = Date.now();
+    for (const request of requests) {
+      const key = counterKey(request.customerId, request.periodStart);
+      const pending = this.taking.get(key);
+      if (pending !== undefined) waits.push(pending);
+      else if ((this.refusedUntil.get(key) ?? 0) <= wall) fresh.push(request);
+    }
+    if (fresh.length > 0) {
+      // The order every batch locks counters in (postgres-commit-usage.ts).
+      fresh.sort((a, b) =>
+        a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : a.periodStart - b.periodStart,
+      );
+      // A failed call leaves no lease: the exact path decides, and reports the fault if it persists.
+      const taken = this.grant(fresh, now).catch(() => {});
+      for (const request of fresh) {
+        const key = counterKey(request.customerId, request.periodStart);
+        this.taking.set(key, taken);
+        void taken.finally(() => {
+          if (this.taking.get(key) === taken) this.taking.delete(key);
+        });
+      }
+      waits.push(taken);
+    }
+    await Promise.all(waits);
   }
 
-  private async grant(
-    key: string,
-    customerId: string,
-    periodStart: number,
-    ceiling: number,
-    unit: number,
-    now: number,
-  ): Promise<void> {
-    const id = `lease_${randomUUID()}`;
+  private async grant(requests: readonly LeaseRequest[], now: number): Promise<void> {
+    const ids = requests.map(() => `lease_${randomUUID()}`);
     const expiresAt = now + this.options.ttlMs;
     const result = await this.pool.query<{ granted: number }>({
-      name: 'tollgate_take_lease',
-      text: takeLease,
+      name: 'tollgate_take_leases',
+      text: takeLeases,
       values: [
-        customerId,
-        periodStart,
-        ceiling,
-        unit,
-        unit * MAX_SLICE_DEBITS,
+        requests.map((request) => request.customerId),
+        requests.map((request) => request.periodStart),
+        requests.map((request) => request.ceiling),
+        requests.map((request) => request.unit),
+        requests.map((request) => request.unit * MAX_SLICE_DEBITS),
+        ids,
         now,
         expiresAt,
-        id,
         this.instanceId,
       ],
     });
-    const granted = Number(result.rows[0]?.granted ?? 0);
-    // The call deleted this instance's previous lease on the counter: its unpromised units went
-    // back to the counter, and any write still spending from it fails over to the exact path.
-    this.leases.delete(key);
-    if (granted <= 0) {
-      this.refusedUntil.set(key, Date.now() + REFUSED_BACKOFF_MS);
-      return;
-    }
-    this.leases.set(key, {
-      id,
-      customerId,
-      periodStart,
-      ceiling,
-      remaining: granted,
-      inFlight: 0,
-      expiresAt,
-      lastUsed: Date.now(),
+    const wall = Date.now();
+    requests.forEach((request, index) => {
+      const key = counterKey(request.customerId, request.periodStart);
+      const granted = Number(result.rows[index]?.granted ?? 0);
+      // The call deleted this instance's previous lease on the counter: its unpromised units went
+      // back to the counter, and any write still spending from it fails over to the exact path.
+      this.leases.delete(key);
+      if (granted <= 0) {
+        this.refusedUntil.set(key, wall + REFUSED_BACKOFF_MS);
+        return;
+      }
+      this.refusedUntil.delete(key);
+      this.leases.set(key, {
+        id: ids[index] as string,
+        customerId: request.customerId,
+        periodStart: request.periodStart,
+        ceiling: request.ceiling,
+        remaining: granted,
+        inFlight: 0,
+        expiresAt,
+        lastUsed: wall,
+      });
     });
   }
 
@@ -212,7 +231,9 @@ export class QuotaLeases {
 
   /** Returns every lease unused for `idleMs` and not being written (runs on a timer). */
   private returnIdle(): void {
-    const idleSince = Date.now() - this.options.idleMs;
+    const wall = Date.now();
+    for (const [key, until] of this.refusedUntil) if (until <= wall) this.refusedUntil.delete(key);
+    const idleSince = wall - this.options.idleMs;
     const ids: string[] = [];
     for (const [key, lease] of this.leases) {
       if (lease.lastUsed > idleSince || lease.inFlight > 0) continue;
