@@ -58,7 +58,7 @@ export async function planLeaseDebits(
 ): Promise<LeasePlan> {
   const routes = new Map<number, Lease | null>();
   const missed: number[] = [];
-  const wanted = new Map<string, { debit: UsageDebit; ceiling: number }>();
+  const wanted = new Map<string, { debit: UsageDebit; ceiling: number; debits: number }>();
   debits.forEach((debit, index) => {
     const ceiling = leaseCeiling(debit);
     if (ceiling === null) return;
@@ -71,16 +71,19 @@ export async function planLeaseDebits(
     if (lease !== undefined) routes.set(index, lease);
     else {
       missed.push(index);
-      if (!wanted.has(key)) wanted.set(key, { debit, ceiling });
+      const want = wanted.get(key);
+      if (want === undefined) wanted.set(key, { debit, ceiling, debits: 1 });
+      else want.debits += 1;
     }
   });
   if (wanted.size > 0) {
     await leases.take(
-      [...wanted.values()].map(({ debit, ceiling }) => ({
+      [...wanted.values()].map(({ debit, ceiling, debits }) => ({
         customerId: debit.customerId,
         periodStart: debit.periodStart,
         ceiling,
         unit: debit.cost,
+        debits,
       })),
       now,
     );

@@ -231,7 +231,9 @@ describe('PostgreSQL quota leases', () => {
         schema,
         mode: 'debit',
         customerId,
-        batches: 1,
+        // The first debit of a cold counter takes the exact path; the second takes a lease.
+        batches: 2,
+        waves: 2,
         recordedAt: T,
         leaseTtlMs: TTL,
         leaseIdleMs: 600_000,
@@ -247,12 +249,12 @@ describe('PostgreSQL quota leases', () => {
       },
     ]);
     if (holder === undefined) throw new Error('no worker');
-    expect((await holder.summary).recorded).toBe(1);
+    expect((await holder.summary).recorded).toBe(2);
     // It spent 1 credit of a 2-credit slice, and dies holding the other one.
     const exited = new Promise((resolve) => holder.child.once('exit', resolve));
     holder.child.kill('SIGKILL');
     await exited;
-    expect(await stored(customerId)).toMatchObject({ used: CREDIT, leased: CREDIT });
+    expect(await stored(customerId)).toMatchObject({ used: 2 * CREDIT, leased: CREDIT });
 
     const survivor = openStore();
     const before = await commitEach(
@@ -260,7 +262,7 @@ describe('PostgreSQL quota leases', () => {
       Array.from({ length: 100 }, () => debit(customerId, limit)),
       T + 1,
     );
-    expect(before).toEqual({ recorded: 98, denied: 2 });
+    expect(before).toEqual({ recorded: 97, denied: 3 });
     // Still inside the TTL: the dead slice is held.
     expect(await commitEach(survivor, [debit(customerId, limit)], T + TTL - 1)).toEqual({
       recorded: 0,
@@ -283,23 +285,22 @@ describe('PostgreSQL quota leases', () => {
     const limit = 1_000; // milli-credits; each debit costs 1, so slices are 20
     const holder = openStore();
     const other = openStore();
-    expect(await commitEach(holder, [debit(customerId, limit, 1)], T)).toEqual({ recorded: 1, denied: 0 });
-    expect(await stored(customerId)).toMatchObject({ used: 1, leased: 19 });
+    // A cold counter's first debit takes the exact path, the second a lease of 20 units.
+    const two = [debit(customerId, limit, 1), debit(customerId, limit, 1)];
+    expect(await commitEach(holder, two, T)).toEqual({ recorded: 2, denied: 0 });
+    expect(await stored(customerId)).toMatchObject({ used: 2, leased: 19 });
 
     // Another instance, whose clock is past the holder's lease, reclaims it and takes its own.
-    expect(await commitEach(other, [debit(customerId, limit, 1)], T + TTL)).toEqual({
-      recorded: 1,
-      denied: 0,
-    });
+    expect(await commitEach(other, two, T + TTL)).toEqual({ recorded: 2, denied: 0 });
     const reclaimed = await stored(customerId);
     expect(reclaimed.leases.map((lease) => lease.remaining)).toEqual([19]);
-    expect(reclaimed).toMatchObject({ used: 2, leased: 19 });
+    expect(reclaimed).toMatchObject({ used: 4, leased: 19 });
 
     // The holder still believes in its 19 units: its write fails and the debit is decided exactly.
     const [outcome] = await holder.commitUsage([debit(customerId, limit, 1)], T + 1);
-    expect(outcome).toMatchObject({ kind: 'recorded', used: 3 });
+    expect(outcome).toMatchObject({ kind: 'recorded', used: 5 });
     const after = await stored(customerId);
-    expect(after).toMatchObject({ used: 3, eventCost: 3, events: 3 });
+    expect(after).toMatchObject({ used: 5, eventCost: 5, events: 5 });
     // Every unit is either used or in exactly one live lease.
     expect(after.leased).toBe(after.leases.reduce((sum, lease) => sum + lease.remaining, 0));
     expect(after.used + after.leased).toBeLessThanOrEqual(limit);

@@ -49,6 +49,8 @@ export interface LeaseRequest {
   ceiling: number;
   /** The cost of the debit asking: the slice is a multiple of it. */
   unit: number;
+  /** Debits of the batch asking for it. */
+  debits: number;
 }
 
 /** Never more than this many debits' worth in one slice, whatever the quota. */
@@ -74,6 +76,8 @@ export class QuotaLeases {
   private readonly leases = new Map<string, Lease>();
   private readonly taking = new Map<string, Promise<void>>();
   private readonly refusedUntil = new Map<string, number>();
+  /** When each counter last asked for a lease (wall ms). */
+  private readonly asked = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   private returning: Promise<unknown> = Promise.resolve();
 
@@ -111,8 +115,8 @@ export class QuotaLeases {
 
   /**
    * Takes new leases on these counters in one call (returning this instance's previous lease on each
-   * in the same call), except those being taken already (then waits for them) and those that offered
-   * no slice just now.
+   * in the same call), except those being taken already (then waits for them), those that offered
+   * no slice just now, and cold ones (see below).
    */
   async take(requests: readonly LeaseRequest[], now: number): Promise<void> {
     const waits: Promise<void>[] = [];
@@ -121,8 +125,17 @@ export class QuotaLeases {
     for (const request of requests) {
       const key = counterKey(request.customerId, request.periodStart);
       const pending = this.taking.get(key);
-      if (pending !== undefined) waits.push(pending);
-      else if ((this.refusedUntil.get(key) ?? 0) <= wall) fresh.push(request);
+      if (pending !== undefined) {
+        waits.push(pending);
+        continue;
+      }
+      // A lease pays for itself when it is spent from several times before it goes idle: a counter
+      // gets one when a batch brings several debits for it, or a second one within `idleMs`. A cold
+      // customer's lone debit takes the exact path, one transaction, as before leases.
+      const warm =
+        request.debits > 1 || (this.asked.get(key) ?? Number.NEGATIVE_INFINITY) > wall - this.options.idleMs;
+      this.asked.set(key, wall);
+      if (warm && (this.refusedUntil.get(key) ?? 0) <= wall) fresh.push(request);
     }
     if (fresh.length > 0) {
       // The order every batch locks counters in (postgres-commit-usage.ts).
@@ -234,6 +247,7 @@ export class QuotaLeases {
     const wall = Date.now();
     for (const [key, until] of this.refusedUntil) if (until <= wall) this.refusedUntil.delete(key);
     const idleSince = wall - this.options.idleMs;
+    for (const [key, at] of this.asked) if (at <= idleSince) this.asked.delete(key);
     const ids: string[] = [];
     for (const [key, lease] of this.leases) {
       if (lease.lastUsed > idleSince || lease.inFlight > 0) continue;
