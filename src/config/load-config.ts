@@ -141,6 +141,8 @@ const envSchema = z.object({
     .optional(),
   STRIPE_PAYMENT_GRACE_PERIOD_DAYS: z.coerce.number().int().min(0).max(60).default(3),
   TOLLGATE_COMMIT_CONCURRENCY: positiveInteger.optional(),
+  /** PostgreSQL quota lease lifetime, ms of billing time (docs/decisions/017); 0 turns leases off. */
+  TOLLGATE_LEASE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -120,7 +120,10 @@ export function openStore(config: TollgateConfig): Store {
   if (location.kind === 'sqlite' && location.filename !== ':memory:') {
     mkdirSync(dirname(location.filename), { recursive: true });
   }
-  return createStore(config.DATABASE_URL, { synchronous: config.DATABASE_SYNCHRONOUS });
+  return createStore(config.DATABASE_URL, {
+    synchronous: config.DATABASE_SYNCHRONOUS,
+    leaseTtlMs: config.TOLLGATE_LEASE_TTL_MS,
+  });
 }
 
 export async function openRuntime(config: TollgateConfig, options: RuntimeOptions = {}): Promise<Runtime> {

@@ -1,14 +1,18 @@
 /**
- * The PostgreSQL hot path: one group-commit batch of debits in one transaction, in a fixed number of
- * round trips whatever the batch size (each statement takes whole columns as arrays and `unnest`s
- * them). It uses a pg client from the store's pool directly: Kysely would add a compile per statement
- * and cannot express these array statements more clearly than the SQL below.
+ * The PostgreSQL hot path: one group-commit batch of debits. Plain credit debits are decided against
+ * this instance's quota leases and written in one statement (postgres-lease-writes.ts,
+ * docs/decisions/017-quota-leases.md); the rest take the exact path here: one transaction, in a fixed
+ * number of round trips whatever the batch size (each statement takes whole columns as arrays and
+ * `unnest`s them). It uses a pg client from the store's pool directly: Kysely would add a compile per
+ * statement and cannot express these array statements more clearly than the SQL below.
  *
- * Order inside the transaction, and why:
- *  1. insert the batch's missing counter rows (ON CONFLICT DO NOTHING);
- *  2. lock every counter row of the batch (SELECT ... FOR UPDATE); from here no other transaction can
- *     admit usage for these (customer, period) pairs until we commit. Steps 1 and 2 go through the
- *     pairs in one fixed order (sorted here, in JS), so two batches never wait on each other in a cycle;
+ * Order inside the exact transaction, and why:
+ *  1. delete the batch counters' expired quota leases (and leases this instance hands back), then
+ *     create the missing counter rows and lock every counter row of the batch, in one statement; from
+ *     here no other transaction can admit usage for these (customer, period) pairs until we commit,
+ *     and `leased` (what live leases hold) is counted as taken. The pairs go in one fixed order
+ *     (sorted here, in JS), so two batches never wait on each other in a cycle;
+ *  2. lock the operation window counters the same way, when the batch has any;
  *  3. read the events already stored for the batch's idempotency keys (after the locks, so a batch
  *     that committed the same key just before us is visible);
  *  4. decide with `decideDebits` (core), then insert the events and write the counters in one statement.
