@@ -26,6 +26,8 @@ export interface WorkerTask {
   /** PostgreSQL quota lease options of the store. */
   leaseTtlMs?: number;
   leaseIdleMs?: number;
+  /** Debits per batch (default 1). */
+  batchSize?: number;
   /** Stays alive after the summary, store open and leases held, until killed. */
   hold?: boolean;
 }
@@ -36,6 +38,8 @@ export interface WorkerSummary {
   denied: number;
   conflicts: number;
   eventIds: string[];
+  /** Time the commits took, from the first to the last answer (ms). */
+  commitMs?: number;
 }
 
 const task = JSON.parse(process.argv[2] ?? '{}') as WorkerTask;
@@ -61,15 +65,18 @@ if (task.mode === 'debit' && task.customerId !== undefined && task.debit !== und
     occurredAt: Date.now(),
     ...task.debit,
   };
+  const batch = Array.from({ length: task.batchSize ?? 1 }, () => debit);
   const waves = task.waves ?? 1;
+  const started = performance.now();
   const perWave = Math.ceil((task.batches ?? 1) / waves);
   const outcomes = [];
   for (let left = task.batches ?? 1; left > 0; left -= perWave) {
     const wave = Array.from({ length: Math.min(perWave, left) }, () =>
-      store.commitUsage([debit], task.recordedAt ?? Date.now()),
+      store.commitUsage(batch, task.recordedAt ?? Date.now()),
     );
     outcomes.push(...(await Promise.all(wave)));
   }
+  summary.commitMs = performance.now() - started;
   for (const outcome of outcomes.flat()) {
     if (outcome.kind === 'denied') summary.denied++;
     else if (outcome.kind === 'conflict') summary.conflicts++;
@@ -85,6 +92,7 @@ if (task.hold) {
   setInterval(() => {}, 60_000);
 } else {
   await store.close();
-  process.stdout.write(`${JSON.stringify(summary)}\n`);
-  process.exit(0);
+  // Exit once the line is written: a large summary on a pipe is written asynchronously, and exiting
+  // before it drains cuts it short (the parent then waits for its end forever).
+  process.stdout.write(`${JSON.stringify(summary)}\n`, () => process.exit(0));
 }

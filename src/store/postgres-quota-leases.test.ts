@@ -58,6 +58,28 @@ async function newCustomerId(): Promise<string> {
   return customer.id;
 }
 
+/** A worker process's task: `batches` debits of 1 credit against `limit`, on this test's schema. */
+function leaseTask(customerId: string, limit: number, task: Partial<WorkerTask>): WorkerTask {
+  return {
+    databaseUrl: postgresTestUrl,
+    schema,
+    mode: 'debit',
+    customerId,
+    recordedAt: T,
+    leaseTtlMs: TTL,
+    leaseIdleMs: 600_000,
+    debit: {
+      periodStart: PERIOD,
+      cost: CREDIT,
+      limit,
+      included: limit,
+      idempotencyKey: null,
+      requestHash: null,
+    },
+    ...task,
+  };
+}
+
 function debit(customerId: string, limit: number, cost = CREDIT): UsageDebit {
   return {
     customerId,
@@ -146,25 +168,7 @@ describe('PostgreSQL quota leases', () => {
 
   it('admits exactly 100 of 1,000 debits racing from 4 processes, with exact used_after in commit order', async () => {
     const customerId = await newCustomerId();
-    const task: WorkerTask = {
-      databaseUrl: postgresTestUrl,
-      schema,
-      mode: 'debit',
-      customerId,
-      batches: 250,
-      waves: 25,
-      recordedAt: T,
-      leaseTtlMs: TTL,
-      leaseIdleMs: 600_000,
-      debit: {
-        periodStart: PERIOD,
-        cost: CREDIT,
-        limit: 100 * CREDIT,
-        included: 100 * CREDIT,
-        idempotencyKey: null,
-        requestHash: null,
-      },
-    };
+    const task = leaseTask(customerId, 100 * CREDIT, { batches: 250, waves: 25 });
     const summaries = await runProcesses([task, task, task, task]);
     expect(summaries.reduce((sum, summary) => sum + summary.recorded, 0)).toBe(100);
     expect(summaries.reduce((sum, summary) => sum + summary.denied, 0)).toBe(900);
@@ -199,24 +203,7 @@ describe('PostgreSQL quota leases', () => {
     await filler.close();
     expect((await stored(customerId)).leased).toBe(0);
 
-    const task: WorkerTask = {
-      databaseUrl: postgresTestUrl,
-      schema,
-      mode: 'debit',
-      customerId,
-      batches: 10,
-      waves: 2,
-      recordedAt: T,
-      leaseTtlMs: TTL,
-      debit: {
-        periodStart: PERIOD,
-        cost: CREDIT,
-        limit,
-        included: limit,
-        idempotencyKey: null,
-        requestHash: null,
-      },
-    };
+    const task = leaseTask(customerId, limit, { batches: 10, waves: 2 });
     const summaries = await runProcesses([task, task, task, task]);
     expect(summaries.reduce((sum, summary) => sum + summary.recorded, 0)).toBe(3);
     expect(await stored(customerId)).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
@@ -225,29 +212,8 @@ describe('PostgreSQL quota leases', () => {
   it('keeps a killed instance’s slice unavailable until its TTL, then admits it once', async () => {
     const customerId = await newCustomerId();
     const limit = 100 * CREDIT;
-    const [holder] = await startWorkers([
-      {
-        databaseUrl: postgresTestUrl,
-        schema,
-        mode: 'debit',
-        customerId,
-        // The first debit of a cold counter takes the exact path; the second takes a lease.
-        batches: 2,
-        waves: 2,
-        recordedAt: T,
-        leaseTtlMs: TTL,
-        leaseIdleMs: 600_000,
-        hold: true,
-        debit: {
-          periodStart: PERIOD,
-          cost: CREDIT,
-          limit,
-          included: limit,
-          idempotencyKey: null,
-          requestHash: null,
-        },
-      },
-    ]);
+    // The first debit of a cold counter takes the exact path; the second takes a lease.
+    const [holder] = await startWorkers([leaseTask(customerId, limit, { batches: 2, waves: 2, hold: true })]);
     if (holder === undefined) throw new Error('no worker');
     expect((await holder.summary).recorded).toBe(2);
     // It spent 1 credit of a 2-credit slice, and dies holding the other one.
