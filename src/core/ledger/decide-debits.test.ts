@@ -46,6 +46,17 @@ describe('decideDebits', () => {
     expect(decision.outcomes.map((o) => o.kind)).toEqual(['denied', 'recorded', 'recorded']);
   });
 
+  it("counts other instances' leased units as taken, and as used before a debit when splitting overage", () => {
+    // 1,000 used and 1,500 held by quota leases: 500 of the 3,000 left, then denied.
+    const leased = new Map([[counterKey('cus_a', 0), { used: 1000, overage: 0, leased: 1500 }]]);
+    const limited = decideDebits([debit({ cost: 500 }), debit({ cost: 500 })], leased, new Map(), 5, nextId);
+    expect(limited.outcomes.map((o) => o.kind)).toEqual(['recorded', 'denied']);
+    expect(limited.counters.get(counterKey('cus_a', 0))).toMatchObject({ used: 1500, leased: 1500 });
+    // With an overage ceiling of 6,000: the leased units come first, so 1,000 of this 1,500 is overage.
+    const billed = decideDebits([debit({ cost: 1500, limit: 6000 })], leased, new Map(), 5, nextId);
+    expect(billed.outcomes[0]).toMatchObject({ kind: 'recorded', used: 2500, overage: 1000 });
+  });
+
   it('splits usage past the included quota into overage, up to the ceiling', () => {
     // Included quota 3,000 milli-credits, ceiling 6,000 with the overage allowance.
     const withOverage = decideDebits(
