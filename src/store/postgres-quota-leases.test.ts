@@ -4,6 +4,7 @@
  * spent twice, and a holder whose lease was reclaimed fails over to the exact path. Lease times are on
  * the usage clock (`recordedAt`), which every test sets itself: nothing waits on the wall clock.
  */
+import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, UsageDebit } from '../core/ports.js';
@@ -244,6 +245,44 @@ describe('PostgreSQL quota leases', () => {
     const after = await stored(customerId);
     expect(after).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
     expect(after.leases.filter((lease) => lease.remaining > 0)).toEqual([]);
+  });
+
+  it('keeps every counter equal to its events and within its limit, and leased equal to live leases, over random interleavings', async () => {
+    const instances = [openStore(), openStore()];
+    const step = fc.record({
+      // Mostly the first instance alone, so the second's leftover lease sits while the first fills up.
+      instance: fc.constantFrom(0, 0, 0, 0, 1),
+      together: fc.constantFrom(false, false, false, true),
+      advance: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 1, TTL),
+      costs: fc.array(
+        fc.record({ customer: fc.constantFrom(0, 0, 0, 1), cost: fc.constantFrom(1, 1, 1, 2) }),
+        {
+          minLength: 1,
+          maxLength: 12,
+        },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 60 }), async (steps) => {
+        const customers = [await newCustomerId(), await newCustomerId()];
+        const limit = 100;
+        let now = T;
+        for (const { instance, together, advance, costs } of steps) {
+          now += advance;
+          const batch = costs.map(({ customer, cost }) => debit(customers[customer] as string, limit, cost));
+          // Both instances commit at once, or one alone (a lease taken, spent, reclaimed or lost).
+          const committing = together ? instances : [instances[instance] as Store];
+          await Promise.all(committing.map((target) => target.commitUsage(batch, now)));
+          for (const customerId of customers) {
+            const counter = await stored(customerId);
+            expect(counter.used).toBe(counter.eventCost);
+            expect(counter.used + counter.leased).toBeLessThanOrEqual(limit);
+            expect(counter.leased).toBe(counter.leases.reduce((sum, lease) => sum + lease.remaining, 0));
+          }
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('fails a holder whose lease was reclaimed over to the exact path, spending nothing twice', async () => {
