@@ -116,8 +116,8 @@ function preloadSqliteUsage(filename: string, fixture: TollgateFixture): void {
       // The per-customer index of the log (migration 013), filled and its watermark moved as the
       // store's indexer would have left them: every preloaded event indexed, the tail empty.
       database.exec(
-        `INSERT INTO usage_event_index (customer_id, recorded_at, event_seq)
-         SELECT customer_id, recorded_at, seq FROM usage_events ORDER BY customer_id, recorded_at, seq`,
+        `INSERT INTO usage_event_index (customer_id, recorded_at, id, event_seq)
+         SELECT customer_id, recorded_at, id, seq FROM usage_events ORDER BY customer_id, recorded_at, id`,
       );
       database.exec(
         `UPDATE usage_event_watermark SET customer_cursor = NULL,

@@ -90,7 +90,7 @@ export function createSqliteCommitUsage(
   const sumKeyEvents = database
     .prepare<[{ customer: string; period: number; key: string }], number>(
       `SELECT coalesce(sum(cost), 0) FROM (${customerEvents(
-        'e.cost',
+        ['cost'],
         'e.period_start = @period AND e.recorded_at >= @period AND e.key_id = @key',
         'AND i.recorded_at >= @period',
       )})`,

@@ -34,8 +34,6 @@ export interface SqliteUsageIndexOptions {
 export interface SqliteUsageIndexer {
   /** Called after each committed batch, under the connection mutex. */
   committed(): void;
-  /** Indexes every event committed before the call; resolves with the steps it took. */
-  flush(): Promise<number>;
   /** Stops starting steps and waits for a running flush to end. */
   stop(): Promise<void>;
 }
@@ -74,8 +72,8 @@ export function createUsageIndexSteps(
   );
   database.exec(
     `CREATE TEMP TABLE IF NOT EXISTS usage_event_staged (
-       customer_id text NOT NULL, recorded_at integer NOT NULL, seq integer NOT NULL,
-       PRIMARY KEY (customer_id, recorded_at, seq)
+       customer_id text NOT NULL, recorded_at integer NOT NULL, id text NOT NULL, seq integer NOT NULL,
+       PRIMARY KEY (customer_id, recorded_at, id)
      ) WITHOUT ROWID`,
   );
   const readState = database.prepare<[], IndexState>(
@@ -93,8 +91,8 @@ export function createUsageIndexSteps(
   );
   const clearStaged = database.prepare('DELETE FROM temp.usage_event_staged');
   const stage = database.prepare<[number, number, string]>(
-    `INSERT INTO temp.usage_event_staged (customer_id, recorded_at, seq)
-     SELECT customer_id, recorded_at, seq FROM usage_events WHERE seq > ? AND seq <= ? AND customer_id >= ?`,
+    `INSERT INTO temp.usage_event_staged (customer_id, recorded_at, id, seq)
+     SELECT customer_id, recorded_at, id, seq FROM usage_events WHERE seq > ? AND seq <= ? AND customer_id >= ?`,
   );
   // Where this step stops: the first customer past `chunkCustomers` customers or `chunkRows` events
   // from the cursor, whichever comes first; null when the rest fits.
@@ -107,7 +105,7 @@ export function createUsageIndexSteps(
   const rowAt = database
     .prepare<[string, number], string>(
       `SELECT customer_id FROM temp.usage_event_staged WHERE customer_id >= ?
-       ORDER BY customer_id, recorded_at, seq LIMIT 1 OFFSET ?`,
+       ORDER BY customer_id, recorded_at, id LIMIT 1 OFFSET ?`,
     )
     .pluck();
   const nextCustomer = database
@@ -116,14 +114,14 @@ export function createUsageIndexSteps(
     )
     .pluck();
   const copyRange = database.prepare<[string, string]>(
-    `INSERT INTO usage_event_index (customer_id, recorded_at, event_seq)
-     SELECT customer_id, recorded_at, seq FROM temp.usage_event_staged WHERE customer_id >= ? AND customer_id < ?
-     ORDER BY customer_id, recorded_at, seq`,
+    `INSERT INTO usage_event_index (customer_id, recorded_at, id, event_seq)
+     SELECT customer_id, recorded_at, id, seq FROM temp.usage_event_staged WHERE customer_id >= ? AND customer_id < ?
+     ORDER BY customer_id, recorded_at, id`,
   );
   const copyRest = database.prepare<[string]>(
-    `INSERT INTO usage_event_index (customer_id, recorded_at, event_seq)
-     SELECT customer_id, recorded_at, seq FROM temp.usage_event_staged WHERE customer_id >= ?
-     ORDER BY customer_id, recorded_at, seq`,
+    `INSERT INTO usage_event_index (customer_id, recorded_at, id, event_seq)
+     SELECT customer_id, recorded_at, id, seq FROM temp.usage_event_staged WHERE customer_id >= ?
+     ORDER BY customer_id, recorded_at, id`,
   );
   const dropRange = database.prepare<[string, string]>(
     'DELETE FROM temp.usage_event_staged WHERE customer_id >= ? AND customer_id < ?',
@@ -220,27 +218,23 @@ export function startSqliteUsageIndexer(
   let stopped = false;
   let commitsSinceTick = 0;
   let flushing: Promise<number> | undefined;
-  /** Events committed since the last check that are not yet known to be indexed (cheap trigger). */
-  let unindexed = 0;
+  /** Commits since the last idle run: an idle run is due only if some came. */
+  let commitsSinceIdleRun = 0;
 
   // Each step takes the mutex anew, so batches that queued for it during a step commit before the next.
-  const runSteps = async (minimum: number, until?: number): Promise<number> => {
+  const runSteps = async (minimum: number): Promise<number> => {
     let taken = 0;
     while (!stopped) {
-      const done = await withConnection(() => {
-        const { step, state } = prepared();
-        if (until !== undefined && state().indexed_through >= until) return true;
-        return step(until === undefined ? minimum : 0) === 'idle';
-      });
+      const done = await withConnection(() => prepared().step(minimum) === 'idle');
       if (done) break;
       taken++;
     }
     return taken;
   };
   // One run at a time; a caller that finds one running waits for it, then runs its own.
-  const run = async (minimum: number, until?: number): Promise<number> => {
+  const run = async (minimum: number): Promise<number> => {
     while (flushing) await flushing.catch(() => 0);
-    flushing = runSteps(minimum, until).finally(() => {
+    flushing = runSteps(minimum).finally(() => {
       flushing = undefined;
     });
     return flushing;
@@ -251,8 +245,8 @@ export function startSqliteUsageIndexer(
       ? setInterval(() => {
           const quiet = commitsSinceTick === 0;
           commitsSinceTick = 0;
-          if (quiet && !flushing && unindexed > 0) {
-            unindexed = 0;
+          if (quiet && !flushing && commitsSinceIdleRun > 0) {
+            commitsSinceIdleRun = 0;
             void run(0).catch(() => {});
           }
         }, idleMs)
@@ -262,7 +256,7 @@ export function startSqliteUsageIndexer(
   return {
     committed() {
       commitsSinceTick++;
-      unindexed++;
+      commitsSinceIdleRun++;
       if (flushing || stopped) return;
       const { state, head } = prepared();
       const current = state();
@@ -271,10 +265,6 @@ export function startSqliteUsageIndexer(
       // Queued for the mutex now: behind the batches already waiting for it, ahead of later ones. A
       // failed step changed nothing (one transaction); a later commit starts the run again.
       void run(flushRows).catch(() => {});
-    },
-    async flush() {
-      const until = await withConnection(() => prepared().head());
-      return run(0, until);
     },
     async stop() {
       stopped = true;

@@ -54,8 +54,11 @@ export const usageEventLog: NamedMigration = {
       CREATE TABLE usage_event_index (
         customer_id text NOT NULL,
         recorded_at bigint NOT NULL,
+        -- In the key, so a customer's events come out in the listings' order (recorded_at, id) and a
+        -- page stops after its rows instead of sorting all of them.
+        id text NOT NULL,
         event_seq integer NOT NULL,
-        PRIMARY KEY (customer_id, recorded_at, event_seq)
+        PRIMARY KEY (customer_id, recorded_at, id)
       ) WITHOUT ROWID`.execute(db);
     await sql`
       CREATE TABLE usage_event_watermark (
@@ -67,8 +70,8 @@ export const usageEventLog: NamedMigration = {
         customer_cursor text
       )`.execute(db);
     await sql`
-      INSERT INTO usage_event_index (customer_id, recorded_at, event_seq)
-      SELECT customer_id, recorded_at, seq FROM usage_events ORDER BY customer_id, recorded_at, seq`.execute(
+      INSERT INTO usage_event_index (customer_id, recorded_at, id, event_seq)
+      SELECT customer_id, recorded_at, id, seq FROM usage_events ORDER BY customer_id, recorded_at, id`.execute(
       db,
     );
     await sql`
