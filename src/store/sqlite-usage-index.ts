@@ -39,7 +39,7 @@ export interface SqliteUsageIndexer {
 }
 
 /** Events staged per step when the TEMP table is (re)filled. */
-const STAGE_ROWS = 4_096;
+const STAGE_ROWS = 1_024;
 
 export const DEFAULT_USAGE_INDEX = {
   flushRows: 16_384,
