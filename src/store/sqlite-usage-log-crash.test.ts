@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { UsageDebit } from '../core/ports.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { auditUsageLog, indexEverything, isConsistent } from './sqlite-usage-log-checks.js';
 import type { UsageLogWorkerTask } from './sqlite-usage-log-worker.js';
@@ -59,6 +60,21 @@ async function kill(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
+}
+
+function searchDebit(customerId: string): UsageDebit {
+  return {
+    customerId,
+    periodStart: PERIOD,
+    operation: 'search',
+    quantity: 1,
+    cost: 2,
+    limit: null,
+    included: null,
+    idempotencyKey: null,
+    requestHash: null,
+    occurredAt: PERIOD,
+  };
 }
 
 function audit(filename: string) {
@@ -124,18 +140,7 @@ describe('SQLite usage log, killed', () => {
     const store = createSqliteStore({ filename, usageIndex: { idleMs: 0 } });
     for (let round = 0; round < 30; round++) {
       await store.commitUsage(
-        CUSTOMERS.map((customerId) => ({
-          customerId,
-          periodStart: PERIOD,
-          operation: 'search',
-          quantity: 1,
-          cost: 2,
-          limit: null,
-          included: null,
-          idempotencyKey: null,
-          requestHash: null,
-          occurredAt: PERIOD,
-        })),
+        CUSTOMERS.map((customerId) => searchDebit(customerId)),
         PERIOD + round,
       );
     }
@@ -158,23 +163,7 @@ describe('SQLite usage log, killed', () => {
     // A new store resumes the open cycle after its first commit, and closes it.
     const reopened = createSqliteStore({ filename, usageIndex: { flushRows: 1, idleMs: 0 } });
     try {
-      await reopened.commitUsage(
-        [
-          {
-            customerId: 'cus_log_0',
-            periodStart: PERIOD,
-            operation: 'search',
-            quantity: 1,
-            cost: 2,
-            limit: null,
-            included: null,
-            idempotencyKey: null,
-            requestHash: null,
-            occurredAt: PERIOD,
-          },
-        ],
-        PERIOD + 100,
-      );
+      await reopened.commitUsage([searchDebit('cus_log_0')], PERIOD + 100);
       await vi.waitFor(
         () => expect(audit(filename)).toMatchObject({ events: 301, indexed: 301, openCycle: false }),
         {

@@ -20,21 +20,12 @@ import { migrations } from './migrations/migrations.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { createUsageIndexSteps } from './sqlite-usage-index.js';
 import { auditUsageLog, indexEverything, isConsistent } from './sqlite-usage-log-checks.js';
-import { USAGE_READ_SQL } from './sqlite-usage-reads.js';
+import { type SqliteUsageReads, USAGE_READ_SQL } from './sqlite-usage-reads.js';
 
 const P0 = Date.UTC(2026, 0, 1);
 const P1 = Date.UTC(2026, 1, 1);
 const FAR = Date.UTC(2027, 0, 1);
-type UsageReads = Pick<
-  Store,
-  | 'listUsageEvents'
-  | 'pageUsageEvents'
-  | 'sumUsageByKey'
-  | 'sumOperationQuantities'
-  | 'sumUsageEvents'
-  | 'usageTotals'
-  | 'findUsageEvent'
->;
+type UsageReads = SqliteUsageReads & Pick<Store, 'findUsageEvent'>;
 
 const directories: string[] = [];
 afterEach(() => {
