@@ -14,6 +14,7 @@ import { customerOverrides } from './009-customer-overrides.js';
 import { customerPrices } from './010-customer-prices.js';
 import { grants } from './011-grants.js';
 import { teamKeys } from './012-team-keys.js';
+import { usageEventLog } from './013-usage-event-log.js';
 import { quotaLeases } from './014-quota-leases.js';
 import type { NamedMigration } from './migration.js';
 
@@ -30,5 +31,6 @@ export const migrations: readonly NamedMigration[] = [
   customerPrices,
   grants,
   teamKeys,
+  usageEventLog,
   quotaLeases,
 ];
