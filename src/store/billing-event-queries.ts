@@ -13,15 +13,18 @@ import type {
   WebhookEventStatus,
 } from '../core/billing/billing-records.js';
 import { newId } from '../core/ids.js';
-import type { Store } from '../core/ports.js';
+import type { Customer, Store } from '../core/ports.js';
 import type { AuditLogTable, InvoicesTable, WebhookEventsTable } from './billing-event-tables.js';
 import type { Database } from './database.js';
 import { newestFirstAfter, page } from './keyset-paging.js';
+import { createKyselyQueries } from './kysely-queries.js';
+import { createSubscriptionQueries } from './subscription-queries.js';
 
 export type BillingEventQueries = Pick<
   Store,
   | 'recordWebhookEvent'
   | 'markWebhookEvent'
+  | 'applyWebhookDelivery'
   | 'getWebhookEvent'
   | 'listWebhookEvents'
   | 'appendAudit'
@@ -90,6 +93,20 @@ export const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
   stripe_updated_at: invoice.stripeUpdatedAt,
 });
 
+async function insertAudit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      id: entry.id,
+      at: entry.at,
+      actor: entry.actor,
+      action: entry.action,
+      customer_id: entry.customerId,
+      details: JSON.stringify(entry.details),
+    })
+    .execute();
+}
+
 export function createBillingEventQueries(db: Kysely<Database>): BillingEventQueries {
   return {
     async recordWebhookEvent(event) {
@@ -132,6 +149,65 @@ export function createBillingEventQueries(db: Kysely<Database>): BillingEventQue
       return result.numUpdatedRows > 0n;
     },
 
+    async applyWebhookDelivery({ event, writes, outcome, reapply }) {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('webhook_events')
+          .values({
+            id: event.id,
+            type: event.type,
+            created: event.created,
+            received_at: event.receivedAt,
+            status: 'received',
+            attempts: 0,
+            last_error: null,
+            processed_at: null,
+            payload: event.payload,
+          })
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .execute();
+        // Takes the event's row lock: a concurrent delivery of the same event waits here, then finds
+        // it processed and writes nothing.
+        const finished = outcome.status !== 'received';
+        let mark = trx
+          .updateTable('webhook_events')
+          .set((eb) => ({
+            status: outcome.status,
+            last_error: outcome.error ?? null,
+            attempts: finished ? eb('attempts', '+', 1) : eb.ref('attempts'),
+            processed_at: outcome.status === 'processed' ? outcome.at : null,
+          }))
+          .where('id', '=', event.id);
+        if (!reapply) mark = mark.where('status', '<>', 'processed');
+        const marked = await mark.executeTakeFirst();
+        if (marked.numUpdatedRows === 0n) return { duplicate: true, customers: [] };
+        const customers: Customer[] = [];
+        const billing = createBillingEventQueries(trx);
+        for (const write of writes) {
+          switch (write.kind) {
+            case 'customer': {
+              const updated = await createKyselyQueries(trx).updateCustomer(write.id, write.patch);
+              if (updated) customers.push(updated);
+              break;
+            }
+            case 'subscription':
+              await createSubscriptionQueries(trx).upsertSubscription(write.subscription);
+              break;
+            case 'invoice':
+              await billing.upsertInvoice(write.invoice);
+              break;
+            case 'version':
+              await billing.setObjectVersion(write.objectId, write.appliedAt);
+              break;
+            case 'audit':
+              await insertAudit(trx, write.entry);
+              break;
+          }
+        }
+        return { duplicate: false, customers };
+      });
+    },
+
     async getWebhookEvent(id) {
       const row = await db.selectFrom('webhook_events').selectAll().where('id', '=', id).executeTakeFirst();
       return row && webhookEventFromRow(row);
@@ -150,17 +226,7 @@ export function createBillingEventQueries(db: Kysely<Database>): BillingEventQue
 
     async appendAudit(entry) {
       const stored: AuditEntry = { id: newId('aud', entry.at), ...entry };
-      await db
-        .insertInto('audit_log')
-        .values({
-          id: stored.id,
-          at: stored.at,
-          actor: stored.actor,
-          action: stored.action,
-          customer_id: stored.customerId,
-          details: JSON.stringify(stored.details),
-        })
-        .execute();
+      await insertAudit(db, stored);
       return stored;
     },
 
