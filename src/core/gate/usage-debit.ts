@@ -26,8 +26,7 @@ export interface DebitSource {
 
 export function usageDebit(source: DebitSource, request: GateRequest, keyId: string | null): UsageDebit {
   const { access, limitedKey } = source;
-  const keyLimit = limitedKey?.limits.credits ?? null;
-  return {
+  const debit: UsageDebit = {
     customerId: source.customerId,
     periodStart: access.period.start,
     operation: request.operation ?? '',
@@ -41,12 +40,13 @@ export function usageDebit(source: DebitSource, request: GateRequest, keyId: str
     occurredAt: source.occurredAt,
     metadata: request.metadata ?? null,
     windows: source.operationWindows,
-    ...(request.reservation && {
-      reservation: { action: 'reserve', ...request.reservation },
-    }),
     keyId,
-    ...(keyLimit !== null && { keyLimit }),
   };
+  // Assigned when present rather than spread in: a batch builds a thousand of these.
+  if (request.reservation) debit.reservation = { action: 'reserve', ...request.reservation };
+  const keyLimit = limitedKey?.limits.credits ?? null;
+  if (keyLimit !== null) debit.keyLimit = keyLimit;
+  return debit;
 }
 
 /**

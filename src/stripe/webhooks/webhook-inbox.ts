@@ -105,12 +105,12 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
   const running = new Set<Promise<unknown>>();
 
   /** Whether the bytes verify against one of the secrets (nothing parsed: the HMAC covers the bytes). */
-  function verified(rawBody: Buffer | string, header: string | undefined): boolean {
+  function verified(payload: string, header: string | undefined): boolean {
     const signature = stripe.webhooks.signature;
     if (!header || !signature) return false;
     for (const secret of options.secrets) {
       try {
-        return signature.verifyHeader(rawBody, header, secret, tolerance);
+        return signature.verifyHeader(payload, header, secret, tolerance);
       } catch {
         // Try the next secret: during rotation Stripe signs with each, and one of them is ours.
       }
@@ -215,7 +215,9 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
 
   return {
     async receive(rawBody, signatureHeader, parsed) {
-      if (!verified(rawBody, signatureHeader)) {
+      // Decoded once: the signature is computed over this text, and it is what the store keeps.
+      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
+      if (!verified(payload, signatureHeader)) {
         return {
           status: 400,
           body: {
@@ -224,7 +226,6 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
           },
         };
       }
-      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
       // Parsed once: by the caller (the HTTP route's JSON body), or here.
       const event = (parsed ?? JSON.parse(payload)) as Stripe.Event;
       const duplicate = () => {
