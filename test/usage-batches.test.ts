@@ -16,6 +16,7 @@ import { DAY_MS } from '../src/core/periods.js';
 import type { UsageDebit } from '../src/core/ports.js';
 import { createTollgate, type Tollgate } from '../src/core/tollgate.js';
 import { type Backend, backends, type CountersHandle, openMemoryCounters } from './support/backends.js';
+import { logCommits } from './support/commit-log.js';
 import { testCatalog } from './support/test-catalog.js';
 
 const START = Date.UTC(2026, 4, 10, 12);
@@ -92,20 +93,17 @@ describe.each(backends)('consumeBatch on %s', (_name, open) => {
   let counters: CountersHandle;
   let tollgate: Tollgate;
   let clock: ManualClock;
-  let commits: number[];
+  let log: UsageDebit[][];
   let observed: GateDecision[];
+  /** How many debits each usage transaction held. */
+  const commits = () => log.map((debits) => debits.length);
 
   beforeAll(async () => {
     backend = await open();
     counters = openMemoryCounters();
     const store = backend.store;
-    // Count the store's transactions: a batch must be one of them.
-    const commitUsage = store.commitUsage.bind(store);
-    commits = [];
-    store.commitUsage = (debits: readonly UsageDebit[], recordedAt: number) => {
-      commits.push(debits.length);
-      return commitUsage(debits, recordedAt);
-    };
+    // The store's transactions: a batch must be one of them.
+    log = logCommits(store);
     clock = new ManualClock(START);
     tollgate = createTollgate({ catalog: batchCatalog(), store, counters: counters.counters, clock });
     observed = [];
@@ -119,7 +117,7 @@ describe.each(backends)('consumeBatch on %s', (_name, open) => {
   });
 
   beforeEach(() => {
-    commits.length = 0;
+    log.length = 0;
     observed.length = 0;
   });
 
@@ -152,7 +150,7 @@ describe.each(backends)('consumeBatch on %s', (_name, open) => {
               }),
             );
           }
-          commits.length = 0;
+          log.length = 0;
           observed.length = 0;
           const answers = await tollgate.consumeBatch(
             batched.id,
@@ -165,7 +163,7 @@ describe.each(backends)('consumeBatch on %s', (_name, open) => {
           const valid = answers.filter(
             (answer) => !(answer instanceof TollgateError && answer.code === 'invalid_request'),
           );
-          expect(commits).toEqual(valid.length > 0 ? [valid.length] : []);
+          expect(commits()).toEqual(valid.length > 0 ? [valid.length] : []);
           expect(observed).toEqual(answers.filter((answer) => !(answer instanceof TollgateError)));
           expect((await tollgate.usage(batched.id)).used).toBe((await tollgate.usage(one.id)).used);
         },
@@ -185,7 +183,7 @@ describe.each(backends)('consumeBatch on %s', (_name, open) => {
       'account_suspended',
     ]);
     expect((answers[0] as GateDecision).headers).toEqual(single.headers);
-    expect(commits).toEqual([]);
+    expect(commits()).toEqual([]);
   });
 
   it('rejects the whole batch for an unknown customer or a key of another customer, recording nothing', async () => {
@@ -198,7 +196,7 @@ describe.each(backends)('consumeBatch on %s', (_name, open) => {
     await expect(
       tollgate.consumeBatch(customer.id, [{ operation: 'search' }], { keyId: otherKey.record.id }),
     ).rejects.toBeInstanceOf(TollgateError);
-    expect(commits).toEqual([]);
+    expect(commits()).toEqual([]);
     expect((await tollgate.usage(customer.id)).used).toBe(0);
   });
 });

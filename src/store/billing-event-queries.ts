@@ -9,6 +9,8 @@ import type {
   AuditEntry,
   InvoiceRecord,
   InvoiceStatus,
+  NewWebhookEvent,
+  WebhookEventOutcome,
   WebhookEventRecord,
   WebhookEventStatus,
 } from '../core/billing/billing-records.js';
@@ -93,7 +95,42 @@ export const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
   stripe_updated_at: invoice.stripeUpdatedAt,
 });
 
-async function insertAudit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
+function insertEventIfNew(db: Kysely<Database>, event: NewWebhookEvent) {
+  return db
+    .insertInto('webhook_events')
+    .values({
+      id: event.id,
+      type: event.type,
+      created: event.created,
+      received_at: event.receivedAt,
+      status: 'received',
+      attempts: 0,
+      last_error: null,
+      processed_at: null,
+      payload: event.payload,
+    })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .executeTakeFirst();
+}
+
+/** Sets an event's status (`processed` and `failed` count an attempt); `always` false: unless processed. */
+function markEvent(db: Kysely<Database>, id: string, outcome: WebhookEventOutcome, always: boolean) {
+  const finished = outcome.status !== 'received';
+  let update = db
+    .updateTable('webhook_events')
+    .set((eb) => ({
+      status: outcome.status,
+      last_error: outcome.error ?? null,
+      attempts: finished ? eb('attempts', '+', 1) : eb.ref('attempts'),
+      processed_at: outcome.status === 'processed' ? outcome.at : null,
+    }))
+    .where('id', '=', id);
+  if (!always) update = update.where('status', '<>', 'processed');
+  return update.executeTakeFirst();
+}
+
+/** Inserts an audit entry as given (its id made by the caller). */
+export async function insertAudit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
   await db
     .insertInto('audit_log')
     .values({
@@ -110,21 +147,7 @@ async function insertAudit(db: Kysely<Database>, entry: AuditEntry): Promise<voi
 export function createBillingEventQueries(db: Kysely<Database>): BillingEventQueries {
   return {
     async recordWebhookEvent(event) {
-      const result = await db
-        .insertInto('webhook_events')
-        .values({
-          id: event.id,
-          type: event.type,
-          created: event.created,
-          received_at: event.receivedAt,
-          status: 'received',
-          attempts: 0,
-          last_error: null,
-          processed_at: null,
-          payload: event.payload,
-        })
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .executeTakeFirst();
+      const result = await insertEventIfNew(db, event);
       const isNew = (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
       const row = await db
         .selectFrom('webhook_events')
@@ -135,51 +158,16 @@ export function createBillingEventQueries(db: Kysely<Database>): BillingEventQue
     },
 
     async markWebhookEvent(id, outcome) {
-      const finished = outcome.status !== 'received';
-      const result = await db
-        .updateTable('webhook_events')
-        .set((eb) => ({
-          status: outcome.status,
-          last_error: outcome.error ?? null,
-          attempts: finished ? eb('attempts', '+', 1) : eb.ref('attempts'),
-          processed_at: outcome.status === 'processed' ? outcome.at : null,
-        }))
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const result = await markEvent(db, id, outcome, true);
       return result.numUpdatedRows > 0n;
     },
 
     async applyWebhookDelivery({ event, writes, outcome, reapply }) {
       return db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('webhook_events')
-          .values({
-            id: event.id,
-            type: event.type,
-            created: event.created,
-            received_at: event.receivedAt,
-            status: 'received',
-            attempts: 0,
-            last_error: null,
-            processed_at: null,
-            payload: event.payload,
-          })
-          .onConflict((conflict) => conflict.column('id').doNothing())
-          .execute();
+        await insertEventIfNew(trx, event);
         // Takes the event's row lock: a concurrent delivery of the same event waits here, then finds
-        // it processed and writes nothing.
-        const finished = outcome.status !== 'received';
-        let mark = trx
-          .updateTable('webhook_events')
-          .set((eb) => ({
-            status: outcome.status,
-            last_error: outcome.error ?? null,
-            attempts: finished ? eb('attempts', '+', 1) : eb.ref('attempts'),
-            processed_at: outcome.status === 'processed' ? outcome.at : null,
-          }))
-          .where('id', '=', event.id);
-        if (!reapply) mark = mark.where('status', '<>', 'processed');
-        const marked = await mark.executeTakeFirst();
+        // it processed and writes nothing (unless this is a replay).
+        const marked = await markEvent(trx, event.id, outcome, reapply === true);
         if (marked.numUpdatedRows === 0n) return { duplicate: true, customers: [] };
         const customers: Customer[] = [];
         const billing = createBillingEventQueries(trx);

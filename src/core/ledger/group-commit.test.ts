@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Backend, openSqlite } from '../../../test/support/backends.js';
+import { logCommits } from '../../../test/support/commit-log.js';
 import type { Store, UsageDebit } from '../ports.js';
 import { GroupCommitter } from './group-commit.js';
 
@@ -13,29 +14,16 @@ const NOW = Date.UTC(2026, 4, 10, 12);
 describe('GroupCommitter', () => {
   let backend: Backend;
   let store: Store;
-  let commits: string[][];
-  let customerId: string;
+  let log: UsageDebit[][];
+  const customerId = 'tgcus_group';
+  /** The idempotency keys of each transaction's debits. */
+  const commits = () => log.map((debits) => debits.map((debit) => debit.idempotencyKey));
 
   beforeEach(async () => {
     backend = await openSqlite();
     store = backend.store;
-    const commitUsage = store.commitUsage.bind(store);
-    commits = [];
-    store.commitUsage = (debits: readonly UsageDebit[], recordedAt: number) => {
-      commits.push(debits.map((debit) => debit.idempotencyKey ?? ''));
-      return commitUsage(debits, recordedAt);
-    };
-    customerId = 'tgcus_group';
-    await store.createCustomer({
-      id: customerId,
-      externalId: null,
-      email: null,
-      name: null,
-      plan: 'free',
-      status: 'active',
-      metadata: {},
-      createdAt: NOW,
-    });
+    log = logCommits(store);
+    await store.createCustomer({ id: customerId, plan: 'free', createdAt: NOW });
   });
 
   afterEach(async () => {
@@ -62,7 +50,7 @@ describe('GroupCommitter', () => {
       committer.debit(debit('s', 100)),
       committer.debitMany(['b1', 'b2'].map((key) => debit(key, 100))),
     ]);
-    expect(commits).toEqual([
+    expect(commits()).toEqual([
       ['a1', 'a2', 'a3', 'a4'],
       ['s', 'b1', 'b2'],
     ]);
@@ -74,7 +62,7 @@ describe('GroupCommitter', () => {
   it("answers a batch's debits in order, decided one after the other in its transaction", async () => {
     const committer = new GroupCommitter(store, () => NOW);
     const outcomes = await committer.debitMany([debit('x'), debit('y', 4500), debit('x'), debit('z')]);
-    expect(commits).toEqual([['x', 'y', 'x', 'z']]);
+    expect(commits()).toEqual([['x', 'y', 'x', 'z']]);
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['recorded', 'denied', 'recorded', 'recorded']);
     expect(outcomes[2]).toMatchObject({ replayed: true, used: 1000 });
     expect(outcomes[3]).toMatchObject({ replayed: false, used: 2000 });
