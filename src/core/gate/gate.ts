@@ -9,7 +9,6 @@ import { type AccountAccess, resolveAccess } from '../account.js';
 import { type Catalog, creditCeiling } from '../catalog/catalog.js';
 import type { Clock } from '../clock.js';
 import { raiseLimit } from '../contract/grants.js';
-import { multiplyCost } from '../credits.js';
 import { invalidRequest, TollgateError } from '../errors.js';
 import type { GroupCommitter } from '../ledger/group-commit.js';
 import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
@@ -25,12 +24,11 @@ import type {
   WindowKey,
   WindowUsage,
 } from '../ports.js';
-import { metadataIssues } from './event-metadata.js';
 import { buildDecision, type GateDecision, type Refusal } from './gate-decision.js';
 import { deny, denyWindow, markDenied, rateRefusal, storageRefusal, type Times } from './gate-denials.js';
 import { applyRateCounts, applyWindowUsage, openFigures } from './gate-figures.js';
 import { replayOf, takeBack, undoRate } from './gate-replays.js';
-import type { GateRequest } from './gate-request.js';
+import { type GateRequest, requestCost } from './gate-request.js';
 import { addKeyWindows, checkKeyOf, keyRateRefusal } from './key-limits.js';
 import { grantedWindows, windowDebits } from './operation-windows.js';
 import type { UsageCache } from './usage-cache.js';
@@ -270,7 +268,7 @@ export class Gate {
       const report = reports[index] as UsageReport;
       let evaluation: Evaluation;
       try {
-        evaluation = this.evaluateWith(standing, report, this.costOf(report), times);
+        evaluation = this.evaluateWith(standing, report, requestCost(this.deps.catalog, report), times);
       } catch (error) {
         if (!(error instanceof TollgateError)) throw error;
         answers[index] = error;
@@ -307,7 +305,7 @@ export class Gate {
   }
 
   private async evaluate(customerId: string, request: GateRequest, times: Times): Promise<Evaluation> {
-    const cost = this.costOf(request);
+    const cost = requestCost(this.deps.catalog, request);
     const standing = await this.standing(customerId, request.keyId, times);
     const evaluation = this.evaluateWith(standing, request, cost, times);
     const { windows } = standing;
@@ -316,31 +314,6 @@ export class Gate {
       applyRateCounts(evaluation.figures, windows, await this.deps.counters.peekRate(windows), 0);
     }
     return evaluation;
-  }
-
-  /** The request's cost in milli-credits, or invalid_request for what no customer could be asked. */
-  private costOf(request: GateRequest): number {
-    const { catalog } = this.deps;
-    const quantity = request.quantity ?? 1;
-    if (!Number.isSafeInteger(quantity) || quantity < 1) {
-      throw invalidRequest([{ path: 'quantity', message: 'expected a positive integer' }]);
-    }
-    if (request.metadata !== undefined) {
-      const issues = metadataIssues(request.metadata);
-      if (issues.length > 0) throw invalidRequest(issues);
-    }
-    let unitCost = 0;
-    if (request.operation !== undefined) {
-      const operation = catalog.operations[request.operation];
-      if (!operation)
-        throw invalidRequest([{ path: 'operation', message: `unknown operation '${request.operation}'` }]);
-      unitCost = operation.cost;
-    }
-    try {
-      return multiplyCost(unitCost, quantity);
-    } catch {
-      throw invalidRequest([{ path: 'quantity', message: 'the quantity is too large' }]);
-    }
   }
 
   /** The customer, its access, usage, rate windows and key, as every request of it now shares them. */
