@@ -6,7 +6,8 @@
  * counter row per customer equal to the sum of its events.
  *
  * Bulk loading builds the table's secondary indexes (and on PostgreSQL its keys) once after the
- * insert instead of row by row: the same final database, several times faster.
+ * insert instead of row by row: the same final database, several times faster. On SQLite that
+ * includes the per-customer index table of the usage log and its watermark (migration 013).
  */
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -112,6 +113,17 @@ function preloadSqliteUsage(filename: string, fixture: TollgateFixture): void {
         )
         .run({ prefix: CUSTOMER_ID_PREFIX, operation: BENCH_OPERATION, step });
       for (const index of indexes) database.exec(index.sql);
+      // The per-customer index of the log (migration 013), filled and its watermark moved as the
+      // store's indexer would have left them: every preloaded event indexed, the tail empty.
+      database.exec(
+        `INSERT INTO usage_event_index (customer_id, recorded_at, id, event_seq)
+         SELECT customer_id, recorded_at, id, seq FROM usage_events ORDER BY customer_id, recorded_at, id`,
+      );
+      database.exec(
+        `UPDATE usage_event_watermark SET customer_cursor = NULL,
+           indexed_through = (SELECT coalesce(max(seq), 0) FROM usage_events),
+           flushing_through = (SELECT coalesce(max(seq), 0) FROM usage_events)`,
+      );
       for (const counter of counters) upsertCounter.run(counter.customerId, periodStart, counter.used);
     })();
     // Leave the rows in the database file, not in a large WAL that the run's first checkpoint would copy.

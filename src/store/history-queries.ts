@@ -13,6 +13,12 @@ export type HistoryQueries = Pick<
   'usageTotals' | 'sumPaidInvoicesByMonth' | 'upsertRevenueSnapshot' | 'listRevenueSnapshots'
 >;
 
+/** `usageTotals` takes an integer start and a positive integer bucket length (ms). */
+export function checkBuckets(from: number, bucketMs: number): void {
+  if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0 || !Number.isSafeInteger(from))
+    throw new TypeError(`from and bucketMs must be integers (bucketMs positive): ${from}, ${bucketMs}`);
+}
+
 export function createHistoryQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): HistoryQueries {
   // `YYYY-MM` of an epoch-ms column, UTC. The division is integer division on both databases.
   const utcMonth =
@@ -22,8 +28,7 @@ export function createHistoryQueries(db: Kysely<Database>, dialect: 'sqlite' | '
 
   return {
     async usageTotals(customerId, from, to, bucketMs) {
-      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0 || !Number.isSafeInteger(from))
-        throw new TypeError(`from and bucketMs must be integers (bucketMs positive): ${from}, ${bucketMs}`);
+      checkBuckets(from, bucketMs);
       // Only the events counted in the period that starts at `from` (its counter's key), bucketed by
       // recorded_at: the buckets then add up to the period counter, even for events sent with an
       // earlier timestamp, and usage counted in the period a plan change ended stays out although it

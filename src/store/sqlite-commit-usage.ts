@@ -29,6 +29,7 @@ import {
   newReservationRows,
   reservationIds,
 } from './reservation-rows.js';
+import { customerEvents } from './sqlite-usage-reads.js';
 
 interface CounterRow {
   used: number;
@@ -85,10 +86,14 @@ export function createSqliteCommitUsage(
   const selectKeyCounter = database
     .prepare<[string, number], number>('SELECT used FROM key_counters WHERE key_id = ? AND period_start = ?')
     .pluck();
+  // The key's events: indexed ones through usage_event_index, the tail by seq (sqlite-usage-reads.ts).
   const sumKeyEvents = database
-    .prepare<[string, number, number, string], number>(
-      `SELECT coalesce(sum(cost), 0) FROM usage_events
-       WHERE customer_id = ? AND recorded_at >= ? AND period_start = ? AND key_id = ?`,
+    .prepare<[{ customer: string; period: number; key: string }], number>(
+      `SELECT coalesce(sum(cost), 0) FROM (${customerEvents(
+        ['cost'],
+        'e.period_start = @period AND e.recorded_at >= @period AND e.key_id = @key',
+        'AND i.recorded_at >= @period',
+      )})`,
     )
     .pluck();
   const upsertKeyCounter = database.prepare<[string, number, string, number]>(
@@ -184,7 +189,7 @@ export function createSqliteCommitUsage(
         if (!currentKeys.has(keyKey)) {
           const used =
             selectKeyCounter.get(debit.keyId, debit.periodStart) ??
-            sumKeyEvents.get(debit.customerId, debit.periodStart, debit.periodStart, debit.keyId) ??
+            sumKeyEvents.get({ customer: debit.customerId, period: debit.periodStart, key: debit.keyId }) ??
             0;
           currentKeys.set(keyKey, Number(used));
         }

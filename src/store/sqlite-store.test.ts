@@ -14,6 +14,17 @@ describeStoreContract('sqlite (:memory:)', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+// The usage reads over a log whose index moves after every commit, a few events per step: the
+// contract's reads then meet every split of a customer's events between the index and the tail.
+describeStoreContract('sqlite (:memory:, usage indexed behind every commit)', async () => {
+  const store = createSqliteStore({
+    filename: ':memory:',
+    usageIndex: { flushRows: 1, chunkRows: 2, chunkCustomers: 1, idleMs: 0 },
+  });
+  await store.migrate();
+  return { store, cleanup: () => store.close() };
+});
+
 describe('SQLite store', () => {
   it('opens the file in WAL mode with the requested synchronous level and foreign keys on', async () => {
     const handle = await openSqliteTestStore();

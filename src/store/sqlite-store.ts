@@ -37,6 +37,8 @@ import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { type CommitUsage, createSqliteCommitUsage } from './sqlite-commit-usage.js';
 import { createSqliteGrantQueries } from './sqlite-grant-statements.js';
 import { createSqlitePointReads } from './sqlite-point-reads.js';
+import { type SqliteUsageIndexOptions, startSqliteUsageIndexer } from './sqlite-usage-index.js';
+import { createSqliteUsageReads } from './sqlite-usage-reads.js';
 import { createSqliteWebhookStatements } from './sqlite-webhook-statements.js';
 import { createStripeCatalogQueries } from './stripe-catalog-queries.js';
 import { createSubscriptionCountQueries } from './subscription-count-queries.js';
@@ -57,6 +59,12 @@ export interface SqliteStoreOptions {
    * (default 65,536).
    */
   checkpoint?: { intervalMs?: number; restartFrames?: number };
+  /**
+   * The per-customer usage index, filled behind the log's head (sqlite-usage-index.ts): unindexed
+   * events that start a flush, events per flush transaction, and the idle time (ms) after which a
+   * shorter tail is flushed (defaults 4,096, 4,096 and 1,000).
+   */
+  usageIndex?: SqliteUsageIndexOptions;
 }
 
 /**
@@ -90,6 +98,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       })
     : undefined;
 
+  const usageIndexer = startSqliteUsageIndexer(
+    database,
+    (run) => db.connection().execute(async () => run()),
+    options.usageIndex,
+  );
+
   // Prepared on first use: the statements need the tables, which migrate() may create.
   let commitUsage: CommitUsage | undefined;
   let touchApiKey: BetterSqlite3.Statement<[number, string]> | undefined;
@@ -108,21 +122,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSqliteGrantQueries(database, db),
     ...createSqlitePointReads(database, db),
     ...createSqliteWebhookStatements(database, db),
+    // After the Kysely queries: these replace their usage reads with ones over the log layout.
+    ...createSqliteUsageReads(database, db),
 
     async migrate() {
       await migrateToLatest(db);
     },
 
     async close() {
+      await usageIndexer.stop();
       await checkpointer?.stop();
       await db.destroy();
+      // Kysely opens its driver on its first query and closes only what it opened; a store used only
+      // through the raw statements would otherwise keep its connection (and the WAL) open.
+      if (database.open) database.close();
     },
 
     async commitUsage(debits, recordedAt) {
       if (debits.length === 0) return [];
       return db.connection().execute(async () => {
         commitUsage ??= createSqliteCommitUsage(database, meterWindowMs);
-        return commitUsage(debits, recordedAt);
+        const outcomes = commitUsage(debits, recordedAt);
+        usageIndexer.committed();
+        return outcomes;
       });
     },
 

@@ -14,6 +14,7 @@ import { customerOverrides } from './009-customer-overrides.js';
 import { customerPrices } from './010-customer-prices.js';
 import { grants } from './011-grants.js';
 import { teamKeys } from './012-team-keys.js';
+import { usageEventLog } from './013-usage-event-log.js';
 import type { NamedMigration } from './migration.js';
 
 export const migrations: readonly NamedMigration[] = [
@@ -29,4 +30,5 @@ export const migrations: readonly NamedMigration[] = [
   customerPrices,
   grants,
   teamKeys,
+  usageEventLog,
 ];
