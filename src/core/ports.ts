@@ -13,6 +13,7 @@ import type {
   InvoiceRecord,
   NewAuditEntry,
   NewWebhookEvent,
+  WebhookDelivery,
   WebhookEventFilter,
   WebhookEventOutcome,
   WebhookEventRecord,
@@ -502,6 +503,13 @@ export interface Store {
   recordWebhookEvent(event: NewWebhookEvent): Promise<{ isNew: boolean; event: WebhookEventRecord }>;
   /** Sets an event's status; `processed` and `failed` count one attempt. False when the id is unknown. */
   markWebhookEvent(id: string, outcome: WebhookEventOutcome): Promise<boolean>;
+  /**
+   * Commits one webhook delivery in ONE transaction: stores the event by id (or takes the stored row,
+   * locked), applies `writes` in order and sets the event's status. When the stored event is already
+   * `processed` (a concurrent redelivery won), nothing is written and `duplicate` is true. `customers`
+   * are the rows the customer writes left, in order.
+   */
+  applyWebhookDelivery(delivery: WebhookDelivery): Promise<{ duplicate: boolean; customers: Customer[] }>;
   getWebhookEvent(id: string): Promise<WebhookEventRecord | undefined>;
   /** Newest first (Stripe's `created`, then id); `hasMore` when another page follows. */
   listWebhookEvents(filter: WebhookEventFilter): Promise<{ events: WebhookEventRecord[]; hasMore: boolean }>;

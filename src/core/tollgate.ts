@@ -11,7 +11,7 @@ import { createGrantActions, type GrantActions } from './contract/customer-grant
 import { createOverrideActions, type OverrideActions } from './contract/customer-overrides.js';
 import { createCustomerCache } from './customer-cache.js';
 import { invalidRequest, TollgateError } from './errors.js';
-import { Gate, type GateRequest } from './gate/gate.js';
+import { Gate, type GateRequest, type UsageReport } from './gate/gate.js';
 import type { GateDecision } from './gate/gate-decision.js';
 import { type OperationStanding, operationStandings, standingKeys } from './gate/operation-windows.js';
 import { UsageCache } from './gate/usage-cache.js';
@@ -54,7 +54,7 @@ export interface TollgateOptions {
   /** Commits written at once: 1 for SQLite, a few for PostgreSQL. */
   commitConcurrency?: number;
   keyCacheTtlMs?: number;
-  /** Told every decision `consume` returns (metrics); must not throw. See `observeDecisions`. */
+  /** Told every decision `consume` and `consumeBatch` return (metrics); must not throw. See `observeDecisions`. */
   onDecision?: DecisionListener;
 }
 
@@ -89,7 +89,28 @@ export interface Tollgate {
   authenticate(key: string): Promise<Principal | undefined>;
   check(customerId: string, request: GateRequest): Promise<GateDecision>;
   consume(customerId: string, request: GateRequest): Promise<GateDecision>;
-  /** Calls `listener` with every decision `consume` returns, until the returned function is called. */
+  /**
+   * Records a batch of usage events (a usage report, a backfill) in one decision pass and one
+   * transaction: one answer per event, in order, each what `consume` with `countRequest: false` would
+   * have answered (a decision), or the error it would have thrown (`invalid_request`, `conflict`) as a
+   * value. Batched events do not count against the request-rate limits. A fault (unknown customer or
+   * key, a failed commit) rejects the whole batch, nothing of it recorded.
+   * @example
+   * const answers = await tollgate.consumeBatch(customerId, [
+   *   { operation: 'search', idempotencyKey: 'evt-1' },
+   *   { operation: 'capture', quantity: 3, idempotencyKey: 'evt-2' },
+   * ]);
+   * const recorded = answers.filter((answer) => !(answer instanceof TollgateError) && answer.allowed);
+   */
+  consumeBatch(
+    customerId: string,
+    events: readonly UsageReport[],
+    options?: { keyId?: string },
+  ): Promise<Array<GateDecision | TollgateError>>;
+  /**
+   * Calls `listener` with every decision `consume` and `consumeBatch` return, until the returned
+   * function is called.
+   */
   observeDecisions(listener: DecisionListener): () => void;
   createCustomer(input: NewCustomerInput): Promise<Customer>;
   getCustomer(customerId: string): Promise<Customer>;
@@ -181,6 +202,15 @@ export function createTollgate(options: TollgateOptions): Tollgate {
   // Observers are told after the decision is made (a server's metrics subscribe after creation).
   const listeners = new Set<DecisionListener>(options.onDecision ? [options.onDecision] : []);
   const access = (customer: Customer) => resolveAccess(customer, catalog, now(), gracePeriodMs);
+  const tell = (decision: GateDecision): void => {
+    for (const listener of listeners) {
+      try {
+        listener(decision);
+      } catch {
+        // An observer (metrics) must never fail or change the request it observes.
+      }
+    }
+  };
 
   const keyActions = createKeyActions({
     store,
@@ -256,14 +286,16 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     check: (customerId, request) => gate.check(customerId, request),
     async consume(customerId, request) {
       const decision = await gate.consume(customerId, request);
-      for (const listener of listeners) {
-        try {
-          listener(decision);
-        } catch {
-          // An observer (metrics) must never fail or change the request it observes.
-        }
-      }
+      tell(decision);
       return decision;
+    },
+
+    async consumeBatch(customerId, events, options) {
+      const answers = await gate.consumeBatch(customerId, events, options?.keyId);
+      if (listeners.size > 0) {
+        for (const answer of answers) if (!(answer instanceof TollgateError)) tell(answer);
+      }
+      return answers;
     },
 
     observeDecisions(listener) {

@@ -33,7 +33,7 @@ export { type Clock, ManualClock, systemClock } from '../core/clock.js';
 export type { GrantInput } from '../core/contract/customer-grants.js';
 export type { Grant, GrantExpiry, GrantStanding, GrantStatus } from '../core/contract/grants.js';
 export { type ErrorCode, type ErrorIssue, errorRegistry, TollgateError } from '../core/errors.js';
-export type { GateRequest } from '../core/gate/gate.js';
+export type { GateRequest, UsageReport } from '../core/gate/gate.js';
 export type { DenyReason, GateDecision, KeyRefusal } from '../core/gate/gate-decision.js';
 export type {
   AccountStatus,

@@ -1,9 +1,10 @@
 /**
- * Records up to 1,000 usage events in one call, with a result per event. Every valid event goes to
- * the gate at once, so all of them reach the group committer in the same turn of the event loop and
- * are written by one `commitUsage` transaction: they are durable together when this resolves, and a
- * store failure records none of them. Duplicates inside the batch and retries of an earlier batch
- * are told apart by idempotency key, exactly as for single events.
+ * Records up to 1,000 usage events in one call, with a result per event. The valid events go to the
+ * engine in one `consumeBatch` call: the customer, plan, contract and key are resolved once, and the
+ * debits reach the group committer as one unit, written by one `commitUsage` transaction: they are
+ * durable together when this resolves, and a store failure records none of them. Duplicates inside
+ * the batch and retries of an earlier batch are told apart by idempotency key, exactly as for single
+ * events.
  *
  * Batched events debit credits but do not count against the request-rate limits: a batch reports
  * usage that already happened (often a backfill), and counting 1,000 of them against a 10-a-minute
@@ -11,10 +12,12 @@
  */
 import { z } from 'zod';
 import { type ErrorIssue, TollgateError } from '../core/errors.js';
+import type { UsageReport } from '../core/gate/gate.js';
+import type { GateDecision } from '../core/gate/gate-decision.js';
 import type { Tollgate } from '../core/tollgate.js';
 import { deniedBody } from './gate-hook.js';
 import { issuesFrom } from './parse-input.js';
-import { eventGateRequest, readTimestamp, usageEventSchema } from './usage-event-input.js';
+import { readTimestamp, usageEventSchema } from './usage-event-input.js';
 
 export const batchStatusSchema = z.enum(['recorded', 'duplicate', 'denied', 'conflict', 'invalid']);
 
@@ -53,46 +56,60 @@ export async function recordBatch(
   keyId?: string,
 ): Promise<BatchResult> {
   const now = tollgate.clock.now();
-  // Warm the customer and usage caches first: then no event waits on a read of its own, and every
-  // debit below is queued before the group committer's next batch starts.
-  await tollgate.check(customerId, { countRequest: false });
+  const results = new Array<EventResult>(events.length);
+  // The valid events, in order, and where each sits in the request.
+  const reports: UsageReport[] = [];
+  const positions: number[] = [];
+  events.forEach((raw, index) => {
+    const parsed = usageEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      results[index] = invalidResult(index, issuesFrom(parsed.error.issues));
+      return;
+    }
+    const event = parsed.data;
+    const timestamp = readTimestamp(event.timestamp, now);
+    if (!timestamp.ok) {
+      results[index] = invalidResult(index, [timestamp.issue]);
+      return;
+    }
+    const report: UsageReport = { operation: event.operation, quantity: event.quantity ?? 1 };
+    if (event.idempotency_key !== undefined) report.idempotencyKey = event.idempotency_key;
+    if (timestamp.value !== undefined) report.occurredAt = timestamp.value;
+    if (event.metadata !== undefined) report.metadata = event.metadata;
+    reports.push(report);
+    positions.push(index);
+  });
 
-  const results = await Promise.all(
-    events.map(async (raw, index): Promise<EventResult> => {
-      const parsed = usageEventSchema.safeParse(raw);
-      if (!parsed.success) return invalidResult(index, issuesFrom(parsed.error.issues));
-      const timestamp = readTimestamp(parsed.data.timestamp, now);
-      if (!timestamp.ok) return invalidResult(index, [timestamp.issue]);
-      try {
-        const request = eventGateRequest(parsed.data, now, false);
-        if (keyId !== undefined) request.keyId = keyId;
-        const decision = await tollgate.consume(customerId, request);
-        if (!decision.allowed) {
-          // The body a single event would be refused with, details included.
-          return { index, status: 'denied', error: deniedBody(decision) as EventError };
-        }
-        return { index, status: decision.replayed ? 'duplicate' : 'recorded', event_id: decision.eventId };
-      } catch (error) {
-        if (!(error instanceof TollgateError)) throw error;
-        if (error.code === 'conflict') {
-          const eventId = typeof error.details.event_id === 'string' ? error.details.event_id : null;
-          return {
-            index,
-            status: 'conflict',
-            event_id: eventId,
-            error: { error: error.code, message: error.message },
-          };
-        }
-        if (error.code === 'invalid_request') {
-          const issues = (error.details.issues as ErrorIssue[] | undefined) ?? [];
-          return invalidResult(index, issues);
-        }
-        throw error;
-      }
-    }),
-  );
+  // One engine call for the whole batch: one decision pass and one commit.
+  const answers = await tollgate.consumeBatch(customerId, reports, keyId === undefined ? {} : { keyId });
+  answers.forEach((answer, position) => {
+    const index = positions[position] as number;
+    results[index] = eventResult(index, answer);
+  });
 
   const summary = { recorded: 0, duplicate: 0, denied: 0, conflict: 0, invalid: 0 };
   for (const result of results) summary[result.status] += 1;
   return { results, summary };
+}
+
+/** One event's result from the engine's answer: its decision, or the error that refused it. */
+function eventResult(index: number, answer: GateDecision | TollgateError): EventResult {
+  if (answer instanceof TollgateError) {
+    if (answer.code === 'conflict') {
+      const eventId = typeof answer.details.event_id === 'string' ? answer.details.event_id : null;
+      return {
+        index,
+        status: 'conflict',
+        event_id: eventId,
+        error: { error: answer.code, message: answer.message },
+      };
+    }
+    if (answer.code === 'invalid_request') {
+      return invalidResult(index, (answer.details.issues as ErrorIssue[] | undefined) ?? []);
+    }
+    throw answer;
+  }
+  // The body a single event would be refused with, details included.
+  if (!answer.allowed) return { index, status: 'denied', error: deniedBody(answer) as EventError };
+  return { index, status: answer.replayed ? 'duplicate' : 'recorded', event_id: answer.eventId };
 }

@@ -9,19 +9,24 @@ import type {
   AuditEntry,
   InvoiceRecord,
   InvoiceStatus,
+  NewWebhookEvent,
+  WebhookEventOutcome,
   WebhookEventRecord,
   WebhookEventStatus,
 } from '../core/billing/billing-records.js';
 import { newId } from '../core/ids.js';
-import type { Store } from '../core/ports.js';
+import type { Customer, Store } from '../core/ports.js';
 import type { AuditLogTable, InvoicesTable, WebhookEventsTable } from './billing-event-tables.js';
 import type { Database } from './database.js';
 import { newestFirstAfter, page } from './keyset-paging.js';
+import { createKyselyQueries } from './kysely-queries.js';
+import { createSubscriptionQueries } from './subscription-queries.js';
 
 export type BillingEventQueries = Pick<
   Store,
   | 'recordWebhookEvent'
   | 'markWebhookEvent'
+  | 'applyWebhookDelivery'
   | 'getWebhookEvent'
   | 'listWebhookEvents'
   | 'appendAudit'
@@ -90,24 +95,59 @@ export const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
   stripe_updated_at: invoice.stripeUpdatedAt,
 });
 
+function insertEventIfNew(db: Kysely<Database>, event: NewWebhookEvent) {
+  return db
+    .insertInto('webhook_events')
+    .values({
+      id: event.id,
+      type: event.type,
+      created: event.created,
+      received_at: event.receivedAt,
+      status: 'received',
+      attempts: 0,
+      last_error: null,
+      processed_at: null,
+      payload: event.payload,
+    })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .executeTakeFirst();
+}
+
+/** Sets an event's status (`processed` and `failed` count an attempt); `always` false: unless processed. */
+function markEvent(db: Kysely<Database>, id: string, outcome: WebhookEventOutcome, always: boolean) {
+  const finished = outcome.status !== 'received';
+  let update = db
+    .updateTable('webhook_events')
+    .set((eb) => ({
+      status: outcome.status,
+      last_error: outcome.error ?? null,
+      attempts: finished ? eb('attempts', '+', 1) : eb.ref('attempts'),
+      processed_at: outcome.status === 'processed' ? outcome.at : null,
+    }))
+    .where('id', '=', id);
+  if (!always) update = update.where('status', '<>', 'processed');
+  return update.executeTakeFirst();
+}
+
+/** Inserts an audit entry as given (its id made by the caller). */
+export async function insertAudit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      id: entry.id,
+      at: entry.at,
+      actor: entry.actor,
+      action: entry.action,
+      customer_id: entry.customerId,
+      details: JSON.stringify(entry.details),
+    })
+    .execute();
+}
+
 export function createBillingEventQueries(db: Kysely<Database>): BillingEventQueries {
   return {
     async recordWebhookEvent(event) {
-      const result = await db
-        .insertInto('webhook_events')
-        .values({
-          id: event.id,
-          type: event.type,
-          created: event.created,
-          received_at: event.receivedAt,
-          status: 'received',
-          attempts: 0,
-          last_error: null,
-          processed_at: null,
-          payload: event.payload,
-        })
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .executeTakeFirst();
+      const result = await insertEventIfNew(db, event);
       const isNew = (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
       const row = await db
         .selectFrom('webhook_events')
@@ -118,18 +158,42 @@ export function createBillingEventQueries(db: Kysely<Database>): BillingEventQue
     },
 
     async markWebhookEvent(id, outcome) {
-      const finished = outcome.status !== 'received';
-      const result = await db
-        .updateTable('webhook_events')
-        .set((eb) => ({
-          status: outcome.status,
-          last_error: outcome.error ?? null,
-          attempts: finished ? eb('attempts', '+', 1) : eb.ref('attempts'),
-          processed_at: outcome.status === 'processed' ? outcome.at : null,
-        }))
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const result = await markEvent(db, id, outcome, true);
       return result.numUpdatedRows > 0n;
+    },
+
+    async applyWebhookDelivery({ event, writes, outcome, reapply }) {
+      return db.transaction().execute(async (trx) => {
+        await insertEventIfNew(trx, event);
+        // Takes the event's row lock: a concurrent delivery of the same event waits here, then finds
+        // it processed and writes nothing (unless this is a replay).
+        const marked = await markEvent(trx, event.id, outcome, reapply === true);
+        if (marked.numUpdatedRows === 0n) return { duplicate: true, customers: [] };
+        const customers: Customer[] = [];
+        const billing = createBillingEventQueries(trx);
+        for (const write of writes) {
+          switch (write.kind) {
+            case 'customer': {
+              const updated = await createKyselyQueries(trx).updateCustomer(write.id, write.patch);
+              if (updated) customers.push(updated);
+              break;
+            }
+            case 'subscription':
+              await createSubscriptionQueries(trx).upsertSubscription(write.subscription);
+              break;
+            case 'invoice':
+              await billing.upsertInvoice(write.invoice);
+              break;
+            case 'version':
+              await billing.setObjectVersion(write.objectId, write.appliedAt);
+              break;
+            case 'audit':
+              await insertAudit(trx, write.entry);
+              break;
+          }
+        }
+        return { duplicate: false, customers };
+      });
     },
 
     async getWebhookEvent(id) {
@@ -150,17 +214,7 @@ export function createBillingEventQueries(db: Kysely<Database>): BillingEventQue
 
     async appendAudit(entry) {
       const stored: AuditEntry = { id: newId('aud', entry.at), ...entry };
-      await db
-        .insertInto('audit_log')
-        .values({
-          id: stored.id,
-          at: stored.at,
-          actor: stored.actor,
-          action: stored.action,
-          customer_id: stored.customerId,
-          details: JSON.stringify(stored.details),
-        })
-        .execute();
+      await insertAudit(db, stored);
       return stored;
     },
 

@@ -9,6 +9,7 @@ import type { CustomerPrice } from '../core/billing/custom-prices.js';
 import { TollgateError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { BillingInterval, Store } from '../core/ports.js';
+import { insertAudit } from './billing-event-queries.js';
 import type { CustomerPricesTable, Database } from './database.js';
 import { ConflictError, translateUniqueViolation } from './errors.js';
 
@@ -32,19 +33,8 @@ const customerPriceFromRow = (row: CustomerPricesTable): CustomerPrice => ({
   removedAt: row.removed_at,
 });
 
-async function insertAudit(trx: Transaction<Database>, entry: NewAuditEntry): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values({
-      id: newId('aud', entry.at),
-      at: entry.at,
-      actor: entry.actor,
-      action: entry.action,
-      customer_id: entry.customerId,
-      details: JSON.stringify(entry.details),
-    })
-    .execute();
-}
+const insertNewAudit = (trx: Transaction<Database>, entry: NewAuditEntry): Promise<void> =>
+  insertAudit(trx, { id: newId('aud', entry.at), ...entry });
 
 const changedMeanwhile = () =>
   new TollgateError('conflict', "The customer's price was changed meanwhile; read it again and retry.");
@@ -80,7 +70,7 @@ export function createCustomerPriceQueries(db: Kysely<Database>): CustomerPriceQ
               removed_at: null,
             })
             .execute();
-          await insertAudit(trx, audit);
+          await insertNewAudit(trx, audit);
         });
       } catch (error) {
         const translated = translateUniqueViolation(error);
@@ -99,7 +89,7 @@ export function createCustomerPriceQueries(db: Kysely<Database>): CustomerPriceQ
           .where('removed_at', 'is', null)
           .executeTakeFirst();
         if (removed.numUpdatedRows !== 1n) return false;
-        await insertAudit(trx, audit);
+        await insertNewAudit(trx, audit);
         return true;
       });
     },

@@ -1,6 +1,7 @@
 /**
- * The store calls the Stripe webhook inbox makes for every delivery (record, mark, the object versions,
- * the invoice mirror, the customer lookup, the audit line), on prepared better-sqlite3 statements
+ * The store calls the Stripe webhook inbox makes for every delivery (the delivery's one transaction, the
+ * event lookup, the object versions, the invoice mirror, the customer lookup, the audit line), on
+ * prepared better-sqlite3 statements
  * instead of Kysely, which compiles the query and has better-sqlite3 prepare it again on every call
  * (about a third of the CPU of a delivery). Same SQL effect, same row mapping, same answers as
  * billing-event-queries.ts and kysely-queries.ts, which PostgreSQL keeps using.
@@ -17,9 +18,9 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
-import type { AuditEntry } from '../core/billing/billing-records.js';
+import type { AuditEntry, WebhookDelivery } from '../core/billing/billing-records.js';
 import { newId } from '../core/ids.js';
-import type { Store } from '../core/ports.js';
+import type { Customer, CustomerPatch, Store } from '../core/ports.js';
 import { invoiceToRow, webhookEventFromRow } from './billing-event-queries.js';
 import type { SubscriptionsTable, WebhookEventsTable } from './billing-event-tables.js';
 import type { CustomersTable, Database } from './database.js';
@@ -31,6 +32,8 @@ export type SqliteWebhookStatements = Pick<
   Store,
   | 'recordWebhookEvent'
   | 'markWebhookEvent'
+  | 'applyWebhookDelivery'
+  | 'getWebhookEvent'
   | 'getObjectVersion'
   | 'setObjectVersion'
   | 'upsertInvoice'
@@ -46,6 +49,7 @@ interface Statements {
   insertEvent: BetterSqlite3.Statement<[string, string, number, number, string]>;
   eventById: BetterSqlite3.Statement<[string], WebhookEventsTable>;
   markEvent: BetterSqlite3.Statement<[string, string | null, number, number | null, string]>;
+  markUnprocessedEvent: BetterSqlite3.Statement<[string, string | null, number, number | null, string]>;
   versionOf: BetterSqlite3.Statement<[string], { applied_at: number }>;
   setVersion: BetterSqlite3.Statement<[string, number]>;
   upsertInvoice: BetterSqlite3.Statement<unknown[]>;
@@ -102,6 +106,11 @@ function prepare(database: BetterSqlite3.Database): Statements {
     markEvent: database.prepare(
       `UPDATE webhook_events SET status = ?, last_error = ?, attempts = attempts + ?, processed_at = ?
        WHERE id = ?`,
+    ),
+    // A delivery's own mark: an event a concurrent delivery already processed is left as it is.
+    markUnprocessedEvent: database.prepare(
+      `UPDATE webhook_events SET status = ?, last_error = ?, attempts = attempts + ?, processed_at = ?
+       WHERE id = ? AND status <> 'processed'`,
     ),
     versionOf: database.prepare('SELECT applied_at FROM stripe_object_versions WHERE object_id = ?'),
     setVersion: database.prepare(
@@ -161,6 +170,60 @@ export function createSqliteWebhookStatements(
     return statement;
   };
 
+  const updateCustomerRow = (id: string, patch: CustomerPatch): Selectable<CustomersTable> | undefined => {
+    const changes = Object.entries(customerPatchToRow(patch)).filter(([, value]) => value !== undefined);
+    try {
+      return customerUpdate(changes.map(([column]) => column)).get(...changes.map(([, value]) => value), id);
+    } catch (error) {
+      throw translateUniqueViolation(error);
+    }
+  };
+  const insertAudit = (s: Statements, entry: AuditEntry): void => {
+    const details = JSON.stringify(entry.details);
+    s.insertAudit.run(entry.id, entry.at, entry.actor, entry.action, entry.customerId, details);
+  };
+
+  /** A delivery's statements, in one transaction (BEGIN IMMEDIATE: the writer lock from the start). */
+  const deliver = (s: Statements, { event, writes, outcome, reapply }: WebhookDelivery) => {
+    s.insertEvent.run(event.id, event.type, event.created, event.receivedAt, event.payload);
+    const finished = outcome.status !== 'received';
+    const { changes } = (reapply ? s.markEvent : s.markUnprocessedEvent).run(
+      outcome.status,
+      outcome.error ?? null,
+      finished ? 1 : 0,
+      outcome.status === 'processed' ? outcome.at : null,
+      event.id,
+    );
+    if (changes === 0) return { duplicate: true, customers: [] };
+    const customers: Customer[] = [];
+    for (const write of writes) {
+      switch (write.kind) {
+        case 'customer': {
+          const row = updateCustomerRow(write.id, write.patch);
+          if (row) customers.push(customerFromRow(row));
+          break;
+        }
+        case 'subscription': {
+          const row = subscriptionToRow(write.subscription);
+          s.upsertSubscription.run(SUBSCRIPTION_COLUMNS.map((column) => row[column]));
+          break;
+        }
+        case 'invoice': {
+          const row = invoiceToRow(write.invoice);
+          s.upsertInvoice.run(INVOICE_COLUMNS.map((column) => row[column]));
+          break;
+        }
+        case 'version':
+          s.setVersion.run(write.objectId, write.appliedAt);
+          break;
+        case 'audit':
+          insertAudit(s, write.entry);
+          break;
+      }
+    }
+    return { duplicate: false, customers };
+  };
+
   const read = <T>(run: (s: Statements) => T): T | Promise<T> =>
     database.inTransaction ? db.connection().execute(async () => run(statements())) : run(statements());
   const write = <T>(run: (s: Statements) => T): Promise<T> =>
@@ -180,6 +243,15 @@ export function createSqliteWebhookStatements(
         if (!row) throw new Error(`webhook event ${event.id} not found after insert`);
         return { isNew: changes > 0, event: webhookEventFromRow(row) };
       });
+    },
+
+    async applyWebhookDelivery(delivery) {
+      return write((s) => database.transaction(() => deliver(s, delivery)).immediate());
+    },
+
+    async getWebhookEvent(id) {
+      const row = await read((s) => s.eventById.get(id));
+      return row && webhookEventFromRow(row);
     },
 
     async markWebhookEvent(id, outcome) {
@@ -217,14 +289,8 @@ export function createSqliteWebhookStatements(
     },
 
     async updateCustomer(id, patch) {
-      const changes = Object.entries(customerPatchToRow(patch)).filter(([, value]) => value !== undefined);
-      const statement = customerUpdate(changes.map(([column]) => column));
-      try {
-        const row = await write(() => statement.get(...changes.map(([, value]) => value), id));
-        return row && customerFromRow(row);
-      } catch (error) {
-        throw translateUniqueViolation(error);
-      }
+      const row = await write(() => updateCustomerRow(id, patch));
+      return row && customerFromRow(row);
     },
 
     async upsertSubscription(subscription) {
@@ -245,10 +311,7 @@ export function createSqliteWebhookStatements(
 
     async appendAudit(entry) {
       const stored: AuditEntry = { id: newId('aud', entry.at), ...entry };
-      const details = JSON.stringify(stored.details);
-      await write((s) =>
-        s.insertAudit.run(stored.id, stored.at, stored.actor, stored.action, stored.customerId, details),
-      );
+      await write((s) => insertAudit(s, stored));
       return stored;
     },
   };

@@ -4,6 +4,8 @@
  * `Store` port (ports.ts) reads and writes them; these are its types. Times are epoch ms, money is
  * integer minor units.
  */
+import type { CustomerPatch } from '../ports.js';
+import type { SubscriptionRecord } from './subscription-state.js';
 
 export type WebhookEventStatus = 'received' | 'processed' | 'failed';
 
@@ -38,6 +40,30 @@ export interface WebhookEventOutcome {
   status: WebhookEventStatus;
   error?: string | null;
   at: number;
+}
+
+/**
+ * One write a webhook handler made, held until its delivery commits (`Store.applyWebhookDelivery`).
+ * Each does what the Store method of the same name does.
+ */
+export type WebhookWrite =
+  | { kind: 'customer'; id: string; patch: CustomerPatch }
+  | { kind: 'subscription'; subscription: SubscriptionRecord }
+  | { kind: 'invoice'; invoice: InvoiceRecord }
+  | { kind: 'version'; objectId: string; appliedAt: number }
+  | { kind: 'audit'; entry: AuditEntry };
+
+/**
+ * A verified Stripe event and everything applying it wrote, committed as ONE transaction: the event
+ * stored by id (or the stored row reused), the writes in order, and the event's status set to
+ * `outcome` (`processed` and `failed` count one attempt, `received` none: the caller marks it later).
+ */
+export interface WebhookDelivery {
+  event: NewWebhookEvent;
+  writes: readonly WebhookWrite[];
+  outcome: WebhookEventOutcome;
+  /** Apply even when the stored event is processed (the admin's replay). */
+  reapply?: boolean;
 }
 
 export interface NewAuditEntry {

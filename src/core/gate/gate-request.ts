@@ -1,8 +1,11 @@
 /**
- * What a caller asks the gate (`check` / `consume`), and what makes two requests with one idempotency
- * key the same request.
+ * What a caller asks the gate (`check` / `consume`), what it costs, and what makes two requests with
+ * one idempotency key the same request.
  */
-import { canonicalMetadata, type EventMetadata } from './event-metadata.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { multiplyCost } from '../credits.js';
+import { invalidRequest } from '../errors.js';
+import { canonicalMetadata, type EventMetadata, metadataIssues } from './event-metadata.js';
 
 export interface GateRequest {
   /** Metered operation from the catalog; its credit cost x quantity is debited. */
@@ -45,4 +48,31 @@ export function requestFingerprint(request: GateRequest): string {
   // Appended only when present, so events recorded before metadata existed keep their fingerprint.
   const metadata = canonicalMetadata(request.metadata);
   return metadata === null ? fingerprint : `${fingerprint}:${metadata}`;
+}
+
+/**
+ * The request's cost in milli-credits (the operation's unit cost x quantity), or invalid_request for
+ * what no customer could be asked: a bad quantity, bad metadata, an operation not in the catalog.
+ */
+export function requestCost(catalog: Catalog, request: GateRequest): number {
+  const quantity = request.quantity ?? 1;
+  if (!Number.isSafeInteger(quantity) || quantity < 1) {
+    throw invalidRequest([{ path: 'quantity', message: 'expected a positive integer' }]);
+  }
+  if (request.metadata !== undefined) {
+    const issues = metadataIssues(request.metadata);
+    if (issues.length > 0) throw invalidRequest(issues);
+  }
+  let unitCost = 0;
+  if (request.operation !== undefined) {
+    const operation = catalog.operations[request.operation];
+    if (!operation)
+      throw invalidRequest([{ path: 'operation', message: `unknown operation '${request.operation}'` }]);
+    unitCost = operation.cost;
+  }
+  try {
+    return multiplyCost(unitCost, quantity);
+  } catch {
+    throw invalidRequest([{ path: 'quantity', message: 'the quantity is too large' }]);
+  }
 }

@@ -9,7 +9,6 @@ import { type AccountAccess, resolveAccess } from '../account.js';
 import { type Catalog, creditCeiling } from '../catalog/catalog.js';
 import type { Clock } from '../clock.js';
 import { raiseLimit } from '../contract/grants.js';
-import { multiplyCost } from '../credits.js';
 import { invalidRequest, TollgateError } from '../errors.js';
 import type { GroupCommitter } from '../ledger/group-commit.js';
 import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
@@ -19,20 +18,21 @@ import type {
   Customer,
   KeyLimits,
   RateWindow,
+  UsageDebit,
   UsageEvent,
-  WindowDebit,
+  UsageOutcome,
   WindowKey,
   WindowUsage,
 } from '../ports.js';
-import { metadataIssues } from './event-metadata.js';
-import { buildDecision, type DecisionFigures, type GateDecision, type Refusal } from './gate-decision.js';
+import { buildDecision, type GateDecision, type Refusal } from './gate-decision.js';
 import { deny, denyWindow, markDenied, rateRefusal, storageRefusal, type Times } from './gate-denials.js';
-import { applyRateCounts, applyWindowUsage, openFigures, setUsed } from './gate-figures.js';
+import { applyRateCounts, applyWindowUsage, openFigures } from './gate-figures.js';
 import { replayOf, takeBack, undoRate } from './gate-replays.js';
-import { type GateRequest, requestFingerprint } from './gate-request.js';
+import { type GateRequest, requestCost } from './gate-request.js';
 import { addKeyWindows, checkKeyOf, keyRateRefusal } from './key-limits.js';
 import { grantedWindows, windowDebits } from './operation-windows.js';
 import type { UsageCache } from './usage-cache.js';
+import { committedDecision, type DebitSource, usageDebit } from './usage-debit.js';
 
 export type { GateRequest } from './gate-request.js';
 
@@ -66,17 +66,35 @@ export interface GateDependencies {
   slotTimeoutMs: number;
 }
 
-interface Evaluation {
+interface Evaluation extends DebitSource {
+  customer: Customer;
+  windows: RateWindow[];
+}
+
+/** What every request of one customer (through one key) shares; a batch resolves it once. */
+interface CustomerStanding {
   customer: Customer;
   access: AccountAccess;
-  cost: number;
-  figures: DecisionFigures;
+  /** Credits used this period as last known (milli-credits). */
+  used: number;
   windows: RateWindow[];
-  /** The operation's limited windows this request would count in. */
-  operationWindows: readonly WindowDebit[];
-  occurredAt: number;
   /** The request's key when it has limits of its own (its rate windows are in `windows`). */
   limitedKey: { id: string; limits: KeyLimits } | undefined;
+}
+
+/**
+ * One event of a usage report (`consumeBatch`): an operation's units that happened, with the
+ * idempotency key, time and metadata a single `consume` takes. Batched usage does not count against
+ * the request-rate limits and holds no concurrency slot.
+ */
+export type UsageReport = Pick<GateRequest, 'quantity' | 'idempotencyKey' | 'occurredAt' | 'metadata'> & {
+  operation: string;
+};
+
+function conflictError(eventId: string): TollgateError {
+  return new TollgateError('conflict', 'This idempotency key was used for a different request.', {
+    event_id: eventId,
+  });
 }
 
 interface CounterKeys {
@@ -159,7 +177,7 @@ export class Gate {
     const times = this.times();
     const { rateNow } = times;
     const evaluation = await this.evaluate(customerId, request, times);
-    const { figures, windows, access, customer, cost } = evaluation;
+    const { figures, windows, access, customer } = evaluation;
     if (figures.reason !== null) return buildDecision(figures, rateNow);
 
     const counted = request.countRequest !== false ? windows : [];
@@ -210,60 +228,76 @@ export class Gate {
       return buildDecision(figures, rateNow, release);
     }
 
-    const operation = request.operation ?? '';
-    const quantity = request.quantity ?? 1;
-    const { occurredAt, operationWindows, limitedKey } = evaluation;
-    const keyLimit = limitedKey?.limits.credits ?? null;
     let outcome: Awaited<ReturnType<GroupCommitter['debit']>>;
     try {
-      outcome = await this.deps.committer.debit({
-        customerId: customer.id,
-        periodStart: access.period.start,
-        operation,
-        quantity,
-        cost,
-        // Grants raise both by what is left of them, so granted credits are admitted and never billed.
-        limit: raiseLimit(creditCeiling(access.plan), access.grants?.credits),
-        included: figures.credits.effectiveLimit,
-        idempotencyKey: request.idempotencyKey ?? null,
-        requestHash: request.idempotencyKey ? requestFingerprint(request) : null,
-        occurredAt,
-        metadata: request.metadata ?? null,
-        windows: operationWindows,
-        ...(request.reservation && {
-          reservation: { action: 'reserve', ...request.reservation },
-        }),
-        keyId: request.keyId ?? null,
-        ...(keyLimit !== null && { keyLimit }),
-      });
+      outcome = await this.deps.committer.debit(usageDebit(evaluation, request, request.keyId ?? null));
     } catch (error) {
       await takeBack(counters, release, counted, figures);
       throw error;
     }
     if (outcome.kind === 'conflict') {
       await takeBack(counters, release, counted, figures);
-      throw new TollgateError('conflict', 'This idempotency key was used for a different request.', {
-        event_id: outcome.eventId,
-      });
+      throw conflictError(outcome.eventId);
     }
     this.deps.usage.remember(customer.id, access.period.start, outcome.used);
-    setUsed(figures, outcome.used);
-    if (outcome.kind === 'denied') {
-      await takeBack(counters, release, counted, figures);
-      if (outcome.window !== undefined)
-        return denyWindow(figures, outcome.window, operation, quantity, times);
-      if (outcome.key !== undefined) {
-        const { id, limit, used } = outcome.key;
-        figures.refusedKey = { keyId: id, kind: 'credits', limit, used, requested: cost };
+    // A denial counted nothing, and a replay was counted the first time: rate hits and slot go back.
+    if (outcome.kind === 'denied' || outcome.replayed) await takeBack(counters, release, counted, figures);
+    return committedDecision(evaluation, request, outcome, times, release);
+  }
+
+  /**
+   * Records a usage report's events as one unit: the customer, its plan, contract, usage and key are
+   * resolved once, every event is evaluated in order, and all the debits go to the group committer
+   * together (one transaction). One answer per event, in order: its decision, exactly as `consume`
+   * with `countRequest: false` would give it, or the TollgateError (`invalid_request`, `conflict`)
+   * `consume` would throw for it. A fault (unknown customer or key, a failed commit) rejects the
+   * whole report, nothing of it recorded.
+   */
+  async consumeBatch(
+    customerId: string,
+    reports: readonly UsageReport[],
+    keyId?: string,
+  ): Promise<Array<GateDecision | TollgateError>> {
+    const times = this.times();
+    const standing = await this.standing(customerId, keyId, times);
+    const answers = new Array<GateDecision | TollgateError>(reports.length);
+    const pending: Array<{ index: number; evaluation: Evaluation }> = [];
+    const debits: UsageDebit[] = [];
+    let refusedRate: number[] | undefined;
+    for (let index = 0; index < reports.length; index++) {
+      const report = reports[index] as UsageReport;
+      let evaluation: Evaluation;
+      try {
+        evaluation = this.evaluateWith(standing, report, requestCost(this.deps.catalog, report), times);
+      } catch (error) {
+        if (!(error instanceof TollgateError)) throw error;
+        answers[index] = error;
+        continue;
       }
-      return deny(figures, 'quota_exceeded', times);
+      if (evaluation.figures.reason !== null) {
+        // Refused before any count (a suspended account): the windows as they stand, read once.
+        if (standing.windows.length > 0) {
+          refusedRate ??= await this.deps.counters.peekRate(standing.windows);
+          applyRateCounts(evaluation.figures, standing.windows, refusedRate, 0);
+        }
+        answers[index] = buildDecision(evaluation.figures, times.rateNow);
+        continue;
+      }
+      pending.push({ index, evaluation });
+      debits.push(usageDebit(evaluation, report, keyId ?? null));
     }
-    if (outcome.windows !== undefined) applyWindowUsage(figures, operationWindows, outcome.windows);
-    // A replay was counted the first time: its rate hits and slot are given back now.
-    if (outcome.replayed) await takeBack(counters, release, counted, figures);
-    figures.eventId = outcome.eventId;
-    figures.replayed = outcome.replayed;
-    return buildDecision(figures, rateNow, release);
+    const outcomes = await this.deps.committer.debitMany(debits);
+    const { customer, access } = standing;
+    pending.forEach(({ index, evaluation }, position) => {
+      const outcome = outcomes[position] as UsageOutcome;
+      if (outcome.kind === 'conflict') {
+        answers[index] = conflictError(outcome.eventId);
+        return;
+      }
+      this.deps.usage.remember(customer.id, access.period.start, outcome.used);
+      answers[index] = committedDecision(evaluation, reports[index] as UsageReport, outcome, times);
+    });
+    return answers;
   }
 
   private times(): Times {
@@ -271,42 +305,35 @@ export class Gate {
   }
 
   private async evaluate(customerId: string, request: GateRequest, times: Times): Promise<Evaluation> {
-    const { now, rateNow } = times;
-    const { catalog } = this.deps;
-    const quantity = request.quantity ?? 1;
-    if (!Number.isSafeInteger(quantity) || quantity < 1) {
-      throw invalidRequest([{ path: 'quantity', message: 'expected a positive integer' }]);
+    const cost = requestCost(this.deps.catalog, request);
+    const standing = await this.standing(customerId, request.keyId, times);
+    const evaluation = this.evaluateWith(standing, request, cost, times);
+    const { windows } = standing;
+    if (evaluation.figures.reason !== null && windows.length > 0) {
+      // Refused before the windows were counted: the headers still tell them as they stand, not full.
+      applyRateCounts(evaluation.figures, windows, await this.deps.counters.peekRate(windows), 0);
     }
-    if (request.metadata !== undefined) {
-      const issues = metadataIssues(request.metadata);
-      if (issues.length > 0) throw invalidRequest(issues);
-    }
-    let unitCost = 0;
-    if (request.operation !== undefined) {
-      const operation = catalog.operations[request.operation];
-      if (!operation)
-        throw invalidRequest([{ path: 'operation', message: `unknown operation '${request.operation}'` }]);
-      unitCost = operation.cost;
-    }
-    let cost: number;
-    try {
-      cost = multiplyCost(unitCost, quantity);
-    } catch {
-      throw invalidRequest([{ path: 'quantity', message: 'the quantity is too large' }]);
-    }
+    return evaluation;
+  }
 
+  /** The customer, its access, usage, rate windows and key, as every request of it now shares them. */
+  private async standing(
+    customerId: string,
+    keyId: string | undefined,
+    times: Times,
+  ): Promise<CustomerStanding> {
+    const { now, rateNow } = times;
     // Both are usually cached: awaiting only real promises saves two microtask hops per request.
     const loaded = this.deps.loadCustomer(customerId, now);
     const customer = loaded instanceof Promise ? await loaded : loaded;
-    const access = resolveAccess(customer, catalog, now, this.deps.gracePeriodMs);
-    const plan = access.plan;
+    const access = resolveAccess(customer, this.deps.catalog, now, this.deps.gracePeriodMs);
     const usage = this.deps.usage.get(customer.id, access.period.start);
     const used = typeof usage === 'number' ? usage : await usage;
     const windows = this.rateWindows(customer.id, access, rateNow);
     let limitedKey: Evaluation['limitedKey'];
-    if (request.keyId !== undefined) {
+    if (keyId !== undefined) {
       // A cached key (every authenticated one) is read synchronously: no promise, no microtask hop.
-      const loaded = this.loadKey(request.keyId, now);
+      const loaded = this.loadKey(keyId, now);
       const key = loaded instanceof Promise ? await loaded : loaded;
       checkKeyOf(key, customer.id);
       // A key without limits costs nothing more here: its id only travels with the debit.
@@ -315,6 +342,20 @@ export class Gate {
         addKeyWindows(windows, key.id, key.limits, rateNow);
       }
     }
+    return { customer, access, used, windows, limitedKey };
+  }
+
+  /** One request's evaluation against its customer's standing (no I/O). */
+  private evaluateWith(
+    standing: CustomerStanding,
+    request: GateRequest,
+    cost: number,
+    times: Times,
+  ): Evaluation {
+    const { customer, access, used, windows, limitedKey } = standing;
+    const { now } = times;
+    const plan = access.plan;
+    const quantity = request.quantity ?? 1;
     const occurredAt = request.occurredAt ?? now;
     const operationWindows =
       request.operation === undefined
@@ -324,7 +365,7 @@ export class Gate {
             access.grants?.operations[request.operation],
           );
     const figures = openFigures(
-      catalog,
+      this.deps.catalog,
       customer.id,
       access,
       request.operation,
@@ -339,11 +380,17 @@ export class Gate {
     else if (request.feature !== undefined && !plan.features.includes(request.feature)) {
       markDenied(figures, 'feature_not_available', { kind: 'feature', feature: request.feature });
     }
-    if (figures.reason !== null && windows.length > 0) {
-      // Refused before the windows were counted: the headers still tell them as they stand, not full.
-      applyRateCounts(figures, windows, await this.deps.counters.peekRate(windows), 0);
-    }
-    return { customer, access, cost, figures, windows, operationWindows, occurredAt, limitedKey };
+    return {
+      customerId: customer.id,
+      customer,
+      access,
+      cost,
+      figures,
+      windows,
+      operationWindows,
+      occurredAt,
+      limitedKey,
+    };
   }
 
   private loadKey(keyId: string, now: number): ApiKeyRecord | Promise<ApiKeyRecord> {

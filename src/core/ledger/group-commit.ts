@@ -2,12 +2,18 @@
  * Group commit for usage debits. Every debit made while a commit is being written waits for the
  * next one, and all of them share it: one transaction (and one fsync) for many requests. A caller's
  * promise resolves only after its debit is durable, so "recorded" never means "in memory".
+ *
+ * A batch of debits (`debitMany`, one per event of a usage report) is one unit: one promise, and
+ * never split across two commits, so its events are durable together or not at all.
  */
 import type { Store, UsageDebit, UsageOutcome } from '../ports.js';
 
+/** One caller's debits (one, or a batch's) and the promise waiting for their outcomes. */
 interface Pending {
-  debit: UsageDebit;
-  resolve: (outcome: UsageOutcome) => void;
+  debits: readonly UsageDebit[];
+  /** True for `debit`: resolved with its one outcome rather than an array. */
+  single: boolean;
+  resolve: (outcomes: UsageOutcome[] | UsageOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -23,6 +29,8 @@ export interface GroupCommitOptions {
 
 export class GroupCommitter {
   private queue: Pending[] = [];
+  /** Debits in `queue` (a batch's count as many). */
+  private queued = 0;
   private inFlight = 0;
   private scheduled = false;
   private idleWaiters: Array<() => void> = [];
@@ -40,8 +48,22 @@ export class GroupCommitter {
 
   /** Queues a debit; resolves with its outcome once the batch holding it has committed. */
   debit(debit: UsageDebit): Promise<UsageOutcome> {
+    return this.enqueue([debit], true) as Promise<UsageOutcome>;
+  }
+
+  /**
+   * Queues debits as one unit, decided in order in the same transaction; resolves with their
+   * outcomes (in order) once it has committed, or rejects with nothing of them recorded.
+   */
+  debitMany(debits: readonly UsageDebit[]): Promise<UsageOutcome[]> {
+    if (debits.length === 0) return Promise.resolve([]);
+    return this.enqueue(debits, false) as Promise<UsageOutcome[]>;
+  }
+
+  private enqueue(debits: readonly UsageDebit[], single: boolean): Promise<UsageOutcome[] | UsageOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ debit, resolve, reject });
+      this.queue.push({ debits, single, resolve, reject });
+      this.queued += debits.length;
       this.schedule();
     });
   }
@@ -64,8 +86,24 @@ export class GroupCommitter {
 
   private startBatches(): void {
     while (this.queue.length > 0 && this.inFlight < this.concurrency) {
-      const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-      this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+      let batch: Pending[];
+      if (this.queued <= this.maxBatch) {
+        batch = this.queue;
+        this.queue = [];
+        this.queued = 0;
+      } else {
+        // Whole units up to maxBatch debits (at least one unit, however large).
+        let count = 0;
+        let units = 0;
+        for (const pending of this.queue) {
+          if (units > 0 && count + pending.debits.length > this.maxBatch) break;
+          count += pending.debits.length;
+          units += 1;
+        }
+        batch = this.queue.slice(0, units);
+        this.queue = this.queue.slice(units);
+        this.queued -= count;
+      }
       this.inFlight += 1;
       void this.commit(batch);
     }
@@ -73,15 +111,18 @@ export class GroupCommitter {
 
   private async commit(batch: Pending[]): Promise<void> {
     try {
-      const outcomes = await this.store.commitUsage(
-        batch.map((pending) => pending.debit),
-        this.now(),
-      );
-      batch.forEach((pending, index) => {
-        const outcome = outcomes[index];
-        if (outcome) pending.resolve(outcome);
-        else pending.reject(new Error('the store answered fewer outcomes than debits'));
-      });
+      // The common case, one unit: its own array goes to the store as it is.
+      const debits =
+        batch.length === 1 ? (batch[0] as Pending).debits : batch.flatMap((pending) => pending.debits);
+      const outcomes = await this.store.commitUsage(debits, this.now());
+      if (outcomes.length < debits.length) throw new Error('the store answered fewer outcomes than debits');
+      let offset = 0;
+      for (const pending of batch) {
+        const count = pending.debits.length;
+        if (pending.single) pending.resolve(outcomes[offset] as UsageOutcome);
+        else pending.resolve(batch.length === 1 ? outcomes : outcomes.slice(offset, offset + count));
+        offset += count;
+      }
     } catch (error) {
       // The transaction rolled back as a whole: nothing of this batch was recorded.
       for (const pending of batch) pending.reject(error);

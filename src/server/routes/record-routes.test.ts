@@ -228,6 +228,21 @@ describe.each(backends)('POST /api/v1/usage/record on %s', (name, open) => {
       expect(await usedOf(key)).toBe(100);
     });
 
+    it('commits each of 6 concurrent batches of 1,000 whole, never split across transactions', async () => {
+      const { key } = await server.newCustomer({ plan: 'bulk' });
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, (_, batch) => record(key, { events: events(1000, `c${batch}`) })),
+      );
+      const summaries = responses.map((response) => response.json().summary);
+      // 100 credits hold 1,000 searches: the rest are denied, and every event was decided in a commit.
+      expect(summaries.reduce((sum, summary) => sum + summary.recorded, 0)).toBe(1000);
+      expect(summaries.reduce((sum, summary) => sum + summary.denied, 0)).toBe(5000);
+      // The group committer takes up to 4,096 debits a transaction: a batch is one unit of it.
+      expect(commits.reduce((sum, count) => sum + count, 0)).toBe(6000);
+      expect(commits.every((count) => count % 1000 === 0)).toBe(true);
+      expect(await usedOf(key)).toBe(100);
+    });
+
     it('gives each event its own result: recorded, duplicate, conflict, invalid, denied', async () => {
       const { key } = await server.newCustomer({ plan: 'bulk' });
       const response = await record(key, {

@@ -1,6 +1,7 @@
 /**
  * POST /api/v1/webhooks/stripe: Stripe's signed events, handed to the webhook inbox as the exact bytes
- * received (the signature covers them). No API key: the signature is the authentication. The answer is
+ * received (the signature covers them) with the body parsed from them once. No API key: the signature
+ * is the authentication. The answer is
  * the inbox's: 200 applied or duplicate, 400 bad or stale signature (nothing stored), 500 when a
  * handler failed, so Stripe retries.
  */
@@ -42,10 +43,11 @@ export function registerWebhookRoutes(router: ApiRouter, inbox: WebhookInbox): v
         outcome: z.enum(['processed', 'ignored']).optional(),
       }),
     },
-    async handler({ request, reply }) {
+    async handler({ request, reply, body }) {
       const raw = rawBodyOf(request) ?? Buffer.alloc(0);
       const signature = request.headers['stripe-signature'];
-      const answer = await inbox.receive(raw, typeof signature === 'string' ? signature : undefined);
+      // The JSON body parsed from these bytes: the inbox verifies the bytes and does not parse them again.
+      const answer = await inbox.receive(raw, typeof signature === 'string' ? signature : undefined, body);
       if (answer.status === 200) return answer.body as { received: true };
       if (answer.status === 400 && 'message' in answer.body)
         throw invalidRequest([{ path: 'stripe-signature', message: answer.body.message }]);

@@ -4,9 +4,10 @@
  * handlers:
  * - Out of order: `current()` answers the object as of this event, a fresh read from Stripe when
  *   another event of the same second was already applied, or null when a newer event was applied.
- * - Customer changes go through the engine (`tollgate.updateCustomer`), so the gate's cache sees them
- *   (a plan or status change also on every other instance, `invalidateCustomer`), and every status
- *   change is audited (revenue's churn and trial conversion read the audit log).
+ * - Writes are held (`delivery-writes.ts`) and committed with the event in one transaction by the
+ *   inbox; customers changed are then dropped from the engine's cache here and on every other
+ *   instance (`invalidateCustomer`), and every status change is audited (revenue's churn and trial
+ *   conversion read the audit log).
  * - Notifications are queued and sent only after the whole event applied (compute, then act).
  */
 import type Stripe from 'stripe';
@@ -16,6 +17,7 @@ import type { CustomerChange, PriceIndex } from '../../core/billing/subscription
 import type { Notification, NotificationType, Notifier } from '../../core/notifications/notifier.js';
 import type { Customer } from '../../core/ports.js';
 import type { Tollgate } from '../../core/tollgate.js';
+import { type DeliveryWrites, deliveryWrites } from './delivery-writes.js';
 
 /** The part of the server's metrics the inbox records into (`TollgateMetrics` fits). */
 export interface WebhookMetrics {
@@ -51,6 +53,10 @@ export class HandlerContext {
   readonly notifications: Notification[] = [];
   /** The event's `created` in epoch ms: the version every write of this event carries. */
   readonly created: number;
+  /** What the handler wrote, committed with the event; reads through it see those writes. */
+  readonly delivery: DeliveryWrites;
+  /** Customers this event changed: the engine's caches drop them once the delivery committed. */
+  readonly changedCustomers = new Set<string>();
 
   constructor(
     readonly deps: WebhookDependencies,
@@ -58,10 +64,11 @@ export class HandlerContext {
     readonly actor: string = 'stripe',
   ) {
     this.created = event.created * 1000;
+    this.delivery = deliveryWrites(deps.tollgate.store);
   }
 
   get store() {
-    return this.deps.tollgate.store;
+    return this.delivery.store;
   }
 
   get catalog() {
@@ -120,20 +127,23 @@ export class HandlerContext {
   }
 
   /**
-   * Applies a change to a customer through the engine. A status change is audited with the plans on
-   * either side, and a failing account served again is notified as reactivated.
+   * Applies a change to a customer (held with the delivery's writes). A status change is audited with
+   * the plans on either side, and a failing account served again is notified as reactivated.
    */
   async update(customer: Customer, change: CustomerChange, action?: string): Promise<Customer> {
     const changed = Object.entries(change).filter(
       ([key, value]) => (customer as unknown as Record<string, unknown>)[key] !== value,
     );
     if (changed.length === 0) return customer;
-    const updated = await this.deps.tollgate.updateCustomer(customer.id, change);
+    const updated = this.delivery.updateCustomer(customer, {
+      ...change,
+      updatedAt: this.deps.tollgate.clock.now(),
+    });
+    // Every instance drops its cached copy once the delivery committed, rather than within its
+    // customer cache time: the gate must not serve the old plan, status or period.
+    this.changedCustomers.add(customer.id);
     if (action) await this.audit(action, customer.id, Object.fromEntries(changed));
     if (updated.status !== customer.status || updated.plan !== customer.plan) {
-      // Other instances drop their cached copy at once, as for an override, rather than within
-      // their customer cache time: a plan or status change is one the customer acts on.
-      await this.deps.tollgate.invalidateCustomer(customer.id);
       await this.audit('billing.status_changed', customer.id, {
         from: customer.status,
         to: updated.status,

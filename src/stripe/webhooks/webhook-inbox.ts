@@ -4,14 +4,18 @@
  * - The signature is checked on the raw body against every configured secret (several while a secret
  *   is rotated), with Stripe's 300 s tolerance measured on the real clock: the `t=` Stripe signs is
  *   when it sent the request, which a test clock does not move. Bad or stale: 400, nothing stored.
- * - The event is stored by its id first. A duplicate of a processed event answers 200 and does
- *   nothing; an event that failed before (or was left half-done by a crash) is applied again, which
- *   is safe because every handler's writes are idempotent and stamped with the event's time.
+ * - The body is parsed once (the route's JSON body) and trusted once the bytes verify.
+ * - One delivery is one store transaction (`applyWebhookDelivery`): the event stored by id, every
+ *   write its handler made (held until then, delivery-writes.ts) and its status, together. A duplicate
+ *   of a processed event answers 200 and does nothing; an event that failed before is applied again.
+ *   A crash mid-apply leaves nothing half-written, so Stripe's retry applies it whole.
  * - Events of one Stripe customer are applied one at a time in this process, so two deliveries never
  *   interleave their reads and writes of the same account.
- * - A handler that throws marks the event failed and answers 500, so Stripe retries it.
- * - Notifications go out after the handler succeeded and before the event is marked processed:
- *   at least once (a crash in between repeats them), never for an event that did not apply.
+ * - A handler that throws commits nothing of its writes, stores the event as failed and answers 500,
+ *   so Stripe retries it.
+ * - Notifications go out after the delivery committed and before the event is marked processed (a
+ *   second, small write, only for events that notify): at least once (a crash in between repeats
+ *   them), never for an event that did not apply.
  */
 import type Stripe from 'stripe';
 import type { WebhookEventRecord } from '../../core/billing/billing-records.js';
@@ -35,8 +39,15 @@ export interface InboxAnswer {
 }
 
 export interface WebhookInbox {
-  /** Handles one delivery as received over HTTP. */
-  receive(rawBody: Buffer | string, signatureHeader: string | undefined): Promise<InboxAnswer>;
+  /**
+   * Handles one delivery as received over HTTP. `parsed` is the body already parsed from these bytes
+   * (the route's JSON body), so it is not parsed again; it is trusted only once the bytes verify.
+   */
+  receive(
+    rawBody: Buffer | string,
+    signatureHeader: string | undefined,
+    parsed?: unknown,
+  ): Promise<InboxAnswer>;
   /** Applies a stored event again, whatever its status (the admin's replay). Undefined when unknown. */
   replay(eventId: string): Promise<WebhookEventRecord | undefined>;
   /** Resolves when no event is being applied. */
@@ -93,24 +104,62 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
   const inFlight = new Set<string>();
   const running = new Set<Promise<unknown>>();
 
-  function verify(rawBody: Buffer | string, header: string | undefined): Stripe.Event | undefined {
-    if (!header) return undefined;
+  /** Whether the bytes verify against one of the secrets (nothing parsed: the HMAC covers the bytes). */
+  function verified(payload: string, header: string | undefined): boolean {
+    const signature = stripe.webhooks.signature;
+    if (!header || !signature) return false;
     for (const secret of options.secrets) {
       try {
-        return stripe.webhooks.constructEvent(rawBody, header, secret, tolerance);
+        return signature.verifyHeader(payload, header, secret, tolerance);
       } catch {
         // Try the next secret: during rotation Stripe signs with each, and one of them is ours.
       }
     }
-    return undefined;
+    return false;
   }
 
-  async function apply(event: Stripe.Event): Promise<'processed' | 'ignored'> {
+  /**
+   * Applies the event and commits it with everything it wrote in one store transaction. Events of one
+   * Stripe customer run one at a time, commit included, so each reads what the previous committed.
+   */
+  async function apply(
+    event: Stripe.Event,
+    payload: string,
+    reapply: boolean,
+  ): Promise<'processed' | 'ignored' | 'duplicate'> {
+    const record = {
+      id: event.id,
+      type: event.type,
+      created: event.created * 1000,
+      receivedAt: tollgate.clock.now(),
+      payload,
+    };
     const handler = registry.get(event.type);
-    let result: 'applied' | 'ignored' = 'ignored';
-    if (handler) {
-      const context = new HandlerContext(options, event);
-      result = await serial(orderingKey(event), () => handler.handle(context));
+    if (!handler) {
+      const { duplicate } = await tollgate.store.applyWebhookDelivery({
+        event: record,
+        writes: [],
+        outcome: { status: 'processed', at: tollgate.clock.now() },
+        reapply,
+      });
+      return duplicate ? 'duplicate' : 'ignored';
+    }
+    const context = new HandlerContext(options, event);
+    const { result, duplicate } = await serial(orderingKey(event), async () => {
+      const result = await handler.handle(context);
+      // With notifications to send, the event is marked processed only after they went out (below).
+      const status = context.notifications.length > 0 ? 'received' : 'processed';
+      const committed = await tollgate.store.applyWebhookDelivery({
+        event: record,
+        writes: context.delivery.writes,
+        outcome: { status, at: tollgate.clock.now() },
+        reapply,
+      });
+      return { result, duplicate: committed.duplicate };
+    });
+    if (duplicate) return 'duplicate';
+    for (const customerId of context.changedCustomers) await tollgate.invalidateCustomer(customerId);
+    if (context.notifications.length > 0) {
       for (const notification of context.notifications) {
         try {
           await notifier.notify(notification);
@@ -118,17 +167,21 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
           onError(`notification ${notification.type} for ${notification.customerId} failed`, error);
         }
       }
+      await tollgate.store.markWebhookEvent(event.id, { status: 'processed', at: tollgate.clock.now() });
     }
-    await tollgate.store.markWebhookEvent(event.id, { status: 'processed', at: tollgate.clock.now() });
     return result === 'applied' ? 'processed' : 'ignored';
   }
 
-  async function applyTracked(event: Stripe.Event): Promise<InboxAnswer> {
+  async function applyTracked(event: Stripe.Event, payload: string, reapply = false): Promise<InboxAnswer> {
     inFlight.add(event.id);
-    const work = apply(event);
+    const work = apply(event, payload, reapply);
     running.add(work);
     try {
       const outcome = await work;
+      if (outcome === 'duplicate') {
+        options.metrics?.recordWebhook(event.type, 'duplicate');
+        return { status: 200, body: { received: true, duplicate: true } };
+      }
       options.metrics?.recordWebhook(
         event.type,
         outcome,
@@ -138,8 +191,20 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
     } catch (error) {
       options.metrics?.recordWebhook(event.type, 'failed');
       onError(`webhook ${event.id} (${event.type}) failed`, error);
+      // Nothing the handler wrote was committed: the event is stored as failed, for the retry.
       await tollgate.store
-        .markWebhookEvent(event.id, { status: 'failed', error: errorText(error), at: tollgate.clock.now() })
+        .applyWebhookDelivery({
+          event: {
+            id: event.id,
+            type: event.type,
+            created: event.created * 1000,
+            receivedAt: tollgate.clock.now(),
+            payload,
+          },
+          writes: [],
+          outcome: { status: 'failed', error: errorText(error), at: tollgate.clock.now() },
+          reapply,
+        })
         .catch((markError: unknown) => onError(`could not mark ${event.id} failed`, markError));
       return { status: 500, body: { error: 'internal', message: 'The event could not be applied; retry.' } };
     } finally {
@@ -149,9 +214,10 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
   }
 
   return {
-    async receive(rawBody, signatureHeader) {
-      const event = verify(rawBody, signatureHeader);
-      if (!event) {
+    async receive(rawBody, signatureHeader, parsed) {
+      // Decoded once: the signature is computed over this text, and it is what the store keeps.
+      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
+      if (!verified(payload, signatureHeader)) {
         return {
           status: 400,
           body: {
@@ -160,25 +226,22 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
           },
         };
       }
-      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-      const { isNew, event: stored } = await tollgate.store.recordWebhookEvent({
-        id: event.id,
-        type: event.type,
-        created: event.created * 1000,
-        receivedAt: tollgate.clock.now(),
-        payload,
-      });
-      if (!isNew && (stored.status === 'processed' || inFlight.has(event.id))) {
+      // Parsed once: by the caller (the HTTP route's JSON body), or here.
+      const event = (parsed ?? JSON.parse(payload)) as Stripe.Event;
+      const duplicate = () => {
         options.metrics?.recordWebhook(event.type, 'duplicate');
-        return { status: 200, body: { received: true, duplicate: true } };
-      }
-      return applyTracked(event);
+        return { status: 200 as const, body: { received: true as const, duplicate: true } };
+      };
+      if (inFlight.has(event.id)) return duplicate();
+      const stored = await tollgate.store.getWebhookEvent(event.id);
+      if (stored?.status === 'processed') return duplicate();
+      return applyTracked(event, payload);
     },
 
     async replay(eventId) {
       const stored = await tollgate.store.getWebhookEvent(eventId);
       if (!stored) return undefined;
-      await applyTracked(JSON.parse(stored.payload) as Stripe.Event);
+      await applyTracked(JSON.parse(stored.payload) as Stripe.Event, stored.payload, true);
       return tollgate.store.getWebhookEvent(eventId);
     },
 
