@@ -19,17 +19,7 @@
  * staged), so batches that queue for the mutex wait at most one step.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-
-export interface SqliteUsageIndexOptions {
-  /** Unindexed events that start a cycle (default 16,384). */
-  flushRows?: number;
-  /** At most this many events indexed per step (default 4,096)... */
-  chunkRows?: number;
-  /** ...and at most this many customers' (default 32). */
-  chunkCustomers?: number;
-  /** A tail left alone this long (ms) is indexed however short (default 1,000; 0 = never). */
-  idleMs?: number;
-}
+import type { SqliteUsageIndexOptions } from './sqlite-usage-index-options.js';
 
 export interface SqliteUsageIndexer {
   /** Called after each committed batch, under the connection mutex. */

@@ -12,8 +12,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { UsageDebit } from '../core/ports.js';
 import { createSqliteStore } from './sqlite-store.js';
-import type { SqliteUsageIndexOptions } from './sqlite-usage-index.js';
 import { createUsageIndexSteps } from './sqlite-usage-index.js';
+import type { SqliteUsageIndexOptions } from './sqlite-usage-index-options.js';
 
 export interface UsageLogWorkerTask {
   filename: string;
