@@ -9,6 +9,17 @@ import { cliArgs } from '../../src/cli/testing/cli-command.js';
 /** The `tollgate` command as a shell prefix (the sources through tsx), for printed `npx tollgate` lines. */
 export const cliCommand = [process.execPath, ...cliArgs()].join(' ');
 
+/**
+ * Waits until at least `seconds` are left in the machine clock's current minute. The demo is a real
+ * process whose rate limits count whole minutes of that clock (it cannot be injected there), so a run
+ * of requests expected to share "this minute" must not straddle a minute's end, wherever in the
+ * minute the test happens to start.
+ */
+export async function clearOfMinuteEnd(seconds = 20): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < seconds * 1_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
+
 /** Runs a printed line through bash, without its trailing `# comment`. */
 export function curl(line: string): string {
   return execFileSync('bash', ['-c', line.replace(/\s+#.*$/, '')], { encoding: 'utf8', timeout: 30_000 });
