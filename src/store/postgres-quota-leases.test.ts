@@ -11,7 +11,7 @@ import type { Store, UsageDebit } from '../core/ports.js';
 import type { WorkerTask } from './concurrency-worker.js';
 import { createPostgresStore } from './postgres-store.js';
 import { dropSchema, newSchemaName, postgresTestUrl } from './test-databases.js';
-import { runProcesses, startWorkers } from './worker-processes.js';
+import { newRaceCustomer, runProcesses, startWorkers } from './worker-processes.js';
 
 const PERIOD = Date.UTC(2026, 0, 1);
 const T = Date.UTC(2026, 0, 15);
@@ -50,14 +50,7 @@ afterAll(async () => {
   await dropSchema(schema);
 });
 
-async function newCustomerId(): Promise<string> {
-  const customer = await store.createCustomer({
-    id: `cus_${Math.random().toString(36).slice(2)}`,
-    plan: 'free',
-    createdAt: PERIOD,
-  });
-  return customer.id;
-}
+const newCustomerId = (): Promise<string> => newRaceCustomer(store, PERIOD);
 
 /** A worker process's task: `batches` debits of 1 credit against `limit`, on this test's schema. */
 function leaseTask(customerId: string, limit: number, task: Partial<WorkerTask>): WorkerTask {

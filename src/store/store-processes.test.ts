@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../core/ports.js';
 import type { WorkerSummary, WorkerTask } from './concurrency-worker.js';
 import { dropSchema, openPostgresTestStore, openSqliteTestStore, postgresTestUrl } from './test-databases.js';
-import { runProcesses } from './worker-processes.js';
+import { newRaceCustomer, runProcesses } from './worker-processes.js';
 
 const PERIOD = Date.UTC(2026, 0, 1);
 
@@ -45,14 +45,7 @@ for (const database of databases) {
       await cleanup?.();
     });
 
-    async function newCustomerId(): Promise<string> {
-      const customer = await store.createCustomer({
-        id: `cus_${Math.random().toString(36).slice(2)}`,
-        plan: 'free',
-        createdAt: PERIOD,
-      });
-      return customer.id;
-    }
+    const newCustomerId = (): Promise<string> => newRaceCustomer(store, PERIOD);
 
     it('admits exactly 100 of 1,000 racing debits, and the counter equals the sum of events', async () => {
       const customerId = await newCustomerId();

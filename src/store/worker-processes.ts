@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Store } from '../core/ports.js';
 import type { WorkerSummary, WorkerTask } from './concurrency-worker.js';
 
 const workerPath = fileURLToPath(new URL('./concurrency-worker.ts', import.meta.url));
@@ -72,4 +73,14 @@ function collectLines(child: ChildProcess): { next(): Promise<string> } {
       });
     },
   };
+}
+
+/** A new free-plan customer for the processes to race on, created at `createdAt`; returns its id. */
+export async function newRaceCustomer(store: Store, createdAt: number): Promise<string> {
+  const customer = await store.createCustomer({
+    id: `cus_${Math.random().toString(36).slice(2)}`,
+    plan: 'free',
+    createdAt,
+  });
+  return customer.id;
 }
