@@ -1,8 +1,11 @@
 /**
  * The engine's customer cache: every customer with its contract (overrides, grants) attached, trusted
- * for `ttlMs`, so the gate reads limits without a query on its hot path. One read per customer at a
- * time; an invalidation (here, or a change notice from another instance through the store's change
- * feed) drops the entry and keeps reads started before it from caching what they read.
+ * for `ttlMs`, so the gate reads limits without a query on its hot path. Past that time a customer is
+ * still trusted, up to `quietTtlMs` and the end of its credit period, while the store vouches that no
+ * change can have gone unheard (`Store.quietToken`: no other SQLite connection committed, or the
+ * PostgreSQL change feed stayed connected). One read per customer at a time; an invalidation (here,
+ * or a change notice from another instance through the store's change feed) drops the entry and keeps
+ * reads started before it from caching what they read.
  */
 import { creditPeriod } from './account.js';
 import { type CustomerContract, EMPTY_CONTRACT } from './contract/contract.js';
@@ -20,6 +23,11 @@ export interface CustomerCacheOptions {
   now: () => number;
   /** How long a customer record is trusted before it is read again. */
   ttlMs: number;
+  /**
+   * How long it is trusted while the store vouches that no change went unheard (`Store.quietToken`),
+   * never past the end of the credit period it was read in (its grants' standing is that period's).
+   */
+  quietTtlMs?: number;
   /** Told of every id dropped, here or through the change feed (the engine drops that customer's keys). */
   onForget?: (customerId: string) => void;
 }
@@ -36,7 +44,8 @@ export interface CustomerCache {
   rememberNew(created: Customer): Customer;
   /**
    * Drops the customer here, then tells the other instances through the change feed; resolves once
-   * the notice is confirmed, or after `unconfirmedWaitMs` (the cache time by default) when it cannot be.
+   * the notice is confirmed, or after `unconfirmedWaitMs` (the cache time by default) when it cannot be,
+   * or after the quiet time too when the notice could not be sent at all.
    */
   invalidate(customerId: string, unconfirmedWaitMs?: number): Promise<void>;
   /** Stops listening to the change feed. */
@@ -48,20 +57,54 @@ function withContract(customer: Customer, contract: CustomerContract): Customer 
   return { ...customer, contract };
 }
 
-export function createCustomerCache({ store, now, ttlMs, onForget }: CustomerCacheOptions): CustomerCache {
-  const customers = new Map<string, { customer: Customer; readAt: number }>();
+interface Entry {
+  customer: Customer;
+  readAt: number;
+  /** The store's quiet token when the read started; null: trusted for `ttlMs` only. */
+  token: number | null;
+  /** Until when the token may extend the trust. */
+  quietUntil: number;
+}
+
+/** The default of `quietTtlMs`: as long as an API key is trusted (ApiKeyResolver). */
+const QUIET_TTL_MS = 30_000;
+
+export function createCustomerCache({
+  store,
+  now,
+  ttlMs,
+  quietTtlMs = QUIET_TTL_MS,
+  onForget,
+}: CustomerCacheOptions): CustomerCache {
+  const customers = new Map<string, Entry>();
+  // Read before a store read starts: a change committed elsewhere during the read moves it.
+  const quietToken = (): number | null => store.quietToken?.() ?? null;
+  const entry = (customer: Customer, readAt: number, token: number | null): Entry => ({
+    customer,
+    readAt,
+    token,
+    quietUntil: Math.min(readAt + quietTtlMs, creditPeriod(customer, readAt).end),
+  });
   const loading = new Map<string, Promise<Customer>>();
   // Bumped by every invalidation: a read that started before one must not cache what it read.
   let invalidations = 0;
 
   function load(customerId: string, at: number): Customer | Promise<Customer> {
     const cached = customers.get(customerId);
-    if (cached && at - cached.readAt < ttlMs) return cached.customer;
+    if (cached) {
+      if (at - cached.readAt < ttlMs) return cached.customer;
+      // Past the cache time, still trusted while nothing can have changed it unheard: re-reading every
+      // customer every second was most of the gate's store traffic with many customers.
+      if (cached.token !== null && at < cached.quietUntil && quietToken() === cached.token) {
+        return cached.customer;
+      }
+    }
     let pending = loading.get(customerId);
     if (!pending) {
       // One read per customer at a time, however many requests are waiting for it; the contract
       // (overrides, grants) is read beside it and cached with it, so the gate never queries for it.
       const generation = invalidations;
+      const token = quietToken();
       pending = Promise.all([
         store.getCustomer(customerId),
         store.listCustomerOverrides(customerId),
@@ -70,7 +113,7 @@ export function createCustomerCache({ store, now, ttlMs, onForget }: CustomerCac
         if (!stored) throw new TollgateError('not_found', `No customer '${customerId}'.`);
         const contract = await contractOf(stored, overrides, grants, at);
         const customer = withContract(stored, contract);
-        if (generation === invalidations) customers.set(customerId, { customer, readAt: at });
+        if (generation === invalidations) customers.set(customerId, entry(customer, at, token));
         return customer;
       });
       loading.set(customerId, pending);
@@ -109,12 +152,13 @@ export function createCustomerCache({ store, now, ttlMs, onForget }: CustomerCac
       contract = await contractOf(stored, overrides, grants, at);
     }
     const customer = withContract(stored, contract);
-    if (generation === invalidations) customers.set(customer.id, { customer, readAt: now() });
+    // Read by the caller at a moment this cache cannot place against the token: the cache time only.
+    if (generation === invalidations) customers.set(customer.id, entry(customer, now(), null));
     return customer;
   }
 
   function rememberNew(created: Customer): Customer {
-    customers.set(created.id, { customer: withContract(created, EMPTY_CONTRACT), readAt: now() });
+    customers.set(created.id, entry(withContract(created, EMPTY_CONTRACT), now(), null));
     return created;
   }
 
@@ -130,15 +174,18 @@ export function createCustomerCache({ store, now, ttlMs, onForget }: CustomerCac
     const feed = store.customerChanges;
     if (feed === undefined) return;
     // The change is committed already: a notice that cannot be sent is waited out, not an error.
-    if (await feed.publish(customerId).catch(() => false)) {
+    const sent = await feed.publish(customerId).catch(() => undefined);
+    if (sent === true) {
       // PostgreSQL hands the notice to every listening session at the same commit, but each instance
       // reads it from its own socket: give the others a moment to have read it as this one has.
       await new Promise((resolve) => setTimeout(resolve, NOTICE_SETTLE_MS));
       return;
     }
-    // Unconfirmed: no instance keeps a customer (or a key, when the caller waits the key cache time)
-    // longer than the cache time, so after it every instance reads the change.
-    await new Promise((resolve) => setTimeout(resolve, unconfirmedWaitMs));
+    // Sent but not heard back: every instance listening heard it, and one that was not listening trusts
+    // no copy past the cache time. Not sent: an instance listening all along may trust its copy for
+    // the quiet time, so that is waited out too.
+    const wait = sent === false ? unconfirmedWaitMs : Math.max(unconfirmedWaitMs, quietTtlMs);
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   // Another instance changed a customer: drop it here too.

@@ -392,6 +392,14 @@ export interface Store {
    * absent where one process owns the database (SQLite): the engine's cache time covers the rest.
    */
   readonly customerChanges?: CustomerChangeFeed;
+  /**
+   * A value that holds as long as no customer can have changed in the store without this process
+   * hearing of it, or null when nothing can be promised now. SQLite: the connection's data_version,
+   * which moves when another connection commits. PostgreSQL: the change feed's connection, which
+   * moves when its listener reconnects, and is null while it is down. The engine keeps trusting a
+   * cached customer past its cache time while the value it was read under holds.
+   */
+  quietToken?(): number | null;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;

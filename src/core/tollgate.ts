@@ -51,6 +51,12 @@ export interface TollgateOptions {
   slotTimeoutMs?: number;
   /** How long a customer record is trusted before it is read again; default 1 s. */
   customerTtlMs?: number;
+  /**
+   * How long a cached customer is trusted past `customerTtlMs` while the store vouches that no change
+   * went unheard (SQLite: no other process wrote; PostgreSQL: the change feed stayed connected), and
+   * never past the end of its credit period; default 30 s, 0 = never.
+   */
+  customerQuietTtlMs?: number;
   /** Commits written at once: 1 for SQLite, a few for PostgreSQL. */
   commitConcurrency?: number;
   keyCacheTtlMs?: number;
@@ -195,6 +201,7 @@ export function createTollgate(options: TollgateOptions): Tollgate {
     store,
     now,
     ttlMs: options.customerTtlMs ?? 1_000,
+    ...(options.customerQuietTtlMs !== undefined && { quietTtlMs: options.customerQuietTtlMs }),
     onForget: (customerId) => keys.forget(customerId),
   });
   // The cache's own function, not a wrapper: the gate calls it on every request.

@@ -8,13 +8,19 @@
  * listener has it, the others' have been sent too. When the listener is down (a restart, a network
  * cut) `publish` says it could not tell, and the engine falls back to waiting out its customer
  * cache time; the listener reconnects every second meanwhile. Notices missed while disconnected need
- * no replay: no cached customer outlives the cache time (1 s by default).
+ * no replay: `epoch()` tells the engine the listener was down, and it then trusts no cached customer
+ * past the cache time (1 s by default).
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { CustomerChangeFeed } from '../core/ports.js';
 
 export interface PostgresCustomerChanges extends CustomerChangeFeed {
+  /**
+   * The listener's connection: a number that changes at every reconnect, null while it is not
+   * listening. While it holds, every notice published since it was read has been heard.
+   */
+  epoch(): number | null;
   close(): Promise<void>;
 }
 
@@ -36,6 +42,8 @@ export function createPostgresCustomerChanges(
   let client: pg.Client | null = null;
   let ready: Promise<boolean> | null = null;
   let connected = false;
+  // Bumped at every LISTEN that succeeds: notices sent while the listener was down are never heard.
+  let epoch = 0;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
 
@@ -77,6 +85,7 @@ export function createPostgresCustomerChanges(
       .then(() => {
         if (client !== next) return false;
         connected = true;
+        epoch += 1;
         return true;
       })
       .catch(() => {
@@ -99,6 +108,8 @@ export function createPostgresCustomerChanges(
         }
       };
     },
+
+    epoch: () => (connected ? epoch : null),
 
     async publish(customerId) {
       const listening = listeners.size > 0 && (connected || (await (ready ?? Promise.resolve(false))));

@@ -137,6 +137,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
 
     customerChanges,
+    quietToken: () => customerChanges.epoch(),
 
     async close() {
       // Unspent lease units go back to their counters before the pool closes.

@@ -105,6 +105,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     options.usageIndex,
   );
 
+  // Moves when another connection (another process) commits: until then, every customer change was
+  // made through this connection, so this process's engine heard of it.
+  const dataVersion = database.prepare<[], number>('PRAGMA data_version').pluck();
+
   // Prepared on first use: the statements need the tables, which migrate() may create.
   let commitUsage: CommitUsage | undefined;
   let touchApiKey: BetterSqlite3.Statement<[number, string]> | undefined;
@@ -129,6 +133,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async migrate() {
       await migrateToLatest(db);
     },
+
+    quietToken: () => (database.open ? (dataVersion.get() ?? null) : null),
 
     async close() {
       await usageIndexer.stop();
