@@ -40,7 +40,8 @@ export function gateRoute(tollgate: Tollgate, options: GatedRouteOptions): preHa
     const decision = await tollgate.consume(customerId, gateRequest);
     // The client may have gone while the gate decided: 'close' has then fired already.
     if (reply.raw.closed) decision.release();
-    else reply.raw.once('close', decision.release);
+    // `on`, not `once`: release is safe to call twice, and `once` wraps it in a new function per request.
+    else reply.raw.on('close', decision.release);
     reply.headers(decision.headers);
     reply.header('X-Request-Duration-Ms', (performance.now() - started).toFixed(2));
     if (!decision.allowed) {

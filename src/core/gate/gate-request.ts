@@ -42,6 +42,15 @@ export interface GateRequest {
   keyId?: string;
 }
 
+/**
+ * One event of a usage report (`consumeBatch`): an operation's units that happened, with the
+ * idempotency key, time and metadata a single `consume` takes. Batched usage does not count against
+ * the request-rate limits and holds no concurrency slot.
+ */
+export type UsageReport = Pick<GateRequest, 'quantity' | 'idempotencyKey' | 'occurredAt' | 'metadata'> & {
+  operation: string;
+};
+
 /** What makes two requests with one idempotency key the same request (the stored `requestHash`). */
 export function requestFingerprint(request: GateRequest): string {
   const fingerprint = `${request.operation ?? ''}:${request.quantity ?? 1}:${request.occurredAt ?? ''}`;

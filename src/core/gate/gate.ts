@@ -11,7 +11,6 @@ import type { Clock } from '../clock.js';
 import { raiseLimit } from '../contract/grants.js';
 import { invalidRequest, TollgateError } from '../errors.js';
 import type { GroupCommitter } from '../ledger/group-commit.js';
-import { DAY_MS, MINUTE_MS, windowStart } from '../periods.js';
 import type {
   ApiKeyRecord,
   Counters,
@@ -24,17 +23,18 @@ import type {
   WindowKey,
   WindowUsage,
 } from '../ports.js';
+import { CustomerWindows } from './customer-windows.js';
 import { buildDecision, type GateDecision, type Refusal } from './gate-decision.js';
 import { deny, denyWindow, markDenied, rateRefusal, storageRefusal, type Times } from './gate-denials.js';
 import { applyRateCounts, applyWindowUsage, openFigures } from './gate-figures.js';
 import { replayOf, takeBack, undoRate } from './gate-replays.js';
-import { type GateRequest, requestCost } from './gate-request.js';
+import { type GateRequest, requestCost, type UsageReport } from './gate-request.js';
 import { addKeyWindows, checkKeyOf, keyRateRefusal } from './key-limits.js';
 import { grantedWindows, windowDebits } from './operation-windows.js';
 import type { UsageCache } from './usage-cache.js';
 import { committedDecision, type DebitSource, usageDebit } from './usage-debit.js';
 
-export type { GateRequest } from './gate-request.js';
+export type { GateRequest, UsageReport } from './gate-request.js';
 
 export interface GateDependencies {
   catalog: Catalog;
@@ -82,14 +82,23 @@ interface CustomerStanding {
   limitedKey: { id: string; limits: KeyLimits } | undefined;
 }
 
-/**
- * One event of a usage report (`consumeBatch`): an operation's units that happened, with the
- * idempotency key, time and metadata a single `consume` takes. Batched usage does not count against
- * the request-rate limits and holds no concurrency slot.
- */
-export type UsageReport = Pick<GateRequest, 'quantity' | 'idempotencyKey' | 'occurredAt' | 'metadata'> & {
-  operation: string;
-};
+/** What a held concurrency slot's `release` frees. */
+interface HeldSlot {
+  counters: Counters;
+  key: string;
+  token: string;
+  released: boolean;
+}
+
+const noRelease = (): void => {};
+const ignore = (): void => {};
+
+/** Frees the slot once, however many times it is called (bound to its slot per request). */
+function releaseHeld(this: HeldSlot): void {
+  if (this.released) return;
+  this.released = true;
+  void this.counters.releaseSlot(this.key, this.token).catch(ignore);
+}
 
 function conflictError(eventId: string): TollgateError {
   return new TollgateError('conflict', 'This idempotency key was used for a different request.', {
@@ -97,14 +106,8 @@ function conflictError(eventId: string): TollgateError {
   });
 }
 
-interface CounterKeys {
-  minute: string;
-  day: string;
-  slot: string;
-}
-
 export class Gate {
-  private readonly keys = new Map<string, CounterKeys>();
+  private readonly customerWindows = new CustomerWindows();
 
   constructor(private readonly deps: GateDependencies) {}
 
@@ -194,10 +197,10 @@ export class Gate {
       }
     }
 
-    let release = (): void => {};
+    let release = noRelease;
     const concurrent = access.plan.limits.concurrentRequests;
     if (request.holdSlot && concurrent !== null) {
-      const slotKey = this.keysOf(customer.id).slot;
+      const slotKey = this.customerWindows.keysOf(customer.id).slot;
       const slot = await counters.acquireSlot(
         slotKey,
         concurrent,
@@ -209,13 +212,8 @@ export class Gate {
         const refusal: Refusal = { kind: 'concurrency', limit: concurrent };
         return deny(figures, 'concurrency_limited', times, refusal, undefined, 1);
       }
-      const token = slot.token;
-      let released = false;
-      release = () => {
-        if (released) return;
-        released = true;
-        void counters.releaseSlot(slotKey, token).catch(() => {});
-      };
+      // A bound function, not a closure: one allocation, no function created per request.
+      release = releaseHeld.bind({ counters, key: slotKey, token: slot.token, released: false });
     }
 
     const storage = storageRefusal(evaluation.access.plan.limits, evaluation.customer, request.storage);
@@ -329,7 +327,7 @@ export class Gate {
     const access = resolveAccess(customer, this.deps.catalog, now, this.deps.gracePeriodMs);
     const usage = this.deps.usage.get(customer.id, access.period.start);
     const used = typeof usage === 'number' ? usage : await usage;
-    const windows = this.rateWindows(customer.id, access, rateNow);
+    const windows = this.customerWindows.rateWindows(customer.id, access, rateNow);
     let limitedKey: Evaluation['limitedKey'];
     if (keyId !== undefined) {
       // A cached key (every authenticated one) is read synchronously: no promise, no microtask hop.
@@ -397,45 +395,5 @@ export class Gate {
     const loadKey = this.deps.loadKey;
     if (loadKey === undefined) throw invalidRequest([{ path: 'keyId', message: 'keys are not known here' }]);
     return loadKey(keyId, now);
-  }
-
-  /**
-   * The counter keys of a customer, built once: string building and hashing a fresh key per request
-   * showed in the profile. Bounded: cleared when it grows past 100,000 customers.
-   */
-  private keysOf(customerId: string): CounterKeys {
-    let keys = this.keys.get(customerId);
-    if (keys === undefined) {
-      if (this.keys.size >= 100_000) this.keys.clear();
-      keys = {
-        minute: `rate:${customerId}:minute`,
-        day: `rate:${customerId}:day`,
-        slot: `slot:${customerId}`,
-      };
-      this.keys.set(customerId, keys);
-    }
-    return keys;
-  }
-
-  private rateWindows(customerId: string, access: AccountAccess, now: number): RateWindow[] {
-    const windows: RateWindow[] = [];
-    const { requestsPerMinute, requestsPerDay } = access.plan.limits;
-    if (requestsPerMinute !== null) {
-      windows.push({
-        key: this.keysOf(customerId).minute,
-        limit: requestsPerMinute,
-        windowStart: windowStart(now, MINUTE_MS),
-        windowMs: MINUTE_MS,
-      });
-    }
-    if (requestsPerDay !== null) {
-      windows.push({
-        key: this.keysOf(customerId).day,
-        limit: requestsPerDay,
-        windowStart: windowStart(now, DAY_MS),
-        windowMs: DAY_MS,
-      });
-    }
-    return windows;
   }
 }
