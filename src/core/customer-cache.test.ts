@@ -97,6 +97,8 @@ describe.each(stores)('customer cache on %s', (_name, open) => {
     await cache.load(id, T0);
     // Another process changes the customer without telling anyone (no change notice).
     await other.updateCustomer(id, { plan: 'pro', updatedAt: T0 + 1 });
+    // SQLite asks whether another connection committed at most every 100 ms (of real time).
+    await new Promise((resolve) => setTimeout(resolve, 120));
     if (_name === 'postgres') {
       // PostgreSQL vouches through its listener: it is cut, so the quiet promise ends.
       const client = new pg.Client({ connectionString: postgresTestUrl });
