@@ -48,6 +48,16 @@ describe('periods', () => {
     );
   });
 
+  it('answers the right calendar month across a month end, asked back and forth (it keeps the last one)', () => {
+    const lastMs = utc('2028-02-29T23:59:59.999Z');
+    const march = utc('2028-03-01T00:00:00Z');
+    for (const now of [lastMs, march, lastMs, march - 1, march, utc('2028-03-31T23:59:59.999Z')]) {
+      const month = calendarMonth(now);
+      expect(month.start <= now && now < month.end).toBe(true);
+      expect(month.start).toBe(now < march ? utc('2028-02-01T00:00:00Z') : march);
+    }
+  });
+
   it('calendar months and fixed windows contain now and are aligned (property)', () => {
     fc.assert(
       fc.property(epochInRange, (now) => {

@@ -4,8 +4,8 @@
  */
 
 export interface Period {
-  start: number;
-  end: number;
+  readonly start: number;
+  readonly end: number;
 }
 
 export const MINUTE_MS = 60_000;
@@ -16,12 +16,17 @@ export function windowStart(now: number, sizeMs: number): number {
   return now - (((now % sizeMs) + sizeMs) % sizeMs);
 }
 
-/** The calendar month (UTC) that contains `now`. */
+/** The month `calendarMonth` returned last: every request of a month asks for the same one. */
+let lastMonth: Period = { start: 0, end: 0 };
+
+/** The calendar month (UTC) that contains `now` (a shared, read-only object). */
 export function calendarMonth(now: number): Period {
+  if (now >= lastMonth.start && now < lastMonth.end) return lastMonth;
   const date = new Date(now);
   const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
   const end = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
-  return { start, end };
+  lastMonth = { start, end };
+  return lastMonth;
 }
 
 /**
