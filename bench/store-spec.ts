@@ -10,6 +10,11 @@ export type StoreSpec =
   | { kind: 'sqlite'; filename: string; synchronous: 'NORMAL' | 'FULL' }
   | { kind: 'postgres'; connectionString: string; schema: string; poolSize?: number };
 
+const leaseTtlMs =
+  process.env.TOLLGATE_LEASE_TTL_MS === undefined || process.env.TOLLGATE_LEASE_TTL_MS === ''
+    ? undefined
+    : Number(process.env.TOLLGATE_LEASE_TTL_MS);
+
 export function openStore(spec: StoreSpec): Store {
   if (spec.kind === 'sqlite') {
     return createSqliteStore({ filename: spec.filename, synchronous: spec.synchronous });
@@ -18,6 +23,8 @@ export function openStore(spec: StoreSpec): Store {
     connectionString: spec.connectionString,
     schema: spec.schema,
     ...(spec.poolSize === undefined ? {} : { poolSize: spec.poolSize }),
+    // The server's own setting (docs/operations.md), so a run can measure leases off (0) or another TTL.
+    ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
   });
 }
 

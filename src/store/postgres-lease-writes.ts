@@ -8,7 +8,7 @@
  * idempotency key; it spends from a lease granted under its ceiling (the smaller of its limit and its
  * included quota), so no leased event is ever overage. An unlimited debit (no limit, no included
  * quota) with the same restrictions needs no lease, only the write. Everything else, and every debit
- * that fits no lease, takes the exact path (postgres-commit-usage.ts).
+ * that fits no lease, takes the exact path (postgres-exact-commit.ts).
  */
 import type pg from 'pg';
 import { canonicalMetadata } from '../core/gate/event-metadata.js';

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, UsageDebit } from '../core/ports.js';
 import type { WorkerTask } from './concurrency-worker.js';
+import { WARM_DEBITS } from './postgres-quota-leases.js';
 import { createPostgresStore } from './postgres-store.js';
 import { dropSchema, newSchemaName, postgresTestUrl } from './test-databases.js';
 import { newRaceCustomer, runProcesses, startWorkers } from './worker-processes.js';
@@ -160,6 +161,23 @@ describe('PostgreSQL quota leases', () => {
     expect((await stored(last)).leased).toBe(0);
   });
 
+  it('decides a counter exactly until WARM_DEBITS of its debits asked within the idle time, then leases it', async () => {
+    const customerId = await newCustomerId();
+    const limit = 100 * CREDIT;
+    const instance = openStore();
+    const cold = Array.from({ length: WARM_DEBITS - 1 }, () => debit(customerId, limit));
+    expect(await commitEach(instance, cold, T)).toEqual({ recorded: WARM_DEBITS - 1, denied: 0 });
+    // A customer seen now and then costs one transaction per debit, no lease taken or returned.
+    expect(await stored(customerId)).toMatchObject({ leased: 0, leases: [] });
+    expect(await commitEach(instance, [debit(customerId, limit)], T)).toEqual({ recorded: 1, denied: 0 });
+    // The slice is 2 credits (1/50 of the limit); one is spent.
+    const warm = await stored(customerId);
+    expect(warm).toMatchObject({ used: WARM_DEBITS * CREDIT, leased: CREDIT });
+    expect(warm.leases.map((lease) => lease.remaining)).toEqual([CREDIT]);
+    await instance.close();
+    expect((await stored(customerId)).leased).toBe(0);
+  });
+
   it('admits exactly 100 of 1,000 debits racing from 4 processes, with exact used_after in commit order', async () => {
     const customerId = await newCustomerId();
     const task = leaseTask(customerId, 100 * CREDIT, { batches: 250, waves: 25 });
@@ -206,15 +224,17 @@ describe('PostgreSQL quota leases', () => {
   it('keeps a killed instance’s slice unavailable until its TTL, then admits it once', async () => {
     const customerId = await newCustomerId();
     const limit = 100 * CREDIT;
-    // The first debit of a cold counter takes the exact path; the second takes a lease.
-    const [holder] = await startWorkers([leaseTask(customerId, limit, { batches: 2, waves: 2, hold: true })]);
+    // A cold counter's debits take the exact path; the WARM_DEBITS-th takes a lease.
+    const [holder] = await startWorkers([
+      leaseTask(customerId, limit, { batches: WARM_DEBITS, waves: WARM_DEBITS, hold: true }),
+    ]);
     if (holder === undefined) throw new Error('no worker');
-    expect((await holder.summary).recorded).toBe(2);
+    expect((await holder.summary).recorded).toBe(WARM_DEBITS);
     // It spent 1 credit of a 2-credit slice, and dies holding the other one.
     const exited = new Promise((resolve) => holder.child.once('exit', resolve));
     holder.child.kill('SIGKILL');
     await exited;
-    expect(await stored(customerId)).toMatchObject({ used: 2 * CREDIT, leased: CREDIT });
+    expect(await stored(customerId)).toMatchObject({ used: WARM_DEBITS * CREDIT, leased: CREDIT });
 
     const survivor = openStore();
     const before = await commitEach(
@@ -222,7 +242,7 @@ describe('PostgreSQL quota leases', () => {
       Array.from({ length: 100 }, () => debit(customerId, limit)),
       T + 1,
     );
-    expect(before).toEqual({ recorded: 97, denied: 3 });
+    expect(before).toEqual({ recorded: 100 - WARM_DEBITS - 1, denied: WARM_DEBITS + 1 });
     // Still inside the TTL: the dead slice is held.
     expect(await commitEach(survivor, [debit(customerId, limit)], T + TTL - 1)).toEqual({
       recorded: 0,
@@ -283,22 +303,24 @@ describe('PostgreSQL quota leases', () => {
     const limit = 1_000; // milli-credits; each debit costs 1, so slices are 20
     const holder = openStore();
     const other = openStore();
-    // A cold counter's first debit takes the exact path, the second a lease of 20 units.
-    const two = [debit(customerId, limit, 1), debit(customerId, limit, 1)];
-    expect(await commitEach(holder, two, T)).toEqual({ recorded: 2, denied: 0 });
-    expect(await stored(customerId)).toMatchObject({ used: 2, leased: 19 });
+    // A cold counter's debits take the exact path, the WARM_DEBITS-th a lease of 20 units.
+    const warming = Array.from({ length: WARM_DEBITS }, () => debit(customerId, limit, 1));
+    expect(await commitEach(holder, warming, T)).toEqual({ recorded: WARM_DEBITS, denied: 0 });
+    expect(await stored(customerId)).toMatchObject({ used: WARM_DEBITS, leased: 19 });
 
-    // Another instance, whose clock is past the holder's lease, reclaims it and takes its own.
-    expect(await commitEach(other, two, T + TTL)).toEqual({ recorded: 2, denied: 0 });
+    // Another instance, whose clock is past the holder's lease, reclaims it (its first exact debit)
+    // and takes its own.
+    expect(await commitEach(other, warming, T + TTL)).toEqual({ recorded: WARM_DEBITS, denied: 0 });
     const reclaimed = await stored(customerId);
     expect(reclaimed.leases.map((lease) => lease.remaining)).toEqual([19]);
-    expect(reclaimed).toMatchObject({ used: 4, leased: 19 });
+    expect(reclaimed).toMatchObject({ used: 2 * WARM_DEBITS, leased: 19 });
 
     // The holder still believes in its 19 units: its write fails and the debit is decided exactly.
     const [outcome] = await holder.commitUsage([debit(customerId, limit, 1)], T + 1);
-    expect(outcome).toMatchObject({ kind: 'recorded', used: 5 });
+    expect(outcome).toMatchObject({ kind: 'recorded', used: 2 * WARM_DEBITS + 1 });
     const after = await stored(customerId);
-    expect(after).toMatchObject({ used: 5, eventCost: 5, events: 5 });
+    const total = 2 * WARM_DEBITS + 1;
+    expect(after).toMatchObject({ used: total, eventCost: total, events: total });
     // Every unit is either used or in exactly one live lease.
     expect(after.leased).toBe(after.leases.reduce((sum, lease) => sum + lease.remaining, 0));
     expect(after.used + after.leased).toBeLessThanOrEqual(limit);

@@ -1,5 +1,5 @@
 /**
- * The reservations' part of the PostgreSQL commit (postgres-commit-usage.ts), inside its transaction:
+ * The reservations' part of the PostgreSQL exact path (postgres-exact-commit.ts), inside its transaction:
  * dropping the expired holds of the counters it locked before it decides, then writing the
  * reservations the batch made (with their holds) and closing those it settled or released.
  */
