@@ -10,6 +10,7 @@ import type {
   InvoiceRecord,
   InvoiceStatus,
   NewWebhookEvent,
+  WebhookDelivery,
   WebhookEventOutcome,
   WebhookEventRecord,
   WebhookEventStatus,
@@ -27,6 +28,7 @@ export type BillingEventQueries = Pick<
   | 'recordWebhookEvent'
   | 'markWebhookEvent'
   | 'applyWebhookDelivery'
+  | 'applyWebhookDeliveries'
   | 'getWebhookEvent'
   | 'listWebhookEvents'
   | 'appendAudit'
@@ -144,6 +146,43 @@ export async function insertAudit(db: Kysely<Database>, entry: AuditEntry): Prom
     .execute();
 }
 
+/** One delivery's statements, inside the caller's transaction `trx`. */
+async function deliver(
+  trx: Kysely<Database>,
+  { event, writes, outcome, reapply }: WebhookDelivery,
+): Promise<{ duplicate: boolean; customers: Customer[] }> {
+  await insertEventIfNew(trx, event);
+  // Takes the event's row lock: a concurrent delivery of the same event waits here, then finds it
+  // processed and writes nothing (unless this is a replay). In one batch, the second delivery of an
+  // event finds the first one's mark the same way.
+  const marked = await markEvent(trx, event.id, outcome, reapply === true);
+  if (marked.numUpdatedRows === 0n) return { duplicate: true, customers: [] };
+  const customers: Customer[] = [];
+  const billing = createBillingEventQueries(trx);
+  for (const write of writes) {
+    switch (write.kind) {
+      case 'customer': {
+        const updated = await createKyselyQueries(trx).updateCustomer(write.id, write.patch);
+        if (updated) customers.push(updated);
+        break;
+      }
+      case 'subscription':
+        await createSubscriptionQueries(trx).upsertSubscription(write.subscription);
+        break;
+      case 'invoice':
+        await billing.upsertInvoice(write.invoice);
+        break;
+      case 'version':
+        await billing.setObjectVersion(write.objectId, write.appliedAt);
+        break;
+      case 'audit':
+        await insertAudit(trx, write.entry);
+        break;
+    }
+  }
+  return { duplicate: false, customers };
+}
+
 export function createBillingEventQueries(db: Kysely<Database>): BillingEventQueries {
   return {
     async recordWebhookEvent(event) {
@@ -162,37 +201,15 @@ export function createBillingEventQueries(db: Kysely<Database>): BillingEventQue
       return result.numUpdatedRows > 0n;
     },
 
-    async applyWebhookDelivery({ event, writes, outcome, reapply }) {
+    async applyWebhookDelivery(delivery) {
+      return db.transaction().execute((trx) => deliver(trx, delivery));
+    },
+
+    async applyWebhookDeliveries(deliveries) {
       return db.transaction().execute(async (trx) => {
-        await insertEventIfNew(trx, event);
-        // Takes the event's row lock: a concurrent delivery of the same event waits here, then finds
-        // it processed and writes nothing (unless this is a replay).
-        const marked = await markEvent(trx, event.id, outcome, reapply === true);
-        if (marked.numUpdatedRows === 0n) return { duplicate: true, customers: [] };
-        const customers: Customer[] = [];
-        const billing = createBillingEventQueries(trx);
-        for (const write of writes) {
-          switch (write.kind) {
-            case 'customer': {
-              const updated = await createKyselyQueries(trx).updateCustomer(write.id, write.patch);
-              if (updated) customers.push(updated);
-              break;
-            }
-            case 'subscription':
-              await createSubscriptionQueries(trx).upsertSubscription(write.subscription);
-              break;
-            case 'invoice':
-              await billing.upsertInvoice(write.invoice);
-              break;
-            case 'version':
-              await billing.setObjectVersion(write.objectId, write.appliedAt);
-              break;
-            case 'audit':
-              await insertAudit(trx, write.entry);
-              break;
-          }
-        }
-        return { duplicate: false, customers };
+        const results: Array<{ duplicate: boolean; customers: Customer[] }> = [];
+        for (const delivery of deliveries) results.push(await deliver(trx, delivery));
+        return results;
       });
     },
 

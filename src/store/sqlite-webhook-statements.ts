@@ -1,9 +1,9 @@
 /**
- * The store calls the Stripe webhook inbox makes for every delivery (the delivery's one transaction, the
- * event lookup, the object versions, the invoice mirror, the customer lookup, the audit line), on
- * prepared better-sqlite3 statements
- * instead of Kysely, which compiles the query and has better-sqlite3 prepare it again on every call
- * (about a third of the CPU of a delivery). Same SQL effect, same row mapping, same answers as
+ * The store calls the Stripe webhook inbox makes for every delivery (the transaction of one delivery
+ * or of a group-committed batch, the event lookup, the object versions, the invoice mirror, the
+ * customer lookup, the audit line), on prepared better-sqlite3 statements instead of Kysely, which
+ * compiles the query and has better-sqlite3 prepare it again on every call (about a third of the CPU
+ * of a delivery). Same SQL effect, same row mapping, same answers as
  * billing-event-queries.ts and kysely-queries.ts, which PostgreSQL keeps using.
  *
  * The subscription mirror's three calls (every subscription event writes one and reads the customer's
@@ -33,6 +33,7 @@ export type SqliteWebhookStatements = Pick<
   | 'recordWebhookEvent'
   | 'markWebhookEvent'
   | 'applyWebhookDelivery'
+  | 'applyWebhookDeliveries'
   | 'getWebhookEvent'
   | 'getObjectVersion'
   | 'setObjectVersion'
@@ -247,6 +248,12 @@ export function createSqliteWebhookStatements(
 
     async applyWebhookDelivery(delivery) {
       return write((s) => database.transaction(() => deliver(s, delivery)).immediate());
+    },
+
+    async applyWebhookDeliveries(deliveries) {
+      return write((s) =>
+        database.transaction(() => deliveries.map((delivery) => deliver(s, delivery))).immediate(),
+      );
     },
 
     async getWebhookEvent(id) {

@@ -5,10 +5,12 @@
  *   is rotated), with Stripe's 300 s tolerance measured on the real clock: the `t=` Stripe signs is
  *   when it sent the request, which a test clock does not move. Bad or stale: 400, nothing stored.
  * - The body is parsed once (the route's JSON body) and trusted once the bytes verify.
- * - One delivery is one store transaction (`applyWebhookDelivery`): the event stored by id, every
- *   write its handler made (held until then, delivery-writes.ts) and its status, together. A duplicate
- *   of a processed event answers 200 and does nothing; an event that failed before is applied again.
- *   A crash mid-apply leaves nothing half-written, so Stripe's retry applies it whole.
+ * - A delivery commits whole in one store transaction: the event stored by id, every write its
+ *   handler made (held until then, delivery-writes.ts) and its status, together. Deliveries reaching
+ *   their commit at the same time share one transaction (group commit, delivery-committer.ts); each
+ *   is answered once its transaction committed, and one that cannot be written fails alone. A
+ *   duplicate of a processed event answers 200 and does nothing; an event that failed before is
+ *   applied again. A crash mid-apply leaves nothing half-written, so Stripe's retry applies it whole.
  * - Events of one Stripe customer are applied one at a time in this process, so two deliveries never
  *   interleave their reads and writes of the same account.
  * - A handler that throws commits nothing of its writes, stores the event as failed and answers 500,
@@ -20,6 +22,7 @@
 import type Stripe from 'stripe';
 import type { WebhookEventRecord } from '../../core/billing/billing-records.js';
 import { silentNotifier } from '../../core/notifications/notifier.js';
+import { type DeliveryCommitOptions, DeliveryCommitter } from './delivery-committer.js';
 import { handlerRegistry } from './handler-registry.js';
 import { idOf } from './stripe-snapshots.js';
 import { HandlerContext, type WebhookDependencies, type WebhookHandler } from './webhook-context.js';
@@ -31,6 +34,8 @@ export interface WebhookInboxOptions extends WebhookDependencies {
   secrets: readonly string[];
   toleranceSeconds?: number;
   handlers?: readonly WebhookHandler[];
+  /** How deliveries share transactions (delivery-committer.ts); one writer, 256 a batch by default. */
+  commit?: DeliveryCommitOptions;
 }
 
 export interface InboxAnswer {
@@ -101,6 +106,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
   const notifier = options.notifier ?? silentNotifier;
   const onError = options.onError ?? (() => {});
   const serial = keyedQueue();
+  const committer = new DeliveryCommitter(tollgate.store, options.commit);
   const inFlight = new Set<string>();
   const running = new Set<Promise<unknown>>();
 
@@ -136,7 +142,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
     };
     const handler = registry.get(event.type);
     if (!handler) {
-      const { duplicate } = await tollgate.store.applyWebhookDelivery({
+      const { duplicate } = await committer.commit({
         event: record,
         writes: [],
         outcome: { status: 'processed', at: tollgate.clock.now() },
@@ -149,7 +155,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
       const result = await handler.handle(context);
       // With notifications to send, the event is marked processed only after they went out (below).
       const status = context.notifications.length > 0 ? 'received' : 'processed';
-      const committed = await tollgate.store.applyWebhookDelivery({
+      const committed = await committer.commit({
         event: record,
         writes: context.delivery.writes,
         outcome: { status, at: tollgate.clock.now() },
@@ -192,8 +198,8 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
       options.metrics?.recordWebhook(event.type, 'failed');
       onError(`webhook ${event.id} (${event.type}) failed`, error);
       // Nothing the handler wrote was committed: the event is stored as failed, for the retry.
-      await tollgate.store
-        .applyWebhookDelivery({
+      await committer
+        .commit({
           event: {
             id: event.id,
             type: event.type,
