@@ -17,6 +17,7 @@ import type {
   WebhookEventFilter,
   WebhookEventOutcome,
   WebhookEventRecord,
+  WebhookEventStatus,
 } from './billing/billing-records.js';
 import type { CustomerPrice, CustomerPriceFilter, NewCustomerPrice } from './billing/custom-prices.js';
 import type { SubscriptionRecord } from './billing/subscription-state.js';
@@ -520,6 +521,8 @@ export interface Store {
     deliveries: readonly WebhookDelivery[],
   ): Promise<Array<{ duplicate: boolean; customers: Customer[] }>>;
   getWebhookEvent(id: string): Promise<WebhookEventRecord | undefined>;
+  /** The stored event's status alone (the inbox's duplicate check reads no payload). */
+  getWebhookEventStatus(id: string): Promise<WebhookEventStatus | undefined>;
   /** Newest first (Stripe's `created`, then id); `hasMore` when another page follows. */
   listWebhookEvents(filter: WebhookEventFilter): Promise<{ events: WebhookEventRecord[]; hasMore: boolean }>;
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

@@ -135,6 +135,8 @@ describe.each(backends)('webhook group commit on %s', (_name, open) => {
       status: 'processed',
       attempts: 1,
     });
+    expect(await store.getWebhookEventStatus('evt_in_one_batch')).toBe('processed');
+    expect(await store.getWebhookEventStatus('evt_never_delivered')).toBeUndefined();
   });
 
   it('fails only the delivery that cannot be written, with nothing of it written', async () => {

@@ -239,8 +239,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
         return { status: 200 as const, body: { received: true as const, duplicate: true } };
       };
       if (inFlight.has(event.id)) return duplicate();
-      const stored = await tollgate.store.getWebhookEvent(event.id);
-      if (stored?.status === 'processed') return duplicate();
+      if ((await tollgate.store.getWebhookEventStatus(event.id)) === 'processed') return duplicate();
       return applyTracked(event, payload);
     },
 
