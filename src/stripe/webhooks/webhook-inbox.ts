@@ -24,6 +24,7 @@ import type { WebhookEventRecord } from '../../core/billing/billing-records.js';
 import { silentNotifier } from '../../core/notifications/notifier.js';
 import { type DeliveryCommitOptions, DeliveryCommitter } from './delivery-committer.js';
 import { handlerRegistry } from './handler-registry.js';
+import { verifyStripeSignature } from './stripe-signature.js';
 import { idOf } from './stripe-snapshots.js';
 import { HandlerContext, type WebhookDependencies, type WebhookHandler } from './webhook-context.js';
 
@@ -102,7 +103,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
   if (options.secrets.length === 0) throw new Error('the webhook inbox needs at least one signing secret');
   const registry = handlerRegistry(options.handlers);
   const tolerance = options.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
-  const { tollgate, stripe } = options;
+  const { tollgate } = options;
   const notifier = options.notifier ?? silentNotifier;
   const onError = options.onError ?? (() => {});
   const serial = keyedQueue();
@@ -111,18 +112,14 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
   const running = new Set<Promise<unknown>>();
 
   /** Whether the bytes verify against one of the secrets (nothing parsed: the HMAC covers the bytes). */
-  function verified(payload: string, header: string | undefined): boolean {
-    const signature = stripe.webhooks.signature;
-    if (!header || !signature) return false;
-    for (const secret of options.secrets) {
-      try {
-        return signature.verifyHeader(payload, header, secret, tolerance);
-      } catch {
-        // Try the next secret: during rotation Stripe signs with each, and one of them is ours.
-      }
-    }
-    return false;
-  }
+  const verified = (payload: Buffer | string, header: string | undefined): boolean =>
+    verifyStripeSignature({
+      payload,
+      header,
+      secrets: options.secrets,
+      toleranceSeconds: tolerance,
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
 
   /**
    * Applies the event and commits it with everything it wrote in one store transaction. Events of one
@@ -221,9 +218,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
 
   return {
     async receive(rawBody, signatureHeader, parsed) {
-      // Decoded once: the signature is computed over this text, and it is what the store keeps.
-      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-      if (!verified(payload, signatureHeader)) {
+      if (!verified(rawBody, signatureHeader)) {
         return {
           status: 400,
           body: {
@@ -232,7 +227,8 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
           },
         };
       }
-      // Parsed once: by the caller (the HTTP route's JSON body), or here.
+      // Decoded once, as the store keeps it; parsed once: by the caller (the route's JSON body), or here.
+      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
       const event = (parsed ?? JSON.parse(payload)) as Stripe.Event;
       const duplicate = () => {
         options.metrics?.recordWebhook(event.type, 'duplicate');
