@@ -2,8 +2,8 @@
  * Stripe's webhook signature check (`Stripe-Signature: t=<seconds>,v1=<hex>[,v1=...]`), with the same
  * answers as the SDK's `stripe.webhooks.signature.verifyHeader`, made for the inbox's hot path: the
  * HMAC runs over the received bytes as they are (the SDK builds the string `${t}.${payload}` and
- * encodes it back to UTF-8), once per secret rather than once per secret and call, and nothing is
- * thrown for a signature that does not match (the SDK builds an error per secret tried).
+ * encodes it back to UTF-8), and nothing is thrown for a secret that does not match (the SDK builds
+ * and throws an error for each, as during a rotation).
  *
  * As the SDK: the content signed is `<t as an integer>.<body>`; a `v1` matches when it is the
  * lowercase hex HMAC-SHA256 of it, compared in constant time; a timestamp older than
