@@ -17,6 +17,7 @@ import type {
   WebhookEventFilter,
   WebhookEventOutcome,
   WebhookEventRecord,
+  WebhookEventStatus,
 } from './billing/billing-records.js';
 import type { CustomerPrice, CustomerPriceFilter, NewCustomerPrice } from './billing/custom-prices.js';
 import type { SubscriptionRecord } from './billing/subscription-state.js';
@@ -518,7 +519,18 @@ export interface Store {
    * are the rows the customer writes left, in order.
    */
   applyWebhookDelivery(delivery: WebhookDelivery): Promise<{ duplicate: boolean; customers: Customer[] }>;
+  /**
+   * Commits several deliveries in ONE transaction (a group commit), each in order as
+   * `applyWebhookDelivery` would, so a later one sees what an earlier one wrote (the second of two
+   * deliveries of one event id is a duplicate). All or nothing: when any statement fails, the
+   * transaction rolls back and the call rejects with nothing of any delivery written.
+   */
+  applyWebhookDeliveries(
+    deliveries: readonly WebhookDelivery[],
+  ): Promise<Array<{ duplicate: boolean; customers: Customer[] }>>;
   getWebhookEvent(id: string): Promise<WebhookEventRecord | undefined>;
+  /** The stored event's status alone (the inbox's duplicate check reads no payload). */
+  getWebhookEventStatus(id: string): Promise<WebhookEventStatus | undefined>;
   /** Newest first (Stripe's `created`, then id); `hasMore` when another page follows. */
   listWebhookEvents(filter: WebhookEventFilter): Promise<{ events: WebhookEventRecord[]; hasMore: boolean }>;
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

@@ -10,6 +10,7 @@ import type {
   InvoiceRecord,
   InvoiceStatus,
   NewWebhookEvent,
+  WebhookDelivery,
   WebhookEventOutcome,
   WebhookEventRecord,
   WebhookEventStatus,
@@ -27,7 +28,9 @@ export type BillingEventQueries = Pick<
   | 'recordWebhookEvent'
   | 'markWebhookEvent'
   | 'applyWebhookDelivery'
+  | 'applyWebhookDeliveries'
   | 'getWebhookEvent'
+  | 'getWebhookEventStatus'
   | 'listWebhookEvents'
   | 'appendAudit'
   | 'listAudit'
@@ -144,6 +147,77 @@ export async function insertAudit(db: Kysely<Database>, entry: AuditEntry): Prom
     .execute();
 }
 
+/**
+ * Stores the event with its delivery's outcome in one statement: inserted when new, else its status
+ * set unless it is processed (`always` false). The conflict takes the event's row lock: a concurrent
+ * delivery of the same event waits here, then finds it processed and writes nothing. In one batch,
+ * the second delivery of an event finds the first one's status the same way.
+ */
+function storeEventOutcome(
+  db: Kysely<Database>,
+  event: NewWebhookEvent,
+  outcome: WebhookEventOutcome,
+  always: boolean,
+) {
+  const finished = outcome.status !== 'received';
+  return db
+    .insertInto('webhook_events')
+    .values({
+      id: event.id,
+      type: event.type,
+      created: event.created,
+      received_at: event.receivedAt,
+      status: outcome.status,
+      attempts: finished ? 1 : 0,
+      last_error: outcome.error ?? null,
+      processed_at: outcome.status === 'processed' ? outcome.at : null,
+      payload: event.payload,
+    })
+    .onConflict((conflict) => {
+      const update = conflict.column('id').doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        last_error: eb.ref('excluded.last_error'),
+        attempts: eb('webhook_events.attempts', '+', eb.ref('excluded.attempts')),
+        processed_at: eb.ref('excluded.processed_at'),
+      }));
+      return always ? update : update.where('webhook_events.status', '<>', 'processed');
+    })
+    .executeTakeFirst();
+}
+
+/** One delivery's statements, inside the caller's transaction `trx`. */
+async function deliver(
+  trx: Kysely<Database>,
+  { event, writes, outcome, reapply }: WebhookDelivery,
+): Promise<{ duplicate: boolean; customers: Customer[] }> {
+  const stored = await storeEventOutcome(trx, event, outcome, reapply === true);
+  if ((stored.numInsertedOrUpdatedRows ?? 0n) === 0n) return { duplicate: true, customers: [] };
+  const customers: Customer[] = [];
+  const billing = createBillingEventQueries(trx);
+  for (const write of writes) {
+    switch (write.kind) {
+      case 'customer': {
+        const updated = await createKyselyQueries(trx).updateCustomer(write.id, write.patch);
+        if (updated) customers.push(updated);
+        break;
+      }
+      case 'subscription':
+        await createSubscriptionQueries(trx).upsertSubscription(write.subscription);
+        break;
+      case 'invoice':
+        await billing.upsertInvoice(write.invoice);
+        break;
+      case 'version':
+        await billing.setObjectVersion(write.objectId, write.appliedAt);
+        break;
+      case 'audit':
+        await insertAudit(trx, write.entry);
+        break;
+    }
+  }
+  return { duplicate: false, customers };
+}
+
 export function createBillingEventQueries(db: Kysely<Database>): BillingEventQueries {
   return {
     async recordWebhookEvent(event) {
@@ -162,43 +236,30 @@ export function createBillingEventQueries(db: Kysely<Database>): BillingEventQue
       return result.numUpdatedRows > 0n;
     },
 
-    async applyWebhookDelivery({ event, writes, outcome, reapply }) {
+    async applyWebhookDelivery(delivery) {
+      return db.transaction().execute((trx) => deliver(trx, delivery));
+    },
+
+    async applyWebhookDeliveries(deliveries) {
       return db.transaction().execute(async (trx) => {
-        await insertEventIfNew(trx, event);
-        // Takes the event's row lock: a concurrent delivery of the same event waits here, then finds
-        // it processed and writes nothing (unless this is a replay).
-        const marked = await markEvent(trx, event.id, outcome, reapply === true);
-        if (marked.numUpdatedRows === 0n) return { duplicate: true, customers: [] };
-        const customers: Customer[] = [];
-        const billing = createBillingEventQueries(trx);
-        for (const write of writes) {
-          switch (write.kind) {
-            case 'customer': {
-              const updated = await createKyselyQueries(trx).updateCustomer(write.id, write.patch);
-              if (updated) customers.push(updated);
-              break;
-            }
-            case 'subscription':
-              await createSubscriptionQueries(trx).upsertSubscription(write.subscription);
-              break;
-            case 'invoice':
-              await billing.upsertInvoice(write.invoice);
-              break;
-            case 'version':
-              await billing.setObjectVersion(write.objectId, write.appliedAt);
-              break;
-            case 'audit':
-              await insertAudit(trx, write.entry);
-              break;
-          }
-        }
-        return { duplicate: false, customers };
+        const results: Array<{ duplicate: boolean; customers: Customer[] }> = [];
+        for (const delivery of deliveries) results.push(await deliver(trx, delivery));
+        return results;
       });
     },
 
     async getWebhookEvent(id) {
       const row = await db.selectFrom('webhook_events').selectAll().where('id', '=', id).executeTakeFirst();
       return row && webhookEventFromRow(row);
+    },
+
+    async getWebhookEventStatus(id) {
+      const row = await db
+        .selectFrom('webhook_events')
+        .select('status')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row?.status as WebhookEventStatus | undefined;
     },
 
     async listWebhookEvents(filter) {

@@ -1,9 +1,9 @@
 /**
- * The store calls the Stripe webhook inbox makes for every delivery (the delivery's one transaction, the
- * event lookup, the object versions, the invoice mirror, the customer lookup, the audit line), on
- * prepared better-sqlite3 statements
- * instead of Kysely, which compiles the query and has better-sqlite3 prepare it again on every call
- * (about a third of the CPU of a delivery). Same SQL effect, same row mapping, same answers as
+ * The store calls the Stripe webhook inbox makes for every delivery (the transaction of one delivery
+ * or of a group-committed batch, the event lookup, the object versions, the invoice mirror, the
+ * customer lookup, the audit line), on prepared better-sqlite3 statements instead of Kysely, which
+ * compiles the query and has better-sqlite3 prepare it again on every call (about a third of the CPU
+ * of a delivery). Same SQL effect, same row mapping, same answers as
  * billing-event-queries.ts and kysely-queries.ts, which PostgreSQL keeps using.
  *
  * The subscription mirror's three calls (every subscription event writes one and reads the customer's
@@ -18,7 +18,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
-import type { AuditEntry, WebhookDelivery } from '../core/billing/billing-records.js';
+import type { AuditEntry, WebhookDelivery, WebhookEventStatus } from '../core/billing/billing-records.js';
 import { newId } from '../core/ids.js';
 import type { Customer, CustomerPatch, Store } from '../core/ports.js';
 import { invoiceToRow, webhookEventFromRow } from './billing-event-queries.js';
@@ -33,7 +33,9 @@ export type SqliteWebhookStatements = Pick<
   | 'recordWebhookEvent'
   | 'markWebhookEvent'
   | 'applyWebhookDelivery'
+  | 'applyWebhookDeliveries'
   | 'getWebhookEvent'
+  | 'getWebhookEventStatus'
   | 'getObjectVersion'
   | 'setObjectVersion'
   | 'upsertInvoice'
@@ -49,7 +51,9 @@ interface Statements {
   insertEvent: BetterSqlite3.Statement<[string, string, number, number, string]>;
   eventById: BetterSqlite3.Statement<[string], WebhookEventsTable>;
   markEvent: BetterSqlite3.Statement<[string, string | null, number, number | null, string]>;
-  markUnprocessedEvent: BetterSqlite3.Statement<[string, string | null, number, number | null, string]>;
+  storeOutcome: BetterSqlite3.Statement<EventOutcomeRow>;
+  storeUnprocessedOutcome: BetterSqlite3.Statement<EventOutcomeRow>;
+  statusById: BetterSqlite3.Statement<[string], { status: string }>;
   versionOf: BetterSqlite3.Statement<[string], { applied_at: number }>;
   setVersion: BetterSqlite3.Statement<[string, number]>;
   upsertInvoice: BetterSqlite3.Statement<unknown[]>;
@@ -93,6 +97,15 @@ const INVOICE_COLUMNS = [
   'stripe_updated_at',
 ] as const;
 
+type EventOutcomeRow = [string, string, number, number, string, number, string | null, number | null, string];
+
+/** Inserts an event with its outcome, or sets the outcome of the stored one (its payload kept). */
+const STORE_OUTCOME = `INSERT INTO webhook_events
+  (id, type, created, received_at, status, attempts, last_error, processed_at, payload)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, last_error = excluded.last_error,
+    attempts = webhook_events.attempts + excluded.attempts, processed_at = excluded.processed_at`;
+
 function prepare(database: BetterSqlite3.Database): Statements {
   const invoiceUpdates = INVOICE_COLUMNS.filter((column) => column !== 'id')
     .map((column) => `"${column}" = excluded."${column}"`)
@@ -107,11 +120,12 @@ function prepare(database: BetterSqlite3.Database): Statements {
       `UPDATE webhook_events SET status = ?, last_error = ?, attempts = attempts + ?, processed_at = ?
        WHERE id = ?`,
     ),
-    // A delivery's own mark: an event a concurrent delivery already processed is left as it is.
-    markUnprocessedEvent: database.prepare(
-      `UPDATE webhook_events SET status = ?, last_error = ?, attempts = attempts + ?, processed_at = ?
-       WHERE id = ? AND status <> 'processed'`,
-    ),
+    // A delivery's event and outcome in one statement (the ~4 KB row written once): inserted when
+    // new, else its status set; unless processed, for a delivery (an earlier one won), or always, for
+    // a replay.
+    storeOutcome: database.prepare(STORE_OUTCOME),
+    storeUnprocessedOutcome: database.prepare(`${STORE_OUTCOME} WHERE webhook_events.status <> 'processed'`),
+    statusById: database.prepare('SELECT status FROM webhook_events WHERE id = ?'),
     versionOf: database.prepare('SELECT applied_at FROM stripe_object_versions WHERE object_id = ?'),
     setVersion: database.prepare(
       `INSERT INTO stripe_object_versions (object_id, applied_at) VALUES (?, ?)
@@ -185,14 +199,16 @@ export function createSqliteWebhookStatements(
 
   /** A delivery's statements, in one transaction (BEGIN IMMEDIATE: the writer lock from the start). */
   const deliver = (s: Statements, { event, writes, outcome, reapply }: WebhookDelivery) => {
-    s.insertEvent.run(event.id, event.type, event.created, event.receivedAt, event.payload);
-    const finished = outcome.status !== 'received';
-    const { changes } = (reapply ? s.markEvent : s.markUnprocessedEvent).run(
-      outcome.status,
-      outcome.error ?? null,
-      finished ? 1 : 0,
-      outcome.status === 'processed' ? outcome.at : null,
+    const { changes } = (reapply ? s.storeOutcome : s.storeUnprocessedOutcome).run(
       event.id,
+      event.type,
+      event.created,
+      event.receivedAt,
+      outcome.status,
+      outcome.status !== 'received' ? 1 : 0,
+      outcome.error ?? null,
+      outcome.status === 'processed' ? outcome.at : null,
+      event.payload,
     );
     if (changes === 0) return { duplicate: true, customers: [] };
     const customers: Customer[] = [];
@@ -249,9 +265,20 @@ export function createSqliteWebhookStatements(
       return write((s) => database.transaction(() => deliver(s, delivery)).immediate());
     },
 
+    async applyWebhookDeliveries(deliveries) {
+      return write((s) =>
+        database.transaction(() => deliveries.map((delivery) => deliver(s, delivery))).immediate(),
+      );
+    },
+
     async getWebhookEvent(id) {
       const row = await read((s) => s.eventById.get(id));
       return row && webhookEventFromRow(row);
+    },
+
+    async getWebhookEventStatus(id) {
+      const row = await read((s) => s.statusById.get(id));
+      return row?.status as WebhookEventStatus | undefined;
     },
 
     async markWebhookEvent(id, outcome) {

@@ -5,10 +5,12 @@
  *   is rotated), with Stripe's 300 s tolerance measured on the real clock: the `t=` Stripe signs is
  *   when it sent the request, which a test clock does not move. Bad or stale: 400, nothing stored.
  * - The body is parsed once (the route's JSON body) and trusted once the bytes verify.
- * - One delivery is one store transaction (`applyWebhookDelivery`): the event stored by id, every
- *   write its handler made (held until then, delivery-writes.ts) and its status, together. A duplicate
- *   of a processed event answers 200 and does nothing; an event that failed before is applied again.
- *   A crash mid-apply leaves nothing half-written, so Stripe's retry applies it whole.
+ * - A delivery commits whole in one store transaction: the event stored by id, every write its
+ *   handler made (held until then, delivery-writes.ts) and its status, together. Deliveries reaching
+ *   their commit at the same time share one transaction (group commit, delivery-committer.ts); each
+ *   is answered once its transaction committed, and one that cannot be written fails alone. A
+ *   duplicate of a processed event answers 200 and does nothing; an event that failed before is
+ *   applied again. A crash mid-apply leaves nothing half-written, so Stripe's retry applies it whole.
  * - Events of one Stripe customer are applied one at a time in this process, so two deliveries never
  *   interleave their reads and writes of the same account.
  * - A handler that throws commits nothing of its writes, stores the event as failed and answers 500,
@@ -20,7 +22,9 @@
 import type Stripe from 'stripe';
 import type { WebhookEventRecord } from '../../core/billing/billing-records.js';
 import { silentNotifier } from '../../core/notifications/notifier.js';
+import { type DeliveryCommitOptions, DeliveryCommitter } from './delivery-committer.js';
 import { handlerRegistry } from './handler-registry.js';
+import { verifyStripeSignature } from './stripe-signature.js';
 import { idOf } from './stripe-snapshots.js';
 import { HandlerContext, type WebhookDependencies, type WebhookHandler } from './webhook-context.js';
 
@@ -31,6 +35,8 @@ export interface WebhookInboxOptions extends WebhookDependencies {
   secrets: readonly string[];
   toleranceSeconds?: number;
   handlers?: readonly WebhookHandler[];
+  /** How deliveries share transactions (delivery-committer.ts); one writer, 256 a batch by default. */
+  commit?: DeliveryCommitOptions;
 }
 
 export interface InboxAnswer {
@@ -97,26 +103,23 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
   if (options.secrets.length === 0) throw new Error('the webhook inbox needs at least one signing secret');
   const registry = handlerRegistry(options.handlers);
   const tolerance = options.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
-  const { tollgate, stripe } = options;
+  const { tollgate } = options;
   const notifier = options.notifier ?? silentNotifier;
   const onError = options.onError ?? (() => {});
   const serial = keyedQueue();
+  const committer = new DeliveryCommitter(tollgate.store, options.commit);
   const inFlight = new Set<string>();
   const running = new Set<Promise<unknown>>();
 
   /** Whether the bytes verify against one of the secrets (nothing parsed: the HMAC covers the bytes). */
-  function verified(payload: string, header: string | undefined): boolean {
-    const signature = stripe.webhooks.signature;
-    if (!header || !signature) return false;
-    for (const secret of options.secrets) {
-      try {
-        return signature.verifyHeader(payload, header, secret, tolerance);
-      } catch {
-        // Try the next secret: during rotation Stripe signs with each, and one of them is ours.
-      }
-    }
-    return false;
-  }
+  const verified = (payload: Buffer | string, header: string | undefined): boolean =>
+    verifyStripeSignature({
+      payload,
+      header,
+      secrets: options.secrets,
+      toleranceSeconds: tolerance,
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
 
   /**
    * Applies the event and commits it with everything it wrote in one store transaction. Events of one
@@ -136,7 +139,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
     };
     const handler = registry.get(event.type);
     if (!handler) {
-      const { duplicate } = await tollgate.store.applyWebhookDelivery({
+      const { duplicate } = await committer.commit({
         event: record,
         writes: [],
         outcome: { status: 'processed', at: tollgate.clock.now() },
@@ -149,7 +152,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
       const result = await handler.handle(context);
       // With notifications to send, the event is marked processed only after they went out (below).
       const status = context.notifications.length > 0 ? 'received' : 'processed';
-      const committed = await tollgate.store.applyWebhookDelivery({
+      const committed = await committer.commit({
         event: record,
         writes: context.delivery.writes,
         outcome: { status, at: tollgate.clock.now() },
@@ -192,8 +195,8 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
       options.metrics?.recordWebhook(event.type, 'failed');
       onError(`webhook ${event.id} (${event.type}) failed`, error);
       // Nothing the handler wrote was committed: the event is stored as failed, for the retry.
-      await tollgate.store
-        .applyWebhookDelivery({
+      await committer
+        .commit({
           event: {
             id: event.id,
             type: event.type,
@@ -215,9 +218,7 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
 
   return {
     async receive(rawBody, signatureHeader, parsed) {
-      // Decoded once: the signature is computed over this text, and it is what the store keeps.
-      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-      if (!verified(payload, signatureHeader)) {
+      if (!verified(rawBody, signatureHeader)) {
         return {
           status: 400,
           body: {
@@ -226,15 +227,15 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
           },
         };
       }
-      // Parsed once: by the caller (the HTTP route's JSON body), or here.
+      // Decoded once, as the store keeps it; parsed once: by the caller (the route's JSON body), or here.
+      const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
       const event = (parsed ?? JSON.parse(payload)) as Stripe.Event;
       const duplicate = () => {
         options.metrics?.recordWebhook(event.type, 'duplicate');
         return { status: 200 as const, body: { received: true as const, duplicate: true } };
       };
       if (inFlight.has(event.id)) return duplicate();
-      const stored = await tollgate.store.getWebhookEvent(event.id);
-      if (stored?.status === 'processed') return duplicate();
+      if ((await tollgate.store.getWebhookEventStatus(event.id)) === 'processed') return duplicate();
       return applyTracked(event, payload);
     },
 
