@@ -98,20 +98,25 @@ export const invoiceToRow = (invoice: InvoiceRecord): InvoicesTable => ({
   stripe_updated_at: invoice.stripeUpdatedAt,
 });
 
+/** The row of an event stored with a delivery's outcome (`processed` and `failed` count an attempt). */
+function eventRow(event: NewWebhookEvent, outcome: WebhookEventOutcome) {
+  return {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    received_at: event.receivedAt,
+    status: outcome.status,
+    attempts: outcome.status === 'received' ? 0 : 1,
+    last_error: outcome.error ?? null,
+    processed_at: outcome.status === 'processed' ? outcome.at : null,
+    payload: event.payload,
+  };
+}
+
 function insertEventIfNew(db: Kysely<Database>, event: NewWebhookEvent) {
   return db
     .insertInto('webhook_events')
-    .values({
-      id: event.id,
-      type: event.type,
-      created: event.created,
-      received_at: event.receivedAt,
-      status: 'received',
-      attempts: 0,
-      last_error: null,
-      processed_at: null,
-      payload: event.payload,
-    })
+    .values(eventRow(event, { status: 'received', at: event.receivedAt }))
     .onConflict((conflict) => conflict.column('id').doNothing())
     .executeTakeFirst();
 }
@@ -159,20 +164,9 @@ function storeEventOutcome(
   outcome: WebhookEventOutcome,
   always: boolean,
 ) {
-  const finished = outcome.status !== 'received';
   return db
     .insertInto('webhook_events')
-    .values({
-      id: event.id,
-      type: event.type,
-      created: event.created,
-      received_at: event.receivedAt,
-      status: outcome.status,
-      attempts: finished ? 1 : 0,
-      last_error: outcome.error ?? null,
-      processed_at: outcome.status === 'processed' ? outcome.at : null,
-      payload: event.payload,
-    })
+    .values(eventRow(event, outcome))
     .onConflict((conflict) => {
       const update = conflict.column('id').doUpdateSet((eb) => ({
         status: eb.ref('excluded.status'),
