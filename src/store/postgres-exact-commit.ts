@@ -9,7 +9,12 @@
  *     create the missing counter rows and lock every counter row of the batch, in one statement; from
  *     here no other transaction can admit usage for these (customer, period) pairs until we commit,
  *     and `leased` (what live leases hold) is counted as taken. The pairs go in one fixed order
- *     (sorted in JS), so two batches never wait on each other in a cycle;
+ *     (sorted in JS), so two batches never wait on each other in a cycle. When the decision (4) would
+ *     refuse a debit that the units held by live leases could admit, the transaction is rolled back
+ *     before writing anything and runs again with those customers' leases reclaimed in this first
+ *     statement (all of them, other instances' too): a refusal is decided with nothing leased, so
+ *     leases never make the exact path under-admit (a holder whose lease is gone fails over to the
+ *     exact path, docs/decisions/017);
  *  2. lock the operation window counters the same way, when the batch has any;
  *  3. read the events already stored for the batch's idempotency keys (after the locks, so a batch
  *     that committed the same key just before us is visible);
@@ -62,6 +67,15 @@ import { heldReservation, reservationIds } from './reservation-rows.js';
  */
 export const retryableCodes = new Set(['23505', '40P01', '40001']);
 const maxAttempts = 5;
+/** Attempts that reclaim leases, on top of the others: a lease granted between a reclaim and the lock. */
+const maxReclaims = 3;
+
+/** The decision refused debits that these customers' live leases hold the units for. */
+class LeasesInTheWay extends Error {
+  constructor(readonly customerIds: string[]) {
+    super('quota leases hold units the batch needs');
+  }
+}
 
 interface CounterRow {
   customer_id: string;
@@ -110,6 +124,8 @@ export async function commitExactly(
   const scopes = distinctIdempotencyScopes(debits);
   const client = await pool.connect();
   let broken: Error | undefined;
+  let reclaim: string[] = [];
+  let reclaims = 0;
   try {
     for (let attempt = 1; ; attempt++) {
       await client.query('BEGIN');
@@ -123,6 +139,8 @@ export async function commitExactly(
           scopes,
           meterWindowMs,
           returns,
+          reclaim,
+          reclaims < maxReclaims,
         );
         if (alsoWrite !== undefined) await alsoWrite(client);
         await client.query('COMMIT');
@@ -131,6 +149,12 @@ export async function commitExactly(
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
+        if (error instanceof LeasesInTheWay && broken === undefined) {
+          reclaim = error.customerIds;
+          reclaims += 1;
+          attempt -= 1;
+          continue;
+        }
         const code = (error as { code?: unknown }).code;
         if (broken !== undefined || attempt >= maxAttempts || !retryableCodes.has(String(code))) throw error;
       }
@@ -150,13 +174,15 @@ async function decideAndWrite(
   scopes: { customerIds: string[]; keys: string[] },
   meterWindowMs: number,
   returns: readonly string[],
+  reclaim: readonly string[],
+  mayReclaim: boolean,
 ): Promise<UsageOutcome[]> {
   const current = new Map<string, CounterState>();
   const currentWindows = new Map<string, WindowUsage>();
   const locked = await client.query<CounterRow>({
     name: 'tollgate_lock_counters',
     text: lockCounters,
-    values: [pairs.customerIds, pairs.periodStarts, recordedAt, returns],
+    values: [pairs.customerIds, pairs.periodStarts, recordedAt, returns, reclaim],
   });
   for (const row of locked.rows) {
     current.set(counterKey(row.customer_id, Number(row.period_start)), {
@@ -216,16 +242,22 @@ async function decideAndWrite(
     }
   }
 
-  const decision = decideDebits(
-    debits,
-    current,
-    known,
-    recordedAt,
-    batchEventIds(),
-    currentWindows,
-    reservations,
-    currentKeys,
-  );
+  const decide = (counters: ReadonlyMap<string, CounterState>) =>
+    decideDebits(
+      debits,
+      counters,
+      known,
+      recordedAt,
+      batchEventIds(),
+      currentWindows,
+      reservations,
+      currentKeys,
+    );
+  const decision = decide(current);
+  if (mayReclaim) {
+    const customerIds = leasesInTheWay(debits, decision.outcomes, current, decide);
+    if (customerIds !== null) throw new LeasesInTheWay(customerIds);
+  }
   if (decision.events.length === 0 && decision.reservations.length === 0 && cleaned === null) {
     return decision.outcomes;
   }
@@ -310,6 +342,34 @@ async function decideAndWrite(
     });
   }
   return decision.outcomes;
+}
+
+/**
+ * The customers to reclaim leases from, when the decision refused a credit debit on a counter that
+ * live leases hold units of and the same batch decided with nothing leased admits more; else null.
+ * Only a refusal near the limit pays for this second decision (in memory, no round trip).
+ */
+function leasesInTheWay(
+  debits: readonly UsageDebit[],
+  outcomes: readonly UsageOutcome[],
+  current: ReadonlyMap<string, CounterState>,
+  decide: (counters: ReadonlyMap<string, CounterState>) => { outcomes: UsageOutcome[] },
+): string[] | null {
+  const customerIds = new Set<string>();
+  outcomes.forEach((outcome, index) => {
+    if (outcome.kind !== 'denied' || outcome.window !== undefined || outcome.key !== undefined) return;
+    const debit = debits[index] as UsageDebit;
+    if ((current.get(counterKey(debit.customerId, debit.periodStart))?.leased ?? 0) > 0) {
+      customerIds.add(debit.customerId);
+    }
+  });
+  if (customerIds.size === 0) return null;
+  const freed = new Map(current);
+  for (const [key, counter] of current)
+    if ((counter.leased ?? 0) > 0) freed.set(key, { ...counter, leased: 0 });
+  const recorded = (list: readonly UsageOutcome[]) =>
+    list.filter((outcome) => outcome.kind === 'recorded').length;
+  return recorded(decide(freed).outcomes) > recorded(outcomes) ? [...customerIds] : null;
 }
 
 /** The credit usage of the batch's limited keys, by `keyCounterKey`; undefined when it has none. */

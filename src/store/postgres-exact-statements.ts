@@ -12,8 +12,10 @@
 // statement, in array order (sorted in JS, so two batches never wait on each other in a cycle). An
 // existing row is locked by a DO UPDATE that changes only `leased`, and RETURNING gives its latest
 // version (a SELECT in the same statement could not see a row inserted by its own CTE). Before that,
-// it deletes the counters' expired quota leases and this instance's leases handed over ($4), taking
-// what they had left off `leased` (`excluded.leased` carries it; a missing counter row has no lease).
+// it deletes the counters' expired quota leases, this instance's leases handed over ($4) and, on a
+// reclaiming attempt, every lease on the counters of the customers in $5 (live ones of other instances
+// too), taking what they had left off `leased` (`excluded.leased` carries it; a missing counter row has
+// no lease).
 // The Sort on `position` makes the DELETE finish before the first counter row is touched: lease rows
 // before counter rows, the order of every statement that touches both (docs/decisions/017).
 export const lockCounters = `
@@ -21,7 +23,7 @@ export const lockCounters = `
     DELETE FROM quota_leases AS l
     USING unnest($1::text[], $2::bigint[]) AS k(customer_id, period_start)
     WHERE l.customer_id = k.customer_id AND l.period_start = k.period_start
-      AND (l.expires_at <= $3::bigint OR l.id = ANY($4::text[]))
+      AND (l.expires_at <= $3::bigint OR l.id = ANY($4::text[]) OR l.customer_id = ANY($5::text[]))
     RETURNING l.customer_id, l.period_start, l.remaining
   ), freed AS (
     SELECT customer_id, period_start, sum(remaining) AS units FROM gone GROUP BY customer_id, period_start

@@ -122,6 +122,25 @@ async function commitEach(target: Store, debits: UsageDebit[], recordedAt: numbe
   };
 }
 
+/**
+ * A customer whose counter a worker process warmed (a cold counter's debits take the exact path, the
+ * WARM_DEBITS-th takes a lease), spending 1 credit of a 2-credit slice: the process is killed (SIGKILL)
+ * holding the other one.
+ */
+async function killedHolder(limit: number): Promise<string> {
+  const customerId = await newCustomerId();
+  const [holder] = await startWorkers([
+    leaseTask(customerId, limit, { batches: WARM_DEBITS, waves: WARM_DEBITS, hold: true }),
+  ]);
+  if (holder === undefined) throw new Error('no worker');
+  expect((await holder.summary).recorded).toBe(WARM_DEBITS);
+  const exited = new Promise((resolve) => holder.child.once('exit', resolve));
+  holder.child.kill('SIGKILL');
+  await exited;
+  expect(await stored(customerId)).toMatchObject({ used: WARM_DEBITS * CREDIT, leased: CREDIT });
+  return customerId;
+}
+
 describe('PostgreSQL quota leases', () => {
   it('grants slices that shrink with the headroom and the live leases, down to none near the limit', async () => {
     const take = async (customerId: string, instance: string) => {
@@ -221,40 +240,86 @@ describe('PostgreSQL quota leases', () => {
     expect(await stored(customerId)).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
   });
 
-  it('keeps a killed instance’s slice unavailable until its TTL, then admits it once', async () => {
+  it('leaves a killed instance’s slice alone while there is room, frees it at its TTL and admits it once', async () => {
+    const limit = 100 * CREDIT;
+    const customerId = await killedHolder(limit);
+    const dead = await stored(customerId);
+    const deadInstance = dead.leases[0]?.instance_id;
+    const deadLease = async () =>
+      (await stored(customerId)).leases.filter((lease) => lease.instance_id === deadInstance);
+
+    // Inside the TTL, with room to spare, the dead slice is left alone.
+    const survivor = openStore();
+    expect(
+      await commitEach(
+        survivor,
+        Array.from({ length: 40 }, () => debit(customerId, limit)),
+        T + TTL - 1,
+      ),
+    ).toEqual({ recorded: 40, denied: 0 });
+    expect(await deadLease()).toEqual([expect.objectContaining({ remaining: CREDIT })]);
+    // At the TTL, the next exact decision on the counter (an idempotency key takes that path) frees it.
+    const keyed = { ...debit(customerId, limit), idempotencyKey: 'at-ttl', requestHash: 'h' };
+    expect(await commitEach(survivor, [keyed], T + TTL)).toEqual({ recorded: 1, denied: 0 });
+    expect(await deadLease()).toEqual([]);
+    // The rest up to the limit, and nothing more: the freed credit is admitted once.
+    const left = 100 - WARM_DEBITS - 41;
+    expect(
+      await commitEach(
+        survivor,
+        Array.from({ length: left + 5 }, () => debit(customerId, limit)),
+        T + TTL,
+      ),
+    ).toEqual({ recorded: left, denied: 5 });
+    const after = await stored(customerId);
+    expect(after).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
+    expect(after.leases.filter((lease) => lease.remaining > 0)).toEqual([]);
+  });
+
+  it('reclaims a killed instance’s slice inside its TTL when a debit needs it, admitting it once', async () => {
+    const limit = 100 * CREDIT;
+    const customerId = await killedHolder(limit);
+
+    // Without the reclaim, the last credit would be refused until the TTL: the refusal is decided with
+    // the dead slice back, so exactly the limit is admitted well inside it.
+    const survivor = openStore();
+    expect(
+      await commitEach(
+        survivor,
+        Array.from({ length: 100 }, () => debit(customerId, limit)),
+        T + 1,
+      ),
+    ).toEqual({ recorded: 100 - WARM_DEBITS, denied: WARM_DEBITS });
+    const after = await stored(customerId);
+    expect(after).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
+    expect(after.leases).toEqual([]);
+  });
+
+  it('refuses nothing a live instance’s lease holds: the refusal reclaims it and the holder fails over', async () => {
     const customerId = await newCustomerId();
     const limit = 100 * CREDIT;
-    // A cold counter's debits take the exact path; the WARM_DEBITS-th takes a lease.
-    const [holder] = await startWorkers([
-      leaseTask(customerId, limit, { batches: WARM_DEBITS, waves: WARM_DEBITS, hold: true }),
-    ]);
-    if (holder === undefined) throw new Error('no worker');
-    expect((await holder.summary).recorded).toBe(WARM_DEBITS);
-    // It spent 1 credit of a 2-credit slice, and dies holding the other one.
-    const exited = new Promise((resolve) => holder.child.once('exit', resolve));
-    holder.child.kill('SIGKILL');
-    await exited;
-    expect(await stored(customerId)).toMatchObject({ used: WARM_DEBITS * CREDIT, leased: CREDIT });
-
-    const survivor = openStore();
-    const before = await commitEach(
-      survivor,
-      Array.from({ length: 100 }, () => debit(customerId, limit)),
-      T + 1,
-    );
-    expect(before).toEqual({ recorded: 100 - WARM_DEBITS - 1, denied: WARM_DEBITS + 1 });
-    // Still inside the TTL: the dead slice is held.
-    expect(await commitEach(survivor, [debit(customerId, limit)], T + TTL - 1)).toEqual({
-      recorded: 0,
-      denied: 1,
-    });
-    // Past it: reclaimed and admitted once, then nothing more.
-    expect(await commitEach(survivor, [debit(customerId, limit), debit(customerId, limit)], T + TTL)).toEqual(
-      {
-        recorded: 1,
-        denied: 1,
-      },
-    );
+    const holder = openStore();
+    const other = openStore();
+    // The holder warms the counter and keeps 1 credit of its 2-credit slice.
+    expect(
+      await commitEach(
+        holder,
+        Array.from({ length: WARM_DEBITS }, () => debit(customerId, limit)),
+        T,
+      ),
+    ).toEqual({ recorded: WARM_DEBITS, denied: 0 });
+    expect(await stored(customerId)).toMatchObject({ leased: CREDIT });
+    // The other instance sends more than is left; the last credit is the holder's, reclaimed.
+    expect(
+      await commitEach(
+        other,
+        Array.from({ length: 100 }, () => debit(customerId, limit)),
+        T,
+      ),
+    ).toEqual({ recorded: 100 - WARM_DEBITS, denied: WARM_DEBITS });
+    expect(await stored(customerId)).toMatchObject({ used: limit, leased: 0 });
+    // The holder still believes in its credit: the write fails over to the exact path, which refuses.
+    expect(await commitEach(holder, [debit(customerId, limit)], T)).toEqual({ recorded: 0, denied: 1 });
     const after = await stored(customerId);
     expect(after).toMatchObject({ used: limit, eventCost: limit, events: 100, leased: 0 });
     expect(after.leases.filter((lease) => lease.remaining > 0)).toEqual([]);
@@ -267,6 +332,8 @@ describe('PostgreSQL quota leases', () => {
       instance: fc.constantFrom(0, 0, 0, 0, 1),
       together: fc.constantFrom(false, false, false, true),
       advance: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 1, TTL),
+      // Now and then a long run of the first customer, which takes it to its limit within a few steps.
+      fill: fc.constantFrom(0, 0, 0, 8),
       costs: fc.array(
         fc.record({ customer: fc.constantFrom(0, 0, 0, 1), cost: fc.constantFrom(1, 1, 1, 2) }),
         {
@@ -280,21 +347,35 @@ describe('PostgreSQL quota leases', () => {
         const customers = [await newCustomerId(), await newCustomerId()];
         const limit = 100;
         let now = T;
-        for (const { instance, together, advance, costs } of steps) {
+        for (const { instance, together, advance, costs, fill } of steps) {
           now += advance;
           const batch = costs.map(({ customer, cost }) => debit(customers[customer] as string, limit, cost));
+          for (let index = 0; index < fill; index++) batch.push(debit(customers[0] as string, limit, 1));
           // Both instances commit at once, or one alone (a lease taken, spent, reclaimed or lost).
           const committing = together ? instances : [instances[instance] as Store];
-          await Promise.all(committing.map((target) => target.commitUsage(batch, now)));
+          const results = await Promise.all(committing.map((target) => target.commitUsage(batch, now)));
+          const used = new Map<string, number>();
           for (const customerId of customers) {
             const counter = await stored(customerId);
+            used.set(customerId, counter.used);
             expect(counter.used).toBe(counter.eventCost);
             expect(counter.used + counter.leased).toBeLessThanOrEqual(limit);
             expect(counter.leased).toBe(counter.leases.reduce((sum, lease) => sum + lease.remaining, 0));
           }
+          // Nor under: a batch committed alone refuses a debit only when it no longer fits what was
+          // spent, whatever the other instance's leases hold (usage only grows, so the end state tells).
+          if (!together) {
+            (results[0] ?? []).forEach((outcome, index) => {
+              const refused = batch[index] as UsageDebit;
+              if (outcome.kind === 'denied') {
+                expect((used.get(refused.customerId) ?? 0) + refused.cost).toBeGreaterThan(limit);
+              }
+            });
+          }
         }
       }),
-      { numRuns: 25 },
+      // Shrinking replays steps against the database for minutes: the first failing run is reported as is.
+      { numRuns: 25, endOnFailure: true },
     );
   });
 
