@@ -9,15 +9,22 @@
  * Order of a request: the key is checked in `onRequest` (before the body is read, so an anonymous
  * caller learns nothing about validation), the body is parsed as JSON, the zod schemas run in
  * `preValidation`, then any `preHandler` (the gate of a metered route), then the handler. Bad input
- * therefore never reaches anything that writes.
+ * therefore never reaches anything that writes. A `rawBody` route (signed webhooks) gets its body as
+ * the bytes received, unparsed, and checks it itself.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+  RouteOptions,
+} from 'fastify';
 import { z } from 'zod';
 import type { DashboardSessions } from '../core/billing/dashboard-sessions.js';
 import { type ErrorCode, TollgateError } from '../core/errors.js';
 import type { Tollgate } from '../core/tollgate.js';
 import { parseInput } from './parse-input.js';
-import { captureRawBody } from './raw-body.js';
+import { keepJsonBytes } from './raw-body.js';
 import { authenticateRequest, type Caller } from './request-auth.js';
 
 /** Who may call a route: anyone, a customer key, an admin key, or a customer key through the gate. */
@@ -80,7 +87,11 @@ export interface RouteSpec<
   /** Errors this route answers besides those its access and validation imply. */
   errors?: readonly ErrorCode[];
   preHandler?: preHandlerAsyncHookHandler;
-  /** Keep the body's raw bytes for the handler (`rawBodyOf(request)`): for signed webhooks. */
+  /**
+   * The body reaches the handler as the bytes received (`rawBodyOf(request)`), parsed by nothing: for
+   * signed webhooks, whose handler checks the signature before parsing. Document it with
+   * `bodyDocument`; `body` is not used.
+   */
   rawBody?: boolean;
   /** Returns the success body, or the reply when it sent another answer itself (a denial). */
   handler(
@@ -158,6 +169,8 @@ export class ApiRouter {
     const querySchema: z.ZodType = spec.query ?? noFields;
     const paramsSchema: z.ZodType = spec.params ?? noFields;
     const readsBody = spec.method !== 'GET';
+    // A raw body is the handler's to parse.
+    const parsesBody = readsBody && spec.rawBody !== true;
     // A public GET that takes no query ignores one: a monitor's cache-buster (`/health?_=1`) or a
     // tracking parameter must not make `/health`, `/ready`, `/metrics` or `/api/v1/plans` answer 400.
     // Routes with a key keep refusing unknown query fields, as every route with a query does: a
@@ -205,7 +218,7 @@ export class ApiRouter {
         throw new TollgateError('forbidden', 'This endpoint needs an admin key.');
       callers.set(request, principal);
     };
-    this.app.route({
+    const options: RouteOptions = {
       method: spec.method,
       url: spec.url,
       ...(access === 'customer' || access === 'admin' ? { onRequest: authorize } : {}),
@@ -214,12 +227,11 @@ export class ApiRouter {
           params: parseInput(paramsSchema, request.params ?? {}),
           query: ignoresQuery ? {} : parseInput(querySchema, request.query ?? {}),
           // An absent body is an empty object: routes whose fields are all optional need none.
-          body: readsBody
+          body: parsesBody
             ? parseInput(bodySchema, request.body === undefined ? {} : request.body)
             : undefined,
         });
       },
-      ...(spec.rawBody ? { preParsing: captureRawBody } : {}),
       ...(spec.preHandler ? { preHandler: spec.preHandler } : {}),
       handler: async (request, reply) => {
         const input = inputs.get(request);
@@ -234,6 +246,15 @@ export class ApiRouter {
           reply,
         });
       },
-    });
+    };
+    if (spec.rawBody) {
+      // A scope of its own, so its JSON parser (bytes kept, nothing parsed) is this route's only.
+      this.app.register(async (scope) => {
+        keepJsonBytes(scope);
+        scope.route(options);
+      });
+    } else {
+      this.app.route(options);
+    }
   }
 }

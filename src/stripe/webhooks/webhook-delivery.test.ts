@@ -155,4 +155,34 @@ describe.each(backends)('a webhook delivery on %s', (_name, open) => {
     expect(parse.mock.calls.filter(([text]) => text === rawPayload)).toHaveLength(1);
     expect(await audited('obj_raw')).toHaveLength(1);
   });
+
+  it('parses nothing unsigned, and refuses signed bytes that are not an event with nothing stored', async () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    const unsigned = event('evt_unsigned', { id: 'obj_unsigned' });
+    expect(await inbox.receive(Buffer.from(unsigned), signPayload(unsigned, 'whsec_other'))).toMatchObject({
+      status: 400,
+      body: { path: 'stripe-signature' },
+    });
+    expect(parse.mock.calls.filter(([text]) => text === unsigned)).toHaveLength(0);
+
+    expect(await deliver('{"id": "evt_cut"')).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', message: 'The body is not valid JSON.', path: 'body' },
+    });
+    const noObject = JSON.stringify({
+      id: 'evt_shapeless',
+      type: 'test.object.changed',
+      created: 1,
+      data: {},
+    });
+    expect(await deliver(noObject)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', path: 'body.data.object' },
+    });
+    const listObject = JSON.stringify({ id: 'evt_list', type: 'x', created: 1, data: { object: [] } });
+    expect(await deliver(listObject)).toMatchObject({ status: 400, body: { path: 'body.data.object' } });
+    for (const id of ['evt_unsigned', 'evt_cut', 'evt_shapeless', 'evt_list']) {
+      expect(await store.getWebhookEvent(id)).toBeUndefined();
+    }
+  });
 });

@@ -82,6 +82,17 @@ describe.each(backends)('webhook inbox (%s)', (_name, open) => {
     expect(await backend.store.getWebhookEvent('evt_bad_signature')).toBeUndefined();
   });
 
+  it('answers 400 naming the field to signed bytes that are no event, and stores nothing', async () => {
+    const payload = JSON.stringify({ id: 'evt_no_type', object: 'event', created: 1, data: { object: {} } });
+    const answer = await post(payload, signPayload(payload, fx.emulator.webhookSecret));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({
+      error: 'invalid_request',
+      issues: [{ path: 'body.type' }],
+    });
+    expect(await backend.store.getWebhookEvent('evt_no_type')).toBeUndefined();
+  });
+
   it('accepts any configured secret (rotation) and answers a duplicate 200 doing nothing', async () => {
     const payload = anEvent('evt_rotation');
     const first = await post(payload, signPayload(payload, fx.emulator.webhookSecret));

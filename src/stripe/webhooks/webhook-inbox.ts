@@ -4,7 +4,8 @@
  * - The signature is checked on the raw body against every configured secret (several while a secret
  *   is rotated), with Stripe's 300 s tolerance measured on the real clock: the `t=` Stripe signs is
  *   when it sent the request, which a test clock does not move. Bad or stale: 400, nothing stored.
- * - The body is parsed once (the route's JSON body) and trusted once the bytes verify.
+ * - The body is parsed once, after the bytes verify (nothing unsigned is parsed), and checked for
+ *   shape (`event-shape.ts`); bytes that verify but are not such an event: 400, nothing stored.
  * - A delivery commits whole in one store transaction: the event stored by id, every write its
  *   handler made (held until then, delivery-writes.ts) and its status, together. Deliveries reaching
  *   their commit at the same time share one transaction (group commit, delivery-committer.ts); each
@@ -23,6 +24,7 @@ import type Stripe from 'stripe';
 import type { WebhookEventRecord } from '../../core/billing/billing-records.js';
 import { silentNotifier } from '../../core/notifications/notifier.js';
 import { type DeliveryCommitOptions, DeliveryCommitter } from './delivery-committer.js';
+import { stripeEventShape } from './event-shape.js';
 import { handlerRegistry } from './handler-registry.js';
 import { verifyStripeSignature } from './stripe-signature.js';
 import { idOf } from './stripe-snapshots.js';
@@ -41,13 +43,17 @@ export interface WebhookInboxOptions extends WebhookDependencies {
 
 export interface InboxAnswer {
   status: 200 | 400 | 500;
-  body: { received: true; duplicate?: boolean; outcome?: string } | { error: string; message: string };
+  body:
+    | { received: true; duplicate?: boolean; outcome?: string }
+    /** `path`: what was wrong, for a 400 (`stripe-signature`, or the body's field). */
+    | { error: string; message: string; path?: string };
 }
 
 export interface WebhookInbox {
   /**
-   * Handles one delivery as received over HTTP. `parsed` is the body already parsed from these bytes
-   * (the route's JSON body), so it is not parsed again; it is trusted only once the bytes verify.
+   * Handles one delivery as received over HTTP: the bytes are verified, then parsed once. `parsed`,
+   * when a caller already has the body parsed from these bytes, is used instead (trusted only once
+   * the bytes verify, and checked for shape like a body parsed here).
    */
   receive(
     rawBody: Buffer | string,
@@ -224,12 +230,15 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
           body: {
             error: 'invalid_request',
             message: 'The Stripe-Signature header does not verify against this body, or is too old.',
+            path: 'stripe-signature',
           },
         };
       }
-      // Decoded once, as the store keeps it; parsed once: by the caller (the route's JSON body), or here.
+      // Decoded once, as the store keeps it; parsed once, here unless the caller already had it parsed.
       const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-      const event = (parsed ?? JSON.parse(payload)) as Stripe.Event;
+      const read = readEvent(parsed, payload);
+      if (!('event' in read)) return { status: 400, body: { error: 'invalid_request', ...read } };
+      const { event } = read;
       const duplicate = () => {
         options.metrics?.recordWebhook(event.type, 'duplicate');
         return { status: 200 as const, body: { received: true as const, duplicate: true } };
@@ -249,5 +258,27 @@ export function createWebhookInbox(options: WebhookInboxOptions): WebhookInbox {
     async idle() {
       while (running.size > 0) await Promise.allSettled([...running]);
     },
+  };
+}
+
+/** The verified body as an event, or what is wrong with it. */
+function readEvent(
+  parsed: unknown,
+  payload: string,
+): { event: Stripe.Event } | { message: string; path: string } {
+  let body = parsed;
+  if (body === undefined) {
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      return { message: 'The body is not valid JSON.', path: 'body' };
+    }
+  }
+  const checked = stripeEventShape.safeParse(body);
+  if (checked.success) return { event: body as Stripe.Event };
+  const issue = checked.error.issues[0];
+  return {
+    message: issue?.message ?? 'The body is not a Stripe event.',
+    path: ['body', ...(issue?.path ?? [])].join('.'),
   };
 }
