@@ -11,7 +11,8 @@
  * Times are on the clock that stamps usage (`recordedAt`, the engine's billing clock), like
  * reservation expiry: every instance compares a lease's `expires_at` with its own `recordedAt`. A
  * skewed clock only reclaims a lease early (its holder's next write fails over to the exact path) or
- * late (its slice stays unavailable longer); it never lets a unit be spent twice.
+ * late (its slice stays held longer, though a refusal it stands in the way of reclaims it); it never
+ * lets a unit be spent twice.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
