@@ -15,6 +15,7 @@ export const stripeEventShape = z.looseObject({
   data: z.looseObject({
     object: z
       .custom<Record<string, unknown>>(plainObject, 'Expected an object')
-      .describe('The object the event is about (a subscription, an invoice...)'),
+      // The documented JSON Schema says what the check says (a custom check has no schema of its own).
+      .meta({ type: 'object', description: 'The object the event is about (a subscription, an invoice...)' }),
   }),
 });
