@@ -10,11 +10,12 @@
  *     here no other transaction can admit usage for these (customer, period) pairs until we commit,
  *     and `leased` (what live leases hold) is counted as taken. The pairs go in one fixed order
  *     (sorted in JS), so two batches never wait on each other in a cycle. When the decision (4) would
- *     refuse a debit that the units held by live leases could admit, the transaction is rolled back
- *     before writing anything and runs again with those customers' leases reclaimed in this first
- *     statement (all of them, other instances' too): a refusal is decided with nothing leased, so
- *     leases never make the exact path under-admit (a holder whose lease is gone fails over to the
- *     exact path, docs/decisions/017);
+ *     refuse a debit that the units held by live leases could admit, or bill as overage what they
+ *     hold of the included quota, the transaction is rolled back before writing anything and runs
+ *     again with those customers' leases reclaimed in this first statement (all of them, other
+ *     instances' too): refusals and overage are decided with nothing leased, so leases never make
+ *     the exact path under-admit or over-bill (a holder whose lease is gone fails over to the exact
+ *     path, docs/decisions/017);
  *  2. lock the operation window counters the same way, when the batch has any;
  *  3. read the events already stored for the batch's idempotency keys (after the locks, so a batch
  *     that committed the same key just before us is visible);
@@ -345,9 +346,11 @@ async function decideAndWrite(
 }
 
 /**
- * The customers to reclaim leases from, when the decision refused a credit debit on a counter that
- * live leases hold units of and the same batch decided with nothing leased admits more; else null.
- * Only a refusal near the limit pays for this second decision (in memory, no round trip).
+ * The customers to reclaim leases from, when live leases hold units of a counter on which the
+ * decision refused a credit debit, or billed one as overage (leased units count as included usage
+ * spent first, and a holder may return them unspent), and the same batch decided with nothing leased
+ * admits more or bills less overage; else null. Only a refusal or an overage split near the quota pays
+ * for this second decision (in memory, no round trip).
  */
 function leasesInTheWay(
   debits: readonly UsageDebit[],
@@ -357,7 +360,9 @@ function leasesInTheWay(
 ): string[] | null {
   const customerIds = new Set<string>();
   outcomes.forEach((outcome, index) => {
-    if (outcome.kind !== 'denied' || outcome.window !== undefined || outcome.key !== undefined) return;
+    const refused = outcome.kind === 'denied' && outcome.window === undefined && outcome.key === undefined;
+    const overage = outcome.kind === 'recorded' && !outcome.replayed && outcome.overage > 0;
+    if (!refused && !overage) return;
     const debit = debits[index] as UsageDebit;
     if ((current.get(counterKey(debit.customerId, debit.periodStart))?.leased ?? 0) > 0) {
       customerIds.add(debit.customerId);
@@ -367,9 +372,15 @@ function leasesInTheWay(
   const freed = new Map(current);
   for (const [key, counter] of current)
     if ((counter.leased ?? 0) > 0) freed.set(key, { ...counter, leased: 0 });
+  const again = decide(freed).outcomes;
   const recorded = (list: readonly UsageOutcome[]) =>
     list.filter((outcome) => outcome.kind === 'recorded').length;
-  return recorded(decide(freed).outcomes) > recorded(outcomes) ? [...customerIds] : null;
+  const overage = (list: readonly UsageOutcome[]) =>
+    list.reduce(
+      (sum, outcome) => sum + (outcome.kind === 'recorded' && !outcome.replayed ? outcome.overage : 0),
+      0,
+    );
+  return recorded(again) > recorded(outcomes) || overage(again) < overage(outcomes) ? [...customerIds] : null;
 }
 
 /** The credit usage of the batch's limited keys, by `keyCounterKey`; undefined when it has none. */

@@ -325,6 +325,44 @@ describe('PostgreSQL quota leases', () => {
     expect(after.leases.filter((lease) => lease.remaining > 0)).toEqual([]);
   });
 
+  it('bills as overage only what is above the included quota, though a lease held part of it', async () => {
+    const customerId = await newCustomerId();
+    const included = 100 * CREDIT;
+    // Overage is allowed up to 150 credits; leases are granted under the included 100.
+    const billed = (): UsageDebit => ({ ...debit(customerId, 150 * CREDIT), included });
+    const holder = openStore();
+    const other = openStore();
+    expect(
+      await commitEach(
+        holder,
+        Array.from({ length: WARM_DEBITS }, () => billed()),
+        T,
+      ),
+    ).toEqual({ recorded: WARM_DEBITS, denied: 0 });
+    expect(await stored(customerId)).toMatchObject({ used: WARM_DEBITS * CREDIT, leased: CREDIT });
+    // The other instance takes the counter to exactly the included quota: none of it is overage,
+    // though the holder's credit would have counted as spent first.
+    const outcomes = [];
+    for (let index = 0; index < 100 - WARM_DEBITS; index++) {
+      outcomes.push(...(await other.commitUsage([billed()], T)));
+    }
+    expect(outcomes.every((outcome) => outcome.kind === 'recorded' && outcome.overage === 0)).toBe(true);
+    // The holder gives back what it still holds (nothing: it was reclaimed).
+    await holder.close();
+    const counter = await client.query<{ used: string; overage: string }>(
+      'SELECT used, overage FROM usage_counters WHERE customer_id = $1',
+      [customerId],
+    );
+    expect(counter.rows[0]).toMatchObject({ used: String(included), overage: '0' });
+    // Past the quota, overage is billed.
+    expect(await other.commitUsage([billed()], T)).toMatchObject([{ kind: 'recorded', overage: CREDIT }]);
+    const events = await client.query<{ overage: string }>(
+      'SELECT coalesce(sum(overage), 0) AS overage FROM usage_events WHERE customer_id = $1',
+      [customerId],
+    );
+    expect(Number(events.rows[0]?.overage)).toBe(CREDIT);
+  });
+
   it('keeps every counter equal to its events and within its limit, and leased equal to live leases, over random interleavings', async () => {
     const instances = [openStore(), openStore()];
     const step = fc.record({
