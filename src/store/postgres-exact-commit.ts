@@ -59,6 +59,7 @@ import {
   writeEventsCountersAndWindows,
   writeKeyCounters,
 } from './postgres-exact-statements.js';
+import { LeasesInTheWay, leasesInTheWay } from './postgres-lease-reclaim.js';
 import { dropExpired, writeReservations } from './postgres-reservation-writes.js';
 import { heldReservation, reservationIds } from './reservation-rows.js';
 
@@ -70,13 +71,6 @@ export const retryableCodes = new Set(['23505', '40P01', '40001']);
 const maxAttempts = 5;
 /** Attempts that reclaim leases, on top of the others: a lease granted between a reclaim and the lock. */
 const maxReclaims = 3;
-
-/** The decision refused debits that these customers' live leases hold the units for. */
-class LeasesInTheWay extends Error {
-  constructor(readonly customerIds: string[]) {
-    super('quota leases hold units the batch needs');
-  }
-}
 
 interface CounterRow {
   customer_id: string;
@@ -343,44 +337,6 @@ async function decideAndWrite(
     });
   }
   return decision.outcomes;
-}
-
-/**
- * The customers to reclaim leases from, when live leases hold units of a counter on which the
- * decision refused a credit debit, or billed one as overage (leased units count as included usage
- * spent first, and a holder may return them unspent), and the same batch decided with nothing leased
- * admits more or bills less overage; else null. Only a refusal or an overage split near the quota pays
- * for this second decision (in memory, no round trip).
- */
-function leasesInTheWay(
-  debits: readonly UsageDebit[],
-  outcomes: readonly UsageOutcome[],
-  current: ReadonlyMap<string, CounterState>,
-  decide: (counters: ReadonlyMap<string, CounterState>) => { outcomes: UsageOutcome[] },
-): string[] | null {
-  const customerIds = new Set<string>();
-  outcomes.forEach((outcome, index) => {
-    const refused = outcome.kind === 'denied' && outcome.window === undefined && outcome.key === undefined;
-    const overage = outcome.kind === 'recorded' && !outcome.replayed && outcome.overage > 0;
-    if (!refused && !overage) return;
-    const debit = debits[index] as UsageDebit;
-    if ((current.get(counterKey(debit.customerId, debit.periodStart))?.leased ?? 0) > 0) {
-      customerIds.add(debit.customerId);
-    }
-  });
-  if (customerIds.size === 0) return null;
-  const freed = new Map(current);
-  for (const [key, counter] of current)
-    if ((counter.leased ?? 0) > 0) freed.set(key, { ...counter, leased: 0 });
-  const again = decide(freed).outcomes;
-  const recorded = (list: readonly UsageOutcome[]) =>
-    list.filter((outcome) => outcome.kind === 'recorded').length;
-  const overage = (list: readonly UsageOutcome[]) =>
-    list.reduce(
-      (sum, outcome) => sum + (outcome.kind === 'recorded' && !outcome.replayed ? outcome.overage : 0),
-      0,
-    );
-  return recorded(again) > recorded(outcomes) || overage(again) < overage(outcomes) ? [...customerIds] : null;
 }
 
 /** The credit usage of the batch's limited keys, by `keyCounterKey`; undefined when it has none. */
