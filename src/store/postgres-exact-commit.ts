@@ -144,7 +144,9 @@ export async function commitExactly(
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
-        if (error instanceof LeasesInTheWay && broken === undefined) {
+        if (error instanceof LeasesInTheWay) {
+          // Nothing was wrong with the batch: a failed ROLLBACK is the fault to report.
+          if (broken !== undefined) throw broken;
           reclaim = error.customerIds;
           reclaims += 1;
           attempt -= 1;
