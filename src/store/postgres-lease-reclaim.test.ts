@@ -6,25 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { type CounterState, counterKey, decideDebits } from '../core/ledger/decide-debits.js';
 import type { UsageDebit } from '../core/ports.js';
+import { debit as contractDebit, PERIOD, T0 as T } from './contract/contract-context.js';
 import { batchEventIds } from './event-ids.js';
 import { leasesInTheWay } from './postgres-lease-reclaim.js';
 
-const PERIOD = Date.UTC(2028, 1, 1);
-const T = Date.UTC(2028, 1, 29, 23, 59);
-
 function debit(customerId: string, cost: number, limit: number, included = limit): UsageDebit {
-  return {
-    customerId,
-    periodStart: PERIOD,
-    operation: 'search',
-    quantity: 1,
-    cost,
-    limit,
-    included,
-    idempotencyKey: null,
-    requestHash: null,
-    occurredAt: T,
-  };
+  return contractDebit(customerId, { cost, limit, included });
 }
 
 /** What the exact path would see: each customer's counter as locked, and the decision on it. */

@@ -9,13 +9,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, UsageDebit } from '../core/ports.js';
 import type { WorkerTask } from './concurrency-worker.js';
+import { debit as contractDebit, PERIOD, T0 as T } from './contract/contract-context.js';
 import { WARM_DEBITS } from './postgres-quota-leases.js';
 import { createPostgresStore } from './postgres-store.js';
 import { dropSchema, newSchemaName, postgresTestUrl } from './test-databases.js';
 import { newRaceCustomer, runProcesses, startWorkers } from './worker-processes.js';
 
-const PERIOD = Date.UTC(2026, 0, 1);
-const T = Date.UTC(2026, 0, 15);
 const TTL = 60_000;
 const CREDIT = 1_000;
 
@@ -75,19 +74,9 @@ function leaseTask(customerId: string, limit: number, task: Partial<WorkerTask>)
   };
 }
 
+/** A debit of `cost` against `limit`, all of it included quota. */
 function debit(customerId: string, limit: number, cost = CREDIT): UsageDebit {
-  return {
-    customerId,
-    periodStart: PERIOD,
-    operation: 'search',
-    quantity: 1,
-    cost,
-    limit,
-    included: limit,
-    idempotencyKey: null,
-    requestHash: null,
-    occurredAt: T,
-  };
+  return contractDebit(customerId, { cost, limit, included: limit });
 }
 
 /** The counter, its events and its lease rows, as stored. */
